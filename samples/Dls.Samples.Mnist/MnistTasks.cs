@@ -283,11 +283,11 @@ internal static class MnistTasks
             ["lowrank20_scratch_history"] = HistoryJson(scratchResult.History),
         });
 
-        int offset = baselineHistory.Count;
-        Plots.Lines(ctx.Results.PathFor("mnist_loss.png"), "MNIST: training loss per epoch", "epoch", "training cross-entropy",
+        // Each network on its own epoch axis (the fine-tuning starts at its epoch 1), so the curves stay clear of the legend.
+        Plots.Lines(ctx.Results.PathFor("mnist_loss.png"), "MNIST: training loss per epoch", "epochs of training of that network", "training cross-entropy",
         [
             new PlotSeries("baseline (dense)", baselineHistory.Select(h => (double)h.Epoch).ToArray(), baselineHistory.Select(h => h.TrainLoss).ToArray()),
-            new PlotSeries("D = 20, SVD init, fine-tuned", fineTune.History.Select(h => (double)(h.Epoch + offset)).ToArray(), fineTune.History.Select(h => h.TrainLoss).ToArray()),
+            new PlotSeries("D = 20, SVD init, fine-tuning", fineTune.History.Select(h => (double)h.Epoch).ToArray(), fineTune.History.Select(h => h.TrainLoss).ToArray()),
             new PlotSeries("D = 20 from scratch", scratchResult.History.Select(h => (double)h.Epoch).ToArray(), scratchResult.History.Select(h => h.TrainLoss).ToArray()),
         ]);
         var series = new List<PlotSeries>();
