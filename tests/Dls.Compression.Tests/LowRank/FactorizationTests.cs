@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 
 namespace Dls.Compression.Tests.LowRank;
 
+[Collection("TorchGlobalState")]
 public sealed class FactorizationTests
 {
     private static Linear Layer(long inFeatures, long outFeatures, int seed)

@@ -6,6 +6,7 @@ using static TorchSharp.torch.nn;
 
 namespace Dls.Compression.Tests.LowRank;
 
+[Collection("TorchGlobalState")]
 public sealed class ModelCompressorTests
 {
     /// <summary>A user-defined module holding a nested Sequential and a plain field.</summary>

@@ -7,6 +7,7 @@ using static TorchSharp.torch;
 
 namespace Dls.Models.Tests.Mnist;
 
+[Collection("TorchGlobalState")]
 public sealed class MnistModelTests
 {
     private static readonly MnistMlpOptions Tiny = new() { InputSize = 16, HiddenSize = 12, HiddenLayers = 3, Classes = 4 };
