@@ -192,3 +192,32 @@ public sealed class WavRoundTripTests
         }
     }
 }
+
+public sealed class WavReaderTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(1000)]
+    public void ReadFrames_SmallBlocks_SameAsWholeFile(int blockFrames)
+    {
+        string path = TestData.Path("reference", "wav", "pcm24_stereo_44k.wav");
+        float[] whole = WavFile.Read(path).ToInterleaved();
+        var streamed = new List<float>();
+
+        using (var reader = new WavReader(path))
+        {
+            // A block that is not a whole number of frames: the reader fills only whole frames.
+            var block = new float[(blockFrames * reader.Format.ChannelCount) + 1];
+            int frames;
+            while ((frames = reader.ReadFrames(block)) > 0)
+            {
+                streamed.AddRange(block.AsSpan(0, frames * reader.Format.ChannelCount).ToArray());
+            }
+
+            Assert.Equal(0, reader.FramesRemaining);
+        }
+
+        Assert.Equal(whole, streamed);
+    }
+}
