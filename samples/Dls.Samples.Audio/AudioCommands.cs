@@ -39,21 +39,18 @@ internal static class AudioCommands
             foreach (string path in parse.GetValue(files)!)
             {
                 RequireFile(path);
-                WavInfo info = WavFile.ReadInfo(path);
-                WavData data = WavFile.Read(path);
-                float[] interleaved = data.ToInterleaved();
-                double peak = AudioLevels.PeakDbfs(interleaved);
-                double rms = interleaved.Length == 0 ? double.NegativeInfinity : AudioLevels.RmsDbfs(interleaved);
+                (WavInfo info, double peak, double rms) = Measure(path);
+                WavFormat format = info.Format;
                 var entry = new JsonObject
                 {
                     ["file"] = path,
                     ["container"] = info.IsExtensible ? "WAV (WAVE_FORMAT_EXTENSIBLE)" : "WAV",
-                    ["encoding"] = data.SampleFormat.Describe(),
-                    ["bits_per_sample"] = data.Format.BitsPerSample,
-                    ["sample_rate_hz"] = data.SampleRate,
-                    ["channels"] = data.ChannelCount,
-                    ["frames"] = data.FrameCount,
-                    ["duration_s"] = Math.Round(data.DurationSeconds, 6),
+                    ["encoding"] = format.SampleFormat.Describe(),
+                    ["bits_per_sample"] = format.BitsPerSample,
+                    ["sample_rate_hz"] = format.SampleRate,
+                    ["channels"] = format.ChannelCount,
+                    ["frames"] = info.FrameCount,
+                    ["duration_s"] = Math.Round(info.DurationSeconds, 6),
                     ["peak_dbfs"] = Number(peak),
                     ["rms_dbfs"] = Number(rms),
                 };
@@ -62,10 +59,10 @@ internal static class AudioCommands
                 {
                     host.Out.WriteLine(path);
                     host.Out.WriteLine($"  container    {entry["container"]}");
-                    host.Out.WriteLine($"  encoding     {data.SampleFormat.Describe()}");
-                    host.Out.WriteLine($"  sample rate  {data.SampleRate} Hz");
-                    host.Out.WriteLine($"  channels     {data.ChannelCount}");
-                    host.Out.WriteLine($"  duration     {data.DurationSeconds:F3} s ({data.FrameCount} frames)");
+                    host.Out.WriteLine($"  encoding     {format.SampleFormat.Describe()}");
+                    host.Out.WriteLine($"  sample rate  {format.SampleRate} Hz");
+                    host.Out.WriteLine($"  channels     {format.ChannelCount}");
+                    host.Out.WriteLine($"  duration     {info.DurationSeconds:F3} s ({info.FrameCount} frames)");
                     host.Out.WriteLine($"  peak         {Db(peak)} dBFS");
                     host.Out.WriteLine($"  RMS          {Db(rms)} dBFS");
                 }
@@ -224,6 +221,30 @@ internal static class AudioCommands
             }
         });
         return command;
+    }
+
+    /// <summary>Streams the file in blocks: peak and RMS over all channels in bounded memory, whatever the length.</summary>
+    private static (WavInfo Info, double PeakDbfs, double RmsDbfs) Measure(string path)
+    {
+        using var reader = new WavReader(path);
+        var block = new float[8192 * reader.Format.ChannelCount];
+        double peak = 0, sumSquares = 0;
+        long count = 0;
+        int frames;
+        while ((frames = reader.ReadFrames(block)) > 0)
+        {
+            int n = frames * reader.Format.ChannelCount;
+            peak = Math.Max(peak, AudioLevels.Peak(block.AsSpan(0, n)));
+            foreach (float v in block.AsSpan(0, n))
+            {
+                sumSquares += (double)v * v;
+            }
+
+            count += n;
+        }
+
+        double rms = count == 0 ? double.NegativeInfinity : 10 * Math.Log10(sumSquares / count);
+        return (new WavInfo(reader.Format, reader.FrameCount, reader.IsExtensible), 20 * Math.Log10(peak), rms);
     }
 
     internal static WavSampleFormat ParseFormat(string name) => name switch

@@ -84,6 +84,35 @@ public sealed class WavRoundTripTests
     }
 
     [Fact]
+    public void Write_Pcm16_VectorPathMatchesScalarRule()
+    {
+        // Long enough for the SIMD path; includes ties (k + 0.5) / 32768, NaN, infinities and out-of-range values.
+        var random = new Random(77);
+        float[] samples = new float[4099];
+        for (int i = 0; i < samples.Length; i++)
+        {
+            samples[i] = (i % 7) switch
+            {
+                0 => (random.Next(-40000, 40000) + 0.5f) / 32768f,
+                1 => (float)((random.NextDouble() * 4) - 2),
+                2 => float.NaN,
+                3 => i % 2 == 0 ? float.PositiveInfinity : float.NegativeInfinity,
+                _ => (float)((random.NextDouble() * 2) - 1),
+            };
+        }
+
+        byte[] bytes = WriteToBytes(new WavData(8000, [samples], WavSampleFormat.Pcm16));
+
+        for (int i = 0; i < samples.Length; i++)
+        {
+            // The documented rule: round half to even, NaN → 0, clip to the 16-bit range.
+            float scaled = MathF.Round(samples[i] * 32768f, MidpointRounding.ToEven);
+            short expected = float.IsNaN(scaled) ? (short)0 : (short)Math.Clamp(scaled, short.MinValue, short.MaxValue);
+            Assert.Equal(expected, BinaryPrimitives.ReadInt16LittleEndian(bytes.AsSpan(44 + (2 * i))));
+        }
+    }
+
+    [Fact]
     public void WavWriter_NonSeekableWithoutCount_Throws()
     {
         using var sink = new WriteOnlyStream();
