@@ -183,6 +183,19 @@ public sealed class WavRoundTripTests
         }
     }
 
+    [Fact]
+    public void Load_WithRate_DownmixesThenResamplesToRoundedLength()
+    {
+        string path = TestData.Path("reference", "wav", "pcm24_stereo_44k.wav");
+
+        AudioSignal signal = AudioFile.Load(path, sampleRate: 16000);
+
+        Assert.Equal(16000, signal.SampleRate);
+        Assert.Equal(4003, signal.Length); // round(11032 × 16000 / 44100) = round(4002.54)
+        Assert.Throws<ArgumentOutOfRangeException>(() => AudioFile.Load(path, sampleRate: 0));
+        Assert.Throws<ArgumentException>(() => AudioFile.Load(path, mono: false));
+    }
+
     private static byte[] WriteToBytes(WavData data)
     {
         using var buffer = new MemoryStream();
