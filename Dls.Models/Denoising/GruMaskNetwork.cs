@@ -1,0 +1,117 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Dls.Models.Denoising;
+
+/// <summary>Hyper-parameters of <see cref="GruMaskNetwork"/>.</summary>
+/// <param name="Bins">Frequency bins per frame (513 for n_fft 1024).</param>
+/// <param name="HiddenSize">Width of the input projection and of the GRU state.</param>
+public sealed record GruMaskNetworkOptions(int Bins = 513, int HiddenSize = 160)
+{
+    /// <summary>Throws when a value is out of range, naming every bad field.</summary>
+    public void Validate()
+    {
+        var errors = new List<string>();
+        if (Bins <= 0)
+        {
+            errors.Add($"Bins must be > 0 (found {Bins})");
+        }
+
+        if (HiddenSize <= 0)
+        {
+            errors.Add($"HiddenSize must be > 0 (found {HiddenSize})");
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException($"Invalid {nameof(GruMaskNetworkOptions)}: {string.Join("; ", errors)}.");
+        }
+    }
+}
+
+/// <summary>
+/// A causal recurrent mask network: <c>log1p</c> magnitude (see <see cref="MaskFeatures"/>) → fc_in
+/// (bins→hidden, ReLU) → a unidirectional GRU over frames → fc_out (hidden→bins, sigmoid) = mask.
+/// The GRU is written out with two linear maps (<c>gru_ih</c> for the input, <c>gru_hh</c> for the state; gates in
+/// the order r, z, n as in PyTorch's <c>nn.GRU</c>) so that low-rank compression can factor them like any other
+/// linear layer, and so that the state can be carried from one block of frames to the next for streaming.
+/// </summary>
+public sealed class GruMaskNetwork : nn.Module<Tensor, Tensor>, IMaskNetwork
+{
+    /// <summary>The architecture name in checkpoints.</summary>
+    public const string ArchitectureName = "gru-mask";
+
+    private readonly nn.Module<Tensor, Tensor> fc_in;
+    private readonly nn.Module<Tensor, Tensor> gru_ih;
+    private readonly nn.Module<Tensor, Tensor> gru_hh;
+    private readonly nn.Module<Tensor, Tensor> fc_out;
+
+    /// <summary>Creates the network with freshly initialised weights.</summary>
+    /// <param name="options">Hyper-parameters (defaults when <c>null</c>).</param>
+    public GruMaskNetwork(GruMaskNetworkOptions? options = null)
+        : base(nameof(GruMaskNetwork))
+    {
+        Options = options ?? new GruMaskNetworkOptions();
+        Options.Validate();
+        int h = Options.HiddenSize;
+        fc_in = nn.Linear(Options.Bins, h);
+        gru_ih = nn.Linear(h, 3 * h);
+        gru_hh = nn.Linear(h, 3 * h);
+        fc_out = nn.Linear(h, Options.Bins);
+        RegisterComponents();
+    }
+
+    /// <summary>The hyper-parameters.</summary>
+    public GruMaskNetworkOptions Options { get; }
+
+    /// <inheritdoc />
+    public string Architecture => ArchitectureName;
+
+    /// <inheritdoc />
+    public int Bins => Options.Bins;
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor magnitude)
+    {
+        using var scope = NewDisposeScope();
+        Tensor mask = ForwardContinued(magnitude, null, out Tensor? state);
+        state?.Dispose();
+        return scope.MoveToOuter(mask);
+    }
+
+    /// <inheritdoc />
+    public Tensor ForwardContinued(Tensor magnitude, Tensor? state, out Tensor? nextState)
+    {
+        MaskShapes.Check(magnitude, Options.Bins);
+        long batch = magnitude.shape[0], frames = magnitude.shape[1];
+        int hidden = Options.HiddenSize;
+        if (state is not null && (state.dim() != 2 || state.shape[0] != batch || state.shape[1] != hidden))
+        {
+            throw new ArgumentException(
+                $"Expected a state of shape ({batch}, {hidden}); found ({string.Join(", ", state.shape)}).", nameof(state));
+        }
+
+        using var scope = NewDisposeScope();
+        // (batch, frames, 3·hidden): the input half of every gate, for all frames in one matrix product.
+        Tensor xg = gru_ih.forward(nn.functional.relu(fc_in.forward(MaskFeatures.Scale(magnitude))));
+        Tensor h = state ?? zeros(batch, hidden, dtype: magnitude.dtype, device: magnitude.device);
+        var outputs = new Tensor[frames];
+        for (long t = 0; t < frames; t++)
+        {
+            Tensor[] x = xg.select(1, t).chunk(3, -1);
+            Tensor[] g = gru_hh.forward(h).chunk(3, -1);
+            Tensor r = (x[0] + g[0]).sigmoid();
+            Tensor z = (x[1] + g[1]).sigmoid();
+            Tensor n = (x[2] + (r * g[2])).tanh();
+            h = n + (z * (h - n));
+            outputs[t] = h;
+        }
+
+        // (batch, frames, hidden) → (batch, frames, bins)
+        Tensor mask = frames == 0
+            ? zeros(batch, 0, Options.Bins, dtype: magnitude.dtype, device: magnitude.device)
+            : nn.functional.sigmoid(fc_out.forward(stack(outputs, 1)));
+        nextState = scope.MoveToOuter(h.detach().clone());
+        return scope.MoveToOuter(mask);
+    }
+}
