@@ -1,6 +1,7 @@
 using Dls.Audio;
 using Dls.Audio.IO;
 using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Dls.Models.Denoising;
 
@@ -21,6 +22,7 @@ public sealed class Denoiser : IDenoiser, IDisposable
     private readonly IMaskNetwork _network;
     private readonly int _maxFramesPerBatch;
     private bool _disposed;
+    private int? _outputSampleRate;
 
     /// <summary>Wraps a network (switched to evaluation mode; the denoiser takes ownership).</summary>
     /// <param name="network">A mask network module (<see cref="FcMaskNetwork"/>, <see cref="GruMaskNetwork"/>).</param>
@@ -57,6 +59,21 @@ public sealed class Denoiser : IDenoiser, IDisposable
 
     /// <inheritdoc />
     public long ParameterCount { get; }
+
+    /// <summary>Sample rate in Hz of files written by <see cref="DenoiseFile"/>; <c>null</c> keeps the input's rate.</summary>
+    public int? OutputSampleRate
+    {
+        get => _outputSampleRate;
+        set
+        {
+            if (value is <= 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, $"Expected an output sample rate > 0 Hz or null; found {value}.");
+            }
+
+            _outputSampleRate = value;
+        }
+    }
 
     /// <summary>The network (for inspection; do not train it while the denoiser is in use).</summary>
     public IMaskNetwork Network => _network;
@@ -115,8 +132,14 @@ public sealed class Denoiser : IDenoiser, IDisposable
         }
 
         float[] output = Denoise(input.Samples, input.SampleRate);
+        int rate = _outputSampleRate ?? input.SampleRate;
+        if (rate != input.SampleRate)
+        {
+            output = AudioResampling.Resample(output, input.SampleRate, rate);
+        }
+
         // Written only now, atomically: a failure above leaves no output file behind.
-        AudioFile.Save(outputPath, new AudioSignal(output, input.SampleRate), WavSampleFormat.Pcm16);
+        AudioFile.Save(outputPath, new AudioSignal(output, rate), WavSampleFormat.Pcm16);
     }
 
     /// <inheritdoc />

@@ -1,3 +1,5 @@
+using Dls.Compression.LowRank;
+using Dls.Models.Checkpoints;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -10,6 +12,15 @@ namespace Dls.Models.Denoising;
 /// <param name="Dropout">Dropout probability after each hidden layer while training.</param>
 public sealed record FcMaskNetworkOptions(int Bins = 513, int HiddenSize = 512, double Dropout = 0.1)
 {
+    /// <summary>
+    /// Layers stored as low-rank factors (<see cref="LowRankLinear"/>): layer name → rank. Empty for the dense network;
+    /// filled by compression so that a checkpoint of a compressed network can be rebuilt.
+    /// </summary>
+    public IReadOnlyDictionary<string, int> Ranks { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>The names of the linear layers (state-dict prefixes).</summary>
+    public static IReadOnlyList<string> LayerNames { get; } = ["fc1", "fc2", "fc3"];
+
     /// <summary>Throws when a value is out of range, naming every bad field.</summary>
     public void Validate()
     {
@@ -29,6 +40,14 @@ public sealed record FcMaskNetworkOptions(int Bins = 513, int HiddenSize = 512, 
             errors.Add($"Dropout must be in [0, 1) (found {Dropout})");
         }
 
+        foreach ((string layer, int rank) in Ranks ?? new Dictionary<string, int>())
+        {
+            if (!LayerNames.Contains(layer) || rank <= 0)
+            {
+                errors.Add($"Ranks['{layer}'] = {rank}: expected a layer of [{string.Join(", ", LayerNames)}] and a rank > 0");
+            }
+        }
+
         if (errors.Count > 0)
         {
             throw new ArgumentException($"Invalid {nameof(FcMaskNetworkOptions)}: {string.Join("; ", errors)}.");
@@ -40,11 +59,12 @@ public sealed record FcMaskNetworkOptions(int Bins = 513, int HiddenSize = 512, 
 /// The assignment's network: every frame on its own, <c>log1p</c> magnitude (see <see cref="MaskFeatures"/>) →
 /// fc1 (bins→hidden, ReLU) → fc2 (hidden→hidden, ReLU) → fc3 (hidden→bins, sigmoid) = mask.
 /// </summary>
-public sealed class FcMaskNetwork : nn.Module<Tensor, Tensor>, IMaskNetwork
+public sealed class FcMaskNetwork : nn.Module<Tensor, Tensor>, IMaskNetwork, IDescribedModel
 {
     /// <summary>The architecture name in checkpoints.</summary>
     public const string ArchitectureName = "fc-mask";
 
+    private readonly FcMaskNetworkOptions _options;
     private readonly nn.Module<Tensor, Tensor> fc1;
     private readonly nn.Module<Tensor, Tensor> fc2;
     private readonly nn.Module<Tensor, Tensor> fc3;
@@ -55,28 +75,31 @@ public sealed class FcMaskNetwork : nn.Module<Tensor, Tensor>, IMaskNetwork
     public FcMaskNetwork(FcMaskNetworkOptions? options = null)
         : base(nameof(FcMaskNetwork))
     {
-        Options = options ?? new FcMaskNetworkOptions();
-        Options.Validate();
-        fc1 = nn.Linear(Options.Bins, Options.HiddenSize);
-        fc2 = nn.Linear(Options.HiddenSize, Options.HiddenSize);
-        fc3 = nn.Linear(Options.HiddenSize, Options.Bins);
-        dropout = nn.Dropout(Options.Dropout);
+        _options = options ?? new FcMaskNetworkOptions();
+        _options.Validate();
+        fc1 = MaskLayers.Linear(_options.Ranks, "fc1", _options.Bins, _options.HiddenSize);
+        fc2 = MaskLayers.Linear(_options.Ranks, "fc2", _options.HiddenSize, _options.HiddenSize);
+        fc3 = MaskLayers.Linear(_options.Ranks, "fc3", _options.HiddenSize, _options.Bins);
+        dropout = nn.Dropout(_options.Dropout);
         RegisterComponents();
     }
 
-    /// <summary>The hyper-parameters.</summary>
-    public FcMaskNetworkOptions Options { get; }
+    /// <summary>The hyper-parameters, with <c>Ranks</c> reflecting the layers as they are now (after any compression).</summary>
+    public FcMaskNetworkOptions Options => _options with { Ranks = MaskLayers.RanksOf(this) };
+
+    /// <inheritdoc />
+    public ModelDescription Describe() => new(Architecture, ModelArchitectures.ToJson(Options));
 
     /// <inheritdoc />
     public string Architecture => ArchitectureName;
 
     /// <inheritdoc />
-    public int Bins => Options.Bins;
+    public int Bins => _options.Bins;
 
     /// <inheritdoc />
     public override Tensor forward(Tensor magnitude)
     {
-        MaskShapes.Check(magnitude, Options.Bins);
+        MaskShapes.Check(magnitude, _options.Bins);
         using var scope = NewDisposeScope();
         Tensor h = dropout.forward(nn.functional.relu(fc1.forward(MaskFeatures.Scale(magnitude))));
         h = dropout.forward(nn.functional.relu(fc2.forward(h)));
@@ -103,4 +126,18 @@ internal static class MaskShapes
                 $"Expected a magnitude of shape (batch, frames, {bins}); found ({string.Join(", ", magnitude.shape)}).", nameof(magnitude));
         }
     }
+}
+
+/// <summary>Builds the linear layers of the mask networks, dense or low-rank.</summary>
+internal static class MaskLayers
+{
+    public static nn.Module<Tensor, Tensor> Linear(IReadOnlyDictionary<string, int>? ranks, string name, int inFeatures, int outFeatures) =>
+        ranks is not null && ranks.TryGetValue(name, out int rank)
+            ? new LowRankLinear(inFeatures, outFeatures, rank)
+            : nn.Linear(inFeatures, outFeatures);
+
+    public static IReadOnlyDictionary<string, int> RanksOf(nn.Module module) =>
+        module.named_children()
+            .Where(c => c.module is LowRankLinear)
+            .ToDictionary(c => c.name, c => (int)((LowRankLinear)c.module).Rank, StringComparer.Ordinal);
 }

@@ -1,3 +1,5 @@
+using Dls.Compression.LowRank;
+using Dls.Models.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -8,6 +10,15 @@ namespace Dls.Models.Denoising;
 /// <param name="HiddenSize">Width of the input projection and of the GRU state.</param>
 public sealed record GruMaskNetworkOptions(int Bins = 513, int HiddenSize = 160)
 {
+    /// <summary>
+    /// Layers stored as low-rank factors (<see cref="LowRankLinear"/>): layer name → rank. Empty for the dense network;
+    /// filled by compression so that a checkpoint of a compressed network can be rebuilt.
+    /// </summary>
+    public IReadOnlyDictionary<string, int> Ranks { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>The names of the linear layers (state-dict prefixes).</summary>
+    public static IReadOnlyList<string> LayerNames { get; } = ["fc_in", "gru_ih", "gru_hh", "fc_out"];
+
     /// <summary>Throws when a value is out of range, naming every bad field.</summary>
     public void Validate()
     {
@@ -20,6 +31,14 @@ public sealed record GruMaskNetworkOptions(int Bins = 513, int HiddenSize = 160)
         if (HiddenSize <= 0)
         {
             errors.Add($"HiddenSize must be > 0 (found {HiddenSize})");
+        }
+
+        foreach ((string layer, int rank) in Ranks ?? new Dictionary<string, int>())
+        {
+            if (!LayerNames.Contains(layer) || rank <= 0)
+            {
+                errors.Add($"Ranks['{layer}'] = {rank}: expected a layer of [{string.Join(", ", LayerNames)}] and a rank > 0");
+            }
         }
 
         if (errors.Count > 0)
@@ -36,11 +55,12 @@ public sealed record GruMaskNetworkOptions(int Bins = 513, int HiddenSize = 160)
 /// the order r, z, n as in PyTorch's <c>nn.GRU</c>) so that low-rank compression can factor them like any other
 /// linear layer, and so that the state can be carried from one block of frames to the next for streaming.
 /// </summary>
-public sealed class GruMaskNetwork : nn.Module<Tensor, Tensor>, IMaskNetwork
+public sealed class GruMaskNetwork : nn.Module<Tensor, Tensor>, IMaskNetwork, IDescribedModel
 {
     /// <summary>The architecture name in checkpoints.</summary>
     public const string ArchitectureName = "gru-mask";
 
+    private readonly GruMaskNetworkOptions _options;
     private readonly nn.Module<Tensor, Tensor> fc_in;
     private readonly nn.Module<Tensor, Tensor> gru_ih;
     private readonly nn.Module<Tensor, Tensor> gru_hh;
@@ -51,24 +71,27 @@ public sealed class GruMaskNetwork : nn.Module<Tensor, Tensor>, IMaskNetwork
     public GruMaskNetwork(GruMaskNetworkOptions? options = null)
         : base(nameof(GruMaskNetwork))
     {
-        Options = options ?? new GruMaskNetworkOptions();
-        Options.Validate();
-        int h = Options.HiddenSize;
-        fc_in = nn.Linear(Options.Bins, h);
-        gru_ih = nn.Linear(h, 3 * h);
-        gru_hh = nn.Linear(h, 3 * h);
-        fc_out = nn.Linear(h, Options.Bins);
+        _options = options ?? new GruMaskNetworkOptions();
+        _options.Validate();
+        int h = _options.HiddenSize;
+        fc_in = MaskLayers.Linear(_options.Ranks, "fc_in", _options.Bins, h);
+        gru_ih = MaskLayers.Linear(_options.Ranks, "gru_ih", h, 3 * h);
+        gru_hh = MaskLayers.Linear(_options.Ranks, "gru_hh", h, 3 * h);
+        fc_out = MaskLayers.Linear(_options.Ranks, "fc_out", h, _options.Bins);
         RegisterComponents();
     }
 
-    /// <summary>The hyper-parameters.</summary>
-    public GruMaskNetworkOptions Options { get; }
+    /// <summary>The hyper-parameters, with <c>Ranks</c> reflecting the layers as they are now (after any compression).</summary>
+    public GruMaskNetworkOptions Options => _options with { Ranks = MaskLayers.RanksOf(this) };
+
+    /// <inheritdoc />
+    public ModelDescription Describe() => new(Architecture, ModelArchitectures.ToJson(Options));
 
     /// <inheritdoc />
     public string Architecture => ArchitectureName;
 
     /// <inheritdoc />
-    public int Bins => Options.Bins;
+    public int Bins => _options.Bins;
 
     /// <inheritdoc />
     public override Tensor forward(Tensor magnitude)
@@ -82,9 +105,9 @@ public sealed class GruMaskNetwork : nn.Module<Tensor, Tensor>, IMaskNetwork
     /// <inheritdoc />
     public Tensor ForwardContinued(Tensor magnitude, Tensor? state, out Tensor? nextState)
     {
-        MaskShapes.Check(magnitude, Options.Bins);
+        MaskShapes.Check(magnitude, _options.Bins);
         long batch = magnitude.shape[0], frames = magnitude.shape[1];
-        int hidden = Options.HiddenSize;
+        int hidden = _options.HiddenSize;
         if (state is not null && (state.dim() != 2 || state.shape[0] != batch || state.shape[1] != hidden))
         {
             throw new ArgumentException(
@@ -109,7 +132,7 @@ public sealed class GruMaskNetwork : nn.Module<Tensor, Tensor>, IMaskNetwork
 
         // (batch, frames, hidden) → (batch, frames, bins)
         Tensor mask = frames == 0
-            ? zeros(batch, 0, Options.Bins, dtype: magnitude.dtype, device: magnitude.device)
+            ? zeros(batch, 0, _options.Bins, dtype: magnitude.dtype, device: magnitude.device)
             : nn.functional.sigmoid(fc_out.forward(stack(outputs, 1)));
         nextState = scope.MoveToOuter(h.detach().clone());
         return scope.MoveToOuter(mask);

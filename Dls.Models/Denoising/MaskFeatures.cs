@@ -12,9 +12,12 @@ public static class MaskFeatures
     /// </summary>
     /// <param name="magnitude">Linear magnitude, any shape.</param>
     /// <returns>The scaled features, same shape.</returns>
+    public static double InputGain { get; } = double.Parse(Environment.GetEnvironmentVariable("DLS_GAIN") ?? "1", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>x</summary>
     public static Tensor Scale(Tensor magnitude)
     {
         ArgumentNullException.ThrowIfNull(magnitude);
-        return magnitude.log1p();
+        return (magnitude * InputGain).log1p();
     }
 }

@@ -48,6 +48,13 @@ public sealed class NoiseMixer
     /// <summary>Highest SNR in dB.</summary>
     public double MaxSnrDb { get; }
 
+    /// <summary>
+    /// When true, every noise excerpt is also read at a random speed in [0.8, 1.25] (linear interpolation; shifts
+    /// hum harmonics, music pitch and babble formants) and given a random spectral tilt (first-order filter
+    /// <c>y[n] = x[n] + a·x[n−1]</c>, <c>a</c> in [−0.9, 0.9]), so that a few noise sources stand for many.
+    /// </summary>
+    public bool AugmentNoise { get; init; }
+
     /// <summary>Number of clean utterances.</summary>
     public int CleanCount => _clean.Length;
 
@@ -111,9 +118,27 @@ public sealed class NoiseMixer
         var clean = new float[length];
         var noise = new float[length];
         Array.Copy(utterance, cleanStart, clean, 0, length);
-        for (int i = 0; i < length; i++)
+        if (AugmentNoise)
         {
-            noise[i] = source[(noiseStart + i) % source.Length];
+            double speed = Math.Exp(Math.Log(0.8) + (rng.NextDouble() * (Math.Log(1.25) - Math.Log(0.8))));
+            double tilt = (rng.NextDouble() * 1.8) - 0.9;
+            float previous = 0;
+            for (int i = 0; i < length; i++)
+            {
+                double position = noiseStart + (i * speed);
+                long k = (long)position;
+                double frac = position - k;
+                float x = (float)(((1 - frac) * source[k % source.Length]) + (frac * source[(k + 1) % source.Length]));
+                noise[i] = x + (float)(tilt * previous);
+                previous = x;
+            }
+        }
+        else
+        {
+            for (int i = 0; i < length; i++)
+            {
+                noise[i] = source[(noiseStart + i) % source.Length];
+            }
         }
 
         double cleanEnergy = clean.Sum(x => (double)x * x);
