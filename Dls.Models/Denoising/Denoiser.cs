@@ -1,5 +1,6 @@
 using Dls.Audio;
 using Dls.Audio.IO;
+using Dls.Audio.Resampling;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -21,14 +22,16 @@ public sealed class Denoiser : IDenoiser, IDisposable
     private readonly nn.Module _module;
     private readonly IMaskNetwork _network;
     private readonly int _maxFramesPerBatch;
+    private readonly bool _ownsNetwork;
     private bool _disposed;
     private int? _outputSampleRate;
 
-    /// <summary>Wraps a network (switched to evaluation mode; the denoiser takes ownership).</summary>
+    /// <summary>Wraps a network (switched to evaluation mode).</summary>
     /// <param name="network">A mask network module (<see cref="FcMaskNetwork"/>, <see cref="GruMaskNetwork"/>).</param>
     /// <param name="sampleRate">The rate the network was trained at, in Hz.</param>
     /// <param name="maxFramesPerBatch">Most STFT frames given to the network at once (bounds memory).</param>
-    public Denoiser(IMaskNetwork network, int sampleRate = DefaultSampleRate, int maxFramesPerBatch = 1024)
+    /// <param name="ownsNetwork">Whether disposing the denoiser disposes the network.</param>
+    public Denoiser(IMaskNetwork network, int sampleRate = DefaultSampleRate, int maxFramesPerBatch = 1024, bool ownsNetwork = true)
     {
         ArgumentNullException.ThrowIfNull(network);
         if (network is not nn.Module module)
@@ -48,6 +51,7 @@ public sealed class Denoiser : IDenoiser, IDisposable
         _module.eval();
         SampleRate = sampleRate;
         _maxFramesPerBatch = maxFramesPerBatch;
+        _ownsNetwork = ownsNetwork;
         ParameterCount = _module.parameters().Sum(p => p.numel());
     }
 
@@ -107,8 +111,8 @@ public sealed class Denoiser : IDenoiser, IDisposable
             return Run(samples);
         }
 
-        float[] atModelRate = AudioResampling.Resample(samples, sampleRate, SampleRate);
-        float[] back = AudioResampling.Resample(Run(atModelRate), SampleRate, sampleRate);
+        float[] atModelRate = Resampler.Resample(samples, sampleRate, SampleRate);
+        float[] back = Resampler.Resample(Run(atModelRate), SampleRate, sampleRate);
         // Resampling there and back can be a sample off; the output always matches the input length.
         Array.Resize(ref back, samples.Length);
         return back;
@@ -135,7 +139,7 @@ public sealed class Denoiser : IDenoiser, IDisposable
         int rate = _outputSampleRate ?? input.SampleRate;
         if (rate != input.SampleRate)
         {
-            output = AudioResampling.Resample(output, input.SampleRate, rate);
+            output = Resampler.Resample(output, input.SampleRate, rate);
         }
 
         // Written only now, atomically: a failure above leaves no output file behind.
@@ -155,7 +159,10 @@ public sealed class Denoiser : IDenoiser, IDisposable
         if (!_disposed)
         {
             _disposed = true;
-            _module.Dispose();
+            if (_ownsNetwork)
+            {
+                _module.Dispose();
+            }
         }
     }
 

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Dls.Audio.IO;
 using Dls.Models.Checkpoints;
 using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Dls.Models.Denoising;
 

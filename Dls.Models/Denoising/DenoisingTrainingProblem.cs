@@ -79,7 +79,7 @@ public sealed class DenoisingTrainingProblem : ITrainingProblem<DenoisingBatch>
     public const string SnrImprovementMetric = "snr_improvement_db";
 
     private readonly IReadOnlyList<DenoisingExample> _fixed;
-    private readonly NoiseMixer? _mixer;
+    private readonly OnTheFlyMixer? _mixer;
     private readonly IReadOnlyList<DenoisingExample> _validation;
     private readonly DenoisingTrainingOptions _options;
 
@@ -90,7 +90,7 @@ public sealed class DenoisingTrainingProblem : ITrainingProblem<DenoisingBatch>
     /// <param name="options">Settings (defaults when <c>null</c>).</param>
     public DenoisingTrainingProblem(
         IReadOnlyList<DenoisingExample> fixedPairs,
-        NoiseMixer? mixer,
+        OnTheFlyMixer? mixer,
         IReadOnlyList<DenoisingExample> validation,
         DenoisingTrainingOptions? options = null)
     {

@@ -1,4 +1,5 @@
 using Dls.Audio.IO;
+using Dls.Audio.Levels;
 
 namespace Dls.Models.Denoising;
 
@@ -7,7 +8,7 @@ namespace Dls.Models.Denoising;
 /// source, scaled to an SNR drawn uniformly from [<see cref="MinSnrDb"/>, <see cref="MaxSnrDb"/>]
 /// (SNR = 10·log10(Σs²/Σn²), the definition of the shared corpus). Deterministic for a given <see cref="Random"/>.
 /// </summary>
-public sealed class NoiseMixer
+public sealed class OnTheFlyMixer
 {
     private readonly float[][] _clean;
     private readonly float[][] _noise;
@@ -17,7 +18,7 @@ public sealed class NoiseMixer
     /// <param name="noise">Noise sources (at least one, none empty); shorter than an utterance is looped.</param>
     /// <param name="minSnrDb">Lowest SNR in dB.</param>
     /// <param name="maxSnrDb">Highest SNR in dB (≥ <paramref name="minSnrDb"/>).</param>
-    public NoiseMixer(IReadOnlyList<float[]> clean, IReadOnlyList<float[]> noise, double minSnrDb = -5, double maxSnrDb = 10)
+    public OnTheFlyMixer(IReadOnlyList<float[]> clean, IReadOnlyList<float[]> noise, double minSnrDb = -5, double maxSnrDb = 10)
     {
         ArgumentNullException.ThrowIfNull(clean);
         ArgumentNullException.ThrowIfNull(noise);
@@ -76,9 +77,9 @@ public sealed class NoiseMixer
     /// <param name="minSnrDb">Lowest SNR in dB.</param>
     /// <param name="maxSnrDb">Highest SNR in dB.</param>
     /// <returns>The mixer.</returns>
-    public static NoiseMixer FromFolders(string cleanDirectory, string noiseDirectory, int sampleRate, double minSnrDb = -5, double maxSnrDb = 10)
+    public static OnTheFlyMixer FromFolders(string cleanDirectory, string noiseDirectory, int sampleRate, double minSnrDb = -5, double maxSnrDb = 10)
     {
-        return new NoiseMixer(LoadFolder(cleanDirectory, sampleRate, "clean"), LoadFolder(noiseDirectory, sampleRate, "noise"), minSnrDb, maxSnrDb);
+        return new OnTheFlyMixer(LoadFolder(cleanDirectory, sampleRate, "clean"), LoadFolder(noiseDirectory, sampleRate, "noise"), minSnrDb, maxSnrDb);
     }
 
     /// <summary>
@@ -89,7 +90,7 @@ public sealed class NoiseMixer
     /// <param name="minSnrDb">Lowest SNR in dB.</param>
     /// <param name="maxSnrDb">Highest SNR in dB.</param>
     /// <returns>The mixer.</returns>
-    public static NoiseMixer FromExamples(IReadOnlyList<DenoisingExample> examples, double minSnrDb = -5, double maxSnrDb = 10)
+    public static OnTheFlyMixer FromExamples(IReadOnlyList<DenoisingExample> examples, double minSnrDb = -5, double maxSnrDb = 10)
     {
         ArgumentNullException.ThrowIfNull(examples);
         var withNoise = examples.Where(e => e.Noise is not null).ToArray();
@@ -98,7 +99,7 @@ public sealed class NoiseMixer
             throw new ArgumentException($"Re-mixing needs examples whose noise is known (homework layout); found {examples.Count} example(s), none with noise.", nameof(examples));
         }
 
-        return new NoiseMixer(withNoise.Select(e => e.Clean).ToArray(), withNoise.Select(e => e.Noise!).ToArray(), minSnrDb, maxSnrDb);
+        return new OnTheFlyMixer(withNoise.Select(e => e.Clean).ToArray(), withNoise.Select(e => e.Noise!).ToArray(), minSnrDb, maxSnrDb);
     }
 
     /// <summary>Makes one example.</summary>
@@ -141,17 +142,19 @@ public sealed class NoiseMixer
             }
         }
 
-        double cleanEnergy = clean.Sum(x => (double)x * x);
-        double noiseEnergy = noise.Sum(x => (double)x * x);
-        // A silent excerpt of either gives no defined SNR; keep it unscaled rather than divide by zero.
-        double gain = cleanEnergy > 0 && noiseEnergy > 0 ? Math.Sqrt(cleanEnergy / (noiseEnergy * Math.Pow(10, snrDb / 10))) : 1;
+        if (clean.All(x => x == 0) || noise.All(x => x == 0))
+        {
+            // No SNR is defined for a silent excerpt; draw again (the pools hold no all-silent file, checked above).
+            return Mix(rng, maxSamples);
+        }
+
+        NoisyMixture mixed = NoiseMixer.MixAtSnr(clean, noise, snrDb);
+        noise = mixed.ScaledNoise;
         var noisy = new float[length];
         float peak = 0;
         for (int i = 0; i < length; i++)
         {
-            noise[i] = (float)(noise[i] * gain);
-            noisy[i] = clean[i] + noise[i];
-            peak = Math.Max(peak, Math.Max(Math.Abs(noisy[i]), Math.Max(Math.Abs(clean[i]), Math.Abs(noise[i]))));
+            peak = Math.Max(peak, Math.Max(Math.Abs(mixed.Mixture[i]), Math.Max(Math.Abs(clean[i]), Math.Abs(noise[i]))));
         }
 
         // Like the shared corpus: the largest peak becomes a random level in [0.5, 0.95], so nothing clips
