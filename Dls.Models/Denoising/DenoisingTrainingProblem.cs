@@ -155,9 +155,9 @@ public sealed class DenoisingTrainingProblem : ITrainingProblem<DenoisingBatch>
         {
             Tensor estimate = DenoisingStft.Inverse(spec * mask, length);
             // SNR = 10·log10(Σs² / Σ(s − ŝ)²); 1e-8 keeps silent excerpts finite.
-            Tensor signal = clean.square().sum(1) + 1e-8;
-            Tensor error = (clean - estimate).square().sum(1) + 1e-8;
-            loss = -(10.0 * (signal / error).log10()).mean();
+            Tensor signal = clean.square().sum(1).add(Scalars.LossEpsilon, Scalars.One);
+            Tensor error = clean.sub(estimate).square().sum(1).add(Scalars.LossEpsilon, Scalars.One);
+            loss = signal.div(error).log10().mul(Scalars.Ten).mean().neg();
         }
 
         return scope.MoveToOuter(loss);

@@ -123,10 +123,11 @@ public sealed class GruMaskNetwork : nn.Module<Tensor, Tensor>, IMaskNetwork, ID
         {
             Tensor[] x = xg.select(1, t).chunk(3, -1);
             Tensor[] g = gru_hh.forward(h).chunk(3, -1);
-            Tensor r = (x[0] + g[0]).sigmoid();
-            Tensor z = (x[1] + g[1]).sigmoid();
-            Tensor n = (x[2] + (r * g[2])).tanh();
-            h = n + (z * (h - n));
+            // Explicit alpha scalars: see Scalars for why not the + operator.
+            Tensor r = x[0].add(g[0], Scalars.One).sigmoid();
+            Tensor z = x[1].add(g[1], Scalars.One).sigmoid();
+            Tensor n = x[2].add(r.mul(g[2]), Scalars.One).tanh();
+            h = n.add(z.mul(h.sub(n)), Scalars.One);
             outputs[t] = h;
         }
 

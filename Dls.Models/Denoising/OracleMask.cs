@@ -40,8 +40,8 @@ public static class OracleMask
         // A bin where both are zero gets mask 0 (nothing to keep); 1e-12 only avoids 0/0.
         Tensor mask = kind switch
         {
-            OracleMaskKind.IdealRatio => s / (s + n + 1e-12),
-            OracleMaskKind.PowerRatio => s.square() / (s.square() + n.square() + 1e-12),
+            OracleMaskKind.IdealRatio => s.div(s.add(n, Scalars.One).add(Scalars.MaskEpsilon, Scalars.One)),
+            OracleMaskKind.PowerRatio => s.square().div(s.square().add(n.square(), Scalars.One).add(Scalars.MaskEpsilon, Scalars.One)),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Expected IdealRatio or PowerRatio."),
         };
         return DenoisingStft.Inverse(x * mask, noisy.Length).squeeze(0).data<float>().ToArray();

@@ -39,8 +39,8 @@ internal static class DenoisingTraining
             ]
             :
             [
-                new("fc-mask", () => new FcMaskNetwork(new FcMaskNetworkOptions(HiddenSize: 512)), DenoisingLoss.Magnitude, 30, 8),
-                new("gru-mask", () => new GruMaskNetwork(new GruMaskNetworkOptions(HiddenSize: 160)), DenoisingLoss.WaveformSnr, 40, 10),
+                new("fc-mask", () => new FcMaskNetwork(new FcMaskNetworkOptions(HiddenSize: 512)), DenoisingLoss.Magnitude, 24, 8),
+                new("gru-mask", () => new GruMaskNetwork(new GruMaskNetworkOptions(HiddenSize: 160)), DenoisingLoss.WaveformSnr, 30, 8),
             ];
         var trainingOptions = new DenoisingTrainingOptions
         {
