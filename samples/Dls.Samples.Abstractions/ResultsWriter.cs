@@ -1,0 +1,97 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Dls.Audio.IO;
+
+namespace Dls.Samples.Abstractions;
+
+/// <summary>
+/// The one results writer of the samples: <c>&lt;out&gt;/&lt;name&gt;.json</c> figures, <c>&lt;out&gt;/&lt;name&gt;.md</c>
+/// report sections and plot files, every file written atomically so a failed run leaves earlier results intact.
+/// </summary>
+public sealed class ResultsWriter
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    private static readonly object MergeLock = new();
+
+    /// <summary>Creates a writer for <paramref name="outputDirectory"/> (created on first write).</summary>
+    /// <param name="outputDirectory">The results folder.</param>
+    public ResultsWriter(string outputDirectory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(outputDirectory);
+        OutputDirectory = Path.GetFullPath(outputDirectory);
+    }
+
+    /// <summary>The results folder (absolute).</summary>
+    public string OutputDirectory { get; }
+
+    /// <summary>
+    /// Merges <paramref name="values"/> into <c>&lt;out&gt;/&lt;name&gt;.json</c>: top-level keys present in
+    /// <paramref name="values"/> replace those in the file, others are kept (so several tasks can fill one file).
+    /// </summary>
+    /// <param name="name">File name without extension, e.g. <c>mnist</c>.</param>
+    /// <param name="values">The figures to add or replace.</param>
+    /// <exception cref="InvalidDataException">The existing file is not a JSON object.</exception>
+    public void MergeJson(string name, JsonObject values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        string path = PathFor(CheckName(name) + ".json");
+        lock (MergeLock)
+        {
+            JsonObject merged = new();
+            if (File.Exists(path))
+            {
+                JsonNode? existing;
+                try
+                {
+                    existing = JsonNode.Parse(File.ReadAllText(path));
+                }
+                catch (JsonException e)
+                {
+                    throw new InvalidDataException($"Cannot merge results into '{path}': expected a JSON object, found invalid JSON ({e.Message}).", e);
+                }
+
+                if (existing is not JsonObject existingObject)
+                {
+                    throw new InvalidDataException($"Cannot merge results into '{path}': expected a JSON object, found {existing?.GetValueKind().ToString() ?? "null"}.");
+                }
+
+                merged = existingObject;
+            }
+
+            foreach ((string key, JsonNode? value) in values)
+            {
+                merged[key] = value?.DeepClone();
+            }
+
+            AtomicFile.WriteAllText(path, merged.ToJsonString(Indented) + "\n");
+        }
+    }
+
+    /// <summary>Writes this task's section of the report, <c>&lt;out&gt;/&lt;name&gt;.md</c>.</summary>
+    /// <param name="name">Section name, e.g. <c>mnist-baseline</c>.</param>
+    /// <param name="markdown">The Markdown text (start with a level-2 heading).</param>
+    public void WriteMarkdown(string name, string markdown)
+    {
+        ArgumentNullException.ThrowIfNull(markdown);
+        AtomicFile.WriteAllText(PathFor(CheckName(name) + ".md"), markdown.EndsWith('\n') ? markdown : markdown + "\n");
+    }
+
+    /// <summary>The full path of <paramref name="fileName"/> inside the results folder.</summary>
+    /// <param name="fileName">A plain file name such as <c>mnist_loss.png</c>.</param>
+    public string PathFor(string fileName)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(fileName);
+        if (fileName.IndexOfAny(['/', '\\']) >= 0 || fileName is "." or "..")
+        {
+            throw new ArgumentException($"Expected a plain file name inside the results folder, found '{fileName}'.", nameof(fileName));
+        }
+
+        return Path.Combine(OutputDirectory, fileName);
+    }
+
+    private static string CheckName(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        return name;
+    }
+}

@@ -1,0 +1,316 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json.Nodes;
+using Dls.Audio.IO;
+using Dls.Samples.Abstractions;
+using Microsoft.Extensions.Logging;
+using Spectre.Console;
+using TorchSharp;
+
+namespace Dls.Samples;
+
+/// <summary>The <c>dls-samples</c> command line: host commands plus every plugin's commands.</summary>
+public static class DlsSamplesApp
+{
+    /// <summary>Runs the command line and returns the process exit code (0 success, 1 failure, 2 usage error).</summary>
+    /// <param name="args">The arguments.</param>
+    /// <param name="output">Standard output (results, the JSON line).</param>
+    /// <param name="error">Standard error (errors, logs, plain progress).</param>
+    public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null)
+    {
+        output ??= Console.Out;
+        error ??= Console.Error;
+        bool verbose = args.Contains("--verbose");
+        using var host = new SampleHost(PluginLoader.Load(AppContext.BaseDirectory), output, error, verbose);
+
+        var threads = new Option<int?>("--threads") { Description = "Torch intra-op threads (default: torch's choice).", Recursive = true };
+        var verboseOption = new Option<bool>("--verbose") { Description = "Show debug logs and full stack traces.", Recursive = true };
+        var root = new RootCommand("Dls samples: reproduce the deep-learning-systems assignment with the Dls libraries.");
+        root.Options.Add(threads);
+        root.Options.Add(verboseOption);
+        root.Subcommands.Add(EnvCommand(host));
+        root.Subcommands.Add(ListCommand(host));
+        root.Subcommands.Add(RunCommand(host));
+        root.Subcommands.Add(ReproduceCommand(host));
+        root.Subcommands.Add(BenchCommand(host));
+        foreach (ISamplePlugin plugin in host.Plugins)
+        {
+            foreach (Command command in plugin.CreateCommands(host))
+            {
+                root.Subcommands.Add(command);
+            }
+        }
+
+        ParseResult parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var parseError in parse.Errors)
+            {
+                error.WriteLine($"error: {parseError.Message}");
+            }
+
+            error.WriteLine("Run 'dls-samples --help' for usage.");
+            return 2;
+        }
+
+        try
+        {
+            if (parse.GetValue(threads) is int n)
+            {
+                if (n < 1)
+                {
+                    throw new ArgumentException($"--threads: expected a positive number of threads, found {n}.");
+                }
+
+                torch.set_num_threads(n);
+            }
+
+            var invocation = new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = output, Error = error };
+            return await parse.InvokeAsync(invocation);
+        }
+        catch (OperationCanceledException)
+        {
+            error.WriteLine("error: cancelled.");
+            return 130;
+        }
+        catch (Exception e)
+        {
+            Exception shown = e is TypeInitializationException { InnerException: { } inner } ? inner : e;
+            error.WriteLine($"error: {shown.Message}");
+            if (verbose)
+            {
+                error.WriteLine(e.ToString());
+            }
+            else
+            {
+                error.WriteLine("(run with --verbose for details)");
+            }
+
+            return 1;
+        }
+    }
+
+    private static Command EnvCommand(SampleHost host)
+    {
+        var json = new Option<bool>("--json") { Description = "Print the figures as one JSON line." };
+        var command = new Command("env", "TorchSharp/libtorch versions, threads, the libstdc++ fix, OS and CPU.") { json };
+        command.SetAction(parse =>
+        {
+            string native = Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
+            var info = new JsonObject
+            {
+                ["torchsharp_version"] = typeof(torch).Assembly.GetName().Version?.ToString(3),
+                ["libtorch_version"] = torch.__version__,
+                ["torch_threads"] = torch.get_num_threads(),
+                ["torch_interop_threads"] = torch.get_num_interop_threads(),
+                ["libstdcxx_fix_applied"] = File.Exists(native + ".dls-native-fix"),
+                ["os"] = RuntimeInformation.OSDescription,
+                ["architecture"] = RuntimeInformation.OSArchitecture.ToString(),
+                ["cpu"] = CpuName(),
+                ["logical_cores"] = Environment.ProcessorCount,
+                ["dotnet"] = RuntimeInformation.FrameworkDescription,
+            };
+            if (parse.GetValue(json))
+            {
+                host.WriteJsonResult(info);
+            }
+            else
+            {
+                foreach ((string key, JsonNode? value) in info)
+                {
+                    host.Out.WriteLine($"{key,-22} {value}");
+                }
+            }
+        });
+        return command;
+    }
+
+    private static Command ListCommand(SampleHost host)
+    {
+        var command = new Command("list", "The plugins, their tasks and benchmarks.");
+        command.SetAction(_ =>
+        {
+            foreach (ISamplePlugin plugin in host.Plugins)
+            {
+                host.Out.WriteLine($"{plugin.Name} — {plugin.Description}");
+                foreach (SampleTask task in plugin.Tasks)
+                {
+                    host.Out.WriteLine($"  run {task.Name,-22} {task.Description}{(task.IncludeInReproduce ? "" : " (not in reproduce)")}");
+                }
+
+                foreach (BenchmarkArea bench in plugin.Benchmarks)
+                {
+                    host.Out.WriteLine($"  bench {bench.Name,-20} {bench.Description}");
+                }
+            }
+        });
+        return command;
+    }
+
+    private static Command RunCommand(SampleHost host)
+    {
+        var taskName = new Argument<string>("task") { Description = "The task to run (see 'list')." };
+        var data = new Option<string?>("--data") { Description = "Data folder (default: the embedded data)." };
+        var outDir = new Option<string>("--out") { Description = "Results folder.", DefaultValueFactory = _ => "results" };
+        var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 42 };
+        var quick = new Option<bool>("--quick") { Description = "A shortened run (minutes to seconds), for smoke tests." };
+        var command = new Command("run", "Run one task.") { taskName, data, outDir, seed, quick };
+        command.SetAction(async (parse, ct) =>
+        {
+            string name = parse.GetValue(taskName)!;
+            var match = host.AllTasks().FirstOrDefault(t => string.Equals(t.Task.Name, name, StringComparison.OrdinalIgnoreCase));
+            if (match.Task is null)
+            {
+                throw new ArgumentException($"Unknown task '{name}': expected one of {string.Join(", ", host.AllTasks().Select(t => t.Task.Name))}.");
+            }
+
+            var context = new TaskContext(host, parse.GetValue(outDir)!, parse.GetValue(data), parse.GetValue(seed), parse.GetValue(quick),
+                host.LoggerFactory.CreateLogger(match.Task.Name));
+            await WithProgress(host, () => match.Task.RunAsync(context, ct));
+            host.Out.WriteLine($"{match.Task.Name}: results in {context.OutputDirectory}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command ReproduceCommand(SampleHost host)
+    {
+        var outDir = new Option<string>("--out") { Description = "Results folder.", DefaultValueFactory = _ => "results" };
+        var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 42 };
+        var quick = new Option<bool>("--quick") { Description = "A shortened run of every task, for smoke tests." };
+        var command = new Command("reproduce", "Run every task on the embedded data and write results/report.md.") { outDir, seed, quick };
+        command.SetAction(async (parse, ct) =>
+        {
+            var tasks = host.AllTasks().Where(t => t.Task.IncludeInReproduce)
+                .Select((t, i) => (t.Plugin, t.Task, Index: i)).OrderBy(t => t.Task.Order).ThenBy(t => t.Index).ToList();
+            string output = parse.GetValue(outDir)!;
+            bool isQuick = parse.GetValue(quick);
+            var report = new StringBuilder();
+            report.AppendLine("# Dls — reproduction of the assignment results").AppendLine();
+            report.AppendLine($"Run {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC{(isQuick ? " with --quick (shortened: figures are smoke-test values, not results)" : "")}; " +
+                $"TorchSharp {typeof(torch).Assembly.GetName().Version?.ToString(3)}, libtorch {torch.__version__}, {torch.get_num_threads()} threads, " +
+                $"{RuntimeInformation.OSDescription}, {CpuName()}.").AppendLine();
+            report.AppendLine("| task | status | time (s) |").AppendLine("|---|---|---|");
+            var sections = new List<string>();
+            int failures = 0;
+            foreach (var (plugin, task, _) in tasks)
+            {
+                var context = new TaskContext(host, output, null, parse.GetValue(seed), isQuick, host.LoggerFactory.CreateLogger(task.Name));
+                var clock = Stopwatch.StartNew();
+                string status = "ok";
+                try
+                {
+                    host.Error.WriteLine($"== {plugin.Name}/{task.Name}");
+                    await WithProgress(host, () => task.RunAsync(context, ct));
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    failures++;
+                    status = "failed: " + e.Message.ReplaceLineEndings(" ");
+                    host.Error.WriteLine($"error: {task.Name}: {e.Message}");
+                }
+
+                report.AppendLine($"| {task.Name} | {status.Replace("|", "\\|")} | {clock.Elapsed.TotalSeconds:F1} |");
+                string section = context.Results.PathFor(task.Name + ".md");
+                if (File.Exists(section))
+                {
+                    sections.Add(File.ReadAllText(section));
+                }
+            }
+
+            report.AppendLine();
+            foreach (string section in sections)
+            {
+                report.AppendLine(section.TrimEnd()).AppendLine();
+            }
+
+            var writer = new ResultsWriter(output);
+            AtomicFile.WriteAllText(writer.PathFor("report.md"), report.ToString());
+            host.Out.WriteLine($"report: {writer.PathFor("report.md")} ({tasks.Count - failures}/{tasks.Count} tasks ok)");
+            return failures == 0 ? 0 : 1;
+        });
+        return command;
+    }
+
+    private static Command BenchCommand(SampleHost host)
+    {
+        var area = new Argument<string>("area") { Description = "What to measure (see 'list')." };
+        var json = new Option<bool>("--json") { Description = "Print the figures as one JSON object on the last stdout line." };
+        var quick = new Option<bool>("--quick") { Description = "Measure briefly (smoke test; figures are noisy)." };
+        var command = new Command("bench", "Measure speed; prints figures (JSON with --json).") { area, json, quick };
+        command.SetAction(async (parse, ct) =>
+        {
+            string name = parse.GetValue(area)!;
+            var all = host.Plugins.SelectMany(p => p.Benchmarks).ToList();
+            BenchmarkArea? bench = all.FirstOrDefault(b => string.Equals(b.Name, name, StringComparison.OrdinalIgnoreCase))
+                ?? throw new ArgumentException($"Unknown benchmark area '{name}': expected one of {string.Join(", ", all.Select(b => b.Name))}.");
+            var context = new BenchContext(host, parse.GetValue(quick), host.LoggerFactory.CreateLogger("bench." + bench.Name));
+            JsonObject figures = null!;
+            await WithProgress(host, async () => figures = await bench.RunAsync(context, ct));
+            figures["torch_threads"] ??= torch.get_num_threads();
+            if (parse.GetValue(json))
+            {
+                host.WriteJsonResult(figures);
+            }
+            else
+            {
+                foreach ((string key, JsonNode? value) in figures)
+                {
+                    host.Out.WriteLine($"{key,-36} {value}");
+                }
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>Runs <paramref name="work"/> inside a live progress display on a terminal, plainly otherwise.</summary>
+    private static async Task WithProgress(SampleHost host, Func<Task> work)
+    {
+        bool interactive = !Console.IsErrorRedirected && !Console.IsOutputRedirected && ReferenceEquals(host.Error, Console.Error);
+        if (!interactive || host.ProgressReporter.Live is not null)
+        {
+            await work();
+            return;
+        }
+
+        await AnsiConsole.Progress().AutoClear(false).HideCompleted(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .StartAsync(async live =>
+            {
+                host.ProgressReporter.Live = live;
+                try
+                {
+                    await work();
+                }
+                finally
+                {
+                    host.ProgressReporter.Live = null;
+                }
+            });
+    }
+
+    private static string CpuName()
+    {
+        try
+        {
+            if (File.Exists("/proc/cpuinfo"))
+            {
+                string? line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
+                if (line is not null)
+                {
+                    return line[(line.IndexOf(':') + 1)..].Trim();
+                }
+            }
+        }
+        catch (IOException)
+        {
+            // Fall through to the architecture name.
+        }
+
+        return RuntimeInformation.ProcessArchitecture.ToString();
+    }
+}

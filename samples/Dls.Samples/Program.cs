@@ -1,0 +1,3 @@
+using Dls.Samples;
+
+return await DlsSamplesApp.RunAsync(args);

@@ -1,0 +1,74 @@
+using System.Text.Json.Nodes;
+using Dls.Samples.Abstractions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Dls.Samples;
+
+/// <summary>The running host: the plugins, their container, output, logging and progress.</summary>
+internal sealed class SampleHost : ISampleHost, IDisposable
+{
+    private readonly Lazy<ServiceProvider> _services;
+
+    public SampleHost(IReadOnlyList<ISamplePlugin> plugins, TextWriter output, TextWriter error, bool verbose)
+    {
+        Plugins = plugins;
+        Out = output;
+        Error = error;
+        LoggerFactory = Microsoft.Extensions.Logging.LoggerFactory.Create(builder =>
+        {
+            builder.SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information);
+            // Logs go to stderr so that stdout carries only results (and the JSON line last).
+            builder.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+            builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+            builder.AddFilter("Microsoft", LogLevel.Warning);
+        });
+        ProgressReporter = new ConsoleProgressReporter(error, TimeSpan.FromSeconds(5));
+        _services = new Lazy<ServiceProvider>(() =>
+        {
+            var services = new ServiceCollection();
+            services.AddSingleton(LoggerFactory);
+            services.AddLogging();
+            foreach (ISamplePlugin plugin in Plugins)
+            {
+                plugin.ConfigureServices(services);
+            }
+
+            return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+        });
+    }
+
+    public IReadOnlyList<ISamplePlugin> Plugins { get; }
+
+    public IServiceProvider Services => _services.Value;
+
+    public ConsoleProgressReporter ProgressReporter { get; }
+
+    public IProgressReporter Progress => ProgressReporter;
+
+    public TextWriter Out { get; }
+
+    public TextWriter Error { get; }
+
+    public ILoggerFactory LoggerFactory { get; }
+
+    public void WriteJsonResult(JsonObject result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        Out.WriteLine(result.ToJsonString());
+        Out.Flush();
+    }
+
+    public IEnumerable<(ISamplePlugin Plugin, SampleTask Task)> AllTasks()
+        => Plugins.SelectMany(p => p.Tasks.Select(t => (p, t)));
+
+    public void Dispose()
+    {
+        if (_services.IsValueCreated)
+        {
+            _services.Value.Dispose();
+        }
+
+        LoggerFactory.Dispose();
+    }
+}
