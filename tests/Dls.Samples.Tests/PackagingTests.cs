@@ -27,8 +27,8 @@ public sealed class PackagingTests : IDisposable
 
         foreach (string library in Libraries)
         {
-            string nupkg = Assert.Single(Directory.GetFiles(feed, library + ".*.nupkg").Where(f => !f.EndsWith(".snupkg", StringComparison.Ordinal)
-                && Path.GetFileName(f).StartsWith(library + ".0", StringComparison.Ordinal)));
+            string nupkg = Assert.Single(Directory.GetFiles(feed, library + ".*.nupkg"),
+                f => Path.GetFileName(f).StartsWith(library + ".0", StringComparison.Ordinal));
             Assert.True(File.Exists(Path.ChangeExtension(nupkg, ".snupkg")), $"expected a symbol package beside {nupkg}");
 
             using ZipArchive zip = ZipFile.OpenRead(nupkg);

@@ -1,0 +1,127 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Dls.Compression.LowRank;
+
+/// <summary>
+/// A linear layer whose weight is kept as a product of two thin factors, W ≈ u·v with u of shape (out, rank) and v of
+/// shape (rank, in): <c>y = (x·vᵀ)·uᵀ + bias</c>. The full weight is never formed, so a forward pass costs
+/// rank·(in + out) multiply-accumulates per row instead of in·out.
+/// </summary>
+/// <remarks>State-dict keys: <c>u</c>, <c>v</c> and (when present) <c>bias</c>.</remarks>
+public sealed class LowRankLinear : Module<Tensor, Tensor>
+{
+    private readonly Parameter u;
+    private readonly Parameter v;
+    private readonly Parameter? bias;
+
+    /// <summary>Creates a randomly initialised low-rank layer (trainable from scratch).</summary>
+    /// <param name="inFeatures">Input features (columns of x).</param>
+    /// <param name="outFeatures">Output features.</param>
+    /// <param name="rank">Inner dimension of the factorization, 1 ≤ rank.</param>
+    /// <param name="hasBias">Whether to add a bias.</param>
+    /// <remarks>
+    /// Each factor is initialised like a <c>Linear</c> of its own shape (uniform in ±1/√fan_in, PyTorch's default):
+    /// v as a Linear in→rank, u as a Linear rank→out, the bias as in <c>Linear(in, out)</c>. Each factor then keeps
+    /// activations on the scale of a dense layer's, which lets such networks train from random initialisation.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException">A size is not positive.</exception>
+    public LowRankLinear(long inFeatures, long outFeatures, long rank, bool hasBias = true)
+        : base(nameof(LowRankLinear))
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(inFeatures, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(outFeatures, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(rank, 1);
+        using (torch.no_grad())
+        {
+            double boundV = 1.0 / Math.Sqrt(inFeatures), boundU = 1.0 / Math.Sqrt(rank);
+            u = new Parameter(torch.empty(outFeatures, rank).uniform_(-boundU, boundU));
+            v = new Parameter(torch.empty(rank, inFeatures).uniform_(-boundV, boundV));
+            if (hasBias)
+                bias = new Parameter(torch.empty(outFeatures).uniform_(-boundV, boundV));
+        }
+        RegisterComponents();
+    }
+
+    private LowRankLinear(Parameter u, Parameter v, Parameter? bias)
+        : base(nameof(LowRankLinear))
+    {
+        this.u = u;
+        this.v = v;
+        this.bias = bias;
+        RegisterComponents();
+    }
+
+    /// <summary>Builds a layer from given factors (copied, detached).</summary>
+    /// <param name="u">(out, rank).</param>
+    /// <param name="v">(rank, in).</param>
+    /// <param name="bias">(out) or null.</param>
+    /// <returns>The layer.</returns>
+    /// <exception cref="ArgumentException">The shapes do not fit together.</exception>
+    public static LowRankLinear FromFactors(Tensor u, Tensor v, Tensor? bias)
+    {
+        ArgumentNullException.ThrowIfNull(u);
+        ArgumentNullException.ThrowIfNull(v);
+        if (u.dim() != 2 || v.dim() != 2 || u.shape[1] != v.shape[0])
+            throw new ArgumentException(
+                $"Expected u (out, rank) and v (rank, in) with matching rank, found u [{string.Join("×", u.shape)}] and v [{string.Join("×", v.shape)}].");
+        if (bias is not null && (bias.dim() != 1 || bias.shape[0] != u.shape[0]))
+            throw new ArgumentException($"Expected bias of shape [{u.shape[0]}], found [{string.Join("×", bias.shape)}].", nameof(bias));
+        using (torch.no_grad())
+        {
+            return new LowRankLinear(
+                new Parameter(u.detach().contiguous().clone()),
+                new Parameter(v.detach().contiguous().clone()),
+                bias is null ? null : new Parameter(bias.detach().contiguous().clone()));
+        }
+    }
+
+    /// <summary>Input features.</summary>
+    public long InFeatures => v.shape[1];
+
+    /// <summary>Output features.</summary>
+    public long OutFeatures => u.shape[0];
+
+    /// <summary>The rank (inner dimension).</summary>
+    public long Rank => v.shape[0];
+
+    /// <summary>The left factor, shape (out, rank).</summary>
+    public Parameter U => u;
+
+    /// <summary>The right factor, shape (rank, in).</summary>
+    public Parameter V => v;
+
+    /// <summary>The bias, shape (out), or null.</summary>
+    public Parameter? Bias => bias;
+
+    /// <summary>Parameter count: rank·(in + out) + out (with bias).</summary>
+    public long ParameterCount => Rank * (InFeatures + OutFeatures) + (bias is null ? 0 : OutFeatures);
+
+    /// <summary>Computes <c>(x·vᵀ)·uᵀ + bias</c>.</summary>
+    /// <param name="input">(…, in).</param>
+    /// <returns>(…, out), a new tensor.</returns>
+    public override Tensor forward(Tensor input)
+    {
+        if (input.dim() == 2)
+        {
+            // Two GEMMs on transposed views (no copies); the bias is folded into the second one.
+            using var inner = input.mm(v.t());
+            return bias is null ? inner.mm(u.t()) : torch.addmm(bias, inner, u.t(), beta: 1, alpha: 1);
+        }
+        using var h = torch.matmul(input, v.t());
+        if (bias is null)
+            return torch.matmul(h, u.t());
+        using var y = torch.matmul(h, u.t());
+        return y.add(bias);
+    }
+
+    /// <summary>The product u·v (out, in) — for analysis and tests; the forward pass never forms it.</summary>
+    /// <returns>A new tensor.</returns>
+    public Tensor ToDenseWeight()
+    {
+        using (torch.no_grad())
+            return u.mm(v);
+    }
+}

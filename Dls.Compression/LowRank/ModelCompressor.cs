@@ -1,0 +1,151 @@
+using Dls.Compression.Counting;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Dls.Compression.LowRank;
+
+/// <summary>
+/// Replaces the <c>Linear</c> layers of any module tree (nested user modules, <c>Sequential</c>, <c>ModuleList</c>) by
+/// truncated-SVD <see cref="LowRankLinear"/> layers according to a <see cref="CompressionPolicy"/>.
+/// </summary>
+/// <remarks>
+/// A user module can be compressed when it holds each <c>Linear</c> in a field (or list) typed so that a
+/// <see cref="LowRankLinear"/> fits, e.g. <c>Module&lt;Tensor, Tensor&gt;</c>; otherwise <see cref="NotSupportedException"/>
+/// names the field. Replaced layers are disposed.
+/// </remarks>
+public static class ModelCompressor
+{
+    /// <summary>Compresses <paramref name="model"/> in place.</summary>
+    /// <param name="model">The model; its selected Linear layers are replaced.</param>
+    /// <param name="policy">Ranks, filters and the keep-dense rule.</param>
+    /// <returns>What was done to each layer, with totals.</returns>
+    /// <exception cref="ArgumentException">The policy is invalid, or a budget is below the smallest reachable size.</exception>
+    public static CompressionReport Compress(Module model, CompressionPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(policy);
+        var errors = policy.Validate();
+        if (errors.Count > 0)
+            throw new ArgumentException("Invalid compression policy: " + string.Join(" ", errors), nameof(policy));
+
+        long paramsBefore = ModelCounter.CountParameters(model).Total;
+        var linears = FindLinears(model);
+        var selected = linears.Where(l => policy.Selects(l.Name)).ToList();
+        var svds = new Dictionary<string, WeightSvd>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var l in selected)
+                svds[l.Name] = WeightSvd.Of(l.Layer.weight!);
+
+            var ranks = policy.Selection switch
+            {
+                RankSelection.FixedRank => selected.ToDictionary(l => l.Name, l => Math.Min(policy.Rank, svds[l.Name].MaxRank)),
+                RankSelection.EnergyThreshold => selected.ToDictionary(l => l.Name, l => svds[l.Name].RankForEnergy(policy.Energy)),
+                _ => AllocateBudget(selected, svds, policy, paramsBefore),
+            };
+
+            var rows = new List<LayerCompression>();
+            foreach (var l in linears)
+            {
+                long m = l.Layer.out_features, n = l.Layer.in_features, biasCount = l.Layer.bias is null ? 0 : m;
+                long denseParams = m * n + biasCount;
+                if (!svds.TryGetValue(l.Name, out var svd))
+                {
+                    rows.Add(new LayerCompression(l.Name, n, m, null, LayerDecision.Excluded, "excluded by name filters",
+                        denseParams, denseParams, m * n, m * n, double.NaN, double.NaN));
+                    continue;
+                }
+                int rank = ranks[l.Name];
+                if (!policy.ForceFactorization && !Factorization.SavesParameters(n, m, rank))
+                {
+                    rows.Add(new LayerCompression(l.Name, n, m, null, LayerDecision.KeptDenseNoSaving,
+                        $"kept dense: rank {rank} needs {rank}x({n}+{m}) = {rank * (n + m):N0} >= {m}x{n} = {m * n:N0} weights",
+                        denseParams, denseParams, m * n, m * n, 1, 0));
+                    continue;
+                }
+                var replacement = Factorization.Factorize(l.Layer, svd, rank);
+                ModuleReplacer.Replace(l.Parent, l.ChildName, l.Layer, replacement);
+                l.Layer.Dispose();
+                rows.Add(new LayerCompression(l.Name, n, m, rank, LayerDecision.Factorized, "factorized",
+                    denseParams, replacement.ParameterCount, m * n, rank * (n + m), svd.RetainedEnergy(rank), svd.RelativeError(rank)));
+            }
+            return new CompressionReport(policy, rows, paramsBefore, ModelCounter.CountParameters(model).Total);
+        }
+        finally
+        {
+            foreach (var svd in svds.Values)
+                svd.Dispose();
+        }
+    }
+
+    private sealed record Found(string Name, Module Parent, string ChildName, Linear Layer);
+
+    private static List<Found> FindLinears(Module model)
+    {
+        var found = new List<Found>();
+        Walk(model, "", found);
+        return found;
+    }
+
+    private static void Walk(Module parent, string prefix, List<Found> found)
+    {
+        foreach (var (childName, child) in parent.named_children().ToList())
+        {
+            string name = prefix.Length == 0 ? childName : prefix + "." + childName;
+            if (child is Linear linear)
+                found.Add(new Found(name, parent, childName, linear));
+            else
+                Walk(child, name, found);
+        }
+    }
+
+    /// <summary>
+    /// Greedy allocation: every selected layer starts at rank 1; then, while the budget allows, the layer whose next
+    /// singular value adds the most relative energy (σ²_{r+1}/Σσ²) per added parameter (in+out) gets one more rank.
+    /// Ranks stop below the break-even rank (where factorizing stops saving) unless factorization is forced.
+    /// </summary>
+    private static Dictionary<string, int> AllocateBudget(List<Found> selected, Dictionary<string, WeightSvd> svds, CompressionPolicy policy, long paramsBefore)
+    {
+        long fixedParams = paramsBefore;
+        long used = 0;
+        var ranks = new Dictionary<string, int>(StringComparer.Ordinal);
+        var caps = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var l in selected)
+        {
+            long m = l.Layer.out_features, n = l.Layer.in_features, biasCount = l.Layer.bias is null ? 0 : m;
+            fixedParams -= m * n + biasCount;
+            used += (m + n) + biasCount;
+            ranks[l.Name] = 1;
+            int cap = svds[l.Name].MaxRank;
+            if (!policy.ForceFactorization)
+                while (cap > 1 && !Factorization.SavesParameters(n, m, cap)) cap--;
+            caps[l.Name] = cap;
+        }
+        long minimum = fixedParams + used;
+        if (minimum > policy.ParameterBudget)
+            throw new ArgumentException(
+                $"A budget of {policy.ParameterBudget:N0} parameters is unreachable: the smallest model (rank 1 everywhere, other layers unchanged) has {minimum:N0}.",
+                nameof(policy));
+
+        var queue = new PriorityQueue<Found, double>();
+        double Gain(Found l) => svds[l.Name].SingularValues[ranks[l.Name]] is var s && svds[l.Name].TotalEnergy > 0
+            ? s * s / svds[l.Name].TotalEnergy / (l.Layer.in_features + l.Layer.out_features)
+            : 0;
+        foreach (var l in selected.Where(l => ranks[l.Name] < caps[l.Name]))
+            queue.Enqueue(l, -Gain(l));
+        long total = minimum;
+        while (queue.TryDequeue(out var layer, out _))
+        {
+            long cost = layer.Layer.in_features + layer.Layer.out_features;
+            if (total + cost > policy.ParameterBudget)
+                continue; // a thinner layer may still fit
+            total += cost;
+            ranks[layer.Name]++;
+            if (ranks[layer.Name] < caps[layer.Name])
+                queue.Enqueue(layer, -Gain(layer));
+        }
+        return ranks;
+    }
+}

@@ -1,0 +1,91 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using static TorchSharp.torch.nn;
+
+namespace Dls.Models.Checkpoints;
+
+/// <summary>
+/// The process-wide registry of model architectures: name → factory from constructor options (JSON). The MNIST models
+/// are registered by default; other areas register theirs (<see cref="Register{TOptions}"/>, usually from their
+/// <c>AddDls…</c> DI extension or a static initializer) so <see cref="Checkpoint.Load(string)"/> can rebuild any of them.
+/// </summary>
+public static class ModelArchitectures
+{
+    private static readonly ConcurrentDictionary<string, Registration> Registry = new(StringComparer.Ordinal);
+
+    static ModelArchitectures()
+    {
+        Mnist.MnistArchitectures.RegisterBuiltIns();
+    }
+
+    /// <summary>The JSON settings used for architecture options: property names in snake_case, enums as strings.</summary>
+    public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
+
+    /// <summary>The registered architecture names, sorted.</summary>
+    public static IReadOnlyList<string> Names => Registry.Keys.Order(StringComparer.Ordinal).ToArray();
+
+    /// <summary>Registers <paramref name="name"/>; registering the same name with the same options type again is a no-op.</summary>
+    /// <typeparam name="TOptions">The constructor options type (serialized with <see cref="JsonOptions"/>).</typeparam>
+    /// <param name="name">The architecture name stored in checkpoints.</param>
+    /// <param name="factory">Builds an untrained model from options.</param>
+    /// <exception cref="InvalidOperationException">The name is registered with a different options type.</exception>
+    public static void Register<TOptions>(string name, Func<TOptions, Module> factory)
+        where TOptions : class
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(factory);
+        var registration = new Registration(typeof(TOptions), json =>
+        {
+            TOptions options;
+            try
+            {
+                options = json.Deserialize<TOptions>(JsonOptions)
+                    ?? throw new InvalidDataException($"The options of architecture '{name}' are null.");
+            }
+            catch (JsonException e)
+            {
+                throw new InvalidDataException($"The options of architecture '{name}' do not deserialize as {typeof(TOptions).Name}: {e.Message}", e);
+            }
+            return factory(options);
+        });
+        var existing = Registry.GetOrAdd(name, registration);
+        if (!ReferenceEquals(existing, registration) && existing.OptionsType != typeof(TOptions))
+            throw new InvalidOperationException(
+                $"Architecture '{name}' is already registered with options {existing.OptionsType.FullName}, not {typeof(TOptions).FullName}.");
+    }
+
+    /// <summary>Whether <paramref name="name"/> is registered.</summary>
+    /// <param name="name">The architecture name.</param>
+    /// <returns>True when registered.</returns>
+    public static bool IsRegistered(string name) => Registry.ContainsKey(name);
+
+    /// <summary>Builds an untrained model of a registered architecture.</summary>
+    /// <param name="description">The architecture name and options.</param>
+    /// <returns>The new model.</returns>
+    /// <exception cref="InvalidDataException">The name is not registered, or the options do not deserialize.</exception>
+    public static Module Create(ModelDescription description)
+    {
+        ArgumentNullException.ThrowIfNull(description);
+        if (!Registry.TryGetValue(description.Architecture, out var registration))
+            throw new InvalidDataException(
+                $"Unknown architecture '{description.Architecture}'; registered: [{string.Join(", ", Names)}]. " +
+                "Register it with ModelArchitectures.Register (or the area's AddDls… extension) before loading.");
+        return registration.Factory(description.Options);
+    }
+
+    /// <summary>Serializes options for a <see cref="ModelDescription"/>.</summary>
+    /// <typeparam name="TOptions">The options type.</typeparam>
+    /// <param name="options">The options.</param>
+    /// <returns>The options as a JSON object.</returns>
+    public static JsonObject ToJson<TOptions>(TOptions options) where TOptions : class
+        => JsonSerializer.SerializeToNode(options, JsonOptions)?.AsObject()
+           ?? throw new ArgumentException("Options serialized to null.", nameof(options));
+
+    private sealed record Registration(Type OptionsType, Func<JsonObject, Module> Factory);
+}

@@ -1,0 +1,176 @@
+using Dls.Compression.LowRank;
+using Dls.Models.Checkpoints;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Dls.Models.Mnist;
+
+/// <summary>
+/// The MNIST baseline: 784 → 1024 (×5 hidden layers) → 10 logits, ReLU and dropout 0.2 after each hidden layer;
+/// 5,012,490 parameters with the default options.
+/// </summary>
+/// <remarks>
+/// State-dict keys <c>layers.{i}.weight</c>/<c>.bias</c>. The layers are held as <c>Module&lt;Tensor, Tensor&gt;</c> so that
+/// <see cref="ModelCompressor"/> can swap any of them for a <see cref="LowRankLinear"/> (whose keys are then
+/// <c>layers.{i}.u</c>, <c>.v</c>, <c>.bias</c> — the layout of <see cref="LowRankMlp"/>).
+/// </remarks>
+public sealed class MnistMlp : Module<Tensor, Tensor>, IDescribedModel
+{
+    /// <summary>The architecture name in checkpoints.</summary>
+    public const string ArchitectureName = "mnist-mlp";
+
+    private readonly ModuleList<Module<Tensor, Tensor>> layers;
+    private readonly double dropout;
+
+    /// <summary>Creates a randomly initialised network (PyTorch's default Linear initialisation).</summary>
+    /// <param name="options">The shape; null uses the defaults.</param>
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    public MnistMlp(MnistMlpOptions? options = null) : base(nameof(MnistMlp))
+    {
+        Options = options ?? new MnistMlpOptions();
+        Options.ThrowIfInvalid(nameof(MnistMlpOptions));
+        dropout = Options.Dropout;
+        layers = new ModuleList<Module<Tensor, Tensor>>();
+        int width = Options.InputSize;
+        for (int i = 0; i < Options.HiddenLayers; i++)
+        {
+            layers.Add(nn.Linear(width, Options.HiddenSize));
+            width = Options.HiddenSize;
+        }
+        layers.Add(nn.Linear(width, Options.Classes));
+        RegisterComponents();
+    }
+
+    /// <summary>The shape.</summary>
+    public MnistMlpOptions Options { get; }
+
+    /// <summary>The layers in order (hidden layers, then the output layer).</summary>
+    public IReadOnlyList<Module<Tensor, Tensor>> Layers => layers.ToArray();
+
+    /// <summary>Computes class logits.</summary>
+    /// <param name="input">(batch, 784) pixels in [0, 1].</param>
+    /// <returns>(batch, 10) logits.</returns>
+    public override Tensor forward(Tensor input) => MlpForward.Run(layers, input, dropout, training);
+
+    /// <inheritdoc />
+    public ModelDescription Describe() => new(ArchitectureName, ModelArchitectures.ToJson(Options));
+}
+
+/// <summary>
+/// The MNIST network with every hidden layer factorized at rank D (<see cref="LowRankLinear"/>), trainable from random
+/// initialisation or initialised from a trained <see cref="MnistMlp"/> by truncated SVD
+/// (<see cref="FromDense"/>). 215,370 parameters at D = 20 with the output layer dense, 225,810 with it factorized.
+/// </summary>
+public sealed class LowRankMlp : Module<Tensor, Tensor>, IDescribedModel
+{
+    /// <summary>The architecture name in checkpoints.</summary>
+    public const string ArchitectureName = "mnist-lowrank-mlp";
+
+    private readonly ModuleList<Module<Tensor, Tensor>> layers;
+    private readonly double dropout;
+
+    /// <summary>Creates a randomly initialised low-rank network.</summary>
+    /// <param name="options">Shape and rank; null uses the defaults (rank 20).</param>
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    public LowRankMlp(LowRankMlpOptions? options = null) : base(nameof(LowRankMlp))
+    {
+        Options = options ?? new LowRankMlpOptions();
+        var errors = Options.Validate();
+        if (errors.Count > 0) throw new ArgumentException("Invalid LowRankMlpOptions: " + string.Join(" ", errors));
+        var shape = Options.Shape;
+        dropout = shape.Dropout;
+        layers = new ModuleList<Module<Tensor, Tensor>>();
+        int width = shape.InputSize;
+        for (int i = 0; i < shape.HiddenLayers; i++)
+        {
+            layers.Add(new LowRankLinear(width, shape.HiddenSize, Options.Rank));
+            width = shape.HiddenSize;
+        }
+        layers.Add(Options.FactorizeOutput
+            ? new LowRankLinear(width, shape.Classes, Options.Rank)
+            : nn.Linear(width, shape.Classes));
+        RegisterComponents();
+    }
+
+    /// <summary>Shape and rank.</summary>
+    public LowRankMlpOptions Options { get; }
+
+    /// <summary>The layers in order.</summary>
+    public IReadOnlyList<Module<Tensor, Tensor>> Layers => layers.ToArray();
+
+    /// <summary>
+    /// The SVD initialisation: a low-rank network whose layers are the best rank-D approximations of
+    /// <paramref name="dense"/>'s (see <see cref="WeightSvd.Factors"/>); the dense network is not modified.
+    /// </summary>
+    /// <param name="dense">A trained baseline.</param>
+    /// <param name="rank">The rank D.</param>
+    /// <param name="factorizeOutput">Also factorize the output layer.</param>
+    /// <returns>The new network (train mode).</returns>
+    public static LowRankMlp FromDense(MnistMlp dense, int rank, bool factorizeOutput = false)
+    {
+        ArgumentNullException.ThrowIfNull(dense);
+        var model = new LowRankMlp(new LowRankMlpOptions { Shape = dense.Options, Rank = rank, FactorizeOutput = factorizeOutput });
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var source = dense.Layers;
+        var target = model.Layers;
+        for (int i = 0; i < source.Count; i++)
+        {
+            var linear = (Linear)source[i];
+            switch (target[i])
+            {
+                case LowRankLinear lowRank:
+                    using (var factorized = Factorization.Factorize(linear, rank))
+                    {
+                        lowRank.U.copy_(factorized.U);
+                        lowRank.V.copy_(factorized.V);
+                        lowRank.Bias!.copy_(factorized.Bias!);
+                    }
+                    break;
+                case Linear output:
+                    output.weight!.copy_(linear.weight!);
+                    output.bias!.copy_(linear.bias!);
+                    break;
+            }
+        }
+        return model;
+    }
+
+    /// <summary>Computes class logits.</summary>
+    /// <param name="input">(batch, 784) pixels in [0, 1].</param>
+    /// <returns>(batch, 10) logits.</returns>
+    public override Tensor forward(Tensor input) => MlpForward.Run(layers, input, dropout, training);
+
+    /// <inheritdoc />
+    public ModelDescription Describe() => new(ArchitectureName, ModelArchitectures.ToJson(Options));
+}
+
+/// <summary>The shared forward pass: layer, ReLU (in place), dropout, …, output layer.</summary>
+internal static class MlpForward
+{
+    public static Tensor Run(ModuleList<Module<Tensor, Tensor>> layers, Tensor input, double dropout, bool training)
+    {
+        if (input.dim() != 2)
+            throw new ArgumentException($"Expected input of shape (batch, features), found [{string.Join("×", input.shape)}].", nameof(input));
+        int last = layers.Count - 1;
+        Tensor x = input;
+        for (int i = 0; i < last; i++)
+        {
+            var y = layers[i].call(x);
+            if (!ReferenceEquals(x, input)) x.Dispose();
+            y.relu_();
+            if (training && dropout > 0)
+            {
+                var dropped = torch.nn.functional.dropout(y, dropout, training: true);
+                y.Dispose();
+                y = dropped;
+            }
+            x = y;
+        }
+        var logits = layers[last].call(x);
+        if (!ReferenceEquals(x, input)) x.Dispose();
+        return logits;
+    }
+}

@@ -1,0 +1,108 @@
+using System.Text.Json.Nodes;
+using Dls.Models.Checkpoints;
+using Dls.Models.Mnist;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Dls.Models.Tests.Checkpoints;
+
+public sealed class CheckpointTests : IDisposable
+{
+    private static readonly MnistMlpOptions Tiny = new() { InputSize = 12, HiddenSize = 8, HiddenLayers = 2, Classes = 3 };
+    private readonly string dir = Directory.CreateTempSubdirectory("dls-ckpt-").FullName;
+
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+
+    [Fact]
+    public void SaveLoad_RoundTrip_RebuildsSameModelFromFilesAlone()
+    {
+        string path = Path.Combine(dir, "mlp.bin");
+        using var model = new MnistMlp(Tiny);
+        model.eval();
+        Checkpoint.Save(path, model, new JsonObject { ["epoch"] = 3 });
+
+        var (loaded, info) = Checkpoint.Load(path);
+        using (loaded)
+        {
+            var mlp = Assert.IsType<MnistMlp>(loaded);
+            Assert.Equal(Tiny, mlp.Options);
+            Assert.Equal(MnistMlp.ArchitectureName, info.Architecture);
+            Assert.Equal(3, info.Metadata["epoch"]!.GetValue<int>());
+            using var x = torch.rand(5, 12);
+            using var a = model.call(x);
+            using var b = mlp.call(x);
+            Assert.True(a.data<float>().ToArray().SequenceEqual(b.data<float>().ToArray()), "Reloaded weights must reproduce the outputs bit for bit.");
+        }
+        Assert.Empty(Directory.GetFiles(dir, "*.tmp", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public void LoadInto_DifferentArchitecture_ListsDifferingNamesAndShapes()
+    {
+        string path = Path.Combine(dir, "mlp.bin");
+        using (var model = new MnistMlp(Tiny)) Checkpoint.Save(path, model);
+        using var other = new MnistMlp(Tiny with { HiddenSize = 9 });
+        var e = Assert.Throws<ArgumentException>(() => Checkpoint.LoadInto(other, path));
+        Assert.Contains("layers.0.weight: model expects [9×12] Float32, checkpoint has [8×12] Float32", e.Message);
+
+        using var lowRank = new LowRankMlp(new LowRankMlpOptions { Shape = Tiny, Rank = 2 });
+        e = Assert.Throws<ArgumentException>(() => Checkpoint.LoadInto(lowRank, path));
+        Assert.Contains("missing in checkpoint: layers.0.u [8×2] Float32", e.Message);
+        Assert.Contains("not in model: layers.0.weight [8×12] Float32", e.Message);
+    }
+
+    [Fact]
+    public void Load_TruncatedWeights_ThrowsInvalidDataWithExpectedAndFoundLength()
+    {
+        string path = Path.Combine(dir, "mlp.bin");
+        CheckpointInfo info;
+        using (var model = new MnistMlp(Tiny)) info = Checkpoint.Save(path, model);
+        var bytes = File.ReadAllBytes(path);
+        File.WriteAllBytes(path, bytes[..^10]);
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path));
+        Assert.Contains($"expected {info.WeightsBytes} bytes, found {info.WeightsBytes - 10}", e.Message);
+    }
+
+    [Fact]
+    public void Load_FlippedWeightByte_ThrowsInvalidDataWithHashes()
+    {
+        string path = Path.Combine(dir, "mlp.bin");
+        using (var model = new MnistMlp(Tiny)) Checkpoint.Save(path, model);
+        var bytes = File.ReadAllBytes(path);
+        bytes[^1] ^= 0x55;
+        File.WriteAllBytes(path, bytes);
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path));
+        Assert.Contains("expected SHA-256", e.Message);
+    }
+
+    [Theory]
+    [InlineData("not json", "not a JSON object")]
+    [InlineData("{\"format\":\"other\"}", "expected format 'dls-checkpoint', found 'other'")]
+    [InlineData("{\"format\":\"dls-checkpoint\",\"format_version\":1}", "expected a 'state' field")]
+    public void ReadInfo_MalformedSidecar_ThrowsInvalidData(string sidecar, string expected)
+    {
+        string path = Path.Combine(dir, "x.bin");
+        File.WriteAllText(Checkpoint.SidecarPath(path), sidecar);
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.ReadInfo(path));
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void Load_UnknownArchitecture_NamesRegisteredOnes()
+    {
+        string path = Path.Combine(dir, "mlp.bin");
+        using (var model = new MnistMlp(Tiny))
+            Checkpoint.Save(path, model, new ModelDescription("no-such-net", new JsonObject()));
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path));
+        Assert.Contains("no-such-net", e.Message);
+        Assert.Contains(MnistMlp.ArchitectureName, e.Message);
+    }
+
+    [Fact]
+    public void Register_SameNameOtherOptionsType_Throws()
+    {
+        ModelArchitectures.Register<MnistMlpOptions>(MnistMlp.ArchitectureName, o => new MnistMlp(o)); // same type: no-op
+        Assert.Throws<InvalidOperationException>(() =>
+            ModelArchitectures.Register<LowRankMlpOptions>(MnistMlp.ArchitectureName, o => new LowRankMlp(o)));
+    }
+}

@@ -1,0 +1,165 @@
+using Dls.Models.Checkpoints;
+using Dls.Models.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Dls.Models.Tests.Training;
+
+[Collection("TorchGlobalState")]
+public sealed class TrainerTests : IDisposable
+{
+    private readonly string dir = Directory.CreateTempSubdirectory("dls-trainer-").FullName;
+
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+
+    private static float[] Weights(ToyNet net) => net.parameters().SelectMany(p => p.data<float>().ToArray()).ToArray();
+
+    [Fact]
+    public void Fit_SeparableProblem_LearnsAndRecordsHistory()
+    {
+        torch.manual_seed(3);
+        using var net = new ToyNet();
+        using var problem = new ToyProblem();
+        var reports = new List<TrainingProgress>();
+        var trainer = new Trainer(new TrainerOptions { Epochs = 8, LearningRate = 0.05, MonitorMetric = "val_acc", HigherIsBetter = true });
+        var result = trainer.Fit(net, problem, new SyncProgress(reports.Add));
+
+        Assert.Equal(8, result.History.Count);
+        // A linear rule on 4 Gaussian features: 8 epochs of Adam reach far above chance (0.5); 0.85 leaves margin for seeds.
+        Assert.True(result.BestMetric >= 0.85, $"best val_acc {result.BestMetric}");
+        Assert.True(result.History[^1].TrainLoss < result.History[0].TrainLoss);
+        Assert.Equal(result.History.MaxBy(h => h.Metrics["val_acc"])!.Epoch, result.BestEpoch);
+        Assert.Equal(8 * 8, reports.Count(r => r.Kind == TrainingProgressKind.Batch)); // 256 / 32 = 8 batches per epoch
+        Assert.Equal(8, reports.Count(r => r.Kind == TrainingProgressKind.Epoch));
+        Assert.All(result.History, h => Assert.True(h.SamplesPerSecond > 0));
+        Assert.False(net.training);
+    }
+
+    [Fact]
+    public void Fit_SameSeed_RepeatsExactly()
+    {
+        float[] Run()
+        {
+            torch.manual_seed(11);
+            using var net = new ToyNet();
+            using var problem = new ToyProblem();
+            new Trainer(new TrainerOptions { Epochs = 2, Seed = 5, Optimizer = OptimizerKind.Sgd, LearningRate = 0.1 }).Fit(net, problem);
+            return Weights(net);
+        }
+        Assert.Equal(Run(), Run());
+    }
+
+    [Fact]
+    public void Fit_ResumeFromCheckpoint_MatchesUninterruptedRun()
+    {
+        string path = Path.Combine(dir, "toy.bin");
+        // Monitoring train_loss with a patience-free run: every epoch of a converging toy run improves, so the
+        // checkpoint written after epoch 2 is the state an uninterrupted run has after epoch 2.
+        var baseOptions = new TrainerOptions { Seed = 2, LearningRate = 0.02, MonitorMetric = "train_loss" };
+
+        torch.manual_seed(4);
+        using var full = new ToyNet();
+        using (var p = new ToyProblem()) new Trainer(baseOptions with { Epochs = 4 }).Fit(full, p);
+
+        torch.manual_seed(4);
+        using var resumed = new ToyNet();
+        using (var p = new ToyProblem())
+        {
+            var first = new Trainer(baseOptions with { Epochs = 2, CheckpointPath = path }).Fit(resumed, p);
+            Assert.Equal(2, first.BestEpoch);
+        }
+        using var fresh = new ToyNet();
+        using (var p = new ToyProblem())
+        {
+            var second = new Trainer(baseOptions with { Epochs = 4, ResumeFrom = path }).Fit(fresh, p);
+            Assert.Equal([1, 2, 3, 4], second.History.Select(h => h.Epoch));
+        }
+        // Same batches, dropout-free net, restored Adam moments: identical up to float32 summation order (1e-5).
+        var a = Weights(full);
+        var b = Weights(fresh);
+        Assert.Equal(a.Length, b.Length);
+        for (int i = 0; i < a.Length; i++) Assert.Equal(a[i], b[i], 1e-5f);
+    }
+
+    [Fact]
+    public void Fit_EarlyStopping_StopsAfterPatience()
+    {
+        torch.manual_seed(1);
+        using var net = new ToyNet();
+        using var problem = new ToyProblem();
+        // Monitoring a "higher is better" loss: it keeps falling, so no epoch after the first counts as an improvement.
+        var result = new Trainer(new TrainerOptions { Epochs = 10, LearningRate = 0.05, MonitorMetric = "val_loss", HigherIsBetter = true, EarlyStoppingPatience = 2 })
+            .Fit(net, problem);
+        Assert.True(result.StoppedEarly);
+        Assert.Equal(3, result.History.Count);
+        Assert.Equal(1, result.BestEpoch);
+    }
+
+    [Fact]
+    public void Fit_SavesBestCheckpoint_LoadableFromFilesAlone()
+    {
+        string path = Path.Combine(dir, "best.bin");
+        torch.manual_seed(2);
+        using var net = new ToyNet(new ToyNet.Options(Hidden: 6));
+        using var problem = new ToyProblem();
+        var result = new Trainer(new TrainerOptions { Epochs = 3, LearningRate = 0.05, CheckpointPath = path }).Fit(net, problem);
+        var (loaded, info) = Checkpoint.Load(path);
+        using (loaded)
+        {
+            Assert.IsType<ToyNet>(loaded);
+            Assert.Equal(6, ((ToyNet)loaded).Shape.Hidden);
+            Assert.Equal(result.BestEpoch, info.Metadata["epoch"]!.GetValue<int>());
+        }
+    }
+
+    [Fact]
+    public void Fit_MissingMonitoredMetric_ThrowsNamingAvailableOnes()
+    {
+        using var net = new ToyNet();
+        using var problem = new ToyProblem();
+        var e = Assert.Throws<InvalidOperationException>(() => new Trainer(new TrainerOptions { Epochs = 1, MonitorMetric = "val_eer" }).Fit(net, problem));
+        Assert.Contains("val_eer", e.Message);
+        Assert.Contains("val_acc", e.Message);
+    }
+
+    [Fact]
+    public void Constructor_InvalidOptions_ListsEveryProblem()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new Trainer(new TrainerOptions { Epochs = 0, LearningRate = -1, Momentum = 1.5, EarlyStoppingPatience = 0 }));
+        Assert.Contains("Epochs", e.Message);
+        Assert.Contains("LearningRate", e.Message);
+        Assert.Contains("Momentum", e.Message);
+        Assert.Contains("EarlyStoppingPatience", e.Message);
+    }
+
+    [Fact]
+    public void LearningRateAt_Schedules_FollowFormulas()
+    {
+        var cosine = new TrainerOptions { Epochs = 4, LearningRate = 1, Schedule = LearningRateSchedule.Cosine };
+        Assert.Equal(1.0, cosine.LearningRateAt(1), 12);
+        Assert.Equal(0.5, cosine.LearningRateAt(3), 12); // 0.5·(1 + cos(π·2/4)) = 0.5
+        var step = new TrainerOptions { Epochs = 10, LearningRate = 1, Schedule = LearningRateSchedule.Step, StepEpochs = 3, StepGamma = 0.5 };
+        Assert.Equal([1, 1, 1, 0.5, 0.5, 0.5, 0.25], Enumerable.Range(1, 7).Select(step.LearningRateAt));
+    }
+
+    [Fact]
+    public void Fit_TrainingStep_LeavesNoLiveTensors()
+    {
+        torch.manual_seed(1);
+        using var net = new ToyNet();
+        using var problem = new ToyProblem();
+        var trainer = new Trainer(new TrainerOptions { Epochs = 1, LossReadEveryBatches = 1 });
+        trainer.Fit(net, problem); // warm-up: optimizer state and gradients are allocated once
+        long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        trainer.Fit(net, problem);
+        trainer.Fit(net, problem);
+        // Each Fit creates (and disposes) its optimizer; gradients persist on the parameters, so the count is flat.
+        Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+
+    /// <summary>Progress&lt;T&gt; posts to the thread pool; tests need synchronous delivery.</summary>
+    private sealed class SyncProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+}
