@@ -1,3 +1,5 @@
+using Dls.Compression.LowRank;
+using Dls.Models.Checkpoints;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -15,8 +17,11 @@ namespace Dls.Speaker.Encoders;
 /// depend on what it is batched with. State-dict keys follow the PyTorch reference
 /// (<c>gru.weight_ih_l0</c>, <c>gru.weight_ih_l0_reverse</c>, <c>fc.weight</c> …).
 /// </remarks>
-public sealed class GruSpeakerEncoder : nn.Module<Tensor, Tensor, Tensor>
+public sealed class GruSpeakerEncoder : nn.Module<Tensor, Tensor, Tensor>, IDescribedModel
 {
+    /// <summary>The architecture name in checkpoints.</summary>
+    public const string ArchitectureName = "gru-speaker-encoder";
+
     private readonly Parameter input_mean;
     private readonly Parameter input_scale;
     private readonly Linear? proj;
@@ -30,7 +35,7 @@ public sealed class GruSpeakerEncoder : nn.Module<Tensor, Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(options);
         var errors = options.Validate();
         if (errors.Count > 0) throw new ArgumentException("Invalid GruSpeakerEncoderOptions: " + string.Join(" ", errors), nameof(options));
-        Options = options;
+        _options = options;
         // Feature statistics are parameters without gradient (not buffers) so every checkpoint path that saves
         // parameters keeps them; SetInputNormalization fills them from training data.
         input_mean = new Parameter(zeros(options.InputSize), requires_grad: false);
@@ -42,16 +47,23 @@ public sealed class GruSpeakerEncoder : nn.Module<Tensor, Tensor, Tensor>
             gruInput = options.InputProjectionRank;
         }
         gru = nn.GRU(gruInput, options.HiddenSize, batchFirst: true, bidirectional: true);
+        // Held as Module<Tensor, Tensor> so ModelCompressor can swap the dense layer for a LowRankLinear (keys fc.u, fc.v, fc.bias).
         fc = options.OutputRank > 0
-            ? nn.Sequential(
-                ("0", nn.Linear(2 * options.HiddenSize, options.OutputRank, hasBias: false)),
-                ("1", nn.Linear(options.OutputRank, options.EmbeddingSize)))
+            ? new LowRankLinear(2 * options.HiddenSize, options.EmbeddingSize, options.OutputRank)
             : nn.Linear(2 * options.HiddenSize, options.EmbeddingSize);
         RegisterComponents();
     }
 
-    /// <summary>The hyper-parameters this encoder was built with.</summary>
-    public GruSpeakerEncoderOptions Options { get; }
+    private readonly GruSpeakerEncoderOptions _options;
+
+    /// <summary>
+    /// The hyper-parameters of the encoder as it is now (a compressor may have replaced <c>fc</c> by a low-rank layer
+    /// since construction; <see cref="GruSpeakerEncoderOptions.OutputRank"/> follows it).
+    /// </summary>
+    public GruSpeakerEncoderOptions Options => _options with { OutputRank = fc is LowRankLinear lowRank ? (int)lowRank.Rank : 0 };
+
+    /// <inheritdoc />
+    public ModelDescription Describe() => new(ArchitectureName, ModelArchitectures.ToJson(Options));
 
     /// <summary>
     /// Sets the per-bin input normalization x' = (x − mean) · scale, typically mean and 1/std of the training features.
@@ -75,8 +87,8 @@ public sealed class GruSpeakerEncoder : nn.Module<Tensor, Tensor, Tensor>
     /// <returns>Shape (batch, EmbeddingSize), unit L2 norm per row.</returns>
     public override Tensor forward(Tensor features, Tensor lengths)
     {
-        if (features.dim() != 3 || features.shape[2] != Options.InputSize)
-            throw new ArgumentException($"Expected features of shape (batch, frames, {Options.InputSize}), found ({string.Join(", ", features.shape)}).", nameof(features));
+        if (features.dim() != 3 || features.shape[2] != _options.InputSize)
+            throw new ArgumentException($"Expected features of shape (batch, frames, {_options.InputSize}), found ({string.Join(", ", features.shape)}).", nameof(features));
         if (lengths.dim() != 1 || lengths.shape[0] != features.shape[0])
             throw new ArgumentException($"Expected lengths of shape ({features.shape[0]}), found ({string.Join(", ", lengths.shape)}).", nameof(lengths));
         using var scope = NewDisposeScope();

@@ -1,3 +1,4 @@
+using Dls.Models.Checkpoints;
 using Dls.Speaker.Encoders;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -11,8 +12,11 @@ namespace Dls.Speaker.Training;
 /// <c>logit = scale · cos(e₁, e₂) + offset</c> (the affine score of GE2E, Wan et al. 2018). Putting the encoder and the two
 /// scalars in one module lets a single optimizer over <c>parameters()</c> train all of them.
 /// </summary>
-public sealed class SiameseSpeakerModel : nn.Module<Tensor, Tensor, Tensor>
+public sealed class SiameseSpeakerModel : nn.Module<Tensor, Tensor, Tensor>, IDescribedModel
 {
+    /// <summary>The architecture name in checkpoints (its options are the encoder's).</summary>
+    public const string ArchitectureName = "siamese-gru-speaker";
+
     private readonly GruSpeakerEncoder encoder;
     private readonly Parameter scale;
     private readonly Parameter offset;
@@ -28,6 +32,9 @@ public sealed class SiameseSpeakerModel : nn.Module<Tensor, Tensor, Tensor>
 
     /// <summary>The shared encoder (the part that is kept after training).</summary>
     public GruSpeakerEncoder Encoder => encoder;
+
+    /// <inheritdoc />
+    public ModelDescription Describe() => new(ArchitectureName, ModelArchitectures.ToJson(encoder.Options));
 
     /// <summary>The current learned scale.</summary>
     public double Scale => scale.item<float>();
