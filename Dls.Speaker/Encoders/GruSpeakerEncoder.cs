@@ -39,7 +39,10 @@ public sealed class GruSpeakerEncoder : nn.Module<Tensor, Tensor, Tensor>, IDesc
         // Feature statistics are parameters without gradient (not buffers) so every checkpoint path that saves
         // parameters keeps them; SetInputNormalization fills them from training data.
         input_mean = new Parameter(zeros(options.InputSize), requires_grad: false);
+        // Parameters belong to the module, never to a dispose scope the caller happens to have open.
+        input_mean.DetachFromDisposeScope();
         input_scale = new Parameter(ones(options.InputSize), requires_grad: false);
+        input_scale.DetachFromDisposeScope();
         int gruInput = options.InputSize;
         if (options.InputProjectionRank > 0)
         {

@@ -27,6 +27,8 @@ public sealed class SiameseSpeakerModel : nn.Module<Tensor, Tensor, Tensor>, IDe
         this.encoder = encoder ?? throw new ArgumentNullException(nameof(encoder));
         scale = new Parameter(tensor(10f));
         offset = new Parameter(tensor(-5f));
+        scale.DetachFromDisposeScope();
+        offset.DetachFromDisposeScope();
         RegisterComponents();
     }
 

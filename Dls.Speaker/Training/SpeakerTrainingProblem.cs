@@ -29,7 +29,7 @@ public sealed class SpeakerTrainingProblem : ITrainingProblem<SpeakerTrainingBat
     private readonly SpeakerFeatureSet _validation;
     private readonly IReadOnlyList<Trial> _validationTrials;
     private readonly Dictionary<string, int> _validationIndex;
-    private readonly Tensor[] _warps;
+    private readonly FrequencyWarp[] _warps;
 
     /// <summary>Creates the problem.</summary>
     /// <param name="train">Features of the training speakers.</param>
@@ -49,7 +49,7 @@ public sealed class SpeakerTrainingProblem : ITrainingProblem<SpeakerTrainingBat
         _validationTrials = TrialList.Generate(validation.Dataset, options.ValidationSeed);
         _validationIndex = validation.Dataset.Utterances.Select((u, i) => (u.Key, i)).ToDictionary(t => t.Key, t => t.i, StringComparer.Ordinal);
         int bins = train.Options.FeatureSize;
-        _warps = options.WarpFactors.Select(f => FrequencyWarp.Matrix(bins, f).DetachFromDisposeScope()).ToArray();
+        _warps = options.WarpFactors.Select(f => new FrequencyWarp(bins, f)).ToArray();
     }
 
     /// <summary>The settings.</summary>
@@ -158,7 +158,7 @@ public sealed class SpeakerTrainingProblem : ITrainingProblem<SpeakerTrainingBat
             int offset = rng.Next(0, (int)frames - length + 1);
             cropped = features[offset..(offset + length)];
         }
-        return Options.WarpFactors[warp] == 1.0 ? cropped : cropped.matmul(_warps[warp]);
+        return Options.WarpFactors[warp] == 1.0 ? cropped : _warps[warp].Apply(cropped);
     }
 
     private static Tensor ContrastiveTerms(Tensor cosine, Tensor same, double margin)
