@@ -117,15 +117,8 @@ internal static class SampleCodec
 
                 break;
             case WavSampleFormat.Pcm16:
-                {
-                    Span<short> shorts = MemoryMarshal.Cast<byte, short>(destination[..(2 * source.Length)]);
-                    for (int i = 0; i < source.Length; i++)
-                    {
-                        shorts[i] = (short)Quantize(source[i], 32768f, short.MinValue, short.MaxValue);
-                    }
-
-                    break;
-                }
+                EncodePcm16(source, MemoryMarshal.Cast<byte, short>(destination[..(2 * source.Length)]));
+                break;
 
             case WavSampleFormat.Pcm24:
                 for (int i = 0, j = 0; i < source.Length; i++, j += 3)
@@ -161,6 +154,38 @@ internal static class SampleCodec
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown WAV sample format.");
+        }
+    }
+
+    private static void EncodePcm16(ReadOnlySpan<float> source, Span<short> destination)
+    {
+        ref float s = ref MemoryMarshal.GetReference(source);
+        ref short d = ref MemoryMarshal.GetReference(destination);
+        int n = source.Length;
+        int i = 0;
+        int width = System.Numerics.Vector<float>.Count;
+        if (System.Numerics.Vector.IsHardwareAccelerated && n >= 2 * width)
+        {
+            // Same arithmetic as Quantize, two float vectors at a time: scale, round half to even, NaN → 0, clip, narrow.
+            var scale = new System.Numerics.Vector<float>(32768f);
+            var min = new System.Numerics.Vector<float>(short.MinValue);
+            var max = new System.Numerics.Vector<float>(short.MaxValue);
+            for (; i <= n - (2 * width); i += 2 * width)
+            {
+                var a = System.Numerics.Vector.LoadUnsafe(ref s, (nuint)i) * scale;
+                var b = System.Numerics.Vector.LoadUnsafe(ref s, (nuint)(i + width)) * scale;
+                a = System.Numerics.Vector.ConditionalSelect(System.Numerics.Vector.Equals(a, a), a, System.Numerics.Vector<float>.Zero);
+                b = System.Numerics.Vector.ConditionalSelect(System.Numerics.Vector.Equals(b, b), b, System.Numerics.Vector<float>.Zero);
+                a = System.Numerics.Vector.Min(System.Numerics.Vector.Max(System.Numerics.Vector.Round(a), min), max);
+                b = System.Numerics.Vector.Min(System.Numerics.Vector.Max(System.Numerics.Vector.Round(b), min), max);
+                var narrowed = System.Numerics.Vector.Narrow(System.Numerics.Vector.ConvertToInt32(a), System.Numerics.Vector.ConvertToInt32(b));
+                System.Numerics.Vector.StoreUnsafe(narrowed, ref d, (nuint)i);
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            Unsafe.Add(ref d, i) = (short)Quantize(Unsafe.Add(ref s, i), 32768f, short.MinValue, short.MaxValue);
         }
     }
 

@@ -82,7 +82,8 @@ public static class SignalMetrics
 
     /// <summary>
     /// Segmental SNR: the mean over non-overlapping frames of each frame's SNR, clamped to
-    /// [<paramref name="minDb"/>, <paramref name="maxDb"/>]. Frames where both reference and error are silent are
+    /// [<paramref name="minDb"/>, <paramref name="maxDb"/>]. A frame with no error scores <paramref name="maxDb"/>, a
+    /// silent reference frame with some error scores <paramref name="minDb"/>, and frames where both are silent are
     /// skipped; a trailing partial frame counts if it is at least half a frame long.
     /// </summary>
     /// <param name="reference">The clean signal.</param>

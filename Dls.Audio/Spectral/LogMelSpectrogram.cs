@@ -12,6 +12,7 @@ public sealed class LogMelSpectrogram : IDisposable
     private readonly Stft _stft;
     private readonly Tensor _mel32;
     private readonly Tensor _mel64;
+    private bool _disposed;
 
     /// <summary>Creates the transform.</summary>
     /// <param name="stftOptions">STFT options; <see langword="null"/> gives 25 ms Hann windows every 10 ms at 16 kHz
@@ -58,6 +59,7 @@ public sealed class LogMelSpectrogram : IDisposable
     /// <returns><c>(mels, frames)</c> or <c>(batch, mels, frames)</c>.</returns>
     public Tensor Forward(Tensor waveform)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         using var scope = NewDisposeScope();
         Tensor spec = _stft.Forward(waveform);
         Tensor magnitude = spec.abs();
@@ -122,6 +124,12 @@ public sealed class LogMelSpectrogram : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         _stft.Dispose();
         _mel32.Dispose();
         _mel64.Dispose();

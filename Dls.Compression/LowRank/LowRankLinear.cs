@@ -42,6 +42,7 @@ public sealed class LowRankLinear : Module<Tensor, Tensor>
             if (hasBias)
                 bias = new Parameter(torch.empty(outFeatures).uniform_(-boundV, boundV));
         }
+        DetachParameters();
         RegisterComponents();
     }
 
@@ -51,7 +52,16 @@ public sealed class LowRankLinear : Module<Tensor, Tensor>
         this.u = u;
         this.v = v;
         this.bias = bias;
+        DetachParameters();
         RegisterComponents();
+    }
+
+    /// <summary>Parameters belong to the module, never to a dispose scope the caller happens to have open.</summary>
+    private void DetachParameters()
+    {
+        u.DetachFromDisposeScope();
+        v.DetachFromDisposeScope();
+        bias?.DetachFromDisposeScope();
     }
 
     /// <summary>Builds a layer from given factors (copied, detached).</summary>
@@ -104,16 +114,19 @@ public sealed class LowRankLinear : Module<Tensor, Tensor>
     /// <returns>(…, out), a new tensor.</returns>
     public override Tensor forward(Tensor input)
     {
+        // Transposed views, no copies; BLAS reads them as transposed operands.
+        using var vt = v.t();
+        using var ut = u.t();
         if (input.dim() == 2)
         {
-            // Two GEMMs on transposed views (no copies); the bias is folded into the second one.
-            using var inner = input.mm(v.t());
-            return bias is null ? inner.mm(u.t()) : torch.addmm(bias, inner, u.t(), beta: 1, alpha: 1);
+            // Two GEMMs; the bias is folded into the second one.
+            using var inner = input.mm(vt);
+            return bias is null ? inner.mm(ut) : torch.addmm(bias, inner, ut, beta: 1, alpha: 1);
         }
-        using var h = torch.matmul(input, v.t());
+        using var h = torch.matmul(input, vt);
         if (bias is null)
-            return torch.matmul(h, u.t());
-        using var y = torch.matmul(h, u.t());
+            return torch.matmul(h, ut);
+        using var y = torch.matmul(h, ut);
         return y.add(bias);
     }
 

@@ -20,9 +20,14 @@ public static class ModelCompressor
     /// <summary>Compresses <paramref name="model"/> in place.</summary>
     /// <param name="model">The model; its selected Linear layers are replaced.</param>
     /// <param name="policy">Ranks, filters and the keep-dense rule.</param>
+    /// <param name="decompositions">
+    /// Decompositions of (some of) the layers' weights keyed by dotted layer name, computed earlier with
+    /// <see cref="WeightSvd.Of"/> and still owned by the caller — to compress copies of one model at several ranks
+    /// with one SVD per layer. Missing layers are decomposed here.
+    /// </param>
     /// <returns>What was done to each layer, with totals.</returns>
     /// <exception cref="ArgumentException">The policy is invalid, or a budget is below the smallest reachable size.</exception>
-    public static CompressionReport Compress(Module model, CompressionPolicy policy)
+    public static CompressionReport Compress(Module model, CompressionPolicy policy, IReadOnlyDictionary<string, WeightSvd>? decompositions = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(policy);
@@ -34,10 +39,23 @@ public static class ModelCompressor
         var linears = FindLinears(model);
         var selected = linears.Where(l => policy.Selects(l.Name)).ToList();
         var svds = new Dictionary<string, WeightSvd>(StringComparer.Ordinal);
+        var owned = new List<WeightSvd>();
         try
         {
             foreach (var l in selected)
-                svds[l.Name] = WeightSvd.Of(l.Layer.weight!);
+            {
+                if (decompositions is not null && decompositions.TryGetValue(l.Name, out var given)
+                    && given.OutFeatures == l.Layer.out_features && given.InFeatures == l.Layer.in_features)
+                {
+                    svds[l.Name] = given;
+                }
+                else
+                {
+                    var svd = WeightSvd.Of(l.Layer.weight!);
+                    owned.Add(svd);
+                    svds[l.Name] = svd;
+                }
+            }
 
             var ranks = policy.Selection switch
             {
@@ -75,7 +93,7 @@ public static class ModelCompressor
         }
         finally
         {
-            foreach (var svd in svds.Values)
+            foreach (var svd in owned)
                 svd.Dispose();
         }
     }

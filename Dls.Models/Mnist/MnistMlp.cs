@@ -61,7 +61,7 @@ public sealed class MnistMlp : Module<Tensor, Tensor>, IDescribedModel
 /// <summary>
 /// The MNIST network with every hidden layer factorized at rank D (<see cref="LowRankLinear"/>), trainable from random
 /// initialisation or initialised from a trained <see cref="MnistMlp"/> by truncated SVD
-/// (<see cref="FromDense"/>). 215,370 parameters at D = 20 with the output layer dense, 225,810 with it factorized.
+/// (<see cref="FromDense(MnistMlp, int, bool)"/>). 215,370 parameters at D = 20 with the output layer dense, 225,810 with it factorized.
 /// </summary>
 public sealed class LowRankMlp : Module<Tensor, Tensor>, IDescribedModel
 {
@@ -111,23 +111,52 @@ public sealed class LowRankMlp : Module<Tensor, Tensor>, IDescribedModel
     public static LowRankMlp FromDense(MnistMlp dense, int rank, bool factorizeOutput = false)
     {
         ArgumentNullException.ThrowIfNull(dense);
+        var svds = dense.Layers.Select(l => WeightSvd.Of(((Linear)l).weight!)).ToArray();
+        try
+        {
+            return FromDense(dense, svds, rank, factorizeOutput);
+        }
+        finally
+        {
+            foreach (var svd in svds) svd.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// As <see cref="FromDense(MnistMlp, int, bool)"/>, reusing decompositions of the dense layers' weights (one per
+    /// layer, in order) — e.g. to sweep several ranks with one SVD per layer.
+    /// </summary>
+    /// <param name="dense">A trained baseline.</param>
+    /// <param name="svds">The SVD of each of its layers' weights.</param>
+    /// <param name="rank">The rank D.</param>
+    /// <param name="factorizeOutput">Also factorize the output layer.</param>
+    /// <returns>The new network (train mode).</returns>
+    public static LowRankMlp FromDense(MnistMlp dense, IReadOnlyList<WeightSvd> svds, int rank, bool factorizeOutput = false)
+    {
+        ArgumentNullException.ThrowIfNull(dense);
+        ArgumentNullException.ThrowIfNull(svds);
+        var source = dense.Layers;
+        if (svds.Count != source.Count)
+            throw new ArgumentException($"Expected one decomposition per layer ({source.Count}), found {svds.Count}.", nameof(svds));
         var model = new LowRankMlp(new LowRankMlpOptions { Shape = dense.Options, Rank = rank, FactorizeOutput = factorizeOutput });
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var source = dense.Layers;
         var target = model.Layers;
         for (int i = 0; i < source.Count; i++)
         {
-            var linear = (Linear)source[i];
+            var linear = source[i] as Linear
+                ?? throw new ArgumentException($"Layer {i} of the dense network is a {source[i].GetType().Name}; expected Linear (is it already compressed?).", nameof(dense));
             switch (target[i])
             {
                 case LowRankLinear lowRank:
-                    using (var factorized = Factorization.Factorize(linear, rank))
-                    {
-                        lowRank.U.copy_(factorized.U);
-                        lowRank.V.copy_(factorized.V);
-                        lowRank.Bias!.copy_(factorized.Bias!);
-                    }
+                    // Ranks above min(in, out) add nothing: the extra factor rows/columns stay zero.
+                    int r = Math.Min(rank, svds[i].MaxRank);
+                    var (u, v) = svds[i].Factors(r);
+                    lowRank.U.zero_();
+                    lowRank.V.zero_();
+                    lowRank.U.narrow(1, 0, r).copy_(u);
+                    lowRank.V.narrow(0, 0, r).copy_(v);
+                    lowRank.Bias!.copy_(linear.bias!);
                     break;
                 case Linear output:
                     output.weight!.copy_(linear.weight!);

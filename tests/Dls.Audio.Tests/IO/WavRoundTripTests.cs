@@ -84,6 +84,35 @@ public sealed class WavRoundTripTests
     }
 
     [Fact]
+    public void Write_Pcm16_VectorPathMatchesScalarRule()
+    {
+        // Long enough for the SIMD path; includes ties (k + 0.5) / 32768, NaN, infinities and out-of-range values.
+        var random = new Random(77);
+        float[] samples = new float[4099];
+        for (int i = 0; i < samples.Length; i++)
+        {
+            samples[i] = (i % 7) switch
+            {
+                0 => (random.Next(-40000, 40000) + 0.5f) / 32768f,
+                1 => (float)((random.NextDouble() * 4) - 2),
+                2 => float.NaN,
+                3 => i % 2 == 0 ? float.PositiveInfinity : float.NegativeInfinity,
+                _ => (float)((random.NextDouble() * 2) - 1),
+            };
+        }
+
+        byte[] bytes = WriteToBytes(new WavData(8000, [samples], WavSampleFormat.Pcm16));
+
+        for (int i = 0; i < samples.Length; i++)
+        {
+            // The documented rule: round half to even, NaN → 0, clip to the 16-bit range.
+            float scaled = MathF.Round(samples[i] * 32768f, MidpointRounding.ToEven);
+            short expected = float.IsNaN(scaled) ? (short)0 : (short)Math.Clamp(scaled, short.MinValue, short.MaxValue);
+            Assert.Equal(expected, BinaryPrimitives.ReadInt16LittleEndian(bytes.AsSpan(44 + (2 * i))));
+        }
+    }
+
+    [Fact]
     public void WavWriter_NonSeekableWithoutCount_Throws()
     {
         using var sink = new WriteOnlyStream();
@@ -154,6 +183,19 @@ public sealed class WavRoundTripTests
         }
     }
 
+    [Fact]
+    public void Load_WithRate_DownmixesThenResamplesToRoundedLength()
+    {
+        string path = TestData.Path("reference", "wav", "pcm24_stereo_44k.wav");
+
+        AudioSignal signal = AudioFile.Load(path, sampleRate: 16000);
+
+        Assert.Equal(16000, signal.SampleRate);
+        Assert.Equal(4003, signal.Length); // round(11032 × 16000 / 44100) = round(4002.54)
+        Assert.Throws<ArgumentOutOfRangeException>(() => AudioFile.Load(path, sampleRate: 0));
+        Assert.Throws<ArgumentException>(() => AudioFile.Load(path, mono: false));
+    }
+
     private static byte[] WriteToBytes(WavData data)
     {
         using var buffer = new MemoryStream();
@@ -190,5 +232,34 @@ public sealed class WavRoundTripTests
         public override void Write(byte[] buffer, int offset, int count)
         {
         }
+    }
+}
+
+public sealed class WavReaderTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(1000)]
+    public void ReadFrames_SmallBlocks_SameAsWholeFile(int blockFrames)
+    {
+        string path = TestData.Path("reference", "wav", "pcm24_stereo_44k.wav");
+        float[] whole = WavFile.Read(path).ToInterleaved();
+        var streamed = new List<float>();
+
+        using (var reader = new WavReader(path))
+        {
+            // A block that is not a whole number of frames: the reader fills only whole frames.
+            var block = new float[(blockFrames * reader.Format.ChannelCount) + 1];
+            int frames;
+            while ((frames = reader.ReadFrames(block)) > 0)
+            {
+                streamed.AddRange(block.AsSpan(0, frames * reader.Format.ChannelCount).ToArray());
+            }
+
+            Assert.Equal(0, reader.FramesRemaining);
+        }
+
+        Assert.Equal(whole, streamed);
     }
 }

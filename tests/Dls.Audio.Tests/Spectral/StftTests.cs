@@ -167,6 +167,56 @@ public sealed class StftTests
         Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
     }
 
+    [Theory]
+    [InlineData(StftWindow.Hamming, StftPadMode.Reflect)]
+    [InlineData(StftWindow.Rectangular, StftPadMode.Constant)]
+    [InlineData(StftWindow.Hann, StftPadMode.Reflect)]
+    public void Forward_Float64_MatchesBareTorchStft(StftWindow window, StftPadMode padMode)
+    {
+        // torch.stft with torch's own periodic window is the reference for the windows the JSON files do not cover.
+        using var scope = NewDisposeScope();
+        var options = new StftOptions { NFft = 512, HopLength = 128, WinLength = 400, Window = window, PadMode = padMode };
+        using var stft = new Stft(options);
+        Tensor x = torch.tensor(Noise(3000, 4)).to_type(ScalarType.Float64);
+        Tensor w = window switch
+        {
+            StftWindow.Hann => torch.hann_window(400, dtype: ScalarType.Float64),
+            // TorchSharp's hamming_window takes α, β as float (0.54f ≠ 0.54); build scipy's exact periodic Hamming instead.
+            StftWindow.Hamming => 0.54 - (0.46 * torch.cos(torch.arange(400, dtype: ScalarType.Float64) * (2 * Math.PI / 400))),
+            _ => torch.ones(400, dtype: ScalarType.Float64),
+        };
+
+        Tensor expected = torch.stft(x, 512, 128, 400, w, center: true,
+            pad_mode: padMode == StftPadMode.Reflect ? PaddingModes.Reflect : PaddingModes.Constant, return_complex: true);
+        Tensor actual = stft.Forward(x);
+
+        // Same float64 FFTs on the same frames: differences are rounding only (relative ≤ 1e-12).
+        double relative = (actual - expected).abs().pow(2).sum().sqrt().item<double>() / expected.abs().pow(2).sum().sqrt().item<double>();
+        Assert.InRange(relative, 0, 1e-12);
+    }
+
+    [Fact]
+    public void FloatHelpersAndLogMel_ManyCalls_NoTensorLeak()
+    {
+        using var stft = new Stft(new StftOptions { NFft = 128, HopLength = 32 });
+        using var logMel = new LogMelSpectrogram();
+        float[] x = Noise(2000, 6);
+        void Work()
+        {
+            stft.Inverse(stft.Forward(x), x.Length);
+            logMel.Compute(x);
+        }
+
+        Work();
+        long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        for (int i = 0; i < 30; i++)
+        {
+            Work();
+        }
+
+        Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+
     [Fact]
     public void FrameCount_MatchesForwardShape()
     {

@@ -1,0 +1,59 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Dls.Models.Mnist;
+
+/// <summary>Options of the MNIST services registered by <see cref="MnistServiceCollectionExtensions.AddDlsMnistModels"/>.</summary>
+public sealed class MnistModelOptions
+{
+    /// <summary>The checkpoint the <see cref="MnistClassifier"/> singleton loads (a <see cref="MnistMlp"/> or <see cref="LowRankMlp"/>).</summary>
+    public string? CheckpointPath { get; set; }
+}
+
+/// <summary>Checks <see cref="MnistModelOptions"/>; messages name the bad field.</summary>
+internal sealed class MnistModelOptionsValidator : IValidateOptions<MnistModelOptions>
+{
+    public ValidateOptionsResult Validate(string? name, MnistModelOptions options)
+    {
+        if (options.CheckpointPath is { } path)
+        {
+            if (string.IsNullOrWhiteSpace(path))
+                return ValidateOptionsResult.Fail($"{nameof(MnistModelOptions)}.{nameof(MnistModelOptions.CheckpointPath)} must be null or a path, got '{path}'.");
+            if (!File.Exists(path))
+                return ValidateOptionsResult.Fail($"{nameof(MnistModelOptions)}.{nameof(MnistModelOptions.CheckpointPath)}: checkpoint '{path}' does not exist.");
+        }
+        return ValidateOptionsResult.Success;
+    }
+}
+
+/// <summary>DI registration of the MNIST models.</summary>
+public static class MnistServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers <see cref="MnistModelOptions"/> (validated on start) and a lazily created, container-disposed
+    /// <see cref="MnistClassifier"/> singleton loaded from <see cref="MnistModelOptions.CheckpointPath"/>. The MNIST
+    /// architectures are always known to <see cref="Checkpoints.ModelArchitectures"/>. Calling it again registers nothing
+    /// twice (only <paramref name="configure"/> is added).
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Sets the options; may be null.</param>
+    /// <returns><paramref name="services"/>.</returns>
+    public static IServiceCollection AddDlsMnistModels(this IServiceCollection services, Action<MnistModelOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions<MnistModelOptions>().ValidateOnStart();
+        if (configure is not null)
+            services.Configure(configure);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MnistModelOptions>, MnistModelOptionsValidator>());
+        services.TryAddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<MnistModelOptions>>().Value;
+            if (options.CheckpointPath is not { } path)
+                throw new InvalidOperationException(
+                    $"{nameof(MnistModelOptions)}.{nameof(MnistModelOptions.CheckpointPath)} is not set; configure it in AddDlsMnistModels to use {nameof(MnistClassifier)}.");
+            return MnistClassifier.FromCheckpoint(path);
+        });
+        return services;
+    }
+}

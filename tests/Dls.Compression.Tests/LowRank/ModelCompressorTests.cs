@@ -1,0 +1,154 @@
+using Dls.Compression.Counting;
+using Dls.Compression.LowRank;
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Dls.Compression.Tests.LowRank;
+
+public sealed class ModelCompressorTests
+{
+    /// <summary>A user-defined module holding a nested Sequential and a plain field.</summary>
+    private sealed class Net : Module<Tensor, Tensor>
+    {
+        private readonly Module<Tensor, Tensor> encoder;
+        private readonly Module<Tensor, Tensor> head;
+
+        public Net() : base(nameof(Net))
+        {
+            encoder = Sequential(("fc1", Linear(20, 16)), ("act", ReLU()), ("fc2", Linear(16, 16)), ("act2", ReLU()));
+            head = Linear(16, 3);
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor input)
+        {
+            using var h = encoder.call(input);
+            return head.call(h);
+        }
+    }
+
+    /// <summary>A module whose Linear field type cannot hold a LowRankLinear.</summary>
+    private sealed class Rigid : Module<Tensor, Tensor>
+    {
+        private readonly TorchSharp.Modules.Linear fc;
+
+        public Rigid() : base(nameof(Rigid))
+        {
+            fc = Linear(8, 8);
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor input) => fc.call(input);
+    }
+
+    [Fact]
+    public void Compress_FixedRank_ReplacesNestedLayersAndKeepsUnprofitableDense()
+    {
+        using var net = new Net();
+        using var x = torch.randn(4, 20);
+        var report = ModelCompressor.Compress(net, CompressionPolicy.FixedRank(4));
+
+        var names = net.named_modules().Where(m => m.module is LowRankLinear).Select(m => m.name).ToArray();
+        Assert.Equal(["encoder.fc1", "encoder.fc2"], names);
+        // head: 16→3, rank capped at min(16, 3) = 3, needs 3·19 = 57 ≥ 48 weights: it stays dense and the report says why.
+        var head = report.Layers.Single(l => l.Name == "head");
+        Assert.Equal(LayerDecision.KeptDenseNoSaving, head.Decision);
+        Assert.Contains("57", head.Reason);
+        Assert.Equal(ModelCounter.CountParameters(net).Total, report.ModelParametersAfter);
+        Assert.Equal(4 * 36 + 16 + 4 * 32 + 16 + 51, report.ModelParametersAfter);
+        using var y = net.call(x); // the forward pass uses the new layers
+        Assert.Equal([4L, 3L], y.shape);
+        Assert.Contains("encoder.fc1.u", net.state_dict().Keys);
+    }
+
+    [Fact]
+    public void Compress_Force_FactorizesEveryLayer()
+    {
+        using var net = new Net();
+        var report = ModelCompressor.Compress(net, CompressionPolicy.FixedRank(4) with { ForceFactorization = true });
+        Assert.All(report.Layers, l => Assert.Equal(LayerDecision.Factorized, l.Decision));
+        Assert.Equal(3, net.modules().Count(m => m is LowRankLinear));
+    }
+
+    [Fact]
+    public void Compress_FullRank_ReproducesModelOutputs()
+    {
+        using var net = new Net();
+        net.eval();
+        using var x = torch.randn(6, 20);
+        using var before = net.call(x);
+        ModelCompressor.Compress(net, CompressionPolicy.FixedRank(16) with { ForceFactorization = true });
+        using var after = net.call(x);
+        // Exact SVD factors in float32: outputs agree to ~1e-6; 1e-4 leaves margin.
+        Assert.True(torch.allclose(before, after, rtol: 1e-4, atol: 1e-4));
+    }
+
+    [Fact]
+    public void Compress_NameFilters_ExcludeLayers()
+    {
+        using var net = new Net();
+        var report = ModelCompressor.Compress(net, CompressionPolicy.FixedRank(2) with { Include = ["encoder.*"], Exclude = ["*fc2"] });
+        Assert.Equal(LayerDecision.Factorized, report.Layers.Single(l => l.Name == "encoder.fc1").Decision);
+        Assert.Equal(LayerDecision.Excluded, report.Layers.Single(l => l.Name == "encoder.fc2").Decision);
+        Assert.Equal(LayerDecision.Excluded, report.Layers.Single(l => l.Name == "head").Decision);
+    }
+
+    [Fact]
+    public void Compress_EnergyThreshold_KeepsRequestedEnergyPerLayer()
+    {
+        using var net = new Net();
+        var report = ModelCompressor.Compress(net, CompressionPolicy.EnergyThreshold(0.9) with { ForceFactorization = true });
+        Assert.All(report.Layers, l => Assert.True(l.RetainedEnergy >= 0.9 - 1e-12, $"{l.Name}: {l.RetainedEnergy}"));
+    }
+
+    [Fact]
+    public void Compress_ParameterBudget_StaysWithinBudget()
+    {
+        using var net = new Net();
+        long before = ModelCounter.CountParameters(net).Total; // 336 + 272 + 51 = 659
+        var report = ModelCompressor.Compress(net, CompressionPolicy.ParameterBudgetOf(450));
+        Assert.Equal(before, report.ModelParametersBefore);
+        Assert.True(report.ModelParametersAfter <= 450, $"{report.ModelParametersAfter} parameters");
+        // Greedy filling leaves less than one rank step (in + out ≤ 36) of the budget unused.
+        Assert.True(report.ModelParametersAfter > 450 - 36, $"{report.ModelParametersAfter} parameters");
+    }
+
+    [Fact]
+    public void Compress_UnreachableBudget_ThrowsWithMinimum()
+    {
+        using var net = new Net();
+        var e = Assert.Throws<ArgumentException>(() => ModelCompressor.Compress(net, CompressionPolicy.ParameterBudgetOf(10)));
+        Assert.Contains("unreachable", e.Message);
+    }
+
+    [Fact]
+    public void Compress_FieldTypeTooNarrow_ThrowsNamingField()
+    {
+        using var net = new Rigid();
+        var e = Assert.Throws<NotSupportedException>(() => ModelCompressor.Compress(net, CompressionPolicy.FixedRank(1)));
+        Assert.Contains("'fc'", e.Message);
+    }
+
+    [Fact]
+    public void Report_TableAndJson_CarryLayersAndTotals()
+    {
+        using var net = new Net();
+        var report = ModelCompressor.Compress(net, CompressionPolicy.FixedRank(4));
+        string table = report.ToTable();
+        Assert.Contains("encoder.fc1", table);
+        Assert.Contains("compression ratio", table);
+        var json = report.ToJson();
+        Assert.Equal(3, json["layers"]!.AsArray().Count);
+        Assert.Equal(report.ModelParametersAfter, json["model_params_after"]!.GetValue<long>());
+        Assert.Equal("KeptDenseNoSaving", json["layers"]![2]!["decision"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Validate_InvalidPolicy_ListsProblems()
+    {
+        var errors = (CompressionPolicy.FixedRank(0) with { Exclude = [""] }).Validate();
+        Assert.Equal(2, errors.Count);
+        Assert.Throws<ArgumentException>(() => ModelCompressor.Compress(nn.Linear(2, 2), CompressionPolicy.EnergyThreshold(1.5)));
+    }
+}
