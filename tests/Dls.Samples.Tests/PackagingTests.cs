@@ -3,32 +3,18 @@ using System.Xml.Linq;
 
 namespace Dls.Samples.Tests;
 
-public sealed class PackagingTests : IDisposable
+public sealed class PackagingTests(PackagedLibrariesFixture packages) : IClassFixture<PackagedLibrariesFixture>
 {
     private static readonly string[] Libraries = ["Dls.Audio", "Dls.Compression", "Dls.Models", "Dls.Speaker"];
-    private readonly string _work = Path.Combine(Path.GetTempPath(), "dls-pack-" + Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        if (Directory.Exists(_work))
-        {
-            Directory.Delete(_work, recursive: true);
-        }
-    }
 
     [Fact]
     public void Pack_Solution_YieldsFourPackagesWithSymbolsRepositoryAndManagedTorchSharpOnly()
     {
-        string feed = Path.Combine(_work, "feed");
-        // --artifacts-path keeps this build's bin/obj apart from the solution's own Release build.
-        var (code, output) = DotnetCli.Run(RepoPaths.Root, TimeSpan.FromMinutes(8),
-            "pack", "Dls.sln", "-c", "Release", "-o", feed, "--artifacts-path", Path.Combine(_work, "artifacts"));
-        Assert.True(code == 0, "dotnet pack failed:\n" + output);
-
+        Assert.True(packages.PackExitCode == 0, "dotnet pack failed:\n" + packages.PackOutput);
         foreach (string library in Libraries)
         {
-            string nupkg = Assert.Single(Directory.GetFiles(feed, library + ".*.nupkg").Where(f => !f.EndsWith(".snupkg", StringComparison.Ordinal)
-                && Path.GetFileName(f).StartsWith(library + ".0", StringComparison.Ordinal)));
+            string nupkg = Path.Combine(packages.Feed, $"{library}.{packages.Version}.nupkg");
+            Assert.True(File.Exists(nupkg), $"expected {nupkg}");
             Assert.True(File.Exists(Path.ChangeExtension(nupkg, ".snupkg")), $"expected a symbol package beside {nupkg}");
 
             using ZipArchive zip = ZipFile.OpenRead(nupkg);

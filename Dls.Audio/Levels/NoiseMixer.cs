@@ -1,0 +1,84 @@
+namespace Dls.Audio.Levels;
+
+/// <summary>The result of <see cref="NoiseMixer.MixAtSnr"/>.</summary>
+/// <param name="Mixture">speech + NoiseGain × noise, as long as the speech.</param>
+/// <param name="NoiseGain">The amplitude factor applied to the noise.</param>
+/// <param name="ScaledNoise">NoiseGain × noise (the exact noise in the mixture), as long as the speech.</param>
+public sealed record NoisyMixture(float[] Mixture, double NoiseGain, float[] ScaledNoise);
+
+/// <summary>Mixes speech and noise at a chosen signal-to-noise ratio, as noisy training data is made.</summary>
+public static class NoiseMixer
+{
+    /// <summary>
+    /// Adds noise to speech so that 10·log10(Σ speech² / Σ (gain·noise)²) = <paramref name="snrDb"/>. The noise is
+    /// read from <paramref name="noiseOffset"/> and repeated from its start if it is shorter than the speech.
+    /// </summary>
+    /// <param name="speech">The clean speech.</param>
+    /// <param name="noise">The noise (any length ≥ 1).</param>
+    /// <param name="snrDb">The SNR wanted, in dB (finite).</param>
+    /// <param name="noiseOffset">Where to start in the noise (samples).</param>
+    /// <returns>The mixture, the gain applied to the noise and the scaled noise.</returns>
+    /// <exception cref="ArgumentException">Empty or silent inputs, a non-finite SNR, or a bad offset.</exception>
+    public static NoisyMixture MixAtSnr(ReadOnlySpan<float> speech, ReadOnlySpan<float> noise, double snrDb, int noiseOffset = 0)
+    {
+        if (speech.IsEmpty || noise.IsEmpty)
+        {
+            throw new ArgumentException($"Speech and noise must be non-empty; found {speech.Length} and {noise.Length} samples.");
+        }
+
+        if (!double.IsFinite(snrDb))
+        {
+            throw new ArgumentOutOfRangeException(nameof(snrDb), snrDb, "The target SNR must be a finite number of dB.");
+        }
+
+        if ((uint)noiseOffset >= (uint)noise.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(noiseOffset), noiseOffset, $"The noise offset must be in 0..{noise.Length - 1}.");
+        }
+
+        var segment = new float[speech.Length];
+        for (int i = 0, j = noiseOffset; i < segment.Length; i++, j++)
+        {
+            if (j == noise.Length)
+            {
+                j = 0;
+            }
+
+            segment[i] = noise[j];
+        }
+
+        double speechEnergy = Energy(speech);
+        double noiseEnergy = Energy(segment);
+        if (speechEnergy == 0)
+        {
+            throw new ArgumentException("The speech is silent, so no noise level gives a finite SNR.", nameof(speech));
+        }
+
+        if (noiseEnergy == 0)
+        {
+            throw new ArgumentException("The noise segment used is silent, so no gain reaches the target SNR.", nameof(noise));
+        }
+
+        double gain = Math.Sqrt(speechEnergy / (noiseEnergy * Math.Pow(10, snrDb / 10)));
+        var scaled = new float[speech.Length];
+        var mixture = new float[speech.Length];
+        for (int i = 0; i < mixture.Length; i++)
+        {
+            scaled[i] = (float)(gain * segment[i]);
+            mixture[i] = speech[i] + scaled[i];
+        }
+
+        return new NoisyMixture(mixture, gain, scaled);
+    }
+
+    private static double Energy(ReadOnlySpan<float> x)
+    {
+        double sum = 0;
+        foreach (float v in x)
+        {
+            sum += (double)v * v;
+        }
+
+        return sum;
+    }
+}

@@ -1,0 +1,272 @@
+using Dls.Audio;
+using Dls.Audio.IO;
+using Dls.Audio.Resampling;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Dls.Models.Denoising;
+
+/// <summary>
+/// The <see cref="IDenoiser"/> over a mask network: STFT (n_fft 1024, hop 512) → mask × noisy magnitude with the
+/// noisy phase → inverse STFT, run block by block by one engine (see <see cref="CreateStream"/>), so whole-file,
+/// chunked and streaming use give the same samples. Owns the network (disposed with the denoiser).
+/// </summary>
+public sealed class Denoiser : IDenoiser, IDisposable
+{
+    /// <summary>The sample rate of the shipped models, in Hz.</summary>
+    public const int DefaultSampleRate = 16000;
+
+    // Input is fed to the engine in pieces of this many samples, so a long file never becomes one huge tensor.
+    private const int FeedSamples = 1 << 16;
+
+    private readonly nn.Module _module;
+    private readonly IMaskNetwork _network;
+    private readonly int _maxFramesPerBatch;
+    private readonly bool _ownsNetwork;
+    private bool _disposed;
+    private int? _outputSampleRate;
+
+    /// <summary>Wraps a network (switched to evaluation mode).</summary>
+    /// <param name="network">A mask network module (<see cref="FcMaskNetwork"/>, <see cref="GruMaskNetwork"/>).</param>
+    /// <param name="sampleRate">The rate the network was trained at, in Hz.</param>
+    /// <param name="maxFramesPerBatch">Most STFT frames given to the network at once (bounds memory).</param>
+    /// <param name="ownsNetwork">Whether disposing the denoiser disposes the network.</param>
+    public Denoiser(IMaskNetwork network, int sampleRate = DefaultSampleRate, int maxFramesPerBatch = 1024, bool ownsNetwork = true)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        if (network is not nn.Module module)
+        {
+            throw new ArgumentException($"Expected a TorchSharp module implementing {nameof(IMaskNetwork)}; found {network.GetType().Name}.", nameof(network));
+        }
+
+        if (network.Bins != DenoisingStft.Bins)
+        {
+            throw new ArgumentException($"Expected a network over {DenoisingStft.Bins} bins (n_fft {DenoisingStft.FftLength}); found {network.Bins}.", nameof(network));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sampleRate);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxFramesPerBatch);
+        _module = module;
+        _network = network;
+        _module.eval();
+        SampleRate = sampleRate;
+        _maxFramesPerBatch = maxFramesPerBatch;
+        _ownsNetwork = ownsNetwork;
+        ParameterCount = _module.parameters().Sum(p => p.numel());
+    }
+
+    /// <inheritdoc />
+    public int SampleRate { get; }
+
+    /// <inheritdoc />
+    public string Architecture => _network.Architecture;
+
+    /// <inheritdoc />
+    public long ParameterCount { get; }
+
+    /// <summary>Sample rate in Hz of files written by <see cref="DenoiseFile"/>; <c>null</c> keeps the input's rate.</summary>
+    public int? OutputSampleRate
+    {
+        get => _outputSampleRate;
+        set
+        {
+            if (value is <= 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, $"Expected an output sample rate > 0 Hz or null; found {value}.");
+            }
+
+            _outputSampleRate = value;
+        }
+    }
+
+    /// <summary>The network (for inspection; do not train it while the denoiser is in use).</summary>
+    public IMaskNetwork Network => _network;
+
+    /// <summary>Loads a denoiser from a checkpoint written by <see cref="DenoisingModels.Save"/>.</summary>
+    /// <param name="path">The checkpoint file.</param>
+    /// <param name="maxFramesPerBatch">Most frames given to the network at once.</param>
+    /// <returns>The denoiser.</returns>
+    public static Denoiser Load(string path, int maxFramesPerBatch = 1024)
+    {
+        (IMaskNetwork network, int rate) = DenoisingModels.Load(path);
+        return new Denoiser(network, rate, maxFramesPerBatch);
+    }
+
+    /// <summary>Loads the default model shipped inside this library (a causal GRU mask network, 16 kHz).</summary>
+    /// <param name="maxFramesPerBatch">Most frames given to the network at once.</param>
+    /// <returns>The denoiser.</returns>
+    public static Denoiser LoadDefault(int maxFramesPerBatch = 1024)
+    {
+        (IMaskNetwork network, int rate) = DenoisingModels.LoadDefault();
+        return new Denoiser(network, rate, maxFramesPerBatch);
+    }
+
+    /// <inheritdoc />
+    public float[] Denoise(ReadOnlySpan<float> samples, int sampleRate)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        CheckInput(samples, sampleRate);
+        if (sampleRate == SampleRate)
+        {
+            return Run(samples);
+        }
+
+        float[] atModelRate = Resampler.Resample(samples, sampleRate, SampleRate);
+        float[] back = Resampler.Resample(Run(atModelRate), SampleRate, sampleRate);
+        // Resampling there and back can be a sample off; the output always matches the input length.
+        Array.Resize(ref back, samples.Length);
+        return back;
+    }
+
+    /// <inheritdoc />
+    public void DenoiseFile(string inputPath, string outputPath)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentException.ThrowIfNullOrWhiteSpace(inputPath);
+        ArgumentException.ThrowIfNullOrWhiteSpace(outputPath);
+        if (!File.Exists(inputPath))
+        {
+            throw new FileNotFoundException($"Input WAV file '{Path.GetFullPath(inputPath)}' does not exist.", inputPath);
+        }
+
+        AudioSignal input = AudioFile.Load(inputPath);
+        if (input.Samples.Length == 0)
+        {
+            throw new InvalidDataException($"'{inputPath}' holds no samples (expected at least 1).");
+        }
+
+        float[] output = Denoise(input.Samples, input.SampleRate);
+        int rate = _outputSampleRate ?? input.SampleRate;
+        if (rate != input.SampleRate)
+        {
+            output = Resampler.Resample(output, input.SampleRate, rate);
+        }
+
+        // Written only now, atomically: a failure above leaves no output file behind.
+        AudioFile.Save(outputPath, new AudioSignal(output, rate), WavSampleFormat.Pcm16);
+    }
+
+    /// <inheritdoc />
+    public IStreamingDenoiser CreateStream()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return new StreamingDenoiser(_network, SampleRate, _maxFramesPerBatch);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (!_disposed)
+        {
+            _disposed = true;
+            if (_ownsNetwork)
+            {
+                _module.Dispose();
+            }
+        }
+    }
+
+    internal static void CheckInput(ReadOnlySpan<float> samples, int sampleRate)
+    {
+        if (sampleRate <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(sampleRate), sampleRate, $"Expected a sample rate > 0 Hz; found {sampleRate}.");
+        }
+
+        if (samples.IsEmpty)
+        {
+            throw new ArgumentException("Expected at least one sample; found an empty signal.", nameof(samples));
+        }
+
+        CheckFinite(samples, 0);
+    }
+
+    internal static void CheckFinite(ReadOnlySpan<float> samples, long offset)
+    {
+        for (int i = 0; i < samples.Length; i++)
+        {
+            if (!float.IsFinite(samples[i]))
+            {
+                throw new ArgumentException($"Expected finite samples; found {samples[i]} at index {offset + i}.", nameof(samples));
+            }
+        }
+    }
+
+    private float[] Run(ReadOnlySpan<float> samples)
+    {
+        var output = new float[samples.Length];
+        int written = 0;
+        using var stream = new MaskingStream(_network, s =>
+        {
+            s.CopyTo(output.AsSpan(written));
+            written += s.Length;
+        }, _maxFramesPerBatch);
+        for (int start = 0; start < samples.Length; start += FeedSamples)
+        {
+            stream.Push(samples.Slice(start, Math.Min(FeedSamples, samples.Length - start)));
+        }
+
+        stream.Complete();
+        return output;
+    }
+}
+
+/// <summary>The <see cref="IStreamingDenoiser"/> over the shared engine.</summary>
+internal sealed class StreamingDenoiser : IStreamingDenoiser
+{
+    private readonly MaskingStream _stream;
+    private readonly List<float> _pending = [];
+    private long _samplesIn;
+    private bool _completed;
+
+    public StreamingDenoiser(IMaskNetwork network, int sampleRate, int maxFramesPerBatch)
+    {
+        SampleRate = sampleRate;
+        _stream = new MaskingStream(network, s => _pending.AddRange(s), maxFramesPerBatch);
+    }
+
+    public int SampleRate { get; }
+
+    public int MaxLatencySamples => DenoisingStft.FftLength - 1;
+
+    public long SamplesOut => _stream.Emitted;
+
+    public float[] Process(ReadOnlySpan<float> block)
+    {
+        if (_completed)
+        {
+            throw new InvalidOperationException("Complete() was already called; create a new stream for more audio.");
+        }
+
+        Denoiser.CheckFinite(block, _samplesIn);
+        _samplesIn += block.Length;
+        _stream.Push(block);
+        return Drain();
+    }
+
+    public float[] Complete()
+    {
+        if (_completed)
+        {
+            return [];
+        }
+
+        if (_samplesIn == 0)
+        {
+            throw new InvalidOperationException("The stream received no samples (expected at least 1 before Complete()).");
+        }
+
+        _completed = true;
+        _stream.Complete();
+        return Drain();
+    }
+
+    public void Dispose() => _stream.Dispose();
+
+    private float[] Drain()
+    {
+        float[] result = [.. _pending];
+        _pending.Clear();
+        return result;
+    }
+}

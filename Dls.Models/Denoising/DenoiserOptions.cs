@@ -1,0 +1,60 @@
+using Microsoft.Extensions.Options;
+
+namespace Dls.Models.Denoising;
+
+/// <summary>Settings of the <see cref="IDenoiser"/> registered by <c>AddDlsDenoiser</c>.</summary>
+public sealed class DenoiserOptions
+{
+    /// <summary>The mask-network checkpoint to load; <c>null</c> uses the default model shipped in this library.</summary>
+    public string? ModelPath { get; set; }
+
+    /// <summary>Most STFT frames given to the network at once (bounds memory; 1024 frames ≈ 33 s at 16 kHz). Must be &gt; 0.</summary>
+    public int MaxFramesPerBatch { get; set; } = 1024;
+
+    /// <summary>Sample rate in Hz of files written by <see cref="IDenoiser.DenoiseFile"/>; <c>null</c> keeps the input's rate. Must be &gt; 0.</summary>
+    public int? OutputSampleRate { get; set; }
+}
+
+/// <summary>Checks <see cref="DenoiserOptions"/> (run on start), naming the bad option in each message.</summary>
+internal sealed class DenoiserOptionsValidator : IValidateOptions<DenoiserOptions>
+{
+    public ValidateOptionsResult Validate(string? name, DenoiserOptions options)
+    {
+        var errors = new List<string>();
+        if (options.MaxFramesPerBatch <= 0)
+        {
+            errors.Add($"{nameof(DenoiserOptions)}.{nameof(DenoiserOptions.MaxFramesPerBatch)} must be > 0 (found {options.MaxFramesPerBatch}).");
+        }
+
+        if (options.OutputSampleRate is int rate && rate <= 0)
+        {
+            errors.Add($"{nameof(DenoiserOptions)}.{nameof(DenoiserOptions.OutputSampleRate)} must be > 0 Hz (found {rate}).");
+        }
+
+        if (options.ModelPath is not null)
+        {
+            string what = $"{nameof(DenoiserOptions)}.{nameof(DenoiserOptions.ModelPath)}";
+            if (string.IsNullOrWhiteSpace(options.ModelPath))
+            {
+                errors.Add($"{what} is empty; set a checkpoint path or leave it null for the shipped default model.");
+            }
+            else if (!File.Exists(options.ModelPath))
+            {
+                errors.Add($"{what}: checkpoint '{Path.GetFullPath(options.ModelPath)}' does not exist.");
+            }
+            else
+            {
+                try
+                {
+                    DenoisingModels.ReadMaskInfo(options.ModelPath);
+                }
+                catch (Exception e) when (e is InvalidDataException or FileNotFoundException or IOException)
+                {
+                    errors.Add($"{what}: {e.Message}");
+                }
+            }
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

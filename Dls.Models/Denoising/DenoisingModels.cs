@@ -1,0 +1,138 @@
+using System.Reflection;
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using Dls.Audio.IO;
+using Dls.Models.Checkpoints;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Dls.Models.Denoising;
+
+/// <summary>Saving, loading and registering the mask networks (checkpoints of <see cref="Checkpoint"/>).</summary>
+public static class DenoisingModels
+{
+    /// <summary>Metadata key holding the sample rate (Hz) a network was trained at.</summary>
+    public const string SampleRateKey = "sample_rate";
+
+    private const string DefaultResourcePrefix = "Dls.Models.Denoising.DefaultModel.";
+    private const string DefaultFileName = "denoise-default.ckpt";
+
+    static DenoisingModels()
+    {
+        ModelArchitectures.Register<FcMaskNetworkOptions>(FcMaskNetwork.ArchitectureName, o => new FcMaskNetwork(o));
+        ModelArchitectures.Register<GruMaskNetworkOptions>(GruMaskNetwork.ArchitectureName, o => new GruMaskNetwork(o));
+    }
+
+    /// <summary>The mask-network architecture names.</summary>
+    public static IReadOnlyList<string> Architectures { get; } = [FcMaskNetwork.ArchitectureName, GruMaskNetwork.ArchitectureName];
+
+    /// <summary>
+    /// Registers the mask networks in <see cref="ModelArchitectures"/> so that <see cref="Checkpoint.Load(string)"/>
+    /// can rebuild them. Idempotent; called by every loading path and by <c>AddDlsDenoiser</c>.
+    /// </summary>
+    public static void RegisterArchitectures()
+    {
+        // The static constructor does the work exactly once; touching a member runs it.
+        _ = Architectures.Count;
+    }
+
+    /// <summary>Saves a network with its architecture, options and sample rate.</summary>
+    /// <param name="path">The weights file; the JSON sidecar goes next to it.</param>
+    /// <param name="network">A mask network module.</param>
+    /// <param name="sampleRate">The rate it was trained at, in Hz.</param>
+    /// <param name="metadata">Extra metadata to store (e.g. validation figures).</param>
+    /// <returns>What was written.</returns>
+    public static CheckpointInfo Save(string path, IMaskNetwork network, int sampleRate = Denoiser.DefaultSampleRate, JsonObject? metadata = null)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sampleRate);
+        var module = network as nn.Module ?? throw new ArgumentException($"Expected a TorchSharp module; found {network.GetType().Name}.", nameof(network));
+        JsonObject meta = metadata?.DeepClone().AsObject() ?? [];
+        meta[SampleRateKey] = sampleRate;
+        meta["n_fft"] = DenoisingStft.FftLength;
+        meta["hop_length"] = DenoisingStft.HopLength;
+        return Checkpoint.Save(path, module, meta);
+    }
+
+    /// <summary>Loads a mask network checkpoint.</summary>
+    /// <param name="path">The weights file (with its <c>.json</c> sidecar).</param>
+    /// <returns>The network (in eval mode) and its sample rate.</returns>
+    /// <exception cref="FileNotFoundException">The file or its sidecar is missing.</exception>
+    /// <exception cref="InvalidDataException">The checkpoint is malformed or holds another architecture.</exception>
+    public static (IMaskNetwork Network, int SampleRate) Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"Model checkpoint '{Path.GetFullPath(path)}' does not exist.", path);
+        }
+
+        CheckpointInfo info = ReadMaskInfo(path);
+        (nn.Module model, _) = Checkpoint.Load(path);
+        return ((IMaskNetwork)model, SampleRateOf(info, path));
+    }
+
+    /// <summary>Loads the default model shipped inside this library.</summary>
+    /// <returns>The network (in eval mode) and its sample rate.</returns>
+    public static (IMaskNetwork Network, int SampleRate) LoadDefault() => Load(ExtractDefault());
+
+    /// <summary>Reads a checkpoint's sidecar and checks that it holds a mask network.</summary>
+    /// <param name="path">The weights file.</param>
+    /// <returns>The sidecar contents.</returns>
+    /// <exception cref="InvalidDataException">Another architecture, or no architecture recorded.</exception>
+    public static CheckpointInfo ReadMaskInfo(string path)
+    {
+        RegisterArchitectures();
+        CheckpointInfo info = Checkpoint.ReadInfo(path);
+        if (info.Architecture is null || !Architectures.Contains(info.Architecture))
+        {
+            throw new InvalidDataException(
+                $"Checkpoint '{path}' holds architecture '{info.Architecture ?? "(none)"}'; a denoiser needs one of [{string.Join(", ", Architectures)}].");
+        }
+
+        _ = SampleRateOf(info, path);
+        return info;
+    }
+
+    /// <summary>
+    /// Copies the shipped default checkpoint (embedded in this assembly) to a per-content folder under the temporary
+    /// directory, once, and returns its path.
+    /// </summary>
+    /// <returns>The path of the extracted weights file.</returns>
+    public static string ExtractDefault()
+    {
+        Assembly assembly = typeof(DenoisingModels).Assembly;
+        byte[] weights = ReadResource(assembly, DefaultFileName);
+        byte[] sidecar = ReadResource(assembly, DefaultFileName + ".json");
+        string hash = Convert.ToHexStringLower(SHA256.HashData(weights))[..16];
+        string folder = Path.Combine(Path.GetTempPath(), "dls-models", "denoise-" + hash);
+        string path = Path.Combine(folder, DefaultFileName);
+        if (!File.Exists(path) || !File.Exists(Checkpoint.SidecarPath(path)) || new FileInfo(path).Length != weights.Length)
+        {
+            AtomicFile.WriteAllBytes(Checkpoint.SidecarPath(path), sidecar);
+            AtomicFile.WriteAllBytes(path, weights);
+        }
+
+        return path;
+    }
+
+    private static byte[] ReadResource(Assembly assembly, string name)
+    {
+        using Stream stream = assembly.GetManifestResourceStream(DefaultResourcePrefix + name)
+            ?? throw new InvalidOperationException($"The default denoising model resource '{DefaultResourcePrefix + name}' is missing from {assembly.GetName().Name}.");
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
+    }
+
+    private static int SampleRateOf(CheckpointInfo info, string path)
+    {
+        int rate = info.Metadata.TryGetPropertyValue(SampleRateKey, out JsonNode? node) && node is JsonValue v && v.TryGetValue(out int r) ? r : 0;
+        if (rate <= 0)
+        {
+            throw new InvalidDataException($"Checkpoint '{path}' has metadata '{SampleRateKey}' = {node?.ToJsonString() ?? "(missing)"}; expected a rate > 0 Hz.");
+        }
+
+        return rate;
+    }
+}

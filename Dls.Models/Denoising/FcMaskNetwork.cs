@@ -1,0 +1,143 @@
+using Dls.Compression.LowRank;
+using Dls.Models.Checkpoints;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Dls.Models.Denoising;
+
+/// <summary>Hyper-parameters of <see cref="FcMaskNetwork"/>.</summary>
+/// <param name="Bins">Frequency bins per frame (513 for n_fft 1024).</param>
+/// <param name="HiddenSize">Width of the two hidden layers.</param>
+/// <param name="Dropout">Dropout probability after each hidden layer while training.</param>
+public sealed record FcMaskNetworkOptions(int Bins = 513, int HiddenSize = 512, double Dropout = 0.1)
+{
+    /// <summary>
+    /// Layers stored as low-rank factors (<see cref="LowRankLinear"/>): layer name → rank. Empty for the dense network;
+    /// filled by compression so that a checkpoint of a compressed network can be rebuilt.
+    /// </summary>
+    public IReadOnlyDictionary<string, int> Ranks { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>The names of the linear layers (state-dict prefixes).</summary>
+    public static IReadOnlyList<string> LayerNames { get; } = ["fc1", "fc2", "fc3"];
+
+    /// <summary>Throws when a value is out of range, naming every bad field.</summary>
+    public void Validate()
+    {
+        var errors = new List<string>();
+        if (Bins <= 0)
+        {
+            errors.Add($"Bins must be > 0 (found {Bins})");
+        }
+
+        if (HiddenSize <= 0)
+        {
+            errors.Add($"HiddenSize must be > 0 (found {HiddenSize})");
+        }
+
+        if (Dropout is < 0 or >= 1 || double.IsNaN(Dropout))
+        {
+            errors.Add($"Dropout must be in [0, 1) (found {Dropout})");
+        }
+
+        foreach ((string layer, int rank) in Ranks ?? new Dictionary<string, int>())
+        {
+            if (!LayerNames.Contains(layer) || rank <= 0)
+            {
+                errors.Add($"Ranks['{layer}'] = {rank}: expected a layer of [{string.Join(", ", LayerNames)}] and a rank > 0");
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException($"Invalid {nameof(FcMaskNetworkOptions)}: {string.Join("; ", errors)}.");
+        }
+    }
+}
+
+/// <summary>
+/// The assignment's network: every frame on its own, <c>log1p</c> magnitude (see <see cref="MaskFeatures"/>) →
+/// fc1 (bins→hidden, ReLU) → fc2 (hidden→hidden, ReLU) → fc3 (hidden→bins, sigmoid) = mask.
+/// </summary>
+public sealed class FcMaskNetwork : nn.Module<Tensor, Tensor>, IMaskNetwork, IDescribedModel
+{
+    /// <summary>The architecture name in checkpoints.</summary>
+    public const string ArchitectureName = "fc-mask";
+
+    private readonly FcMaskNetworkOptions _options;
+    private readonly nn.Module<Tensor, Tensor> fc1;
+    private readonly nn.Module<Tensor, Tensor> fc2;
+    private readonly nn.Module<Tensor, Tensor> fc3;
+    private readonly Dropout dropout;
+
+    /// <summary>Creates the network with freshly initialised weights.</summary>
+    /// <param name="options">Hyper-parameters (defaults when <c>null</c>).</param>
+    public FcMaskNetwork(FcMaskNetworkOptions? options = null)
+        : base(nameof(FcMaskNetwork))
+    {
+        _options = options ?? new FcMaskNetworkOptions();
+        _options.Validate();
+        fc1 = MaskLayers.Linear(_options.Ranks, "fc1", _options.Bins, _options.HiddenSize);
+        fc2 = MaskLayers.Linear(_options.Ranks, "fc2", _options.HiddenSize, _options.HiddenSize);
+        fc3 = MaskLayers.Linear(_options.Ranks, "fc3", _options.HiddenSize, _options.Bins);
+        dropout = nn.Dropout(_options.Dropout);
+        RegisterComponents();
+    }
+
+    /// <summary>The hyper-parameters, with <c>Ranks</c> reflecting the layers as they are now (after any compression).</summary>
+    public FcMaskNetworkOptions Options => _options with { Ranks = MaskLayers.RanksOf(this) };
+
+    /// <inheritdoc />
+    public ModelDescription Describe() => new(Architecture, ModelArchitectures.ToJson(Options));
+
+    /// <inheritdoc />
+    public string Architecture => ArchitectureName;
+
+    /// <inheritdoc />
+    public int Bins => _options.Bins;
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor magnitude)
+    {
+        MaskShapes.Check(magnitude, _options.Bins);
+        using var scope = NewDisposeScope();
+        Tensor h = dropout.forward(nn.functional.relu(fc1.forward(MaskFeatures.Scale(magnitude))));
+        h = dropout.forward(nn.functional.relu(fc2.forward(h)));
+        return scope.MoveToOuter(nn.functional.sigmoid(fc3.forward(h)));
+    }
+
+    /// <inheritdoc />
+    public Tensor ForwardContinued(Tensor magnitude, Tensor? state, out Tensor? nextState)
+    {
+        nextState = null;
+        return forward(magnitude);
+    }
+}
+
+/// <summary>Shape checks shared by the mask networks.</summary>
+internal static class MaskShapes
+{
+    public static void Check(Tensor magnitude, int bins)
+    {
+        ArgumentNullException.ThrowIfNull(magnitude);
+        if (magnitude.dim() != 3 || magnitude.shape[2] != bins)
+        {
+            throw new ArgumentException(
+                $"Expected a magnitude of shape (batch, frames, {bins}); found ({string.Join(", ", magnitude.shape)}).", nameof(magnitude));
+        }
+    }
+}
+
+/// <summary>Builds the linear layers of the mask networks, dense or low-rank.</summary>
+internal static class MaskLayers
+{
+    public static nn.Module<Tensor, Tensor> Linear(IReadOnlyDictionary<string, int>? ranks, string name, int inFeatures, int outFeatures) =>
+        ranks is not null && ranks.TryGetValue(name, out int rank)
+            ? new LowRankLinear(inFeatures, outFeatures, rank)
+            : nn.Linear(inFeatures, outFeatures);
+
+    public static IReadOnlyDictionary<string, int> RanksOf(nn.Module module) =>
+        module.named_children()
+            .Where(c => c.module is LowRankLinear)
+            .ToDictionary(c => c.name, c => (int)((LowRankLinear)c.module).Rank, StringComparer.Ordinal);
+}

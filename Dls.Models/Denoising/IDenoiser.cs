@@ -1,0 +1,61 @@
+namespace Dls.Models.Denoising;
+
+/// <summary>
+/// Removes noise from speech with a mask network. Safe to call from many threads at once: every call gets exactly
+/// what a serial call would. Input of any length is processed in bounded memory, block by block, with the same
+/// result as processing the whole signal at once.
+/// </summary>
+public interface IDenoiser
+{
+    /// <summary>The sample rate the model works at, in Hz (input at other rates is resampled to it and back).</summary>
+    int SampleRate { get; }
+
+    /// <summary>The architecture of the loaded model (e.g. <c>"gru-mask"</c>).</summary>
+    string Architecture { get; }
+
+    /// <summary>Number of trainable parameters of the model.</summary>
+    long ParameterCount { get; }
+
+    /// <summary>Denoises mono samples.</summary>
+    /// <param name="samples">Mono samples in [-1, 1] (at least one; all finite).</param>
+    /// <param name="sampleRate">Their rate in Hz (&gt; 0).</param>
+    /// <returns>The denoised samples, as many as the input, at <paramref name="sampleRate"/>.</returns>
+    /// <exception cref="ArgumentException">Empty input, a non-finite sample, or a rate ≤ 0.</exception>
+    float[] Denoise(ReadOnlySpan<float> samples, int sampleRate);
+
+    /// <summary>Denoises a WAV file into another (16-bit PCM, at the input's rate). The output appears only when complete.</summary>
+    /// <param name="inputPath">The noisy WAV file.</param>
+    /// <param name="outputPath">Where to write the result (replaced if it exists).</param>
+    /// <exception cref="FileNotFoundException">The input does not exist.</exception>
+    /// <exception cref="InvalidDataException">The input is not a readable WAV file or holds no samples.</exception>
+    void DenoiseFile(string inputPath, string outputPath);
+
+    /// <summary>
+    /// Starts a stream that accepts audio block by block at the model rate and returns denoised audio as soon as it
+    /// is final, carrying the network state between blocks; the latency is below one window (1024 samples).
+    /// </summary>
+    /// <returns>A new stream; dispose it when done.</returns>
+    IStreamingDenoiser CreateStream();
+}
+
+/// <summary>Block-by-block denoising at the model's sample rate (see <see cref="IDenoiser.CreateStream"/>).</summary>
+public interface IStreamingDenoiser : IDisposable
+{
+    /// <summary>The rate the blocks must have, in Hz.</summary>
+    int SampleRate { get; }
+
+    /// <summary>The most input samples an output sample waits for (1023 at n_fft 1024, hop 512).</summary>
+    int MaxLatencySamples { get; }
+
+    /// <summary>Total output samples returned so far.</summary>
+    long SamplesOut { get; }
+
+    /// <summary>Feeds the next block and returns the output samples that became final (possibly none).</summary>
+    /// <param name="block">The next input samples (finite; may be empty).</param>
+    /// <returns>The next output samples.</returns>
+    float[] Process(ReadOnlySpan<float> block);
+
+    /// <summary>Ends the input and returns the remaining output; afterwards the output is exactly as long as the input.</summary>
+    /// <returns>The last output samples.</returns>
+    float[] Complete();
+}

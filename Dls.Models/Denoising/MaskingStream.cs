@@ -1,0 +1,231 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Dls.Models.Denoising;
+
+/// <summary>Receives denoised samples as they become final.</summary>
+/// <param name="samples">The next samples of the output, in order.</param>
+internal delegate void SampleSink(ReadOnlySpan<float> samples);
+
+/// <summary>
+/// The one engine behind whole-file, chunked and streaming denoising. Input arrives in blocks of any size; every
+/// STFT frame (n_fft 1024, hop 512, centred, periodic Hann, reflect padding at both ends — the settings of
+/// <see cref="DenoisingStft"/>) is computed as soon as its samples are known, masked by the network (whose state
+/// is carried between blocks), inverted and overlap-added; an output sample is released once both frames covering
+/// it are done, divided by the summed squared window exactly as <c>torch.istft</c> does. The result therefore does
+/// not depend on how the input was cut into blocks, memory stays bounded by <c>maxFramesPerBatch</c>, and an output
+/// sample waits for at most 1023 later input samples (less than one window).
+/// </summary>
+internal sealed class MaskingStream : IDisposable
+{
+    private const int N = DenoisingStft.FftLength;
+    private const int H = DenoisingStft.HopLength;
+
+    private readonly IMaskNetwork _model;
+    private readonly int _maxFramesPerBatch;
+    private readonly SampleSink _sink;
+    private readonly Tensor _window;
+    private readonly float[] _windowSquared;
+    private Tensor? _state;
+
+    // Input samples with global indices [_inStart, _inStart + _inCount).
+    private float[] _in = new float[4 * N];
+    private long _inStart;
+    private int _inCount;
+    private long _received;
+    private long _length = -1;
+    private long _originalLength = -1;
+
+    private long _nextFrame;
+    private readonly float[] _tail = new float[H];
+    private long _emitted;
+
+    public MaskingStream(IMaskNetwork model, SampleSink sink, int maxFramesPerBatch = 1024)
+    {
+        _model = model;
+        _sink = sink;
+        _maxFramesPerBatch = maxFramesPerBatch;
+        _window = DenoisingStft.Window();
+        float[] w = _window.data<float>().ToArray();
+        _windowSquared = w.Select(x => x * x).ToArray();
+    }
+
+    public long Emitted => _emitted;
+
+    public void Push(ReadOnlySpan<float> block)
+    {
+        if (_length >= 0)
+        {
+            throw new InvalidOperationException("The stream was already completed; start a new one.");
+        }
+
+        Append(block);
+        _received += block.Length;
+        ProcessReady();
+    }
+
+    /// <summary>Declares the end of the input and releases the remaining output.</summary>
+    public void Complete()
+    {
+        if (_length >= 0)
+        {
+            return;
+        }
+
+        _originalLength = _received;
+        if (_received <= H)
+        {
+            // Reflect padding needs more than half a window; shorter input is zero-extended and the output cut back.
+            Span<float> zeros = stackalloc float[H + 1 - (int)_received];
+            zeros.Clear();
+            Append(zeros);
+            _received = H + 1;
+        }
+
+        _length = _received;
+        ProcessReady();
+    }
+
+    public void Dispose()
+    {
+        _state?.Dispose();
+        _state = null;
+        _window.Dispose();
+    }
+
+    private void Append(ReadOnlySpan<float> block)
+    {
+        // Keep the samples the next frames still need: frame t reads global indices from t·H − H (and the end
+        // reflection reaches one sample further back), so two hops before the next frame suffice.
+        long keepFrom = Math.Max(0, (_nextFrame * H) - (2 * H));
+        int drop = (int)Math.Clamp(keepFrom - _inStart, 0, _inCount);
+        if (drop > 0)
+        {
+            Array.Copy(_in, drop, _in, 0, _inCount - drop);
+            _inStart += drop;
+            _inCount -= drop;
+        }
+
+        if (_inCount + block.Length > _in.Length)
+        {
+            Array.Resize(ref _in, Math.Max(_in.Length * 2, _inCount + block.Length));
+        }
+
+        block.CopyTo(_in.AsSpan(_inCount));
+        _inCount += block.Length;
+    }
+
+    private long ReadyFrames()
+    {
+        if (_length >= 0)
+        {
+            return DenoisingStft.FrameCount(_length);
+        }
+
+        // Frame t needs input up to index t·H + H − 1; frame 0 also needs index H for its reflected left edge.
+        return _received < H + 1 ? 0 : Math.Max(1, _received / H);
+    }
+
+    private float Padded(long position)
+    {
+        long j = position - H;
+        if (j < 0)
+        {
+            j = -j;
+        }
+        else if (_length >= 0 && j >= _length)
+        {
+            j = (2 * (_length - 1)) - j;
+        }
+
+        return _in[j - _inStart];
+    }
+
+    private void ProcessReady()
+    {
+        long ready = ReadyFrames();
+        while (_nextFrame < ready)
+        {
+            int count = (int)Math.Min(_maxFramesPerBatch, ready - _nextFrame);
+            ProcessFrames(_nextFrame, count);
+            _nextFrame += count;
+        }
+
+        if (_length >= 0 && _nextFrame == ready)
+        {
+            // Positions after the last frame's first half are covered by that frame alone.
+            long start = _nextFrame * H;
+            var last = new float[H];
+            for (int k = 0; k < H; k++)
+            {
+                last[k] = _tail[k] / _windowSquared[k + H];
+            }
+
+            Emit(start, last);
+        }
+    }
+
+    private void ProcessFrames(long first, int count)
+    {
+        var frames = new float[count * N];
+        for (int f = 0; f < count; f++)
+        {
+            long start = (first + f) * H;
+            for (int k = 0; k < N; k++)
+            {
+                frames[(f * N) + k] = Padded(start + k);
+            }
+        }
+
+        float[] output;
+        using (no_grad())
+        using (var scope = NewDisposeScope())
+        {
+            Tensor x = tensor(frames, [count, N]) * _window;
+            Tensor spec = fft.rfft(x, N, dim: 1);
+            Tensor mask = _model.ForwardContinued(spec.abs().unsqueeze(0), _state, out Tensor? next);
+            Tensor y = fft.irfft(spec * mask.squeeze(0), N, dim: 1) * _window;
+            output = y.contiguous().data<float>().ToArray();
+            _state?.Dispose();
+            _state = next is null ? null : scope.MoveToOuter(next);
+        }
+
+        // Overlap-add into positions [first·H, (first + count)·H + H); _tail holds frame first−1's second half.
+        var acc = new float[(count + 1) * H];
+        _tail.CopyTo(acc, 0);
+        for (int f = 0; f < count; f++)
+        {
+            int offset = f * H;
+            for (int k = 0; k < N; k++)
+            {
+                acc[offset + k] += output[(f * N) + k];
+            }
+        }
+
+        Array.Copy(acc, count * H, _tail, 0, H);
+        var final = new float[count * H];
+        for (int p = 0; p < count * H; p++)
+        {
+            long position = (first * H) + p;
+            int phase = p % H;
+            // Frames position/H (its first half) and position/H − 1 (its second half) cover this position.
+            float envelope = _windowSquared[phase] + (position >= H ? _windowSquared[phase + H] : 0f);
+            final[p] = acc[p] / envelope;
+        }
+
+        Emit(first * H, final);
+    }
+
+    private void Emit(long startPosition, float[] values)
+    {
+        // Padded position p is output sample p − H; samples beyond the (original) end are dropped.
+        long end = _originalLength >= 0 ? _originalLength : long.MaxValue;
+        long from = Math.Max(startPosition - H, _emitted);
+        long to = Math.Min(startPosition - H + values.Length, end);
+        if (to > from)
+        {
+            _sink(values.AsSpan((int)(from - (startPosition - H)), (int)(to - from)));
+            _emitted = to;
+        }
+    }
+}

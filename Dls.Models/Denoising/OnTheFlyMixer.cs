@@ -1,0 +1,225 @@
+using Dls.Audio.IO;
+using Dls.Audio.Levels;
+
+namespace Dls.Models.Denoising;
+
+/// <summary>
+/// Makes noisy/clean examples on the fly: a random clean utterance plus a random segment of a random noise
+/// source, scaled to an SNR drawn uniformly from [<see cref="MinSnrDb"/>, <see cref="MaxSnrDb"/>]
+/// (SNR = 10·log10(Σs²/Σn²), the definition of the shared corpus). Deterministic for a given <see cref="Random"/>.
+/// </summary>
+public sealed class OnTheFlyMixer
+{
+    private readonly float[][] _clean;
+    private readonly float[][] _noise;
+    private readonly double _babbleProbability;
+
+    /// <summary>Creates a mixer over utterances and noise sources already in memory (one sample rate).</summary>
+    /// <param name="clean">Clean utterances (at least one, none empty).</param>
+    /// <param name="noise">Noise sources (at least one, none empty); shorter than an utterance is looped.</param>
+    /// <param name="minSnrDb">Lowest SNR in dB.</param>
+    /// <param name="maxSnrDb">Highest SNR in dB (≥ <paramref name="minSnrDb"/>).</param>
+    public OnTheFlyMixer(IReadOnlyList<float[]> clean, IReadOnlyList<float[]> noise, double minSnrDb = -5, double maxSnrDb = 10)
+    {
+        ArgumentNullException.ThrowIfNull(clean);
+        ArgumentNullException.ThrowIfNull(noise);
+        if (clean.Count == 0 || clean.Any(c => c.Length == 0))
+        {
+            throw new ArgumentException($"Expected at least one non-empty clean utterance; found {clean.Count} utterance(s), {clean.Count(c => c.Length == 0)} empty.", nameof(clean));
+        }
+
+        if (noise.Count == 0 || noise.Any(n => n.Length == 0 || n.All(x => x == 0)))
+        {
+            throw new ArgumentException($"Expected at least one non-silent noise source; found {noise.Count} source(s), {noise.Count(n => n.Length == 0 || n.All(x => x == 0))} empty or silent.", nameof(noise));
+        }
+
+        if (!double.IsFinite(minSnrDb) || !double.IsFinite(maxSnrDb) || minSnrDb > maxSnrDb)
+        {
+            throw new ArgumentException($"Expected finite minSnrDb ≤ maxSnrDb; found [{minSnrDb}, {maxSnrDb}].", nameof(minSnrDb));
+        }
+
+        _clean = [.. clean];
+        _noise = [.. noise];
+        MinSnrDb = minSnrDb;
+        MaxSnrDb = maxSnrDb;
+    }
+
+    /// <summary>Lowest SNR in dB.</summary>
+    public double MinSnrDb { get; }
+
+    /// <summary>Highest SNR in dB.</summary>
+    public double MaxSnrDb { get; }
+
+    /// <summary>
+    /// When true, every noise excerpt is also read at a random speed in [0.8, 1.25] (linear interpolation; shifts
+    /// hum harmonics, music pitch and babble formants) and given a random spectral tilt (first-order filter
+    /// <c>y[n] = x[n] + a·x[n−1]</c>, <c>a</c> in [−0.9, 0.9]), so that a few noise sources stand for many.
+    /// </summary>
+    public bool AugmentNoise { get; init; }
+
+    /// <summary>
+    /// Probability in [0, 1] that the noise of an example is babble made on the spot: the sum of 3–6 random excerpts of
+    /// other clean utterances of the pool (so babble never needs a recording, and its talkers vary endlessly).
+    /// </summary>
+    public double BabbleProbability
+    {
+        get => _babbleProbability;
+        init
+        {
+            if (value is < 0 or > 1 || double.IsNaN(value))
+            {
+                throw new ArgumentOutOfRangeException(nameof(BabbleProbability), value, $"Expected a probability in [0, 1]; found {value}.");
+            }
+
+            _babbleProbability = value;
+        }
+    }
+
+    /// <summary>Number of clean utterances.</summary>
+    public int CleanCount => _clean.Length;
+
+    /// <summary>Number of noise sources.</summary>
+    public int NoiseCount => _noise.Length;
+
+    /// <summary>Total seconds of clean speech, at <paramref name="sampleRate"/>.</summary>
+    /// <param name="sampleRate">The rate the utterances are at, in Hz.</param>
+    /// <returns>Seconds.</returns>
+    public double CleanSeconds(int sampleRate) => _clean.Sum(c => (double)c.Length) / sampleRate;
+
+    /// <summary>
+    /// Loads every WAV of <paramref name="cleanDirectory"/> (recursively) as speech and every WAV of
+    /// <paramref name="noiseDirectory"/> as noise, at <paramref name="sampleRate"/>.
+    /// </summary>
+    /// <param name="cleanDirectory">Folder of clean utterances.</param>
+    /// <param name="noiseDirectory">Folder of noise sources.</param>
+    /// <param name="sampleRate">Rate in Hz to load at.</param>
+    /// <param name="minSnrDb">Lowest SNR in dB.</param>
+    /// <param name="maxSnrDb">Highest SNR in dB.</param>
+    /// <returns>The mixer.</returns>
+    public static OnTheFlyMixer FromFolders(string cleanDirectory, string noiseDirectory, int sampleRate, double minSnrDb = -5, double maxSnrDb = 10)
+    {
+        return new OnTheFlyMixer(LoadFolder(cleanDirectory, sampleRate, "clean"), LoadFolder(noiseDirectory, sampleRate, "noise"), minSnrDb, maxSnrDb);
+    }
+
+    /// <summary>
+    /// Uses the clean and noise files of a homework-layout dataset as the two pools, so that the pairs are re-mixed
+    /// with other noises and SNRs (augmentation that never leaves the dataset).
+    /// </summary>
+    /// <param name="examples">Examples with known noise.</param>
+    /// <param name="minSnrDb">Lowest SNR in dB.</param>
+    /// <param name="maxSnrDb">Highest SNR in dB.</param>
+    /// <returns>The mixer.</returns>
+    public static OnTheFlyMixer FromExamples(IReadOnlyList<DenoisingExample> examples, double minSnrDb = -5, double maxSnrDb = 10)
+    {
+        ArgumentNullException.ThrowIfNull(examples);
+        var withNoise = examples.Where(e => e.Noise is not null).ToArray();
+        if (withNoise.Length == 0)
+        {
+            throw new ArgumentException($"Re-mixing needs examples whose noise is known (homework layout); found {examples.Count} example(s), none with noise.", nameof(examples));
+        }
+
+        return new OnTheFlyMixer(withNoise.Select(e => e.Clean).ToArray(), withNoise.Select(e => e.Noise!).ToArray(), minSnrDb, maxSnrDb);
+    }
+
+    /// <summary>Makes one example.</summary>
+    /// <param name="rng">The random source (the only source of randomness).</param>
+    /// <param name="maxSamples">When positive, a random excerpt of at most this many samples of the utterance is used.</param>
+    /// <returns>The example; <c>Noisy == Clean + Noise</c> exactly.</returns>
+    public DenoisingExample Mix(Random rng, int maxSamples = 0)
+    {
+        ArgumentNullException.ThrowIfNull(rng);
+        float[] utterance = _clean[rng.Next(_clean.Length)];
+        int length = maxSamples > 0 ? Math.Min(maxSamples, utterance.Length) : utterance.Length;
+        int cleanStart = rng.Next(utterance.Length - length + 1);
+        float[] source = BabbleProbability > 0 && rng.NextDouble() < BabbleProbability ? Babble(rng, length) : _noise[rng.Next(_noise.Length)];
+        int noiseStart = rng.Next(source.Length);
+        double snrDb = MinSnrDb + (rng.NextDouble() * (MaxSnrDb - MinSnrDb));
+
+        var clean = new float[length];
+        var noise = new float[length];
+        Array.Copy(utterance, cleanStart, clean, 0, length);
+        if (AugmentNoise)
+        {
+            double speed = Math.Exp(Math.Log(0.8) + (rng.NextDouble() * (Math.Log(1.25) - Math.Log(0.8))));
+            double tilt = (rng.NextDouble() * 1.8) - 0.9;
+            float previous = 0;
+            for (int i = 0; i < length; i++)
+            {
+                double position = noiseStart + (i * speed);
+                long k = (long)position;
+                double frac = position - k;
+                float x = (float)(((1 - frac) * source[k % source.Length]) + (frac * source[(k + 1) % source.Length]));
+                noise[i] = x + (float)(tilt * previous);
+                previous = x;
+            }
+        }
+        else
+        {
+            for (int i = 0; i < length; i++)
+            {
+                noise[i] = source[(noiseStart + i) % source.Length];
+            }
+        }
+
+        if (clean.All(x => x == 0) || noise.All(x => x == 0))
+        {
+            // No SNR is defined for a silent excerpt; draw again (the pools hold no all-silent file, checked above).
+            return Mix(rng, maxSamples);
+        }
+
+        NoisyMixture mixed = NoiseMixer.MixAtSnr(clean, noise, snrDb);
+        noise = mixed.ScaledNoise;
+        var noisy = new float[length];
+        float peak = 0;
+        for (int i = 0; i < length; i++)
+        {
+            peak = Math.Max(peak, Math.Max(Math.Abs(mixed.Mixture[i]), Math.Max(Math.Abs(clean[i]), Math.Abs(noise[i]))));
+        }
+
+        // Like the shared corpus: the largest peak becomes a random level in [0.5, 0.95], so nothing clips
+        // and the network sees the level spread it will meet.
+        float scale = peak > 0 ? (float)((0.5 + (0.45 * rng.NextDouble())) / peak) : 1f;
+        for (int i = 0; i < length; i++)
+        {
+            clean[i] *= scale;
+            noise[i] *= scale;
+            noisy[i] = clean[i] + noise[i];
+        }
+
+        return new DenoisingExample($"mix{rng.Next():x8}", noisy, clean, noise);
+    }
+
+    private float[] Babble(Random rng, int length)
+    {
+        var babble = new float[length];
+        int talkers = rng.Next(3, 7);
+        for (int t = 0; t < talkers; t++)
+        {
+            float[] u = _clean[rng.Next(_clean.Length)];
+            int offset = rng.Next(u.Length);
+            for (int i = 0; i < length; i++)
+            {
+                babble[i] += u[(offset + i) % u.Length];
+            }
+        }
+
+        return babble;
+    }
+
+    private static float[][] LoadFolder(string directory, int sampleRate, string what)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        if (!Directory.Exists(directory))
+        {
+            throw new DirectoryNotFoundException($"The {what} folder '{Path.GetFullPath(directory)}' does not exist.");
+        }
+
+        string[] files = Directory.EnumerateFiles(directory, "*.wav", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray();
+        if (files.Length == 0)
+        {
+            throw new InvalidDataException($"The {what} folder '{directory}' holds no .wav files (expected at least 1).");
+        }
+
+        return files.Select(f => AudioFile.Load(f, sampleRate).Samples).ToArray();
+    }
+}

@@ -1,0 +1,96 @@
+namespace Dls.Speaker.Data;
+
+/// <summary>Trial lists: read/written in the VoxCeleb format (<c>label path1 path2</c>) or generated from a dataset.</summary>
+public static class TrialList
+{
+    /// <summary>
+    /// Reads a VoxCeleb trial list: one trial per line, <c>1</c> (same speaker) or <c>0</c>, then two paths relative to
+    /// <paramref name="wavRoot"/>. The speaker of a path is its first folder.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A line does not have three fields, the label is not 0/1, or a path is not
+    /// <c>speaker/…</c>.</exception>
+    public static IReadOnlyList<Trial> Read(string path, string wavRoot)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(wavRoot);
+        if (!File.Exists(path)) throw new FileNotFoundException($"Trial list '{path}' does not exist.", path);
+        var trials = new List<Trial>();
+        int lineNumber = 0;
+        foreach (var raw in File.ReadLines(path))
+        {
+            lineNumber++;
+            if (string.IsNullOrWhiteSpace(raw)) continue;
+            var parts = raw.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length != 3)
+                throw new InvalidDataException($"Trial list '{path}' line {lineNumber}: expected 'label path1 path2', found {parts.Length} fields.");
+            bool target = parts[0] switch
+            {
+                "1" => true,
+                "0" => false,
+                _ => throw new InvalidDataException($"Trial list '{path}' line {lineNumber}: expected label 0 or 1, found '{parts[0]}'."),
+            };
+            trials.Add(new Trial(target, Utterance(parts[1]), Utterance(parts[2])));
+
+            SpeakerUtterance Utterance(string key)
+            {
+                int slash = key.IndexOf('/');
+                if (slash <= 0)
+                    throw new InvalidDataException($"Trial list '{path}' line {lineNumber}: expected a path 'speaker/…/file.wav', found '{key}'.");
+                return new SpeakerUtterance(key[..slash], System.IO.Path.Combine(wavRoot, key.Replace('/', System.IO.Path.DirectorySeparatorChar)), key);
+            }
+        }
+        if (trials.Count == 0) throw new InvalidDataException($"Trial list '{path}' holds no trials.");
+        return trials;
+    }
+
+    /// <summary>Formats trials as VoxCeleb trial-list text (keys as paths).</summary>
+    public static string Format(IEnumerable<Trial> trials)
+    {
+        ArgumentNullException.ThrowIfNull(trials);
+        var sb = new System.Text.StringBuilder();
+        foreach (var t in trials) sb.Append(t.IsTarget ? '1' : '0').Append(' ').Append(t.First.Key).Append(' ').Append(t.Second.Key).Append('\n');
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// Generates trials from a dataset: every same-speaker pair (each unordered pair once), and as many
+    /// different-speaker pairs drawn with <paramref name="seed"/> (no pair twice while distinct pairs remain).
+    /// </summary>
+    /// <exception cref="ArgumentException">The dataset has fewer than two speakers or no speaker with two utterances.</exception>
+    public static IReadOnlyList<Trial> Generate(SpeakerDataset dataset, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        if (dataset.Speakers.Count < 2)
+            throw new ArgumentException($"Trials need at least 2 speakers; the dataset has {dataset.Speakers.Count}.", nameof(dataset));
+        var trials = new List<Trial>();
+        foreach (var speaker in dataset.Speakers)
+        {
+            var utts = dataset.UtterancesOf(speaker);
+            for (int i = 0; i < utts.Count; i++)
+                for (int j = i + 1; j < utts.Count; j++)
+                    trials.Add(new Trial(true, utts[i], utts[j]));
+        }
+        if (trials.Count == 0)
+            throw new ArgumentException("Trials need a speaker with at least 2 utterances; every speaker of the dataset has one.", nameof(dataset));
+
+        int targets = trials.Count;
+        var all = dataset.Utterances;
+        long distinctDifferent = 0;
+        foreach (var speaker in dataset.Speakers)
+        {
+            long n = dataset.UtterancesOf(speaker).Count;
+            distinctDifferent += n * (all.Count - n);
+        }
+        distinctDifferent /= 2;
+        var rng = new Random(seed);
+        var seen = new HashSet<(int, int)>();
+        while (trials.Count < 2 * targets)
+        {
+            int a = rng.Next(all.Count), b = rng.Next(all.Count);
+            if (all[a].SpeakerId == all[b].SpeakerId) continue;
+            if (seen.Count < distinctDifferent && !seen.Add((Math.Min(a, b), Math.Max(a, b)))) continue;
+            trials.Add(new Trial(false, all[a], all[b]));
+        }
+        return trials;
+    }
+}

@@ -1,0 +1,129 @@
+using Dls.Compression.LowRank;
+using Dls.Models.Checkpoints;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Dls.Speaker.Encoders;
+
+/// <summary>
+/// The assignment's speaker encoder: per-bin input normalization → (optional low-rank input projection) →
+/// bidirectional GRU (hidden <see cref="GruSpeakerEncoderOptions.HiddenSize"/> per direction) → mean over the valid
+/// frames → fully connected 2·hidden → embedding → L2 normalization.
+/// </summary>
+/// <remarks>
+/// Variable-length batches are packed (<c>pack_padded_sequence</c>), so the backward direction starts at each
+/// utterance's own last frame and padding never enters the recurrence or the mean: an utterance's embedding does not
+/// depend on what it is batched with. State-dict keys follow the PyTorch reference
+/// (<c>gru.weight_ih_l0</c>, <c>gru.weight_ih_l0_reverse</c>, <c>fc.weight</c> …).
+/// </remarks>
+public sealed class GruSpeakerEncoder : nn.Module<Tensor, Tensor, Tensor>, IDescribedModel
+{
+    /// <summary>The architecture name in checkpoints.</summary>
+    public const string ArchitectureName = "gru-speaker-encoder";
+
+    private readonly Parameter input_mean;
+    private readonly Parameter input_scale;
+    private readonly Linear? proj;
+    private readonly GRU gru;
+    private readonly nn.Module<Tensor, Tensor> fc;
+
+    /// <summary>Creates an encoder with freshly initialized weights.</summary>
+    /// <exception cref="ArgumentException">The options are invalid (every problem is listed).</exception>
+    public GruSpeakerEncoder(GruSpeakerEncoderOptions options) : base(nameof(GruSpeakerEncoder))
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = options.Validate();
+        if (errors.Count > 0) throw new ArgumentException("Invalid GruSpeakerEncoderOptions: " + string.Join(" ", errors), nameof(options));
+        _options = options;
+        // Feature statistics are parameters without gradient (not buffers) so every checkpoint path that saves
+        // parameters keeps them; SetInputNormalization fills them from training data.
+        input_mean = new Parameter(zeros(options.InputSize), requires_grad: false);
+        // Parameters belong to the module, never to a dispose scope the caller happens to have open.
+        input_mean.DetachFromDisposeScope();
+        input_scale = new Parameter(ones(options.InputSize), requires_grad: false);
+        input_scale.DetachFromDisposeScope();
+        int gruInput = options.InputSize;
+        if (options.InputProjectionRank > 0)
+        {
+            proj = nn.Linear(options.InputSize, options.InputProjectionRank, hasBias: false);
+            gruInput = options.InputProjectionRank;
+        }
+        gru = nn.GRU(gruInput, options.HiddenSize, batchFirst: true, bidirectional: true);
+        // Held as Module<Tensor, Tensor> so ModelCompressor can swap the dense layer for a LowRankLinear (keys fc.u, fc.v, fc.bias).
+        fc = options.OutputRank > 0
+            ? new LowRankLinear(2 * options.HiddenSize, options.EmbeddingSize, options.OutputRank)
+            : nn.Linear(2 * options.HiddenSize, options.EmbeddingSize);
+        RegisterComponents();
+    }
+
+    private readonly GruSpeakerEncoderOptions _options;
+
+    /// <summary>
+    /// The hyper-parameters of the encoder as it is now (a compressor may have replaced <c>fc</c> by a low-rank layer
+    /// since construction; <see cref="GruSpeakerEncoderOptions.OutputRank"/> follows it).
+    /// </summary>
+    public GruSpeakerEncoderOptions Options => _options with { OutputRank = fc is LowRankLinear lowRank ? (int)lowRank.Rank : 0 };
+
+    /// <inheritdoc />
+    public ModelDescription Describe() => new(ArchitectureName, ModelArchitectures.ToJson(Options));
+
+    /// <summary>
+    /// Sets the per-bin input normalization x' = (x − mean) · scale, typically mean and 1/std of the training features.
+    /// </summary>
+    /// <param name="mean">Shape (InputSize).</param>
+    /// <param name="scale">Shape (InputSize).</param>
+    public void SetInputNormalization(Tensor mean, Tensor scale)
+    {
+        ArgumentNullException.ThrowIfNull(mean);
+        ArgumentNullException.ThrowIfNull(scale);
+        if (mean.shape.Length != 1 || mean.shape[0] != Options.InputSize || scale.shape.Length != 1 || scale.shape[0] != Options.InputSize)
+            throw new ArgumentException($"Expected mean and scale of shape ({Options.InputSize}), found ({string.Join(", ", mean.shape)}) and ({string.Join(", ", scale.shape)}).");
+        using var _ = no_grad();
+        input_mean.copy_(mean);
+        input_scale.copy_(scale);
+    }
+
+    /// <summary>Embeds a batch of utterances.</summary>
+    /// <param name="features">Shape (batch, frames, InputSize), zero- or otherwise padded after each utterance's length.</param>
+    /// <param name="lengths">Shape (batch), int64, valid frames per utterance, each in [1, frames].</param>
+    /// <returns>Shape (batch, EmbeddingSize), unit L2 norm per row.</returns>
+    public override Tensor forward(Tensor features, Tensor lengths)
+    {
+        if (features.dim() != 3 || features.shape[2] != _options.InputSize)
+            throw new ArgumentException($"Expected features of shape (batch, frames, {_options.InputSize}), found ({string.Join(", ", features.shape)}).", nameof(features));
+        if (lengths.dim() != 1 || lengths.shape[0] != features.shape[0])
+            throw new ArgumentException($"Expected lengths of shape ({features.shape[0]}), found ({string.Join(", ", lengths.shape)}).", nameof(lengths));
+        using var scope = NewDisposeScope();
+        var x = (features - input_mean) * input_scale;
+        if (proj is not null) x = proj.forward(x);
+
+        long frames = features.shape[1];
+        var cpuLengths = lengths.to(ScalarType.Int64, CPU);
+        long minLength = cpuLengths.min().item<long>();
+        long maxLength = cpuLengths.max().item<long>();
+        if (minLength < 1 || maxLength > frames)
+            throw new ArgumentException($"Expected every length in [1, {frames}], found [{minLength}, {maxLength}].", nameof(lengths));
+
+        Tensor pooled;
+        if (minLength == frames)
+        {
+            // Every utterance fills the batch: no packing needed (the common inference case).
+            var (output, _) = gru.call(x, null);
+            pooled = output.mean([1]);
+        }
+        else
+        {
+            using var packed = nn.utils.rnn.pack_padded_sequence(x, cpuLengths, batch_first: true, enforce_sorted: false);
+            var (packedOutput, _) = gru.call(packed, null);
+            using (packedOutput)
+            {
+                // Padded positions come back as zeros, so the sum over time is the sum over valid frames.
+                var (padded, _) = nn.utils.rnn.pad_packed_sequence(packedOutput, batch_first: true);
+                pooled = padded.sum(1) / cpuLengths.to(padded.dtype, padded.device).unsqueeze(1);
+            }
+        }
+        var embedding = nn.functional.normalize(fc.forward(pooled), p: 2, dim: 1);
+        return scope.MoveToOuter(embedding);
+    }
+}

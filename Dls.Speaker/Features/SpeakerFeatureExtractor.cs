@@ -1,0 +1,73 @@
+using Dls.Audio.Spectral;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Dls.Speaker.Features;
+
+/// <summary>
+/// Waveform → frame features for the speaker encoder, through Dls.Audio's STFT (periodic Hann, centred) and mel
+/// filterbank. Stateless apart from the precomputed window/filters; safe to share between threads.
+/// </summary>
+public sealed class SpeakerFeatureExtractor : IDisposable
+{
+    private readonly Stft? _stft;
+    private readonly LogMelSpectrogram? _logMel;
+
+    /// <summary>Creates the extractor.</summary>
+    /// <exception cref="ArgumentException">The options are invalid (every problem is listed).</exception>
+    public SpeakerFeatureExtractor(SpeakerFeatureOptions? options = null)
+    {
+        options ??= new SpeakerFeatureOptions();
+        var errors = options.Validate();
+        if (errors.Count > 0) throw new ArgumentException("Invalid SpeakerFeatureOptions: " + string.Join(" ", errors), nameof(options));
+        Options = options;
+        var stftOptions = new StftOptions { NFft = options.NFft, HopLength = options.HopLength };
+        if (options.Kind == SpeakerFeatureKind.LogMel)
+            _logMel = new LogMelSpectrogram(stftOptions, new MelOptions { SampleRate = options.SampleRate, NFft = options.NFft, MelCount = options.MelBins }, power: 2.0, offset: options.LogFloor);
+        else
+            _stft = new Stft(stftOptions);
+    }
+
+    /// <summary>The feature settings.</summary>
+    public SpeakerFeatureOptions Options { get; }
+
+    /// <summary>Frames produced for <paramref name="samples"/> samples (centred STFT: 1 + samples / hop).</summary>
+    public long FrameCount(long samples) => 1 + samples / Options.HopLength;
+
+    /// <summary>Computes features.</summary>
+    /// <param name="waveform">Shape (samples) or (batch, samples), float32, at <see cref="SpeakerFeatureOptions.SampleRate"/>.</param>
+    /// <returns>Shape (frames, FeatureSize) or (batch, frames, FeatureSize).</returns>
+    public Tensor Forward(Tensor waveform)
+    {
+        ArgumentNullException.ThrowIfNull(waveform);
+        using var scope = NewDisposeScope();
+        Tensor binsByFrames;
+        if (_logMel is not null)
+        {
+            binsByFrames = _logMel.Forward(waveform);
+        }
+        else
+        {
+            var magnitude = Spectrum.Magnitude(_stft!.Forward(waveform));
+            binsByFrames = Options.Kind == SpeakerFeatureKind.LogMagnitude ? (magnitude + Options.LogFloor).log() : magnitude;
+        }
+        // (…, bins, frames) → (…, frames, bins): the encoder reads one frame per time step.
+        return scope.MoveToOuter(binsByFrames.transpose(-1, -2).contiguous());
+    }
+
+    /// <summary>Computes features of plain samples.</summary>
+    /// <returns>Shape (frames, FeatureSize).</returns>
+    public Tensor Forward(ReadOnlySpan<float> samples)
+    {
+        using var scope = NewDisposeScope();
+        var x = tensor(samples.ToArray());
+        return scope.MoveToOuter(Forward(x));
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _stft?.Dispose();
+        _logMel?.Dispose();
+    }
+}

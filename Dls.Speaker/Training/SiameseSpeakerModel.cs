@@ -1,0 +1,81 @@
+using Dls.Models.Checkpoints;
+using Dls.Speaker.Encoders;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Dls.Speaker.Training;
+
+/// <summary>
+/// The Siamese training wrapper: one shared <see cref="GruSpeakerEncoder"/> embeds both sides of every pair, and a
+/// learned scale and offset turn their cosine similarity into a same-speaker logit,
+/// <c>logit = scale · cos(e₁, e₂) + offset</c> (the affine score of GE2E, Wan et al. 2018). Putting the encoder and the two
+/// scalars in one module lets a single optimizer over <c>parameters()</c> train all of them.
+/// </summary>
+public sealed class SiameseSpeakerModel : nn.Module<Tensor, Tensor, Tensor>, IDescribedModel
+{
+    /// <summary>The architecture name in checkpoints (its options are the encoder's).</summary>
+    public const string ArchitectureName = "siamese-gru-speaker";
+
+    private readonly GruSpeakerEncoder encoder;
+    private readonly Parameter scale;
+    private readonly Parameter offset;
+
+    /// <summary>Wraps <paramref name="encoder"/>; scale starts at 10 and offset at −5 (GE2E's initial values).</summary>
+    public SiameseSpeakerModel(GruSpeakerEncoder encoder) : base(nameof(SiameseSpeakerModel))
+    {
+        this.encoder = encoder ?? throw new ArgumentNullException(nameof(encoder));
+        scale = new Parameter(tensor(10f));
+        offset = new Parameter(tensor(-5f));
+        scale.DetachFromDisposeScope();
+        offset.DetachFromDisposeScope();
+        RegisterComponents();
+    }
+
+    /// <summary>The shared encoder (the part that is kept after training).</summary>
+    public GruSpeakerEncoder Encoder => encoder;
+
+    /// <inheritdoc />
+    public ModelDescription Describe() => new(ArchitectureName, ModelArchitectures.ToJson(encoder.Options));
+
+    /// <summary>The current learned scale.</summary>
+    public double Scale => scale.item<float>();
+
+    /// <summary>The current learned offset.</summary>
+    public double Offset => offset.item<float>();
+
+    /// <summary>Embeds both sides of a batch of pairs and returns their cosine similarities.</summary>
+    /// <param name="features">Shape (2·pairs, frames, bins): rows [0, pairs) are the first utterances, rows [pairs, 2·pairs) the second.</param>
+    /// <param name="lengths">Shape (2·pairs), int64 valid frames per row.</param>
+    /// <returns>Shape (pairs): cos(e₁, e₂) in [−1, 1].</returns>
+    public Tensor Cosine(Tensor features, Tensor lengths)
+    {
+        if (features.dim() != 3 || features.shape[0] % 2 != 0)
+            throw new ArgumentException($"Expected features of shape (2·pairs, frames, bins), found ({string.Join(", ", features.shape)}).", nameof(features));
+        using var scope = NewDisposeScope();
+        long pairs = features.shape[0] / 2;
+        var e = encoder.forward(features, lengths);
+        // Embeddings are unit length, so the dot product is the cosine.
+        var cos = (e[..(int)pairs] * e[(int)pairs..]).sum(1);
+        return scope.MoveToOuter(cos);
+    }
+
+    /// <summary>Same-speaker logits <c>scale · cos + offset</c>.</summary>
+    /// <param name="features">Shape (2·pairs, frames, bins), as for <see cref="Cosine"/>.</param>
+    /// <param name="lengths">Shape (2·pairs), int64.</param>
+    /// <returns>Shape (pairs).</returns>
+    public override Tensor forward(Tensor features, Tensor lengths)
+    {
+        using var scope = NewDisposeScope();
+        var logits = Cosine(features, lengths) * scale + offset;
+        return scope.MoveToOuter(logits);
+    }
+
+    /// <summary>Turns cosines into logits with the learned scale and offset.</summary>
+    /// <param name="cosine">Any shape.</param>
+    public Tensor Logits(Tensor cosine)
+    {
+        ArgumentNullException.ThrowIfNull(cosine);
+        return cosine * scale + offset;
+    }
+}

@@ -1,0 +1,130 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Dls.Models.Checkpoints;
+using Dls.Models.Training;
+using Dls.Speaker.Data;
+using Dls.Speaker.Encoders;
+using Dls.Speaker.Features;
+using Dls.Speaker.Verification;
+using Microsoft.Extensions.Logging;
+
+namespace Dls.Speaker.Training;
+
+/// <summary>Everything a speaker-encoder training run needs besides the data.</summary>
+public sealed record SpeakerTrainingRequest
+{
+    /// <summary>Feature settings (their FeatureSize becomes the encoder's InputSize).</summary>
+    public SpeakerFeatureOptions Features { get; init; } = new();
+
+    /// <summary>Encoder shape; InputSize is taken from <see cref="Features"/>.</summary>
+    public GruSpeakerEncoderOptions Encoder { get; init; } = new();
+
+    /// <summary>Pair drawing, crops, loss.</summary>
+    public SpeakerTrainingOptions Training { get; init; } = new();
+
+    /// <summary>
+    /// Optimizer, schedule, epochs, seed. <see cref="TrainerOptions.MonitorMetric"/> is forced to <c>val_eer</c> (lower is
+    /// better) and <see cref="TrainerOptions.CheckpointPath"/> to a file in <see cref="WorkDirectory"/>.
+    /// </summary>
+    public TrainerOptions Trainer { get; init; } = new() { Epochs = 12, LearningRate = 2e-3, Schedule = LearningRateSchedule.Cosine, MinLearningRate = 1e-4, GradientClipNorm = 5.0 };
+
+    /// <summary>Fraction of the training speakers held out for validation (model selection and threshold). Default 0.2.</summary>
+    public double ValidationFraction { get; init; } = 0.2;
+
+    /// <summary>Where the best-epoch checkpoint is kept during training; null uses a fresh temporary folder.</summary>
+    public string? WorkDirectory { get; init; }
+}
+
+/// <summary>The outcome of <see cref="SpeakerTraining.Train"/>.</summary>
+/// <param name="Model">The encoder of the best epoch with its features and the validation EER threshold.</param>
+/// <param name="Result">The trainer's per-epoch history.</param>
+/// <param name="TrainSpeakers">Speakers trained on.</param>
+/// <param name="ValidationSpeakers">Speakers held out for validation.</param>
+public sealed record SpeakerTrainingResult(SpeakerModel Model, TrainingResult Result, IReadOnlyList<string> TrainSpeakers, IReadOnlyList<string> ValidationSpeakers);
+
+/// <summary>Trains a <see cref="GruSpeakerEncoder"/> as a Siamese network on a speaker dataset.</summary>
+public static class SpeakerTraining
+{
+    /// <summary>
+    /// Holds out a seeded fraction of the speakers for validation, computes features, sets the encoder's input
+    /// normalization from the training frames, trains a <see cref="SiameseSpeakerModel"/> with <see cref="Trainer"/>
+    /// (best epoch by validation EER), restores the best weights and calibrates the threshold at the validation EER.
+    /// </summary>
+    /// <param name="dataset">Training speakers only (test speakers must not be here).</param>
+    /// <param name="request">Settings.</param>
+    /// <param name="logger">Receives per-epoch summaries; may be null.</param>
+    /// <param name="progress">Trainer progress; may be null.</param>
+    /// <param name="cancellationToken">Stops training between batches.</param>
+    /// <exception cref="ArgumentException">Too few speakers to hold out ≥ 2 for validation and keep ≥ 2, or invalid settings.</exception>
+    public static SpeakerTrainingResult Train(SpeakerDataset dataset, SpeakerTrainingRequest request, ILogger? logger = null,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentNullException.ThrowIfNull(request);
+        if (!(request.ValidationFraction > 0 && request.ValidationFraction < 1))
+            throw new ArgumentException($"ValidationFraction must be in (0, 1), found {request.ValidationFraction}.", nameof(request));
+        int validationCount = Math.Max(2, (int)Math.Round(dataset.Speakers.Count * request.ValidationFraction));
+        if (dataset.Speakers.Count - validationCount < 2)
+            throw new ArgumentException($"Training needs at least 4 speakers (2 to train, 2 to validate); the dataset has {dataset.Speakers.Count}.", nameof(dataset));
+        SpeakerArchitectures.Register();
+
+        var rng = new Random(request.Trainer.Seed);
+        var shuffled = dataset.Speakers.ToArray();
+        rng.Shuffle(shuffled);
+        var validationSpeakers = shuffled.Take(validationCount).Order(StringComparer.Ordinal).ToArray();
+        var trainSpeakers = shuffled.Skip(validationCount).Order(StringComparer.Ordinal).ToArray();
+
+        using var extractor = new SpeakerFeatureExtractor(request.Features);
+        using var train = SpeakerFeatureSet.Load(dataset.WithSpeakers(trainSpeakers), extractor, cancellationToken: cancellationToken);
+        using var validation = SpeakerFeatureSet.Load(dataset.WithSpeakers(validationSpeakers), extractor, cancellationToken: cancellationToken);
+        using var problem = new SpeakerTrainingProblem(train, validation, request.Training);
+
+        string work = request.WorkDirectory ?? Directory.CreateTempSubdirectory("dls-speaker-train-").FullName;
+        Directory.CreateDirectory(work);
+        string checkpoint = Path.Combine(work, "siamese-best.ckpt");
+        var trainerOptions = request.Trainer with { MonitorMetric = "val_eer", HigherIsBetter = false, CheckpointPath = checkpoint };
+
+        TorchSharp.torch.manual_seed(request.Trainer.Seed);
+        var encoder = new GruSpeakerEncoder(request.Encoder with { InputSize = request.Features.FeatureSize });
+        using var siamese = new SiameseSpeakerModel(encoder);
+        try
+        {
+            var (mean, scale) = train.Statistics();
+            using (mean)
+            using (scale)
+                encoder.SetInputNormalization(mean, scale);
+
+            var result = new Trainer(trainerOptions, logger).Fit(siamese, problem, progress, cancellationToken);
+            Checkpoint.LoadInto(siamese, checkpoint);
+            siamese.eval();
+            var best = result.History.First(h => h.Epoch == result.BestEpoch);
+            double threshold = best.Metrics["val_threshold_eer"];
+            logger?.LogInformation("Best epoch {Epoch}: val_eer {Eer:P2}, threshold {Threshold:F4}.", result.BestEpoch, result.BestMetric, threshold);
+            // The encoder outlives the Siamese wrapper: detach it so disposing the wrapper leaves it intact.
+            var kept = new GruSpeakerEncoder(encoder.Options);
+            kept.load_state_dict(encoder.state_dict());
+            kept.eval();
+            return new SpeakerTrainingResult(new SpeakerModel(kept, request.Features, threshold, null), result, trainSpeakers, validationSpeakers);
+        }
+        finally
+        {
+            if (request.WorkDirectory is null) Directory.Delete(work, recursive: true);
+        }
+    }
+
+    /// <summary>Metadata describing a training run, for <see cref="SpeakerModelFile.Save"/>.</summary>
+    public static JsonObject Describe(SpeakerTrainingResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var best = result.Result.History.First(h => h.Epoch == result.Result.BestEpoch);
+        return new JsonObject
+        {
+            ["best_epoch"] = result.Result.BestEpoch,
+            ["val_eer"] = best.Metrics["val_eer"],
+            ["val_min_dcf"] = best.Metrics["val_min_dcf"],
+            ["train_speakers"] = new JsonArray(result.TrainSpeakers.Select(s => (JsonNode?)s).ToArray()),
+            ["validation_speakers"] = new JsonArray(result.ValidationSpeakers.Select(s => (JsonNode?)s).ToArray()),
+            ["history"] = JsonSerializer.SerializeToNode(result.Result.History.Select(h => new { h.Epoch, h.TrainLoss, h.Metrics, h.SamplesPerSecond, h.TrainSeconds }), ModelArchitectures.JsonOptions),
+        };
+    }
+}

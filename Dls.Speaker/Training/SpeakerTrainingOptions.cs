@@ -1,0 +1,52 @@
+namespace Dls.Speaker.Training;
+
+/// <summary>How Siamese pairs are drawn and scored during training. Immutable; <see cref="Validate"/> lists every problem.</summary>
+public sealed record SpeakerTrainingOptions
+{
+    /// <summary>Balanced same/different pairs drawn per epoch (<see cref="Data.PairSampler"/>). Default 1024.</summary>
+    public int PairsPerEpoch { get; init; } = 1024;
+
+    /// <summary>
+    /// Drawn pairs per batch (2 × this many utterances are embedded). Besides the drawn pairs, every other pair of
+    /// utterances in the batch is scored too (its label is known from the speaker ids); same- and different-speaker
+    /// pairs are weighted ½ each so the loss stays balanced. Default 32.
+    /// </summary>
+    public int PairsPerBatch { get; init; } = 32;
+
+    /// <summary>Shortest random crop of a training utterance, in frames (24 ≈ 0.77 s at hop 512, 16 kHz). Default 24.</summary>
+    public int MinCropFrames { get; init; } = 24;
+
+    /// <summary>Longest random crop, in frames (48 ≈ 1.5 s); longer crops cost more sequential GRU steps. Default 48.</summary>
+    public int MaxCropFrames { get; init; } = 48;
+
+    /// <summary>The loss. Default binary cross-entropy on the learned scale·cos + offset.</summary>
+    public SiameseLossKind Loss { get; init; } = SiameseLossKind.BinaryCrossEntropy;
+
+    /// <summary>Margin of the contrastive loss, in cosine distance (1 − cos). Default 1.0 (different speakers pushed to cos ≤ 0).</summary>
+    public double ContrastiveMargin { get; init; } = 1.0;
+
+    /// <summary>
+    /// Frequency-warp factors for speaker multiplication: each training utterance is warped along the frequency axis by
+    /// one of these factors, and (speaker, factor) counts as its own identity — a vocal-tract-length change makes a new
+    /// voice (the idea behind speed-perturbation augmentation in x-vector training). [1.0] disables it.
+    /// </summary>
+    public IReadOnlyList<double> WarpFactors { get; init; } = [1.0];
+
+    /// <summary>Seed of the validation trial list (kept fixed so epochs are compared on the same trials). Default 1.</summary>
+    public int ValidationSeed { get; init; } = 1;
+
+    /// <summary>Every problem with these options, empty when valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (PairsPerEpoch < 2) errors.Add($"PairsPerEpoch must be ≥ 2, found {PairsPerEpoch}.");
+        if (PairsPerBatch < 2) errors.Add($"PairsPerBatch must be ≥ 2, found {PairsPerBatch}.");
+        if (MinCropFrames < 1) errors.Add($"MinCropFrames must be ≥ 1, found {MinCropFrames}.");
+        if (MaxCropFrames < MinCropFrames) errors.Add($"MaxCropFrames must be ≥ MinCropFrames = {MinCropFrames}, found {MaxCropFrames}.");
+        if (!Enum.IsDefined(Loss)) errors.Add($"Loss must be a defined SiameseLossKind, found {(int)Loss}.");
+        if (!(ContrastiveMargin > 0 && ContrastiveMargin <= 2)) errors.Add($"ContrastiveMargin must be in (0, 2], found {ContrastiveMargin}.");
+        if (WarpFactors is null || WarpFactors.Count == 0) errors.Add("WarpFactors must hold at least one factor (use [1.0] for none).");
+        else if (WarpFactors.Any(f => !(f >= 0.5 && f <= 2.0))) errors.Add($"WarpFactors must be in [0.5, 2.0], found [{string.Join(", ", WarpFactors)}].");
+        return errors;
+    }
+}

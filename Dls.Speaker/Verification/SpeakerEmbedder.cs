@@ -1,0 +1,165 @@
+using Dls.Audio.IO;
+using Dls.Audio.Levels;
+using Dls.Audio.Resampling;
+using Dls.Speaker.Encoders;
+using Dls.Speaker.Features;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Dls.Speaker.Verification;
+
+/// <summary>
+/// The façade over a trained <see cref="GruSpeakerEncoder"/>: audio (<c>float[]</c> or WAV files) in, unit-length
+/// embeddings out. It owns eval mode, <c>no_grad</c>, dispose scopes, resampling, windowing of long audio and input
+/// checks; torch never shows. Thread-safe: calls from many threads are serialized around the model (torch already uses
+/// every core inside one forward pass).
+/// </summary>
+public sealed class SpeakerEmbedder : IDisposable
+{
+    private readonly GruSpeakerEncoder _encoder;
+    private readonly SpeakerFeatureExtractor _extractor;
+    private readonly object _gate = new();
+    private bool _disposed;
+
+    /// <summary>Creates an embedder; it takes ownership of <paramref name="model"/>'s encoder.</summary>
+    /// <exception cref="ArgumentException">Invalid options.</exception>
+    public SpeakerEmbedder(SpeakerModel model, SpeakerEmbedderOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        options ??= new SpeakerEmbedderOptions();
+        var errors = options.Validate();
+        if (errors.Count > 0) throw new ArgumentException("Invalid SpeakerEmbedderOptions: " + string.Join(" ", errors), nameof(options));
+        Options = options;
+        Model = model;
+        _encoder = model.Encoder;
+        _encoder.eval();
+        _extractor = new SpeakerFeatureExtractor(model.Features);
+    }
+
+    /// <summary>The model (encoder, features, threshold).</summary>
+    public SpeakerModel Model { get; }
+
+    /// <summary>Input handling settings.</summary>
+    public SpeakerEmbedderOptions Options { get; }
+
+    /// <summary>The rate the model works at, in Hz (other rates are resampled).</summary>
+    public int SampleRate => Model.Features.SampleRate;
+
+    /// <summary>Length of the embeddings.</summary>
+    public int EmbeddingSize => _encoder.Options.EmbeddingSize;
+
+    /// <summary>Embeds one utterance.</summary>
+    /// <param name="samples">Mono audio in [−1, 1].</param>
+    /// <param name="sampleRate">Its rate in Hz.</param>
+    /// <returns>A unit-length embedding of <see cref="EmbeddingSize"/> values.</returns>
+    /// <exception cref="ArgumentException">Too short, silent, or containing NaN/∞; a non-positive rate.</exception>
+    public float[] Embed(ReadOnlySpan<float> samples, int sampleRate)
+    {
+        var audio = Prepare(samples, sampleRate, "audio");
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return EmbedPrepared(audio);
+        }
+    }
+
+    /// <summary>Embeds a WAV file (any rate and channel count; channels averaged).</summary>
+    /// <exception cref="InvalidDataException">The file is malformed.</exception>
+    /// <exception cref="ArgumentException">The audio is too short, silent or not finite (the message names the file).</exception>
+    public float[] EmbedFile(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var signal = AudioFile.Load(path);
+        var audio = Prepare(signal.Samples, signal.SampleRate, $"'{path}'");
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return EmbedPrepared(audio);
+        }
+    }
+
+    /// <summary>Embeds many utterances at the same rate, batching those short enough to be embedded whole.</summary>
+    /// <returns>One embedding per utterance, in order.</returns>
+    public float[][] EmbedMany(IReadOnlyList<float[]> utterances, int sampleRate)
+    {
+        ArgumentNullException.ThrowIfNull(utterances);
+        var prepared = utterances.Select((u, i) => Prepare(u ?? throw new ArgumentNullException(nameof(utterances), $"Utterance {i} is null."), sampleRate, $"utterance {i}")).ToArray();
+        int window = WindowSamples;
+        var result = new float[prepared.Length][];
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var whole = Enumerable.Range(0, prepared.Length).Where(i => prepared[i].Length <= window).ToArray();
+            using (var scope = NewDisposeScope())
+            {
+                var features = whole.Select(i => _extractor.Forward(prepared[i])).ToArray();
+                var embeddings = whole.Length == 0 ? [] : EncoderBatching.EmbedAll(_encoder, features);
+                for (int k = 0; k < whole.Length; k++) result[whole[k]] = embeddings[k];
+            }
+            for (int i = 0; i < prepared.Length; i++)
+                result[i] ??= EmbedPrepared(prepared[i]);
+        }
+        return result;
+    }
+
+    private int WindowSamples => (int)Math.Round(Options.WindowSeconds * SampleRate);
+
+    private float[] Prepare(ReadOnlySpan<float> samples, int sampleRate, string what)
+    {
+        if (sampleRate <= 0) throw new ArgumentException($"Sample rate must be a positive number of Hz, found {sampleRate}.", nameof(sampleRate));
+        int minimum = (int)Math.Ceiling(Options.MinDurationSeconds * sampleRate);
+        if (samples.Length < minimum)
+            throw new ArgumentException($"The {what} is too short: expected at least {minimum} samples ({Options.MinDurationSeconds:0.###} s at {sampleRate} Hz), found {samples.Length}.", nameof(samples));
+        for (int i = 0; i < samples.Length; i++)
+            if (!float.IsFinite(samples[i]))
+                throw new ArgumentException($"The {what} contains a non-finite sample ({samples[i]}) at index {i}; expected finite values in [−1, 1].", nameof(samples));
+        double rmsDbfs = AudioLevels.RmsDbfs(samples);
+        if (!(rmsDbfs >= Options.SilenceThresholdDbfs))
+            throw new ArgumentException($"The {what} is silent: RMS level {rmsDbfs:0.0} dBFS, expected at least {Options.SilenceThresholdDbfs:0.0} dBFS.", nameof(samples));
+        return sampleRate == SampleRate ? samples.ToArray() : Resampler.Resample(samples, sampleRate, SampleRate);
+    }
+
+    private float[] EmbedPrepared(float[] audio)
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        int window = WindowSamples;
+        if (audio.Length <= window)
+        {
+            var f = _extractor.Forward(audio).unsqueeze(0);
+            var e = _encoder.forward(f, tensor(new long[] { f.shape[1] }));
+            return e.cpu().data<float>().ToArray();
+        }
+
+        // Windows of equal length starting every hop, the last one aligned to the end so no audio is left out.
+        int hop = Math.Max(1, (int)Math.Round(window * (1 - Options.WindowOverlap)));
+        var starts = new List<long>();
+        for (long s = 0; s + window < audio.Length; s += hop) starts.Add(s);
+        starts.Add(audio.Length - window);
+        var sum = new double[EmbeddingSize];
+        var all = tensor(audio);
+        for (int b = 0; b < starts.Count; b += Options.MaxWindowsPerBatch)
+        {
+            using var batchScope = NewDisposeScope();
+            var chunk = starts.Skip(b).Take(Options.MaxWindowsPerBatch).Select(s => all.narrow(0, s, window)).ToArray();
+            var features = _extractor.Forward(stack(chunk));              // (windows, frames, bins)
+            var lengths = tensor(Enumerable.Repeat(features.shape[1], (int)features.shape[0]).ToArray());
+            var windowSum = _encoder.forward(features, lengths).sum([0]).cpu().data<float>().ToArray();
+            for (int i = 0; i < sum.Length; i++) sum[i] += windowSum[i];
+        }
+        double norm = Math.Sqrt(sum.Sum(v => v * v));
+        return sum.Select(v => (float)(v / norm)).ToArray();
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            _extractor.Dispose();
+            _encoder.Dispose();
+        }
+    }
+}

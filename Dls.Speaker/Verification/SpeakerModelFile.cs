@@ -1,0 +1,87 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Dls.Models.Checkpoints;
+using Dls.Speaker.Encoders;
+using Dls.Speaker.Features;
+
+namespace Dls.Speaker.Verification;
+
+/// <summary>A trained speaker model: the encoder, the features it expects and its calibrated decision threshold.</summary>
+/// <param name="Encoder">The encoder (eval mode). The caller owns it.</param>
+/// <param name="Features">The feature settings it was trained with.</param>
+/// <param name="Threshold">The calibrated cosine threshold (at the development EER point unless stated otherwise).</param>
+/// <param name="Info">The checkpoint sidecar (metadata such as validation EER), or null for a model not loaded from files.</param>
+public sealed record SpeakerModel(GruSpeakerEncoder Encoder, SpeakerFeatureOptions Features, double Threshold, CheckpointInfo? Info);
+
+/// <summary>
+/// Saves and loads <see cref="SpeakerModel"/>s in the Dls checkpoint format: the encoder's weights plus a JSON sidecar
+/// whose metadata holds <c>features</c> (the <see cref="SpeakerFeatureOptions"/>) and <c>threshold</c>.
+/// </summary>
+public static class SpeakerModelFile
+{
+    /// <summary>Metadata key of the feature options.</summary>
+    public const string FeaturesKey = "features";
+
+    /// <summary>Metadata key of the decision threshold.</summary>
+    public const string ThresholdKey = "threshold";
+
+    /// <summary>Saves a model (atomically, weights then sidecar).</summary>
+    /// <param name="path">The weights path; the sidecar is <c>path.json</c>.</param>
+    /// <param name="encoder">The encoder.</param>
+    /// <param name="features">Its feature settings.</param>
+    /// <param name="threshold">Its decision threshold.</param>
+    /// <param name="metadata">More metadata to store (copied), e.g. validation EER; may be null.</param>
+    public static CheckpointInfo Save(string path, GruSpeakerEncoder encoder, SpeakerFeatureOptions features, double threshold, JsonObject? metadata = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ArgumentNullException.ThrowIfNull(encoder);
+        ArgumentNullException.ThrowIfNull(features);
+        if (!double.IsFinite(threshold)) throw new ArgumentException($"Threshold must be finite, found {threshold}.", nameof(threshold));
+        if (features.FeatureSize != encoder.Options.InputSize)
+            throw new ArgumentException($"Features give {features.FeatureSize} values per frame but the encoder expects {encoder.Options.InputSize}.", nameof(features));
+        var meta = metadata?.DeepClone().AsObject() ?? new JsonObject();
+        meta[FeaturesKey] = JsonSerializer.SerializeToNode(features, ModelArchitectures.JsonOptions);
+        meta[ThresholdKey] = threshold;
+        return Checkpoint.Save(path, encoder, meta);
+    }
+
+    /// <summary>Loads a model saved by <see cref="Save"/>.</summary>
+    /// <exception cref="FileNotFoundException">The weights or sidecar are missing.</exception>
+    /// <exception cref="InvalidDataException">The files are malformed, or not a speaker encoder with features and threshold.</exception>
+    public static SpeakerModel Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        SpeakerArchitectures.Register();
+        if (!File.Exists(path)) throw new FileNotFoundException($"Speaker model '{path}' not found.", path);
+        var encoder = Checkpoint.Load<GruSpeakerEncoder>(path);
+        try
+        {
+            var info = Checkpoint.ReadInfo(path);
+            var featuresNode = info.Metadata[FeaturesKey]
+                ?? throw new InvalidDataException($"Speaker model '{path}': expected metadata '{FeaturesKey}' in the sidecar, found none.");
+            SpeakerFeatureOptions features;
+            try
+            {
+                features = featuresNode.Deserialize<SpeakerFeatureOptions>(ModelArchitectures.JsonOptions)
+                    ?? throw new InvalidDataException($"Speaker model '{path}': metadata '{FeaturesKey}' is null.");
+            }
+            catch (JsonException e)
+            {
+                throw new InvalidDataException($"Speaker model '{path}': metadata '{FeaturesKey}' is not SpeakerFeatureOptions: {e.Message}", e);
+            }
+            var featureErrors = features.Validate();
+            if (featureErrors.Count > 0) throw new InvalidDataException($"Speaker model '{path}': invalid feature options: {string.Join(" ", featureErrors)}");
+            if (features.FeatureSize != encoder.Options.InputSize)
+                throw new InvalidDataException($"Speaker model '{path}': features give {features.FeatureSize} values per frame, the encoder expects {encoder.Options.InputSize}.");
+            double threshold = info.Metadata[ThresholdKey] is JsonValue v && v.TryGetValue<double>(out var t) && double.IsFinite(t)
+                ? t
+                : throw new InvalidDataException($"Speaker model '{path}': expected a finite number as metadata '{ThresholdKey}', found {info.Metadata[ThresholdKey]?.ToJsonString() ?? "none"}.");
+            return new SpeakerModel(encoder, features, threshold, info);
+        }
+        catch
+        {
+            encoder.Dispose();
+            throw;
+        }
+    }
+}

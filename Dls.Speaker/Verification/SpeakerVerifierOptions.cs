@@ -1,0 +1,29 @@
+namespace Dls.Speaker.Verification;
+
+/// <summary>Options of the DI-registered <see cref="ISpeakerVerifier"/> (validated on first use, every problem listed).</summary>
+public sealed class SpeakerVerifierOptions
+{
+    /// <summary>A speaker model saved by <see cref="SpeakerModelFile.Save"/>; null uses the model shipped with Dls.Speaker.</summary>
+    public string? ModelPath { get; set; }
+
+    /// <summary>The decision threshold (cosine, in [−1, 1]); null uses the model's calibrated EER threshold.</summary>
+    public double? Threshold { get; set; }
+
+    /// <summary>Input handling (windowing, minimum duration, silence level).</summary>
+    public SpeakerEmbedderOptions Embedder { get; set; } = new();
+
+    /// <summary>Every problem with these options, empty when valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (ModelPath is not null)
+        {
+            if (string.IsNullOrWhiteSpace(ModelPath)) errors.Add("ModelPath must be null (shipped model) or a file path, found an empty string.");
+            else if (!File.Exists(ModelPath)) errors.Add($"ModelPath: expected an existing speaker model file, found nothing at '{ModelPath}'.");
+        }
+        if (Threshold is { } t && !(t >= -1 && t <= 1)) errors.Add($"Threshold must be in [−1, 1] (a cosine) or null, found {t}.");
+        if (Embedder is null) errors.Add("Embedder must not be null.");
+        else errors.AddRange(Embedder.Validate().Select(e => "Embedder." + e));
+        return errors;
+    }
+}

@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Dls.Compression.LowRank;
+using Dls.Models.Denoising;
+using Dls.Samples.Abstractions;
+using TorchSharp;
+
+namespace Dls.Samples.Denoising;
+
+/// <summary>The <c>bench denoise</c> area: real-time factors and training throughput.</summary>
+internal static class DenoisingBench
+{
+    public static Task<JsonObject> RunAsync(BenchContext ctx, CancellationToken ct) => Task.Run(() => Run(ctx, ct), ct);
+
+    private static JsonObject Run(BenchContext ctx, CancellationToken ct)
+    {
+        int rate = Denoiser.DefaultSampleRate;
+        double audioSeconds = ctx.Quick ? 5 : 30;
+        float[] audio = TestSignal((int)(audioSeconds * rate), rate);
+        var figures = new JsonObject { ["audio_seconds"] = audioSeconds };
+
+        // The shipped default, plus the two other architectures at their trained sizes (speed does not depend on the
+        // weights, so fresh ones stand in for them): rtf = compute seconds per second of 16 kHz audio.
+        using (Denoiser shipped = Denoiser.LoadDefault())
+        {
+            figures["default_architecture"] = shipped.Architecture;
+            figures["default_parameters"] = shipped.ParameterCount;
+            figures["rtf_default"] = Rtf(shipped, audio, audioSeconds, ctx.Quick, ct);
+        }
+
+        var fc = new FcMaskNetwork(new FcMaskNetworkOptions(HiddenSize: 512));
+        using (var d = new Denoiser(fc, rate))
+        {
+            figures["rtf_fc_mask"] = Rtf(d, audio, audioSeconds, ctx.Quick, ct);
+        }
+
+        var gru = new GruMaskNetwork(new GruMaskNetworkOptions(HiddenSize: 160));
+        long gruParameters = gru.parameters().Sum(p => p.numel());
+        using (var d = new Denoiser(gru, rate, ownsNetwork: false))
+        {
+            figures["rtf_gru_mask"] = Rtf(d, audio, audioSeconds, ctx.Quick, ct);
+        }
+
+        ModelCompressor.Compress(gru, CompressionPolicy.ParameterBudgetOf(gruParameters / 5));
+        using (var d = new Denoiser(gru, rate))
+        {
+            figures["rtf_gru_mask_compressed"] = Rtf(d, audio, audioSeconds, ctx.Quick, ct);
+        }
+
+        figures["train_frames_per_s"] = TrainFramesPerSecond(ctx.Quick ? 3 : 10, ct);
+        return figures;
+    }
+
+    private static double Rtf(IDenoiser denoiser, float[] audio, double audioSeconds, bool quick, CancellationToken ct)
+    {
+        denoiser.Denoise(audio.AsSpan(0, Math.Min(audio.Length, 16000)), Denoiser.DefaultSampleRate); // warm-up
+        int runs = quick ? 1 : 3;
+        double bestSeconds = double.MaxValue;
+        for (int i = 0; i < runs; i++)
+        {
+            ct.ThrowIfCancellationRequested();
+            var watch = Stopwatch.StartNew();
+            denoiser.Denoise(audio, Denoiser.DefaultSampleRate);
+            bestSeconds = Math.Min(bestSeconds, watch.Elapsed.TotalSeconds);
+        }
+
+        return Math.Round(bestSeconds / audioSeconds, 5);
+    }
+
+    private static double TrainFramesPerSecond(int batches, CancellationToken ct)
+    {
+        // Training steps of the default-size GRU (waveform SNR loss, batch 16 × 1.5 s) on synthetic mixtures.
+        int rate = Denoiser.DefaultSampleRate;
+        var rng = new Random(1);
+        var clean = Enumerable.Range(0, 8).Select(_ => TestSignal(rate * 2, rate, rng)).ToArray();
+        var noise = Enumerable.Range(0, 4).Select(_ => Enumerable.Range(0, rate).Select(_ => (float)((rng.NextDouble() * 2) - 1)).ToArray()).ToArray();
+        var mixer = new OnTheFlyMixer(clean, noise);
+        var problem = new DenoisingTrainingProblem([], mixer, [mixer.Mix(rng)], new DenoisingTrainingOptions { BatchSize = 16, BatchesPerEpoch = batches, MaxSegmentSamples = 24000, Loss = DenoisingLoss.WaveformSnr });
+        using var model = new GruMaskNetwork(new GruMaskNetworkOptions(HiddenSize: 160));
+        model.train();
+        using var optimizer = torch.optim.Adam(model.parameters(), 1e-3);
+        long frames = 0;
+        var watch = new Stopwatch();
+        foreach (DenoisingBatch batch in problem.TrainBatches(0, rng))
+        {
+            ct.ThrowIfCancellationRequested();
+            watch.Start();
+            using (torch.NewDisposeScope())
+            {
+                optimizer.zero_grad();
+                problem.Loss(model, batch).backward();
+                optimizer.step();
+            }
+
+            watch.Stop();
+            frames += batch.Noisy.Length * DenoisingStft.FrameCount(batch.Noisy[0].Length);
+        }
+
+        return Math.Round(frames / watch.Elapsed.TotalSeconds, 1);
+    }
+
+    private static float[] TestSignal(int length, int rate, Random? rng = null)
+    {
+        // A gliding harmonic tone in white noise: a speech-like workload for timing (content does not change speed).
+        rng ??= new Random(7);
+        var x = new float[length];
+        double phase = 0;
+        for (int i = 0; i < length; i++)
+        {
+            double f0 = 120 + (60 * Math.Sin(2 * Math.PI * 0.5 * i / rate));
+            phase += 2 * Math.PI * f0 / rate;
+            x[i] = (float)((0.2 * Math.Sin(phase)) + (0.1 * Math.Sin(2 * phase)) + (0.05 * ((rng.NextDouble() * 2) - 1)));
+        }
+
+        return x;
+    }
+}

@@ -1,0 +1,229 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using Dls.Audio;
+using Dls.Audio.IO;
+using Dls.Audio.Plots;
+using Dls.Compression.Counting;
+using Dls.Compression.LowRank;
+using Dls.Models.Checkpoints;
+using Dls.Models.Denoising;
+using Dls.Models.Training;
+using Dls.Samples.Abstractions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Dls.Samples.Denoising;
+
+/// <summary>The speech-denoising sample: trains and compresses the mask networks, denoises and evaluates files.</summary>
+public sealed class DenoisingPlugin : ISamplePlugin
+{
+    /// <inheritdoc />
+    public string Name => "denoise";
+
+    /// <inheritdoc />
+    public string Description => "Speech denoising with STFT mask networks (FC per frame, causal GRU), compressed variants, oracle masks.";
+
+    /// <inheritdoc />
+    public IReadOnlyList<SampleTask> Tasks { get; } =
+    [
+        new SampleTask("denoise-train", "Train the FC and GRU mask networks, compress them (SVD + fine-tuning), evaluate against oracle masks.", DenoisingTraining.RunAsync) { Order = 30 },
+    ];
+
+    /// <inheritdoc />
+    public IReadOnlyList<BenchmarkArea> Benchmarks { get; } =
+    [
+        new BenchmarkArea("denoise", "Real-time factor of each shipped denoiser and training throughput (frames/s).", DenoisingBench.RunAsync),
+    ];
+
+    /// <inheritdoc />
+    public void ConfigureServices(IServiceCollection services) => services.AddDlsDenoiser();
+
+    /// <inheritdoc />
+    public IEnumerable<Command> CreateCommands(ISampleHost host)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        yield return DenoiseCommand(host);
+        yield return EvalCommand(host);
+    }
+
+    private static Command DenoiseCommand(ISampleHost host)
+    {
+        var inputs = new Argument<string[]>("inputs") { Description = "Noisy WAV files or folders of WAV files.", Arity = ArgumentArity.OneOrMore };
+        var output = new Option<string>("--out") { Description = "Output folder (or a .wav file when there is one input file).", Required = true };
+        var model = new Option<string?>("--model") { Description = "Mask-network checkpoint (default: the shipped model)." };
+        var command = new Command("denoise", "Denoise WAV files with a mask network.") { inputs, output, model };
+        command.SetAction(parse =>
+        {
+            string[] paths = parse.GetValue(inputs) ?? [];
+            string outPath = parse.GetValue(output)!;
+            var files = new List<string>();
+            foreach (string p in paths)
+            {
+                if (Directory.Exists(p))
+                {
+                    files.AddRange(Directory.EnumerateFiles(p, "*.wav").Order(StringComparer.Ordinal));
+                }
+                else if (File.Exists(p))
+                {
+                    files.Add(p);
+                }
+                else
+                {
+                    throw new FileNotFoundException($"Input '{p}' is neither a WAV file nor a folder.", p);
+                }
+            }
+
+            if (files.Count == 0)
+            {
+                throw new ArgumentException($"No .wav files found in [{string.Join(", ", paths)}].");
+            }
+
+            bool singleFile = files.Count == 1 && outPath.EndsWith(".wav", StringComparison.OrdinalIgnoreCase);
+            using DenoiserLease lease = DenoiserLease.Open(host, parse.GetValue(model));
+            using IProgressTask task = host.Progress.Start("denoise", files.Count);
+            foreach (string file in files)
+            {
+                string target = singleFile ? outPath : Path.Combine(outPath, Path.GetFileName(file));
+                lease.Denoiser.DenoiseFile(file, target);
+                host.Out.WriteLine($"{file} -> {target}");
+                task.Increment();
+            }
+        });
+        return command;
+    }
+
+    private static Command EvalCommand(ISampleHost host)
+    {
+        var data = new Option<string>("--data") { Description = "A paired folder (homework tex/tes/ten or trx/trs/trn, or VoiceBank clean_*/noisy_*).", Required = true };
+        var model = new Option<string?>("--model") { Description = "Mask-network checkpoint (default: the shipped model)." };
+        var json = new Option<bool>("--json") { Description = "Print the means as one JSON object on the last stdout line." };
+        var outDir = new Option<string>("--out") { Description = "Folder for the per-file CSV and spectrogram PNGs.", DefaultValueFactory = _ => Path.Combine("results", "denoise-eval") };
+        var command = new Command("denoise-eval", "Score a denoiser on a paired dataset (SNR, SI-SDR, oracle masks).") { data, model, json, outDir };
+        command.SetAction(parse =>
+        {
+            string folder = parse.GetValue(data)!;
+            string output = parse.GetValue(outDir)!;
+            using DenoiserLease lease = DenoiserLease.Open(host, parse.GetValue(model));
+            IDenoiser denoiser = lease.Denoiser;
+            IReadOnlyList<DenoisingPair> pairs = PairedDataset.List(folder);
+            var examples = new List<DenoisingExample>(pairs.Count);
+            var outputs = new Dictionary<string, float[]>(StringComparer.Ordinal);
+            using (IProgressTask task = host.Progress.Start("denoise-eval", pairs.Count))
+            {
+                foreach (DenoisingPair pair in pairs)
+                {
+                    examples.Add(DenoisingExample.Load(pair, denoiser.SampleRate));
+                    task.Increment();
+                }
+            }
+
+            DenoisingReport report = DenoisingEvaluation.Evaluate(examples, x =>
+            {
+                float[] y = denoiser.Denoise(x, denoiser.SampleRate);
+                outputs[examples[outputs.Count].Name] = y;
+                return y;
+            });
+            DenoisingReports.WriteCsv(Path.Combine(output, "denoise-eval.csv"), report);
+            foreach (DenoisingExample e in examples.Take(3))
+            {
+                string stem = Path.GetFileNameWithoutExtension(e.Name);
+                AudioPlots.SaveSpectrogram(Path.Combine(output, $"{stem}-noisy.png"), new AudioSignal(e.Noisy, denoiser.SampleRate), $"{e.Name}: noisy");
+                AudioPlots.SaveSpectrogram(Path.Combine(output, $"{stem}-clean.png"), new AudioSignal(e.Clean, denoiser.SampleRate), $"{e.Name}: clean");
+                AudioPlots.SaveSpectrogram(Path.Combine(output, $"{stem}-denoised.png"), new AudioSignal(outputs[e.Name], denoiser.SampleRate), $"{e.Name}: denoised ({denoiser.Architecture})");
+            }
+
+            JsonObject result = DenoisingReports.ToJson(report);
+            result["model"] = lease.Description;
+            result["architecture"] = denoiser.Architecture;
+            result["parameters"] = denoiser.ParameterCount;
+            result["csv"] = Path.GetFullPath(Path.Combine(output, "denoise-eval.csv"));
+            if (parse.GetValue(json))
+            {
+                host.WriteJsonResult(result);
+            }
+            else
+            {
+                foreach ((string key, JsonNode? value) in result)
+                {
+                    host.Out.WriteLine($"{key,-30} {value}");
+                }
+            }
+        });
+        return command;
+    }
+}
+
+/// <summary>The denoiser a command uses: the DI singleton, or one loaded from --model (disposed after the command).</summary>
+internal sealed class DenoiserLease : IDisposable
+{
+    private readonly Denoiser? _owned;
+
+    private DenoiserLease(IDenoiser denoiser, Denoiser? owned, string description)
+    {
+        Denoiser = denoiser;
+        _owned = owned;
+        Description = description;
+    }
+
+    public IDenoiser Denoiser { get; }
+
+    public string Description { get; }
+
+    public static DenoiserLease Open(ISampleHost host, string? modelPath)
+    {
+        if (modelPath is null)
+        {
+            return new DenoiserLease(host.Services.GetRequiredService<IDenoiser>(), null, "default (shipped)");
+        }
+
+        Models.Denoising.Denoiser owned = Models.Denoising.Denoiser.Load(modelPath);
+        return new DenoiserLease(owned, owned, Path.GetFullPath(modelPath));
+    }
+
+    public void Dispose() => _owned?.Dispose();
+}
+
+/// <summary>JSON, CSV and Markdown forms of evaluation reports.</summary>
+internal static class DenoisingReports
+{
+    public static JsonObject ToJson(DenoisingReport report)
+    {
+        var json = new JsonObject
+        {
+            ["files"] = report.Files.Count,
+            ["input_snr_db"] = Round(report.InputSnrDb),
+            ["output_snr_db"] = Round(report.OutputSnrDb),
+            ["snr_improvement_db"] = Round(report.SnrImprovementDb),
+            ["si_sdr_improvement_db"] = Round(report.SiSdrImprovementDb),
+        };
+        if (report.OracleIrmImprovementDb is double irm)
+        {
+            json["oracle_irm_snr_improvement_db"] = Round(irm);
+        }
+
+        if (report.OraclePowerImprovementDb is double power)
+        {
+            json["oracle_power_snr_improvement_db"] = Round(power);
+        }
+
+        return json;
+    }
+
+    public static void WriteCsv(string path, DenoisingReport report)
+    {
+        var csv = new StringBuilder("file,input_snr_db,output_snr_db,snr_improvement_db,input_si_sdr_db,output_si_sdr_db,si_sdr_improvement_db,oracle_irm_snr_db,oracle_power_snr_db\n");
+        foreach (DenoisingFileScore f in report.Files)
+        {
+            csv.Append(CultureInfo.InvariantCulture, $"{f.Name},{f.InputSnrDb:F3},{f.OutputSnrDb:F3},{f.SnrImprovementDb:F3},{f.InputSiSdrDb:F3},{f.OutputSiSdrDb:F3},{f.SiSdrImprovementDb:F3},{f.OracleIrmSnrDb?.ToString("F3", CultureInfo.InvariantCulture)},{f.OraclePowerSnrDb?.ToString("F3", CultureInfo.InvariantCulture)}\n");
+        }
+
+        AtomicFile.WriteAllText(path, csv.ToString());
+    }
+
+    public static double Round(double x) => Math.Round(x, 3);
+}

@@ -1,0 +1,265 @@
+using System.Buffers.Binary;
+using Dls.Audio.IO;
+
+namespace Dls.Audio.Tests.IO;
+
+public sealed class WavRoundTripTests
+{
+    [Theory]
+    [InlineData(WavSampleFormat.PcmU8, 1)]
+    [InlineData(WavSampleFormat.Pcm16, 1)]
+    [InlineData(WavSampleFormat.Pcm16, 2)]
+    [InlineData(WavSampleFormat.Pcm24, 3)]
+    [InlineData(WavSampleFormat.Pcm32, 1)]
+    [InlineData(WavSampleFormat.Float32, 2)]
+    [InlineData(WavSampleFormat.Float64, 1)]
+    public void WriteReadWrite_AnyFormat_BytesIdentical(WavSampleFormat format, int channels)
+    {
+        var random = new Random(1234);
+        var data = new float[channels][];
+        for (int c = 0; c < channels; c++)
+        {
+            // Odd frame count exercises the pad byte for 8- and 24-bit mono/odd layouts.
+            data[c] = Enumerable.Range(0, 1001).Select(_ => (float)((random.NextDouble() * 2) - 1)).ToArray();
+        }
+
+        byte[] first = WriteToBytes(new WavData(16000, data, format));
+        WavData read = WavFile.Read(new MemoryStream(first));
+        byte[] second = WriteToBytes(read);
+
+        Assert.Equal(first, second);
+        Assert.Equal(format, read.SampleFormat);
+        Assert.Equal(channels, read.ChannelCount);
+        Assert.Equal(1001, read.FrameCount);
+    }
+
+    [Fact]
+    public void Write_Pcm16_EncodesEveryIntegerExactly()
+    {
+        // Every 16-bit value → float (÷ 32768) → file: the data chunk must hold the same integers.
+        short[] all = Enumerable.Range(short.MinValue, 65536).Select(i => (short)i).ToArray();
+        float[] samples = all.Select(v => v / 32768f).ToArray();
+
+        byte[] bytes = WriteToBytes(new WavData(8000, [samples], WavSampleFormat.Pcm16));
+
+        Assert.Equal(44 + (2 * 65536), bytes.Length);
+        for (int i = 0; i < all.Length; i++)
+        {
+            Assert.Equal(all[i], BinaryPrimitives.ReadInt16LittleEndian(bytes.AsSpan(44 + (2 * i))));
+        }
+
+        Assert.Equal(samples, WavFile.Read(new MemoryStream(bytes)).GetChannel(0));
+    }
+
+    [Fact]
+    public void Write_Pcm16_HeaderFieldsAsSpecified()
+    {
+        byte[] bytes = WriteToBytes(new WavData(16000, [new float[3], new float[3]], WavSampleFormat.Pcm16));
+
+        Assert.Equal("RIFF"u8.ToArray(), bytes[..4]);
+        Assert.Equal(36 + 12, BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(4)));   // RIFF size = file − 8
+        Assert.Equal("WAVEfmt "u8.ToArray(), bytes[8..16]);
+        Assert.Equal(16, BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(16)));       // fmt size
+        Assert.Equal(1, BinaryPrimitives.ReadInt16LittleEndian(bytes.AsSpan(20)));        // WAVE_FORMAT_PCM
+        Assert.Equal(2, BinaryPrimitives.ReadInt16LittleEndian(bytes.AsSpan(22)));        // channels
+        Assert.Equal(16000, BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(24)));    // sample rate
+        Assert.Equal(64000, BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(28)));    // byte rate
+        Assert.Equal(4, BinaryPrimitives.ReadInt16LittleEndian(bytes.AsSpan(32)));        // block align
+        Assert.Equal(16, BinaryPrimitives.ReadInt16LittleEndian(bytes.AsSpan(34)));       // bits
+        Assert.Equal("data"u8.ToArray(), bytes[36..40]);
+        Assert.Equal(12, BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(40)));       // data size
+    }
+
+    [Theory]
+    [InlineData(1.0f, short.MaxValue)]
+    [InlineData(-1.0f, short.MinValue)]
+    [InlineData(3.5f, short.MaxValue)]
+    [InlineData(-7f, short.MinValue)]
+    [InlineData(float.NaN, 0)]
+    public void Write_Pcm16_OutOfRangeClipped(float value, short expected)
+    {
+        byte[] bytes = WriteToBytes(new WavData(8000, [[value]], WavSampleFormat.Pcm16));
+
+        Assert.Equal(expected, BinaryPrimitives.ReadInt16LittleEndian(bytes.AsSpan(44)));
+    }
+
+    [Fact]
+    public void Write_Pcm16_VectorPathMatchesScalarRule()
+    {
+        // Long enough for the SIMD path; includes ties (k + 0.5) / 32768, NaN, infinities and out-of-range values.
+        var random = new Random(77);
+        float[] samples = new float[4099];
+        for (int i = 0; i < samples.Length; i++)
+        {
+            samples[i] = (i % 7) switch
+            {
+                0 => (random.Next(-40000, 40000) + 0.5f) / 32768f,
+                1 => (float)((random.NextDouble() * 4) - 2),
+                2 => float.NaN,
+                3 => i % 2 == 0 ? float.PositiveInfinity : float.NegativeInfinity,
+                _ => (float)((random.NextDouble() * 2) - 1),
+            };
+        }
+
+        byte[] bytes = WriteToBytes(new WavData(8000, [samples], WavSampleFormat.Pcm16));
+
+        for (int i = 0; i < samples.Length; i++)
+        {
+            // The documented rule: round half to even, NaN → 0, clip to the 16-bit range.
+            float scaled = MathF.Round(samples[i] * 32768f, MidpointRounding.ToEven);
+            short expected = float.IsNaN(scaled) ? (short)0 : (short)Math.Clamp(scaled, short.MinValue, short.MaxValue);
+            Assert.Equal(expected, BinaryPrimitives.ReadInt16LittleEndian(bytes.AsSpan(44 + (2 * i))));
+        }
+    }
+
+    [Fact]
+    public void WavWriter_NonSeekableWithoutCount_Throws()
+    {
+        using var sink = new WriteOnlyStream();
+
+        var ex = Assert.Throws<ArgumentException>(() => new WavWriter(sink, new WavFormat(16000, 1, WavSampleFormat.Pcm16)));
+        Assert.Contains("frame count", ex.Message);
+    }
+
+    [Fact]
+    public void WavWriter_SeekableStreaming_PatchesSizes()
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new WavWriter(buffer, new WavFormat(8000, 1, WavSampleFormat.Pcm24), leaveOpen: true))
+        {
+            writer.WriteFrames([0.5f, -0.5f, 0.25f]);
+            writer.WriteFrames([0.125f]);
+        }
+
+        buffer.Position = 0;
+        WavData read = WavFile.Read(buffer);
+
+        Assert.Equal([0.5f, -0.5f, 0.25f, 0.125f], read.GetChannel(0));
+    }
+
+    [Fact]
+    public void Write_Path_IsAtomicAndReadable()
+    {
+        string dir = Directory.CreateTempSubdirectory("dls-wav").FullName;
+        try
+        {
+            string path = Path.Combine(dir, "x.wav");
+            var signal = new AudioSignal([0f, 0.5f, -0.5f], 22050);
+
+            AudioFile.Save(path, signal, WavSampleFormat.Float32);
+            AudioSignal loaded = AudioFile.Load(path);
+
+            Assert.Equal(signal.Samples, loaded.Samples);
+            Assert.Equal(22050, loaded.SampleRate);
+            Assert.Single(Directory.GetFiles(dir)); // no temporary file left behind
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Load_Stereo_AveragesChannels()
+    {
+        WavData stereo = WavFile.Read(TestData.Path("reference", "wav", "float32_stereo_48k.wav"));
+        string dir = Directory.CreateTempSubdirectory("dls-wav").FullName;
+        try
+        {
+            string path = Path.Combine(dir, "s.wav");
+            WavFile.Write(path, stereo);
+
+            AudioSignal mono = AudioFile.Load(path);
+
+            Assert.Equal(48000, mono.SampleRate);
+            for (int i = 0; i < mono.Length; i += 97)
+            {
+                Assert.Equal((stereo.GetChannel(0)[i] + stereo.GetChannel(1)[i]) / 2, mono.Samples[i], 1e-7f);
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Load_WithRate_DownmixesThenResamplesToRoundedLength()
+    {
+        string path = TestData.Path("reference", "wav", "pcm24_stereo_44k.wav");
+
+        AudioSignal signal = AudioFile.Load(path, sampleRate: 16000);
+
+        Assert.Equal(16000, signal.SampleRate);
+        Assert.Equal(4003, signal.Length); // round(11032 × 16000 / 44100) = round(4002.54)
+        Assert.Throws<ArgumentOutOfRangeException>(() => AudioFile.Load(path, sampleRate: 0));
+        Assert.Throws<ArgumentException>(() => AudioFile.Load(path, mono: false));
+    }
+
+    private static byte[] WriteToBytes(WavData data)
+    {
+        using var buffer = new MemoryStream();
+        WavFile.Write(buffer, data);
+        return buffer.ToArray();
+    }
+
+    private sealed class WriteOnlyStream : Stream
+    {
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+        }
+    }
+}
+
+public sealed class WavReaderTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(1000)]
+    public void ReadFrames_SmallBlocks_SameAsWholeFile(int blockFrames)
+    {
+        string path = TestData.Path("reference", "wav", "pcm24_stereo_44k.wav");
+        float[] whole = WavFile.Read(path).ToInterleaved();
+        var streamed = new List<float>();
+
+        using (var reader = new WavReader(path))
+        {
+            // A block that is not a whole number of frames: the reader fills only whole frames.
+            var block = new float[(blockFrames * reader.Format.ChannelCount) + 1];
+            int frames;
+            while ((frames = reader.ReadFrames(block)) > 0)
+            {
+                streamed.AddRange(block.AsSpan(0, frames * reader.Format.ChannelCount).ToArray());
+            }
+
+            Assert.Equal(0, reader.FramesRemaining);
+        }
+
+        Assert.Equal(whole, streamed);
+    }
+}

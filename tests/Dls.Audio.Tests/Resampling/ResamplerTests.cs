@@ -1,0 +1,100 @@
+using Dls.Audio.Resampling;
+using Xunit.Abstractions;
+
+namespace Dls.Audio.Tests.Resampling;
+
+public sealed class ResamplerTests(ITestOutputHelper output)
+{
+    private static float[] Sine(double frequency, int rate, int n, double amplitude = 0.5) =>
+        Enumerable.Range(0, n).Select(i => (float)(amplitude * Math.Sin(2 * Math.PI * frequency * i / rate))).ToArray();
+
+    private static double Rms(ReadOnlySpan<float> x)
+    {
+        double sum = 0;
+        foreach (float v in x)
+        {
+            sum += (double)v * v;
+        }
+
+        return Math.Sqrt(sum / x.Length);
+    }
+
+    // Skip the filter's edge transients (≤ its half-length) when measuring steady-state amplitudes.
+    private static double SteadyRms(float[] y) => Rms(y.AsSpan(y.Length / 4, y.Length / 2));
+
+    [Theory]
+    [InlineData(48000, 16000)]
+    [InlineData(44100, 16000)]
+    [InlineData(22050, 16000)]
+    [InlineData(16000, 44100)]
+    [InlineData(8000, 16000)]
+    public void Process_SineBelowPointNineNyquist_AmplitudeWithinPointOneDb(int inRate, int outRate)
+    {
+        double nyquist = Math.Min(inRate, outRate) / 2.0;
+        foreach (double fraction in new[] { 0.05, 0.5, 0.8, 0.85, 0.88, 0.9 })
+        {
+            double f = fraction * nyquist;
+            float[] x = Sine(f, inRate, inRate / 2);
+            float[] y = new Resampler(inRate, outRate).Process(x);
+
+            double gainDb = 20 * Math.Log10(SteadyRms(y) / (0.5 / Math.Sqrt(2)));
+            output.WriteLine($"{inRate}→{outRate}: {f:F0} Hz passes with {gainDb:F4} dB");
+            // Issue 4: passband within 0.1 dB below 0.9 × the target Nyquist.
+            Assert.True(Math.Abs(gainDb) <= 0.1, $"{inRate}→{outRate} Hz, sine at {f:F0} Hz: gain {gainDb:F4} dB");
+        }
+    }
+
+    [Theory]
+    [InlineData(48000, 16000)]
+    [InlineData(44100, 16000)]
+    [InlineData(44100, 22050)]
+    public void Process_ContentAboveTargetNyquist_AttenuatedSixtyDb(int inRate, int outRate)
+    {
+        double targetNyquist = outRate / 2.0;
+        foreach (double fraction in new[] { 1.0, 1.003, 1.01, 1.02, 1.05, 1.1, 1.3, 2.0 })
+        {
+            double f = fraction * targetNyquist;
+            if (f >= inRate / 2.0)
+            {
+                continue;
+            }
+
+            float[] x = Sine(f, inRate, inRate / 2);
+            float[] y = new Resampler(inRate, outRate).Process(x);
+
+            double gainDb = 20 * Math.Log10(SteadyRms(y) / (0.5 / Math.Sqrt(2)));
+            output.WriteLine($"{inRate}→{outRate}: {f:F0} Hz attenuated to {gainDb:F1} dB");
+            // Issue 4: ≥ 60 dB attenuation above the target Nyquist.
+            Assert.True(gainDb <= -60, $"{inRate}→{outRate} Hz, sine at {f:F0} Hz: gain {gainDb:F1} dB");
+        }
+    }
+
+    [Theory]
+    [InlineData(48000, 16000, 48000, 16000)]
+    [InlineData(44100, 16000, 44101, 16000)]   // 16000.36 → 16000
+    [InlineData(22050, 16000, 3, 2)]           // 2.18 → 2
+    [InlineData(16000, 44100, 7, 19)]          // 19.29 → 19
+    [InlineData(16000, 8000, 3, 2)]            // 1.5 → 2 (half rounds up)
+    public void Process_Length_IsRoundedRatio(int inRate, int outRate, int n, int expected)
+    {
+        float[] y = new Resampler(inRate, outRate).Process(new float[n]);
+
+        Assert.Equal(expected, y.Length);
+        Assert.Equal(expected, Resampler.OutputLength(n, inRate, outRate));
+    }
+
+    [Fact]
+    public void Resample_SameRate_ReturnsSameSignal()
+    {
+        var signal = new AudioSignal([0.1f, 0.2f], 16000);
+
+        Assert.Same(signal, Resampler.Resample(signal, 16000));
+    }
+
+    [Fact]
+    public void Constructor_BadRate_ArgumentOutOfRange()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Resampler(0, 16000));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Resampler(16000, -1));
+    }
+}

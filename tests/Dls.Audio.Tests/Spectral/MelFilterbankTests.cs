@@ -1,0 +1,117 @@
+using Dls.Audio.Spectral;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Dls.Audio.Tests.Spectral;
+
+public sealed class MelFilterbankTests
+{
+    [Theory]
+    [InlineData(0.0, 0.0)]
+    [InlineData(60.0, 0.9)]         // linear part: 60 / (200/3)
+    [InlineData(1000.0, 15.0)]      // the break point
+    [InlineData(6400.0, 42.0)]      // 1000 × 6.4: exactly 27 log steps above 15
+    public void HzToMel_Slaney_KnownValues(double hz, double mel)
+    {
+        Assert.Equal(mel, MelFilterbank.HzToMel(hz, MelScale.Slaney), 10);
+        Assert.Equal(hz, MelFilterbank.MelToHz(mel, MelScale.Slaney), 8);
+    }
+
+    [Theory]
+    [InlineData(700.0, 781.1728)]       // 2595 · log10(2)
+    [InlineData(1000.0, 999.9855)]      // HTK's mel is ≈ 1000 at 1 kHz by construction
+    public void HzToMel_Htk_KnownValues(double hz, double mel)
+    {
+        Assert.Equal(mel, MelFilterbank.HzToMel(hz, MelScale.Htk), 3);
+        Assert.Equal(hz, MelFilterbank.MelToHz(MelFilterbank.HzToMel(hz, MelScale.Htk), MelScale.Htk), 8);
+    }
+
+    [Theory]
+    [InlineData(MelScale.Slaney)]
+    [InlineData(MelScale.Htk)]
+    public void SlaneyNormalization_EachFilterHasUnitArea(MelScale scale)
+    {
+        // With a fine FFT grid (8192 points, 1.95 Hz bins) the sampled triangles integrate to their area: 1 ± 1 %.
+        var bank = new MelFilterbank(new MelOptions { SampleRate = 16000, NFft = 8192, MelCount = 40, Scale = scale });
+        float[] w = bank.GetWeights();
+        double binHz = 16000.0 / 8192;
+
+        for (int m = 0; m < bank.MelCount; m++)
+        {
+            double area = 0;
+            for (int k = 0; k < bank.Bins; k++)
+            {
+                area += w[(m * bank.Bins) + k] * binHz;
+            }
+
+            Assert.InRange(area, 0.99, 1.01);
+        }
+    }
+
+    [Fact]
+    public void NoNormalization_PeaksAtMostOneAndCentresIncrease()
+    {
+        var bank = new MelFilterbank(new MelOptions { NFft = 4096, MelCount = 64, Normalization = MelNormalization.None, MinFrequency = 50, MaxFrequency = 7600 });
+        float[] w = bank.GetWeights();
+
+        for (int m = 0; m < bank.MelCount; m++)
+        {
+            float peak = w.AsSpan(m * bank.Bins, bank.Bins).ToArray().Max();
+            Assert.InRange(peak, 0.9f, 1f); // the grid may miss the apex by < half a bin
+        }
+
+        Assert.Equal(bank.CenterFrequencies.Order(), bank.CenterFrequencies);
+        Assert.InRange(bank.CenterFrequencies[0], 50, 7600);
+        Assert.InRange(bank.CenterFrequencies[^1], 50, 7600);
+    }
+
+    [Fact]
+    public void Options_BadValues_AllReported()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => new MelFilterbank(new MelOptions { MelCount = 0, MinFrequency = 9000, SampleRate = 16000 }));
+
+        Assert.Contains("MelCount", ex.Message);
+        Assert.Contains("MaxFrequency", ex.Message);
+    }
+
+    [Fact]
+    public void LogMel_Tone_LoudestBandContainsTone()
+    {
+        const int rate = 16000;
+        float[] tone = Enumerable.Range(0, rate).Select(i => (float)(0.5 * Math.Sin(2 * Math.PI * 1000 * i / rate))).ToArray();
+        using var logMel = new LogMelSpectrogram();
+
+        (float[] features, int frames) = logMel.Compute(tone);
+
+        Assert.Equal(101, frames); // centred, hop 160: 1 + 16000 / 160
+        int mels = logMel.Filterbank.MelCount;
+        int mid = frames / 2;
+        int loudest = Enumerable.Range(0, mels).MaxBy(m => features[(m * frames) + mid]);
+        double centre = logMel.Filterbank.CenterFrequencies[loudest];
+        Assert.InRange(centre, 850, 1150);
+    }
+
+    [Fact]
+    public void LogMel_Batch_ShapeAndGradient()
+    {
+        using var scope = NewDisposeScope();
+        using var logMel = new LogMelSpectrogram();
+        Tensor x = torch.randn(3, 4000).requires_grad_(true);
+
+        Tensor y = logMel.Forward(x);
+        y.sum().backward();
+
+        Assert.Equal([3L, 40, 26], y.shape);
+        Assert.NotNull(x.grad);
+    }
+
+    [Fact]
+    public void PowerToDb_TopDbFloorsRange()
+    {
+        float[] db = LogMelSpectrogram.PowerToDb([1f, 1e-3f, 1e-12f], topDb: 50);
+
+        Assert.Equal(0, db[0], 5);
+        Assert.Equal(-30, db[1], 4);
+        Assert.Equal(-50, db[2], 5);
+    }
+}

@@ -1,0 +1,191 @@
+using Dls.Audio;
+using Dls.Audio.IO;
+using Dls.Models.Denoising;
+using TorchSharp;
+
+namespace Dls.Models.Tests.Denoising;
+
+public sealed class DenoiserTests
+{
+    private static float[] Noisy(int length) => DenoisingFixtures.Add(DenoisingFixtures.Tone(length), DenoisingFixtures.Noise(length));
+
+    [Theory]
+    [InlineData("fc", 20000)]
+    [InlineData("gru", 20000)]
+    [InlineData("gru", 1537)]
+    [InlineData("gru", 300)]
+    public void Denoise_SmallBatches_MatchesWholeSignalTensorPath(string kind, int length)
+    {
+        IMaskNetwork network = kind == "fc" ? DenoisingFixtures.TinyFc() : DenoisingFixtures.TinyGru();
+        float[] input = Noisy(length);
+        float[] whole = MaskInference.DenoiseWhole(network, input);
+        // 5 frames per batch: the engine cuts the signal into many blocks and carries the GRU state across them.
+        using var denoiser = new Denoiser(network, maxFramesPerBatch: 5);
+
+        float[] chunked = denoiser.Denoise(input, DenoisingFixtures.Rate);
+
+        // torch.stft/istft vs per-frame rfft/irfft + overlap-add: float32 rounding only (observed ~1e-7).
+        Assert.True(DenoisingFixtures.MaxAbsDifference(whole, chunked) < 1e-5f);
+    }
+
+    [Fact]
+    public void CreateStream_RandomBlocks_MatchesDenoiseWithinOneWindowLatency()
+    {
+        using var denoiser = new Denoiser(DenoisingFixtures.TinyGru());
+        float[] input = Noisy(23456);
+        float[] expected = denoiser.Denoise(input, DenoisingFixtures.Rate);
+        using IStreamingDenoiser stream = denoiser.CreateStream();
+        var output = new List<float>();
+        var rng = new Random(3);
+        int fed = 0;
+        while (fed < input.Length)
+        {
+            int n = Math.Min(rng.Next(1, 3000), input.Length - fed);
+            output.AddRange(stream.Process(input.AsSpan(fed, n)));
+            fed += n;
+            Assert.True(stream.SamplesOut >= fed - stream.MaxLatencySamples, $"after {fed} samples only {stream.SamplesOut} out");
+        }
+
+        output.AddRange(stream.Complete());
+
+        Assert.Equal(1023, stream.MaxLatencySamples);
+        Assert.True(DenoisingFixtures.MaxAbsDifference(expected, output.ToArray()) < 1e-5f);
+    }
+
+    [Fact]
+    public void Denoise_ManyThreads_EachGetsTheSerialResult()
+    {
+        using var denoiser = new Denoiser(DenoisingFixtures.TinyGru());
+        float[][] inputs = Enumerable.Range(0, 8).Select(i => DenoisingFixtures.Add(DenoisingFixtures.Tone(6000 + (i * 700), i), DenoisingFixtures.Noise(6000 + (i * 700), i))).ToArray();
+        float[][] serial = inputs.Select(x => denoiser.Denoise(x, DenoisingFixtures.Rate)).ToArray();
+
+        float[][] parallel = new float[inputs.Length][];
+        Parallel.For(0, inputs.Length * 3, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
+        {
+            float[] y = denoiser.Denoise(inputs[i % inputs.Length], DenoisingFixtures.Rate);
+            if (i >= inputs.Length * 2)
+            {
+                parallel[i % inputs.Length] = y;
+            }
+        });
+
+        // Same inputs through the same operations: equal up to float reduction-order effects (none observed).
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            Assert.True(DenoisingFixtures.MaxAbsDifference(serial[i], parallel[i]) < 1e-6f);
+        }
+    }
+
+    [Fact]
+    public void Denoise_ManyCalls_NoTensorLeak()
+    {
+        using var denoiser = new Denoiser(DenoisingFixtures.TinyGru(), maxFramesPerBatch: 4);
+        float[] input = Noisy(5000);
+        denoiser.Denoise(input, DenoisingFixtures.Rate);
+        long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+
+        for (int i = 0; i < 30; i++)
+        {
+            denoiser.Denoise(input, DenoisingFixtures.Rate);
+            using IStreamingDenoiser s = denoiser.CreateStream();
+            s.Process(input);
+            s.Complete();
+        }
+
+        Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+
+    [Fact]
+    public void Denoise_OtherSampleRate_ResamplesAndKeepsLength()
+    {
+        using var denoiser = new Denoiser(DenoisingFixtures.TinyFc());
+
+        float[] output = denoiser.Denoise(Noisy(8001), 8000);
+
+        Assert.Equal(8001, output.Length);
+        Assert.All(output, x => Assert.True(float.IsFinite(x)));
+    }
+
+    [Fact]
+    public void Denoise_Empty_Throws()
+    {
+        using var denoiser = new Denoiser(DenoisingFixtures.TinyFc());
+
+        var e = Assert.Throws<ArgumentException>(() => denoiser.Denoise([], 16000));
+
+        Assert.Contains("found an empty signal", e.Message);
+    }
+
+    [Fact]
+    public void Denoise_NaNSample_ThrowsWithIndex()
+    {
+        using var denoiser = new Denoiser(DenoisingFixtures.TinyFc());
+        float[] input = Noisy(1000);
+        input[123] = float.NaN;
+
+        var e = Assert.Throws<ArgumentException>(() => denoiser.Denoise(input, 16000));
+
+        Assert.Contains("found NaN at index 123", e.Message);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-16000)]
+    public void Denoise_NonPositiveRate_Throws(int rate)
+    {
+        using var denoiser = new Denoiser(DenoisingFixtures.TinyFc());
+
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => denoiser.Denoise(Noisy(100), rate));
+
+        Assert.Contains($"found {rate}", e.Message);
+    }
+
+    [Fact]
+    public void StreamProcess_InfinitySample_ThrowsWithGlobalIndex()
+    {
+        using var denoiser = new Denoiser(DenoisingFixtures.TinyGru());
+        using IStreamingDenoiser stream = denoiser.CreateStream();
+        stream.Process(Noisy(100));
+
+        var e = Assert.Throws<ArgumentException>(() => stream.Process([0f, float.PositiveInfinity]));
+
+        Assert.Contains("at index 101", e.Message);
+    }
+
+    [Fact]
+    public void DenoiseFile_WavToWav_WritesSameLengthAndRate()
+    {
+        using var temp = new TempFolder();
+        using var denoiser = new Denoiser(DenoisingFixtures.TinyGru());
+        AudioFile.Save(temp.File("in.wav"), new AudioSignal(Noisy(9000), 16000));
+
+        denoiser.DenoiseFile(temp.File("in.wav"), temp.File("out.wav"));
+
+        AudioSignal output = AudioFile.Load(temp.File("out.wav"));
+        Assert.Equal(9000, output.Samples.Length);
+        Assert.Equal(16000, output.SampleRate);
+    }
+
+    [Fact]
+    public void DenoiseFile_MalformedInput_ThrowsAndLeavesNoOutput()
+    {
+        using var temp = new TempFolder();
+        using var denoiser = new Denoiser(DenoisingFixtures.TinyFc());
+        File.WriteAllBytes(temp.File("bad.wav"), [1, 2, 3, 4, 5, 6, 7, 8]);
+
+        Assert.Throws<InvalidDataException>(() => denoiser.DenoiseFile(temp.File("bad.wav"), temp.File("out.wav")));
+
+        Assert.Equal(["bad.wav"], Directory.GetFiles(temp.Path).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void DenoiseFile_MissingInput_ThrowsAndLeavesNoOutput()
+    {
+        using var temp = new TempFolder();
+        using var denoiser = new Denoiser(DenoisingFixtures.TinyFc());
+
+        Assert.Throws<FileNotFoundException>(() => denoiser.DenoiseFile(temp.File("none.wav"), temp.File("out.wav")));
+
+        Assert.Empty(Directory.GetFiles(temp.Path));
+    }
+}

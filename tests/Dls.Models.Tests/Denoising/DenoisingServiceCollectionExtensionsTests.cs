@@ -1,0 +1,79 @@
+using Dls.Models.Denoising;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Dls.Models.Tests.Denoising;
+
+public sealed class DenoisingServiceCollectionExtensionsTests
+{
+    private static OptionsValidationException StartupFailure(Action<DenoiserOptions> configure)
+    {
+        using ServiceProvider provider = new ServiceCollection().AddDlsDenoiser(configure).BuildServiceProvider();
+        // What a host runs on start (ValidateOnStart).
+        return Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+    }
+
+    [Fact]
+    public void AddDlsDenoiser_MissingModelFile_FailsOnStartNamingModelPath()
+    {
+        OptionsValidationException e = StartupFailure(o => o.ModelPath = "/no/such/model.ckpt");
+
+        Assert.Contains("DenoiserOptions.ModelPath: checkpoint '/no/such/model.ckpt' does not exist", e.Message);
+    }
+
+    [Fact]
+    public void AddDlsDenoiser_NonPositiveSettings_FailsNamingEachOption()
+    {
+        OptionsValidationException e = StartupFailure(o =>
+        {
+            o.MaxFramesPerBatch = 0;
+            o.OutputSampleRate = -1;
+        });
+
+        Assert.Contains("DenoiserOptions.MaxFramesPerBatch must be > 0 (found 0)", e.Message);
+        Assert.Contains("DenoiserOptions.OutputSampleRate must be > 0 Hz (found -1)", e.Message);
+    }
+
+    [Fact]
+    public void AddDlsDenoiser_CheckpointOfAnotherArchitecture_FailsNamingModelPath()
+    {
+        using var temp = new TempFolder();
+        string path = temp.File("mnist.ckpt");
+        using (var mlp = new Dls.Models.Mnist.MnistMlp(new Dls.Models.Mnist.MnistMlpOptions { HiddenSize = 8, HiddenLayers = 1 }))
+        {
+            Dls.Models.Checkpoints.Checkpoint.Save(path, mlp);
+        }
+
+        OptionsValidationException e = StartupFailure(o => o.ModelPath = path);
+
+        Assert.Contains("DenoiserOptions.ModelPath:", e.Message);
+        Assert.Contains("architecture 'mnist-mlp'", e.Message);
+    }
+
+    [Fact]
+    public void AddDlsDenoiser_CalledTwice_RegistersOneDenoiser()
+    {
+        var services = new ServiceCollection().AddDlsDenoiser().AddDlsDenoiser();
+
+        Assert.Single(services, d => d.ServiceType == typeof(IDenoiser));
+        Assert.Single(services, d => d.ServiceType == typeof(IValidateOptions<DenoiserOptions>));
+    }
+
+    [Fact]
+    public void AddDlsDenoiser_ValidCheckpoint_ResolvesSingletonThatDenoises()
+    {
+        using var temp = new TempFolder();
+        string path = temp.File("gru.ckpt");
+        IMaskNetwork network = DenoisingFixtures.TinyGru();
+        DenoisingModels.Save(path, network);
+        ((TorchSharp.torch.nn.Module)network).Dispose();
+        using ServiceProvider provider = new ServiceCollection().AddDlsDenoiser(o => o.ModelPath = path).BuildServiceProvider();
+        provider.GetRequiredService<IStartupValidator>().Validate();
+
+        IDenoiser denoiser = provider.GetRequiredService<IDenoiser>();
+
+        Assert.Same(denoiser, provider.GetRequiredService<IDenoiser>());
+        Assert.Equal("gru-mask", denoiser.Architecture);
+        Assert.Equal(4000, denoiser.Denoise(DenoisingFixtures.Tone(4000), 16000).Length);
+    }
+}

@@ -1,0 +1,126 @@
+using Dls.Compression.LowRank;
+using Dls.Models.Checkpoints;
+using Dls.Models.Denoising;
+using Dls.Models.Mnist;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Dls.Models.Tests.Denoising;
+
+public sealed class MaskNetworkTests
+{
+    [Theory]
+    [InlineData("fc")]
+    [InlineData("gru")]
+    public void Forward_Magnitude_MaskInUnitIntervalWithInputShape(string kind)
+    {
+        IMaskNetwork network = kind == "fc" ? DenoisingFixtures.TinyFc() : DenoisingFixtures.TinyGru();
+        using var module = (nn.Module)network;
+        using var scope = NewDisposeScope();
+
+        Tensor mask = network.forward(rand(2, 7, 513));
+
+        Assert.Equal([2L, 7, 513], mask.shape);
+        Assert.True(mask.min().item<float>() > 0 && mask.max().item<float>() < 1);
+    }
+
+    [Fact]
+    public void Forward_WrongBins_ThrowsWithShape()
+    {
+        using var network = new GruMaskNetwork(new GruMaskNetworkOptions(HiddenSize: 4));
+        using Tensor x = zeros(1, 3, 100);
+
+        var e = Assert.Throws<ArgumentException>(() => network.forward(x));
+
+        Assert.Contains("(batch, frames, 513); found (1, 3, 100)", e.Message);
+    }
+
+    [Fact]
+    public void ForwardContinued_PiecesWithState_EqualsWholeSequence()
+    {
+        using var network = new GruMaskNetwork(new GruMaskNetworkOptions(HiddenSize: 8));
+        network.eval();
+        using var scope = NewDisposeScope();
+        using var guard = no_grad();
+        Tensor x = rand(1, 10, 513) * 5;
+
+        Tensor whole = network.forward(x);
+        Tensor a = network.ForwardContinued(x.narrow(1, 0, 3), null, out Tensor? s1);
+        Tensor b = network.ForwardContinued(x.narrow(1, 3, 7), s1, out Tensor? s2);
+
+        // Same float32 operations in the same order; only matmul blocking may differ: 1e-6 is ample.
+        Assert.True(cat([a, b], 1).sub(whole).abs().max().item<float>() < 1e-6f);
+        Assert.NotNull(s2);
+    }
+
+    [Fact]
+    public void Options_InvalidValues_ListsEveryBadField()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new FcMaskNetwork(new FcMaskNetworkOptions(Bins: 0, HiddenSize: -1, Dropout: 1)));
+
+        Assert.Contains("Bins must be > 0 (found 0)", e.Message);
+        Assert.Contains("HiddenSize must be > 0 (found -1)", e.Message);
+        Assert.Contains("Dropout must be in [0, 1) (found 1)", e.Message);
+    }
+
+    [Fact]
+    public void SaveLoad_CompressedGru_RebuildsLowRankLayersWithSameOutput()
+    {
+        using var temp = new TempFolder();
+        var network = new GruMaskNetwork(new GruMaskNetworkOptions(HiddenSize: 16));
+        ModelCompressor.Compress(network, CompressionPolicy.FixedRank(4));
+        network.eval();
+        string path = temp.File("gru.ckpt");
+        DenoisingModels.Save(path, network);
+
+        (IMaskNetwork loaded, int rate) = DenoisingModels.Load(path);
+
+        using var scope = NewDisposeScope();
+        using var guard = no_grad();
+        Tensor x = rand(1, 5, 513);
+        Assert.Equal(16000, rate);
+        Assert.Equal(4, ((GruMaskNetwork)loaded).Options.Ranks["gru_hh"]);
+        Assert.True(network.forward(x).sub(loaded.forward(x)).abs().max().item<float>() < 1e-6f);
+        network.Dispose();
+        ((nn.Module)loaded).Dispose();
+    }
+
+    [Fact]
+    public void Load_CheckpointOfAnotherArchitecture_ThrowsNamingBoth()
+    {
+        using var temp = new TempFolder();
+        using var mlp = new MnistMlp(new MnistMlpOptions { HiddenSize = 8, HiddenLayers = 1 });
+        string path = temp.File("mnist.ckpt");
+        Checkpoint.Save(path, mlp);
+
+        var e = Assert.Throws<InvalidDataException>(() => DenoisingModels.Load(path));
+
+        Assert.Contains("'mnist-mlp'", e.Message);
+        Assert.Contains("gru-mask", e.Message);
+    }
+
+    [Fact]
+    public void OracleMask_NoNoise_ReturnsInput()
+    {
+        float[] clean = DenoisingFixtures.Tone(9000);
+
+        float[] output = OracleMask.Apply(clean, clean, new float[clean.Length], OracleMaskKind.IdealRatio);
+
+        // Mask = |S|/(|S| + 0 + 1e-12) = 1 up to float rounding; STFT→ISTFT reconstructs to ~1e-6.
+        Assert.True(DenoisingFixtures.MaxAbsDifference(clean, output) < 1e-4f);
+    }
+
+    [Fact]
+    public void OracleMask_ToneInWhiteNoise_ImprovesSnr()
+    {
+        float[] clean = DenoisingFixtures.Tone(16000), noise = DenoisingFixtures.Noise(16000, amplitude: 0.3);
+        float[] noisy = DenoisingFixtures.Add(clean, noise);
+
+        DenoisingReport report = DenoisingEvaluation.Evaluate([new DenoisingExample("t", noisy, clean, noise)], x => x);
+
+        // A harmonic tone is sparse in frequency, so an oracle mask removes most broadband noise (≫ 3 dB).
+        Assert.True(report.OracleIrmImprovementDb > 3, $"IRM improvement {report.OracleIrmImprovementDb}");
+        Assert.True(report.OraclePowerImprovementDb > 3, $"power mask improvement {report.OraclePowerImprovementDb}");
+        Assert.Equal(0, report.SnrImprovementDb, 6);
+    }
+}

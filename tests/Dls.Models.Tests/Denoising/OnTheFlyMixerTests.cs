@@ -1,0 +1,54 @@
+using Dls.Models.Denoising;
+
+namespace Dls.Models.Tests.Denoising;
+
+public sealed class OnTheFlyMixerTests
+{
+    private static OnTheFlyMixer Mixer() => new(
+        [DenoisingFixtures.Tone(16000, 1), DenoisingFixtures.Tone(20000, 2)],
+        [DenoisingFixtures.Noise(5000, 3), DenoisingFixtures.Noise(7000, 4)],
+        minSnrDb: -5,
+        maxSnrDb: 10) { AugmentNoise = true };
+
+    [Fact]
+    public void Mix_SameSeed_SameExample()
+    {
+        DenoisingExample a = Mixer().Mix(new Random(5)), b = Mixer().Mix(new Random(5));
+
+        Assert.Equal(a.Noisy, b.Noisy);
+        Assert.Equal(a.Clean, b.Clean);
+    }
+
+    [Fact]
+    public void Mix_ManyDraws_SnrInRangeAndMixtureIsSum()
+    {
+        OnTheFlyMixer mixer = Mixer();
+        var rng = new Random(9);
+        for (int i = 0; i < 20; i++)
+        {
+            DenoisingExample e = mixer.Mix(rng, maxSamples: 8000);
+            double snr = 10 * Math.Log10(e.Clean.Sum(x => (double)x * x) / e.Noise!.Sum(x => (double)x * x));
+            // The SNR is drawn from [-5, 10] dB; float rounding of the scaled signals moves it by far less than 0.01 dB.
+            Assert.InRange(snr, -5.01, 10.01);
+            Assert.Equal(8000, e.Noisy.Length);
+            Assert.True(DenoisingFixtures.MaxAbsDifference(e.Noisy, DenoisingFixtures.Add(e.Clean, e.Noise)) < 1e-6f);
+            Assert.InRange(e.Noisy.Max(Math.Abs), 0f, 0.951f);
+        }
+    }
+
+    [Fact]
+    public void Constructor_SilentNoise_ThrowsWithCounts()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new OnTheFlyMixer([DenoisingFixtures.Tone(100)], [new float[10]]));
+
+        Assert.Contains("1 empty or silent", e.Message);
+    }
+
+    [Fact]
+    public void Constructor_InvertedSnrRange_Throws()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new OnTheFlyMixer([DenoisingFixtures.Tone(100)], [DenoisingFixtures.Noise(100)], 10, 5));
+
+        Assert.Contains("[10, 5]", e.Message);
+    }
+}

@@ -1,0 +1,99 @@
+using Dls.Models.Denoising;
+
+namespace Dls.Models.Tests.Denoising;
+
+public sealed class PairedDatasetTests
+{
+    [Fact]
+    public void List_HomeworkLayout_PairsMixtureCleanAndNoise()
+    {
+        using var temp = new TempFolder();
+        DenoisingFixtures.WriteHomework(temp.Path, 3);
+
+        IReadOnlyList<DenoisingPair> pairs = PairedDataset.List(temp.Path);
+
+        Assert.Equal(DenoisingLayout.Homework, PairedDataset.DetectLayout(temp.Path));
+        Assert.Equal(["tex0000.wav", "tex0001.wav", "tex0002.wav"], pairs.Select(p => p.Name));
+        Assert.All(pairs, p => Assert.EndsWith(p.Name.Replace("tex", "tes"), p.CleanPath));
+        Assert.All(pairs, p => Assert.EndsWith(p.Name.Replace("tex", "ten"), p.NoisePath));
+    }
+
+    [Fact]
+    public void List_HomeworkMixtureWithoutClean_ThrowsNamingTheFile()
+    {
+        using var temp = new TempFolder();
+        DenoisingFixtures.WriteHomework(temp.Path, 2, set: "r");
+        File.Delete(temp.File("trs0001.wav"));
+
+        var e = Assert.Throws<InvalidDataException>(() => PairedDataset.List(temp.Path));
+
+        Assert.Contains("trx0001.wav has no clean file trs0001.wav", e.Message);
+    }
+
+    [Fact]
+    public void List_VoiceBankLayout_PairsByFileName()
+    {
+        using var temp = new TempFolder();
+        DenoisingFixtures.WriteHomework(temp.File("src"), 2);
+        Directory.CreateDirectory(temp.File("clean_testset_wav"));
+        Directory.CreateDirectory(temp.File("noisy_testset_wav"));
+        File.Copy(temp.File("src/tes0000.wav"), temp.File("clean_testset_wav/p232_001.wav"));
+        File.Copy(temp.File("src/tex0000.wav"), temp.File("noisy_testset_wav/p232_001.wav"));
+        Directory.Delete(temp.File("src"), true);
+
+        IReadOnlyList<DenoisingPair> pairs = PairedDataset.List(temp.Path);
+
+        DenoisingPair pair = Assert.Single(pairs);
+        Assert.Equal("p232_001.wav", pair.Name);
+        Assert.Null(pair.NoisePath);
+        Assert.Contains("clean_testset_wav", pair.CleanPath);
+    }
+
+    [Fact]
+    public void List_VoiceBankCleanWithoutNoisy_ThrowsNamingTheFile()
+    {
+        using var temp = new TempFolder();
+        DenoisingFixtures.WriteHomework(temp.File("src"), 1);
+        Directory.CreateDirectory(temp.File("clean_a"));
+        Directory.CreateDirectory(temp.File("noisy_a"));
+        File.Copy(temp.File("src/tes0000.wav"), temp.File("clean_a/x.wav"));
+        File.Copy(temp.File("src/tex0000.wav"), temp.File("noisy_a/y.wav"));
+        Directory.Delete(temp.File("src"), true);
+
+        var e = Assert.Throws<InvalidDataException>(() => PairedDataset.List(temp.Path));
+
+        Assert.Contains("noisy_a/y.wav has no clean_a/y.wav", e.Message);
+        Assert.Contains("clean_a/x.wav has no noisy_a/x.wav", e.Message);
+    }
+
+    [Fact]
+    public void DetectLayout_FolderWithNeither_ThrowsDescribingWhatWasFound()
+    {
+        using var temp = new TempFolder();
+        Directory.CreateDirectory(temp.File("other"));
+
+        var e = Assert.Throws<InvalidDataException>(() => PairedDataset.DetectLayout(temp.Path));
+
+        Assert.Contains("found 0 WAV files and sub-folders [other]", e.Message);
+    }
+
+    [Fact]
+    public void DetectLayout_MissingFolder_ThrowsDirectoryNotFound()
+    {
+        Assert.Throws<DirectoryNotFoundException>(() => PairedDataset.DetectLayout(Path.Combine(Path.GetTempPath(), "dls-no-such-folder-" + Guid.NewGuid())));
+    }
+
+    [Fact]
+    public void LoadAll_HomeworkFolder_ReadsEqualLengthExamples()
+    {
+        using var temp = new TempFolder();
+        DenoisingFixtures.WriteHomework(temp.Path, 2);
+
+        IReadOnlyList<DenoisingExample> examples = DenoisingExample.LoadAll(temp.Path, DenoisingFixtures.Rate);
+
+        Assert.Equal(2, examples.Count);
+        Assert.All(examples, e => Assert.Equal(e.Noisy.Length, e.Clean.Length));
+        // PCM16 storage rounds each file separately, so mixture = clean + noise holds to two quantisation steps.
+        Assert.All(examples, e => Assert.True(DenoisingFixtures.MaxAbsDifference(e.Noisy, DenoisingFixtures.Add(e.Clean, e.Noise!)) <= 2.0f / 32768));
+    }
+}

@@ -1,0 +1,63 @@
+using System.Text.Json.Nodes;
+
+namespace Dls.Samples.Tests;
+
+/// <summary>
+/// The main job end to end, shortened: `reproduce --quick` must run every plugin's tasks on the embedded data and
+/// write the report, the per-area JSON files with the keys the issues name, and plots. The figures of a quick run
+/// are smoke-test values, so only their presence and sanity are checked, not their level.
+/// </summary>
+[Collection("TorchGlobalState")]
+public sealed class ReproduceSmokeTests : IDisposable
+{
+    private readonly string _out = Path.Combine(Path.GetTempPath(), "dls-reproduce-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_out))
+        {
+            Directory.Delete(_out, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task List_FindsEveryPlugin()
+    {
+        var (code, stdout, _) = await HostRunner.RunAsync("list");
+        Assert.Equal(0, code);
+        foreach (string plugin in new[] { "mnist", "audio", "denoise", "speaker" })
+        {
+            Assert.Contains($"{plugin} — ", stdout);
+        }
+    }
+
+    [Fact]
+    public async Task ReproduceQuick_WritesReportJsonAndPlots()
+    {
+        var (code, stdout, stderr) = await HostRunner.RunAsync("reproduce", "--quick", "--out", _out, "--threads", "2");
+        Assert.True(code == 0, $"reproduce --quick failed ({code}).\nstdout:\n{stdout}\nstderr:\n{stderr}");
+
+        string report = File.ReadAllText(Path.Combine(_out, "report.md"));
+        Assert.Contains("| mnist-baseline | ok |", report);
+        Assert.DoesNotContain("failed", report);
+
+        JsonObject mnist = ReadJson("mnist.json");
+        Assert.Equal(5012490, (long)mnist["baseline_params"]!);
+        Assert.Equal(215370, (long)mnist["lowrank20_params"]!);
+        foreach (string key in new[] { "baseline_test_acc", "lowrank20_finetuned_test_acc", "lowrank20_scratch_test_acc" })
+        {
+            double accuracy = (double)mnist[key]!;
+            Assert.InRange(accuracy, 0.0, 1.0);
+        }
+
+        Assert.NotNull(mnist["svd"]);
+        Assert.NotEmpty(Directory.GetFiles(_out, "*.png"));
+    }
+
+    private JsonObject ReadJson(string name)
+    {
+        string path = Path.Combine(_out, name);
+        Assert.True(File.Exists(path), $"expected {path}; files: {string.Join(", ", Directory.GetFiles(_out).Select(Path.GetFileName))}");
+        return JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+    }
+}

@@ -1,0 +1,54 @@
+using Dls.Speaker.Data;
+
+namespace Dls.Speaker.Tests.Data;
+
+public sealed class TrialGenerationTests
+{
+    private static SpeakerDataset Synthetic(int speakers, int perSpeaker) =>
+        new("/nowhere", Enumerable.Range(0, speakers).SelectMany(s => Enumerable.Range(0, perSpeaker)
+            .Select(u => new SpeakerUtterance($"s{s}", $"/nowhere/s{s}/{u}.wav", $"s{s}/{u}.wav"))));
+
+    [Fact]
+    public void Generate_AllSamePairsPlusEqualDifferentPairs()
+    {
+        var ds = Synthetic(4, 5);
+        var trials = TrialList.Generate(ds, seed: 7);
+        // 4 speakers × C(5,2) = 40 target trials, and 40 non-target trials.
+        Assert.Equal(40, trials.Count(t => t.IsTarget));
+        Assert.Equal(40, trials.Count(t => !t.IsTarget));
+        Assert.All(trials, t => Assert.Equal(t.IsTarget, t.First.SpeakerId == t.Second.SpeakerId));
+        var distinct = trials.Where(t => !t.IsTarget).Select(t => string.CompareOrdinal(t.First.Key, t.Second.Key) < 0 ? (t.First.Key, t.Second.Key) : (t.Second.Key, t.First.Key)).Distinct().Count();
+        Assert.Equal(40, distinct);
+    }
+
+    [Fact]
+    public void Generate_SameSeed_SameTrials_DifferentSeed_Different()
+    {
+        var ds = Synthetic(3, 4);
+        var a = TrialList.Format(TrialList.Generate(ds, 1));
+        Assert.Equal(a, TrialList.Format(TrialList.Generate(ds, 1)));
+        Assert.NotEqual(a, TrialList.Format(TrialList.Generate(ds, 2)));
+    }
+
+    [Fact]
+    public void Generate_OneSpeaker_Throws()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => TrialList.Generate(Synthetic(1, 3), 0));
+        Assert.Contains("at least 2 speakers", ex.Message);
+    }
+
+    [Fact]
+    public void PairSamplerSample_IsBalancedSeededAndLabelledCorrectly()
+    {
+        var ds = Synthetic(3, 4);
+        var pairs = PairSampler.Sample(ds, 101, new Random(5));
+        Assert.Equal(51, pairs.Count(p => p.IsTarget));
+        Assert.Equal(50, pairs.Count(p => !p.IsTarget));
+        Assert.All(pairs, p =>
+        {
+            Assert.NotEqual(p.First, p.Second);
+            Assert.Equal(p.IsTarget, ds.Utterances[p.First].SpeakerId == ds.Utterances[p.Second].SpeakerId);
+        });
+        Assert.Equal(pairs, PairSampler.Sample(ds, 101, new Random(5)));
+    }
+}

@@ -1,0 +1,76 @@
+using Dls.Speaker.Encoders;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Dls.Speaker.Tests.Encoders;
+
+public sealed class GruSpeakerEncoderTests
+{
+    private static readonly GruSpeakerEncoderOptions Small = new() { InputSize = 12, HiddenSize = 8, EmbeddingSize = 6 };
+
+    [Fact]
+    public void Forward_BatchedWithLongerUtterances_EmbeddingUnchanged()
+    {
+        using var scope = NewDisposeScope();
+        using var encoder = new GruSpeakerEncoder(Small);
+        encoder.eval();
+        var generator = new Generator(1234);
+        var shortUtt = randn(1, 5, 12, generator: generator);
+        var alone = encoder.forward(shortUtt, tensor(new long[] { 5 }));
+
+        // Batch it between two longer utterances; its padding holds large garbage that must not leak in.
+        var batch = randn(3, 11, 12, generator: generator) * 100;
+        batch[1, ..5] = shortUtt[0];
+        var together = encoder.forward(batch, tensor(new long[] { 11, 5, 9 }));
+
+        // Packed GRU and masked mean make the result identical up to float32 summation order (1e-5 relative).
+        Assert.True(allclose(alone[0], together[1], rtol: 1e-5, atol: 1e-6), "short utterance embedding changed when batched");
+        var norms = together.norm(1).data<float>().ToArray();
+        Assert.All(norms, n => Assert.Equal(1.0, n, 1e-5));
+    }
+
+    [Fact]
+    public void Forward_EqualLengths_MatchesPackedPath()
+    {
+        using var scope = NewDisposeScope();
+        using var encoder = new GruSpeakerEncoder(Small with { InputProjectionRank = 4 });
+        var x = randn(2, 7, 12, generator: new Generator(3));
+        var full = encoder.forward(x, tensor(new long[] { 7, 7 }));
+        var second = encoder.forward(x[1..2, ..7], tensor(new long[] { 7 }));
+        Assert.True(allclose(full[1], second[0], rtol: 1e-5, atol: 1e-6));
+    }
+
+    [Fact]
+    public void StateDict_UsesReferenceKeys()
+    {
+        using var encoder = new GruSpeakerEncoder(new GruSpeakerEncoderOptions());
+        var keys = encoder.state_dict().Keys.ToHashSet();
+        Assert.Contains("gru.weight_ih_l0", keys);
+        Assert.Contains("gru.weight_hh_l0_reverse", keys);
+        Assert.Contains("fc.weight", keys);
+        Assert.Contains("input_mean", keys);
+        // BiGRU 2·3·256·(513+256) + 2·2·3·256 biases, FC 512·256 + 256, two 513-vectors of statistics.
+        long expected = 2 * 3 * 256 * (513 + 256) + 2 * 2 * 3 * 256 + 512 * 256 + 256;
+        Assert.Equal(expected, encoder.parameters().Where(p => p.requires_grad).Sum(p => p.numel()));
+    }
+
+    [Fact]
+    public void Forward_BadLengths_ThrowsWithShapes()
+    {
+        using var encoder = new GruSpeakerEncoder(Small);
+        using var x = zeros(2, 4, 12);
+        using var lengths = tensor(new long[] { 4, 5 });
+        var ex = Assert.Throws<ArgumentException>(() => encoder.forward(x, lengths));
+        Assert.Contains("[1, 4]", ex.Message);
+        using var bad = zeros(2, 4, 13);
+        Assert.Contains("(batch, frames, 12)", Assert.Throws<ArgumentException>(() => encoder.forward(bad, lengths)).Message);
+    }
+
+    [Fact]
+    public void Constructor_InvalidOptions_ListsEveryProblem()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => new GruSpeakerEncoder(new GruSpeakerEncoderOptions { HiddenSize = 0, EmbeddingSize = -1 }));
+        Assert.Contains("HiddenSize", ex.Message);
+        Assert.Contains("EmbeddingSize", ex.Message);
+    }
+}

@@ -1,0 +1,97 @@
+using Dls.Speaker.Verification;
+using TorchSharp;
+
+namespace Dls.Speaker.Tests.Verification;
+
+[Collection("TorchGlobalState")]
+public sealed class SpeakerEmbedderTests
+{
+    private static SpeakerEmbedder Create(SpeakerEmbedderOptions? options = null) => new(TestModels.Random(), options);
+
+    [Fact]
+    public void Embed_Utterance_IsUnitLength()
+    {
+        using var embedder = Create();
+        var e = embedder.Embed(TestAudio.Voice(150, 1, 1.0, 1), TestAudio.Rate);
+        Assert.Equal(6, e.Length);
+        // float32 normalization: 1e-5.
+        Assert.Equal(1.0, Math.Sqrt(e.Sum(v => (double)v * v)), 1e-5);
+    }
+
+    [Fact]
+    public void Embed_TooShortSilentOrNaN_ThrowsClearArgumentException()
+    {
+        using var embedder = Create();
+        var shortEx = Assert.Throws<ArgumentException>(() => embedder.Embed(new float[4000], TestAudio.Rate));
+        Assert.Contains("too short", shortEx.Message);
+        Assert.Contains("8000 samples", shortEx.Message);
+        Assert.Contains("found 4000", shortEx.Message);
+
+        var silentEx = Assert.Throws<ArgumentException>(() => embedder.Embed(new float[16000], TestAudio.Rate));
+        Assert.Contains("silent", silentEx.Message);
+
+        var withNaN = TestAudio.Voice(150, 1, 1.0, 1);
+        withNaN[1234] = float.NaN;
+        var nanEx = Assert.Throws<ArgumentException>(() => embedder.Embed(withNaN, TestAudio.Rate));
+        Assert.Contains("index 1234", nanEx.Message);
+
+        Assert.Throws<ArgumentException>(() => embedder.Embed(TestAudio.Voice(150, 1, 1.0, 1), 0));
+    }
+
+    [Fact]
+    public void Embed_LongAudio_AveragesWindowsToUnitLength()
+    {
+        using var embedder = Create(new SpeakerEmbedderOptions { WindowSeconds = 1.0, MaxWindowsPerBatch = 2 });
+        // 5 s with 1 s windows at 50 % overlap: windows at 0, 0.5, …, 4 s, embedded two at a time.
+        var e = embedder.Embed(TestAudio.Voice(150, 1, 5.0, 3), TestAudio.Rate);
+        Assert.Equal(1.0, Math.Sqrt(e.Sum(v => (double)v * v)), 1e-5);
+        // A periodic signal looks the same in every window, so the average stays close to a single window's embedding.
+        var single = embedder.Embed(TestAudio.Voice(150, 1, 1.0, 3), TestAudio.Rate);
+        Assert.True(SpeakerEmbeddings.Cosine(e, single) > 0.9, "window average far from a window's embedding");
+    }
+
+    [Fact]
+    public void EmbedMany_MatchesOneByOne()
+    {
+        using var embedder = Create();
+        var a = TestAudio.Voice(120, 1, 0.7, 1);
+        var b = TestAudio.Voice(220, 2, 1.3, 2);
+        var many = embedder.EmbedMany([a, b], TestAudio.Rate);
+        // Batched (packed) vs single forward: float32 summation-order differences only.
+        Assert.Equal(embedder.Embed(a, TestAudio.Rate), many[0], (x, y) => Math.Abs(x - y) < 1e-5);
+        Assert.Equal(embedder.Embed(b, TestAudio.Rate), many[1], (x, y) => Math.Abs(x - y) < 1e-5);
+    }
+
+    [Fact]
+    public void Embed_OtherSampleRate_IsResampled()
+    {
+        using var embedder = Create();
+        var at8k = TestAudio.Voice(150, 1, 1.0, 1).Where((_, i) => i % 2 == 0).ToArray();
+        Assert.Equal(6, embedder.Embed(at8k, 8000).Length);
+    }
+
+    [Fact]
+    public void Embed_ManyThreads_SameResultsAndNoLeak()
+    {
+        using var embedder = Create();
+        var x = TestAudio.Voice(150, 1, 1.0, 1);
+        var expected = embedder.Embed(x, TestAudio.Rate);
+        var results = new float[8][];
+        Parallel.For(0, results.Length, i => results[i] = embedder.Embed(x, TestAudio.Rate));
+        Assert.All(results, r => Assert.Equal(expected, r));
+
+        for (int i = 0; i < 3; i++) embedder.Embed(x, TestAudio.Rate);   // warm-up
+        long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        for (int i = 0; i < 20; i++) embedder.Embed(x, TestAudio.Rate);
+        embedder.Embed(TestAudio.Voice(150, 1, 4.0, 2), TestAudio.Rate);      // windowed path too
+        Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+
+    [Fact]
+    public void Constructor_InvalidOptions_ListsEveryProblem()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => Create(new SpeakerEmbedderOptions { WindowOverlap = 1, MaxWindowsPerBatch = 0 }));
+        Assert.Contains("WindowOverlap", ex.Message);
+        Assert.Contains("MaxWindowsPerBatch", ex.Message);
+    }
+}

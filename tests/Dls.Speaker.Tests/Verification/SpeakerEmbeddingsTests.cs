@@ -1,0 +1,52 @@
+using Dls.Speaker.Verification;
+
+namespace Dls.Speaker.Tests.Verification;
+
+public sealed class SpeakerEmbeddingsTests
+{
+    private const double Tol = 1e-6; // float32 storage of the result
+
+    [Fact]
+    public void Enroll_TwoUnitVectors_ReturnsNormalizedMean()
+    {
+        // mean of (1,0) and (0,1) is (0.5,0.5); renormalized: (1/√2, 1/√2).
+        var e = SpeakerEmbeddings.Enroll([[1f, 0f], [0f, 1f]]);
+        Assert.Equal(1 / Math.Sqrt(2), e[0], Tol);
+        Assert.Equal(1 / Math.Sqrt(2), e[1], Tol);
+    }
+
+    [Fact]
+    public void Enroll_SingleVector_ReturnsItsDirection()
+    {
+        var e = SpeakerEmbeddings.Enroll([[3f, 4f]]);
+        Assert.Equal(0.6, e[0], Tol);
+        Assert.Equal(0.8, e[1], Tol);
+    }
+
+    [Fact]
+    public void Enroll_Empty_ThrowsWithClearMessage()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => SpeakerEmbeddings.Enroll([]));
+        Assert.Contains("at least one utterance", ex.Message);
+    }
+
+    [Fact]
+    public void Enroll_MismatchedLengthsOrOpposites_Throws()
+    {
+        Assert.Contains("length 2", Assert.Throws<ArgumentException>(() => SpeakerEmbeddings.Enroll([[1f, 0f], [1f, 0f, 0f]])).Message);
+        Assert.Contains("cancel out", Assert.Throws<ArgumentException>(() => SpeakerEmbeddings.Enroll([[1f, 0f], [-1f, 0f]])).Message);
+        Assert.Contains("non-finite", Assert.Throws<ArgumentException>(() => SpeakerEmbeddings.Enroll([[float.NaN, 0f]])).Message);
+    }
+
+    [Fact]
+    public void Verify_ScoreAgainstThreshold_DecidesInclusive()
+    {
+        // cos((1,0),(0.6,0.8)) = 0.6.
+        var accept = SpeakerEmbeddings.Verify([1f, 0f], [0.6f, 0.8f], 0.6 - 1e-7);
+        Assert.Equal(0.6, accept.Score, Tol);
+        Assert.True(accept.IsSameSpeaker);
+        var reject = SpeakerEmbeddings.Verify([1f, 0f], [0.6f, 0.8f], 0.7);
+        Assert.False(reject.IsSameSpeaker);
+        Assert.Equal(0.7, reject.Threshold);
+    }
+}
