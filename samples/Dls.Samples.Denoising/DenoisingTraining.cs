@@ -40,7 +40,7 @@ internal static class DenoisingTraining
             :
             [
                 new("fc-mask", () => new FcMaskNetwork(new FcMaskNetworkOptions(HiddenSize: 512)), DenoisingLoss.Magnitude, 40, 10),
-                new("gru-mask", () => new GruMaskNetwork(new GruMaskNetworkOptions(HiddenSize: 160)), DenoisingLoss.WaveformSnr, 80, 12),
+                new("gru-mask", () => new GruMaskNetwork(new GruMaskNetworkOptions(HiddenSize: 160)), DenoisingLoss.WaveformSnr, 160, 12),
             ];
         var trainingOptions = new DenoisingTrainingOptions
         {
