@@ -1,0 +1,93 @@
+using Dls.Audio.IO;
+using Dls.Speaker.Data;
+using Dls.Speaker.Features;
+using Dls.Speaker.Metrics;
+using Dls.Speaker.Verification;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Dls.Speaker.Evaluation;
+
+/// <summary>Scores of a trial list and the metrics derived from them.</summary>
+/// <param name="Speakers">Distinct speakers in the trials.</param>
+/// <param name="Utterances">Distinct utterances embedded.</param>
+/// <param name="TargetScores">Scores of same-speaker trials.</param>
+/// <param name="NonTargetScores">Scores of different-speaker trials.</param>
+/// <param name="Eer">Equal error rate and its threshold.</param>
+/// <param name="MinDcf">Minimum normalized DCF (p_target 0.01, C_miss = C_fa = 1) and its threshold.</param>
+public sealed record SpeakerEvaluationResult(int Speakers, int Utterances, double[] TargetScores, double[] NonTargetScores, EerResult Eer, DcfResult MinDcf)
+{
+    /// <summary>Total number of trials.</summary>
+    public int Trials => TargetScores.Length + NonTargetScores.Length;
+
+    /// <summary>The DET curve.</summary>
+    public IReadOnlyList<DetPoint> Det() => VerificationMetrics.DetCurve(TargetScores, NonTargetScores);
+
+    /// <summary>Miss and false-accept rates when deciding at <paramref name="threshold"/> (accept when score ≥ threshold).</summary>
+    public (double MissRate, double FalseAcceptRate) RatesAt(double threshold) =>
+        (TargetScores.Count(s => s < threshold) / (double)TargetScores.Length, NonTargetScores.Count(s => s >= threshold) / (double)NonTargetScores.Length);
+}
+
+/// <summary>Runs trial lists through a speaker embedder, or through the no-learning mean-spectrum baseline.</summary>
+public static class SpeakerEvaluation
+{
+    /// <summary>Scores trials by the cosine of per-utterance embeddings computed by <paramref name="embedAll"/>.</summary>
+    /// <param name="trials">The trials.</param>
+    /// <param name="embedAll">Embeds a list of distinct utterances (in order).</param>
+    /// <exception cref="ArgumentException">No trials, or trials of one class only.</exception>
+    public static SpeakerEvaluationResult Score(IReadOnlyList<Trial> trials, Func<IReadOnlyList<SpeakerUtterance>, float[][]> embedAll)
+    {
+        ArgumentNullException.ThrowIfNull(trials);
+        ArgumentNullException.ThrowIfNull(embedAll);
+        if (!trials.Any(t => t.IsTarget) || !trials.Any(t => !t.IsTarget))
+            throw new ArgumentException($"Expected both same- and different-speaker trials, found {trials.Count(t => t.IsTarget)} and {trials.Count(t => !t.IsTarget)}.", nameof(trials));
+        var distinct = trials.SelectMany(t => new[] { t.First, t.Second }).DistinctBy(u => u.Key, StringComparer.Ordinal).ToArray();
+        var index = distinct.Select((u, i) => (u.Key, i)).ToDictionary(t => t.Key, t => t.i, StringComparer.Ordinal);
+        var embeddings = embedAll(distinct);
+        var targets = new List<double>();
+        var nonTargets = new List<double>();
+        foreach (var t in trials)
+            (t.IsTarget ? targets : nonTargets).Add(SpeakerEmbeddings.Cosine(embeddings[index[t.First.Key]], embeddings[index[t.Second.Key]]));
+        var tg = targets.ToArray();
+        var nt = nonTargets.ToArray();
+        return new SpeakerEvaluationResult(distinct.Select(u => u.SpeakerId).Distinct().Count(), distinct.Length, tg, nt,
+            VerificationMetrics.EqualErrorRate(tg, nt), VerificationMetrics.MinDcf(tg, nt));
+    }
+
+    /// <summary>Scores trials with a trained embedder (files loaded at its rate, embedded in batches).</summary>
+    public static SpeakerEvaluationResult Evaluate(SpeakerEmbedder embedder, IReadOnlyList<Trial> trials, IProgress<int>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(embedder);
+        return Score(trials, utterances =>
+        {
+            var result = new float[utterances.Count][];
+            const int chunk = 64;
+            for (int start = 0; start < utterances.Count; start += chunk)
+            {
+                var audio = utterances.Skip(start).Take(chunk).Select(u => AudioFile.Load(u.Path, embedder.SampleRate).Samples).ToArray();
+                var e = embedder.EmbedMany(audio, embedder.SampleRate);
+                Array.Copy(e, 0, result, start, e.Length);
+                progress?.Report(Math.Min(start + chunk, utterances.Count));
+            }
+            return result;
+        });
+    }
+
+    /// <summary>
+    /// The no-learning baseline: each utterance is represented by its mean log-magnitude spectrum
+    /// (log(|STFT| + floor), n_fft 1024, hop 512, averaged over frames) and trials are scored by cosine.
+    /// </summary>
+    /// <param name="trials">The trials.</param>
+    /// <param name="features">STFT settings and floor; the kind is forced to log-magnitude.</param>
+    public static SpeakerEvaluationResult Baseline(IReadOnlyList<Trial> trials, SpeakerFeatureOptions? features = null)
+    {
+        var options = (features ?? new SpeakerFeatureOptions()) with { Kind = SpeakerFeatureKind.LogMagnitude };
+        using var extractor = new SpeakerFeatureExtractor(options);
+        return Score(trials, utterances => utterances.Select(u =>
+        {
+            using var scope = NewDisposeScope();
+            var samples = AudioFile.Load(u.Path, options.SampleRate).Samples;
+            return extractor.Forward(samples).mean([0]).data<float>().ToArray();
+        }).ToArray());
+    }
+}

@@ -1,0 +1,114 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using Dls.Samples.Abstractions;
+using Dls.Speaker.Data;
+using Dls.Speaker.Evaluation;
+using Dls.Speaker.Verification;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Dls.Samples.Speaker;
+
+/// <summary>The <c>verify</c> and <c>speaker-eval</c> commands.</summary>
+internal static class SpeakerCommands
+{
+    public static Command Verify(ISampleHost host)
+    {
+        var enroll = new Option<string[]>("--enroll") { Description = "Enrollment WAV files of the claimed speaker (one or more).", Required = true, AllowMultipleArgumentsPerToken = true, Arity = ArgumentArity.OneOrMore };
+        var test = new Option<string>("--test") { Description = "The test WAV file.", Required = true };
+        var model = new Option<string?>("--model") { Description = "A speaker model (.ckpt with its .json sidecar); default: the shipped model." };
+        var threshold = new Option<double?>("--threshold") { Description = "Decision threshold on the cosine score; default: the model's calibrated threshold." };
+        var json = new Option<bool>("--json") { Description = "Print the result as one JSON object on the last stdout line." };
+        var command = new Command("verify", "Enrolls a speaker from WAV files and decides whether a test WAV is the same speaker.") { enroll, test, model, threshold, json };
+        command.SetAction(parse =>
+        {
+            var files = parse.GetValue(enroll)!;
+            foreach (var f in files.Append(parse.GetValue(test)!)) RequireFile(f);
+            string? modelPath = parse.GetValue(model);
+            if (modelPath is not null) RequireFile(modelPath);
+            double? t = parse.GetValue(threshold);
+            using var owned = modelPath is null ? null : SpeakerVerifier.Load(modelPath, t);
+            ISpeakerVerifier verifier = owned ?? host.Services.GetRequiredService<ISpeakerVerifier>();
+            var enrollment = verifier.EnrollFiles(files);
+            var result = verifier.VerifyFile(enrollment, parse.GetValue(test)!);
+            if (t is { } custom && owned is null) result = result with { Threshold = custom, IsSameSpeaker = result.Score >= custom };
+            host.Out.WriteLine($"score      {result.Score:F4} (cosine, enrolled from {enrollment.UtteranceCount} file(s))");
+            host.Out.WriteLine($"threshold  {result.Threshold:F4}");
+            host.Out.WriteLine($"decision   {(result.IsSameSpeaker ? "same speaker (accept)" : "different speaker (reject)")}");
+            if (parse.GetValue(json))
+                host.WriteJsonResult(new JsonObject { ["score"] = Math.Round(result.Score, 6), ["threshold"] = Math.Round(result.Threshold, 6), ["same_speaker"] = result.IsSameSpeaker, ["enrollment_files"] = files.Length });
+        });
+        return command;
+    }
+
+    public static Command Evaluate(ISampleHost host)
+    {
+        var data = new Option<string>("--data") { Description = "Speakers as <speaker>/<utterance>.wav folders (a speakers.csv split selects --split), or a VoxCeleb folder with wav/.", Required = true };
+        var model = new Option<string?>("--model") { Description = "A speaker model (.ckpt with its .json sidecar); default: the shipped model." };
+        var split = new Option<string>("--split") { Description = "Which split of speakers.csv to evaluate: test (default), train or all.", DefaultValueFactory = _ => "test" };
+        var trialsFile = new Option<string?>("--trials") { Description = "A VoxCeleb trial list ('label path1 path2', paths relative to DIR/wav); default: generated trials." };
+        var seed = new Option<int>("--seed") { Description = "Seed of the different-speaker trials.", DefaultValueFactory = _ => 0 };
+        var json = new Option<bool>("--json") { Description = "Print the figures as one JSON object on the last stdout line." };
+        var command = new Command("speaker-eval", "EER, minDCF and the EER threshold of a speaker model on trials from a data folder, beside the no-learning baseline.") { data, model, split, trialsFile, seed, json };
+        command.SetAction(parse =>
+        {
+            string dir = parse.GetValue(data)!;
+            if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"--data: expected an existing folder, found nothing at '{dir}'.");
+            string? modelPath = parse.GetValue(model);
+            if (modelPath is not null) RequireFile(modelPath);
+            IReadOnlyList<Trial> trials;
+            string description;
+            if (parse.GetValue(trialsFile) is { } listPath)
+            {
+                RequireFile(listPath);
+                string wavRoot = Directory.Exists(Path.Combine(dir, "wav")) ? Path.Combine(dir, "wav") : dir;
+                trials = TrialList.Read(listPath, wavRoot);
+                description = $"trial list {listPath}";
+            }
+            else
+            {
+                string which = parse.GetValue(split)!;
+                if (which is not ("test" or "train" or "all")) throw new ArgumentException($"--split: expected test, train or all, found '{which}'.");
+                var (dataset, what) = SpeakerData.Select(dir, which);
+                trials = TrialList.Generate(dataset, parse.GetValue(seed));
+                description = what;
+            }
+
+            using var owned = modelPath is null ? null : SpeakerVerifier.Load(modelPath);
+            var verifier = owned ?? host.Services.GetRequiredService<SpeakerVerifier>();
+            SpeakerEvaluationResult result;
+            using (var progress = host.Progress.Start("speaker-eval embedding", trials.SelectMany(t => new[] { t.First.Key, t.Second.Key }).Distinct().Count()))
+                result = SpeakerEvaluation.Evaluate(verifier.Embedder, trials, new Progress<int>(n => progress.Report(n)));
+            var baseline = SpeakerEvaluation.Baseline(trials);
+            var (miss, falseAccept) = result.RatesAt(verifier.Threshold);
+
+            host.Out.WriteLine($"data       {description}");
+            host.Out.WriteLine($"model      {modelPath ?? "shipped default"}");
+            host.Out.WriteLine($"trials     {result.Trials} ({result.TargetScores.Length} same-speaker) over {result.Speakers} speakers");
+            host.Out.WriteLine($"EER        {result.Eer.Eer:P2} at threshold {result.Eer.Threshold:F4}");
+            host.Out.WriteLine($"minDCF     {result.MinDcf.MinDcf:F4} (p_target 0.01, C_miss = C_fa = 1)");
+            host.Out.WriteLine($"baseline   {baseline.Eer.Eer:P2} EER (cosine of mean log-magnitude spectra, no learning)");
+            host.Out.WriteLine($"at model threshold {verifier.Threshold:F4}: miss {miss:P2}, false accept {falseAccept:P2}");
+            if (parse.GetValue(json))
+            {
+                host.WriteJsonResult(new JsonObject
+                {
+                    ["speakers"] = result.Speakers,
+                    ["trials"] = result.Trials,
+                    ["eer"] = Math.Round(result.Eer.Eer, 6),
+                    ["min_dcf"] = Math.Round(result.MinDcf.MinDcf, 6),
+                    ["threshold_eer"] = Math.Round(result.Eer.Threshold, 6),
+                    ["baseline_eer"] = Math.Round(baseline.Eer.Eer, 6),
+                    ["model_threshold"] = Math.Round(verifier.Threshold, 6),
+                    ["miss_rate_at_model_threshold"] = Math.Round(miss, 6),
+                    ["false_accept_rate_at_model_threshold"] = Math.Round(falseAccept, 6),
+                });
+            }
+        });
+        return command;
+    }
+
+    private static void RequireFile(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"Expected an existing file, found nothing at '{path}'.", path);
+    }
+}
