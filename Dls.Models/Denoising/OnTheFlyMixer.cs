@@ -75,6 +75,13 @@ public sealed class OnTheFlyMixer
         }
     }
 
+    /// <summary>A mixer over the same pools with the given augmentation settings.</summary>
+    /// <param name="augmentNoise">See <see cref="AugmentNoise"/>.</param>
+    /// <param name="babbleProbability">See <see cref="BabbleProbability"/>.</param>
+    /// <returns>The new mixer.</returns>
+    public OnTheFlyMixer WithAugmentation(bool augmentNoise, double babbleProbability) =>
+        new(_clean, _noise, MinSnrDb, MaxSnrDb) { AugmentNoise = augmentNoise, BabbleProbability = babbleProbability };
+
     /// <summary>Number of clean utterances.</summary>
     public int CleanCount => _clean.Length;
 

@@ -31,7 +31,7 @@ public static partial class PairedDataset
         throw new InvalidDataException(
             $"'{directory}' is not a paired denoising dataset: expected either homework-layout files " +
             "(trx0000.wav/trs0000.wav/trn0000.wav or tex/tes/ten) or VoiceBank-layout sub-folders named clean_* and noisy_*; " +
-            $"found {Directory.EnumerateFiles(directory, "*.wav").Count()} WAV files and sub-folders [{string.Join(", ", Directory.EnumerateDirectories(directory).Select(Path.GetFileName))}].");
+            $"found {Directory.EnumerateFiles(directory, "*.wav").Count()} WAV files and sub-folders [{Shown(Directory.EnumerateDirectories(directory).Select(Path.GetFileName))}].");
     }
 
     /// <summary>Lists the pairs of <paramref name="directory"/>, detecting its layout.</summary>
@@ -102,7 +102,7 @@ public static partial class PairedDataset
     private static List<DenoisingPair> ListVoiceBank(string directory)
     {
         (string clean, string noisy) = FindVoiceBankFolders(directory) ?? throw new InvalidDataException(
-            $"'{directory}' has no VoiceBank layout: expected one sub-folder named clean* and one named noisy*, found [{string.Join(", ", Directory.EnumerateDirectories(directory).Select(Path.GetFileName))}].");
+            $"'{directory}' has no VoiceBank layout: expected one sub-folder named clean* and one named noisy*, found [{Shown(Directory.EnumerateDirectories(directory).Select(Path.GetFileName))}].");
         var cleanFiles = Directory.EnumerateFiles(clean, "*.wav").Select(Path.GetFileName).OfType<string>().ToHashSet(StringComparer.Ordinal);
         var pairs = new List<DenoisingPair>();
         var problems = new List<string>();
@@ -137,6 +137,12 @@ public static partial class PairedDataset
         }
 
         return pairs;
+    }
+
+    private static string Shown(IEnumerable<string?> names)
+    {
+        string[] all = names.OfType<string>().Order(StringComparer.Ordinal).ToArray();
+        return string.Join(", ", all.Take(8)) + (all.Length > 8 ? $", … ({all.Length} in all)" : string.Empty);
     }
 
     private static (string Clean, string Noisy)? FindVoiceBankFolders(string directory)

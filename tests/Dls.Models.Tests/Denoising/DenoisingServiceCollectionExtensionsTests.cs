@@ -6,25 +6,25 @@ namespace Dls.Models.Tests.Denoising;
 
 public sealed class DenoisingServiceCollectionExtensionsTests
 {
-    private static OptionsValidationException StartupFailure(Action<DenoiserOptions> configure)
+    private static async Task<OptionsValidationException> StartupFailure(Action<DenoiserOptions> configure)
     {
-        using ServiceProvider provider = new ServiceCollection().AddDlsDenoiser(configure).BuildServiceProvider();
+        await using ServiceProvider provider = new ServiceCollection().AddDlsDenoiser(configure).BuildServiceProvider();
         // What a host runs on start (ValidateOnStart).
-        return Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+        return await Assert.ThrowsAsync<OptionsValidationException>(() => provider.GetRequiredService<IAsyncStartupValidator>().ValidateAsync(CancellationToken.None));
     }
 
     [Fact]
-    public void AddDlsDenoiser_MissingModelFile_FailsOnStartNamingModelPath()
+    public async Task AddDlsDenoiser_MissingModelFile_FailsOnStartNamingModelPath()
     {
-        OptionsValidationException e = StartupFailure(o => o.ModelPath = "/no/such/model.ckpt");
+        OptionsValidationException e = await StartupFailure(o => o.ModelPath = "/no/such/model.ckpt");
 
         Assert.Contains("DenoiserOptions.ModelPath: checkpoint '/no/such/model.ckpt' does not exist", e.Message);
     }
 
     [Fact]
-    public void AddDlsDenoiser_NonPositiveSettings_FailsNamingEachOption()
+    public async Task AddDlsDenoiser_NonPositiveSettings_FailsNamingEachOption()
     {
-        OptionsValidationException e = StartupFailure(o =>
+        OptionsValidationException e = await StartupFailure(o =>
         {
             o.MaxFramesPerBatch = 0;
             o.OutputSampleRate = -1;
@@ -35,7 +35,7 @@ public sealed class DenoisingServiceCollectionExtensionsTests
     }
 
     [Fact]
-    public void AddDlsDenoiser_CheckpointOfAnotherArchitecture_FailsNamingModelPath()
+    public async Task AddDlsDenoiser_CheckpointOfAnotherArchitecture_FailsNamingModelPath()
     {
         using var temp = new TempFolder();
         string path = temp.File("mnist.ckpt");
@@ -44,7 +44,7 @@ public sealed class DenoisingServiceCollectionExtensionsTests
             Dls.Models.Checkpoints.Checkpoint.Save(path, mlp);
         }
 
-        OptionsValidationException e = StartupFailure(o => o.ModelPath = path);
+        OptionsValidationException e = await StartupFailure(o => o.ModelPath = path);
 
         Assert.Contains("DenoiserOptions.ModelPath:", e.Message);
         Assert.Contains("architecture 'mnist-mlp'", e.Message);
@@ -60,15 +60,15 @@ public sealed class DenoisingServiceCollectionExtensionsTests
     }
 
     [Fact]
-    public void AddDlsDenoiser_ValidCheckpoint_ResolvesSingletonThatDenoises()
+    public async Task AddDlsDenoiser_ValidCheckpoint_ResolvesSingletonThatDenoises()
     {
         using var temp = new TempFolder();
         string path = temp.File("gru.ckpt");
         IMaskNetwork network = DenoisingFixtures.TinyGru();
         DenoisingModels.Save(path, network);
         ((TorchSharp.torch.nn.Module)network).Dispose();
-        using ServiceProvider provider = new ServiceCollection().AddDlsDenoiser(o => o.ModelPath = path).BuildServiceProvider();
-        provider.GetRequiredService<IStartupValidator>().Validate();
+        await using ServiceProvider provider = new ServiceCollection().AddDlsDenoiser(o => o.ModelPath = path).BuildServiceProvider();
+        await provider.GetRequiredService<IAsyncStartupValidator>().ValidateAsync(CancellationToken.None);
 
         IDenoiser denoiser = provider.GetRequiredService<IDenoiser>();
 

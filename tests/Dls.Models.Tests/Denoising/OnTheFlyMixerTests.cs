@@ -31,7 +31,7 @@ public sealed class OnTheFlyMixerTests
             // The SNR is drawn from [-5, 10] dB; float rounding of the scaled signals moves it by far less than 0.01 dB.
             Assert.InRange(snr, -5.01, 10.01);
             Assert.Equal(8000, e.Noisy.Length);
-            Assert.True(DenoisingFixtures.MaxAbsDifference(e.Noisy, DenoisingFixtures.Add(e.Clean, e.Noise)) < 1e-6f);
+            Assert.True(DenoisingFixtures.MaxAbsDifference(e.Noisy, DenoisingFixtures.Add(e.Clean, e.Noise!)) < 1e-6f);
             Assert.InRange(e.Noisy.Max(Math.Abs), 0f, 0.951f);
         }
     }
