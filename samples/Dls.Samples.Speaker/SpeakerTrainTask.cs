@@ -28,8 +28,8 @@ internal static class SpeakerTrainTask
             PairsPerBatch = 32,
             MinCropFrames = 24,
             MaxCropFrames = 48,
-            // Five vocal-tract lengths per training voice (±8 % and ±16 %): 5× the identities.
-            WarpFactors = [0.85, 0.92, 1.0, 1.08, 1.16],
+            // Nine vocal-tract lengths per training voice (0.80–1.20 in steps of 0.05): 9× the identities.
+            WarpFactors = [0.80, 0.85, 0.90, 0.95, 1.0, 1.05, 1.10, 1.15, 1.20],
         },
         Trainer = new TrainerOptions
         {
