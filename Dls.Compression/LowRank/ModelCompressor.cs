@@ -44,6 +44,11 @@ public static class ModelCompressor
         {
             foreach (var l in selected)
             {
+                long m = l.Layer.out_features, n = l.Layer.in_features;
+                // A fixed rank that saves nothing keeps the layer dense: no decomposition needed.
+                if (policy.Selection == RankSelection.FixedRank && !policy.ForceFactorization
+                    && !Factorization.SavesParameters(n, m, Math.Min(policy.Rank, Math.Min(m, n))))
+                    continue;
                 if (decompositions is not null && decompositions.TryGetValue(l.Name, out var given)
                     && given.OutFeatures == l.Layer.out_features && given.InFeatures == l.Layer.in_features)
                 {
@@ -59,7 +64,7 @@ public static class ModelCompressor
 
             var ranks = policy.Selection switch
             {
-                RankSelection.FixedRank => selected.ToDictionary(l => l.Name, l => Math.Min(policy.Rank, svds[l.Name].MaxRank)),
+                RankSelection.FixedRank => selected.ToDictionary(l => l.Name, l => (int)Math.Min(policy.Rank, Math.Min(l.Layer.in_features, l.Layer.out_features))),
                 RankSelection.EnergyThreshold => selected.ToDictionary(l => l.Name, l => svds[l.Name].RankForEnergy(policy.Energy)),
                 _ => AllocateBudget(selected, svds, policy, paramsBefore),
             };
@@ -69,7 +74,7 @@ public static class ModelCompressor
             {
                 long m = l.Layer.out_features, n = l.Layer.in_features, biasCount = l.Layer.bias is null ? 0 : m;
                 long denseParams = m * n + biasCount;
-                if (!svds.TryGetValue(l.Name, out var svd))
+                if (!ranks.ContainsKey(l.Name))
                 {
                     rows.Add(new LayerCompression(l.Name, n, m, null, LayerDecision.Excluded, "excluded by name filters",
                         denseParams, denseParams, m * n, m * n, double.NaN, double.NaN));
@@ -83,6 +88,7 @@ public static class ModelCompressor
                         denseParams, denseParams, m * n, m * n, 1, 0));
                     continue;
                 }
+                var svd = svds[l.Name];
                 var replacement = Factorization.Factorize(l.Layer, svd, rank);
                 ModuleReplacer.Replace(l.Parent, l.ChildName, l.Layer, replacement);
                 l.Layer.Dispose();

@@ -278,10 +278,10 @@ public static class Checkpoint
             var state = new List<StateEntry>();
             foreach (var node in Required(json, "state", sidecar).AsArray())
             {
-                var o = node!.AsObject();
+                var o = (node ?? throw new InvalidDataException($"Checkpoint sidecar '{sidecar}': expected state entries, found null.")).AsObject();
                 state.Add(new StateEntry(
                     Required(o, "name", sidecar).GetValue<string>(),
-                    Required(o, "shape", sidecar).AsArray().Select(d => d!.GetValue<long>()).ToArray(),
+                    Required(o, "shape", sidecar).AsArray().Select(d => (d ?? throw new InvalidDataException($"Checkpoint sidecar '{sidecar}': expected shape sizes, found null.")).GetValue<long>()).ToArray(),
                     Required(o, "dtype", sidecar).GetValue<string>()));
             }
             return new CheckpointInfo(
@@ -295,7 +295,7 @@ public static class Checkpoint
                 state,
                 json["metadata"]?.DeepClone().AsObject() ?? new JsonObject());
         }
-        catch (Exception e) when (e is InvalidOperationException or FormatException or NullReferenceException)
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
         {
             throw new InvalidDataException($"Checkpoint sidecar '{sidecar}' is malformed: {e.Message}", e);
         }

@@ -12,6 +12,7 @@ public sealed class OnTheFlyMixer
 {
     private readonly float[][] _clean;
     private readonly float[][] _noise;
+    private readonly double _babbleProbability;
 
     /// <summary>Creates a mixer over utterances and noise sources already in memory (one sample rate).</summary>
     /// <param name="clean">Clean utterances (at least one, none empty).</param>
@@ -55,6 +56,24 @@ public sealed class OnTheFlyMixer
     /// <c>y[n] = x[n] + a·x[n−1]</c>, <c>a</c> in [−0.9, 0.9]), so that a few noise sources stand for many.
     /// </summary>
     public bool AugmentNoise { get; init; }
+
+    /// <summary>
+    /// Probability in [0, 1] that the noise of an example is babble made on the spot: the sum of 3–6 random excerpts of
+    /// other clean utterances of the pool (so babble never needs a recording, and its talkers vary endlessly).
+    /// </summary>
+    public double BabbleProbability
+    {
+        get => _babbleProbability;
+        init
+        {
+            if (value is < 0 or > 1 || double.IsNaN(value))
+            {
+                throw new ArgumentOutOfRangeException(nameof(BabbleProbability), value, $"Expected a probability in [0, 1]; found {value}.");
+            }
+
+            _babbleProbability = value;
+        }
+    }
 
     /// <summary>Number of clean utterances.</summary>
     public int CleanCount => _clean.Length;
@@ -112,7 +131,7 @@ public sealed class OnTheFlyMixer
         float[] utterance = _clean[rng.Next(_clean.Length)];
         int length = maxSamples > 0 ? Math.Min(maxSamples, utterance.Length) : utterance.Length;
         int cleanStart = rng.Next(utterance.Length - length + 1);
-        float[] source = _noise[rng.Next(_noise.Length)];
+        float[] source = BabbleProbability > 0 && rng.NextDouble() < BabbleProbability ? Babble(rng, length) : _noise[rng.Next(_noise.Length)];
         int noiseStart = rng.Next(source.Length);
         double snrDb = MinSnrDb + (rng.NextDouble() * (MaxSnrDb - MinSnrDb));
 
@@ -168,6 +187,23 @@ public sealed class OnTheFlyMixer
         }
 
         return new DenoisingExample($"mix{rng.Next():x8}", noisy, clean, noise);
+    }
+
+    private float[] Babble(Random rng, int length)
+    {
+        var babble = new float[length];
+        int talkers = rng.Next(3, 7);
+        for (int t = 0; t < talkers; t++)
+        {
+            float[] u = _clean[rng.Next(_clean.Length)];
+            int offset = rng.Next(u.Length);
+            for (int i = 0; i < length; i++)
+            {
+                babble[i] += u[(offset + i) % u.Length];
+            }
+        }
+
+        return babble;
     }
 
     private static float[][] LoadFolder(string directory, int sampleRate, string what)

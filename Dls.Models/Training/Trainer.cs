@@ -271,6 +271,9 @@ public sealed class Trainer
         };
     }
 
+    private static JsonNode Need(JsonObject json, string key, string path)
+        => json[key] ?? throw new InvalidDataException($"Checkpoint '{path}': expected a '{key}' field in the trainer metadata, found none.");
+
     private sealed record ResumeState(int Epoch, int BestEpoch, double BestMetric, int SinceBest, List<EpochRecord> History);
 
     private ResumeState Resume(Module model, TorchSharp.Modules.OptimizerHelper optimizer, string path)
@@ -283,25 +286,25 @@ public sealed class Trainer
             throw new ArgumentException($"Cannot resume from '{path}': it monitored '{monitored}', these options monitor '{Options.MonitorMetric}'.");
         try
         {
-            int epoch = trainer["epoch"]!.GetValue<int>();
-            int bestEpoch = trainer["best_epoch"]!.GetValue<int>();
+            int epoch = Need(trainer, "epoch", path).GetValue<int>();
+            int bestEpoch = Need(trainer, "best_epoch", path).GetValue<int>();
             double bestMetric = trainer["best_metric"]?.GetValue<double>() ?? double.NaN;
             int sinceBest = trainer["epochs_since_best"]?.GetValue<int>() ?? 0;
             var history = new List<EpochRecord>();
             foreach (var node in trainer["history"]?.AsArray() ?? [])
             {
-                var h = node!.AsObject();
+                var h = (node ?? throw new InvalidDataException($"Checkpoint '{path}': expected history entries, found null.")).AsObject();
                 var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
-                foreach (var (key, value) in h["metrics"]!.AsObject())
+                foreach (var (key, value) in Need(h, "metrics", path).AsObject())
                     metrics[key] = value?.GetValue<double>() ?? double.NaN;
                 history.Add(new EpochRecord(
-                    h["epoch"]!.GetValue<int>(),
+                    Need(h, "epoch", path).GetValue<int>(),
                     h["train_loss"]?.GetValue<double>() ?? double.NaN,
                     metrics,
                     h["samples_per_s"]?.GetValue<double>() ?? double.NaN,
-                    h["learning_rate"]!.GetValue<double>(),
-                    h["train_s"]!.GetValue<double>(),
-                    h["validation_s"]!.GetValue<double>()));
+                    Need(h, "learning_rate", path).GetValue<double>(),
+                    Need(h, "train_s", path).GetValue<double>(),
+                    Need(h, "validation_s", path).GetValue<double>()));
             }
             string optimizerPath = OptimizerStatePath(path);
             if (File.Exists(optimizerPath))
@@ -316,7 +319,7 @@ public sealed class Trainer
             }
             return new ResumeState(epoch, bestEpoch, bestMetric, sinceBest, history);
         }
-        catch (Exception e) when (e is InvalidOperationException or FormatException or NullReferenceException or EndOfStreamException)
+        catch (Exception e) when (e is InvalidOperationException or FormatException or EndOfStreamException)
         {
             throw new InvalidDataException($"Checkpoint '{path}' has malformed trainer metadata or optimizer state: {e.Message}", e);
         }

@@ -39,8 +39,8 @@ internal static class DenoisingTraining
             ]
             :
             [
-                new("fc-mask", () => new FcMaskNetwork(new FcMaskNetworkOptions(HiddenSize: 512)), DenoisingLoss.Magnitude, 24, 8),
-                new("gru-mask", () => new GruMaskNetwork(new GruMaskNetworkOptions(HiddenSize: 160)), DenoisingLoss.WaveformSnr, 30, 8),
+                new("fc-mask", () => new FcMaskNetwork(new FcMaskNetworkOptions(HiddenSize: 512)), DenoisingLoss.Magnitude, 60, 12),
+                new("gru-mask", () => new GruMaskNetwork(new GruMaskNetworkOptions(HiddenSize: 160)), DenoisingLoss.WaveformSnr, 100, 15),
             ];
         var trainingOptions = new DenoisingTrainingOptions
         {

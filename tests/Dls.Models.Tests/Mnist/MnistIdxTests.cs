@@ -1,0 +1,117 @@
+using Dls.Models.Mnist;
+
+namespace Dls.Models.Tests.Mnist;
+
+public sealed class MnistIdxTests : IDisposable
+{
+    private readonly string dir = Directory.CreateTempSubdirectory("dls-idx-").FullName;
+
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ReadImages_RawOrGzip_ReturnsPixelsAndShape(bool gzip)
+    {
+        byte[] raw = IdxFixtures.Images(3, 4, 5);
+        using var stream = new MemoryStream(gzip ? IdxFixtures.Gzip(raw) : raw);
+        var (pixels, count, rows, columns) = MnistIdx.ReadImages(stream);
+        Assert.Equal((3, 4, 5), (count, rows, columns));
+        Assert.Equal(raw[16..], pixels);
+    }
+
+    [Fact]
+    public void ReadImages_WrongMagic_SaysExpectedAndFound()
+    {
+        using var stream = new MemoryStream(IdxFixtures.Labels(1, 2));
+        var e = Assert.Throws<InvalidDataException>(() => MnistIdx.ReadImages(stream, "x"));
+        Assert.Contains("expected IDX magic 0x00000803", e.Message);
+        Assert.Contains("found 0x00000801", e.Message);
+    }
+
+    [Fact]
+    public void ReadImages_Truncated_SaysAnnouncedAndFoundBytes()
+    {
+        byte[] raw = IdxFixtures.Images(2, 3, 3);
+        using var stream = new MemoryStream(raw[..^4]);
+        var e = Assert.Throws<InvalidDataException>(() => MnistIdx.ReadImages(stream, "x"));
+        Assert.Contains("announces 18 data bytes, found 14", e.Message);
+    }
+
+    [Fact]
+    public void ReadImages_TruncatedGzip_IsInvalidData()
+    {
+        byte[] gz = IdxFixtures.Gzip(IdxFixtures.Images(20, 28, 28));
+        using var stream = new MemoryStream(gz[..(gz.Length / 2)]);
+        Assert.Throws<InvalidDataException>(() => MnistIdx.ReadImages(stream, "x"));
+    }
+
+    [Fact]
+    public void ReadImages_TrailingBytes_AreRejected()
+    {
+        byte[] raw = [.. IdxFixtures.Images(1, 2, 2), 0];
+        using var stream = new MemoryStream(raw);
+        var e = Assert.Throws<InvalidDataException>(() => MnistIdx.ReadImages(stream, "x"));
+        Assert.Contains("found more", e.Message);
+    }
+
+    [Fact]
+    public void ReadImages_ShortHeader_SaysWhichField()
+    {
+        using var stream = new MemoryStream(IdxFixtures.Images(1, 2, 2)[..10]);
+        var e = Assert.Throws<InvalidDataException>(() => MnistIdx.ReadImages(stream, "x"));
+        Assert.Contains("dimension 1", e.Message);
+    }
+
+    [Fact]
+    public void ReadLabels_LabelOutOfRange_SaysIndex()
+    {
+        using var stream = new MemoryStream(IdxFixtures.Labels(3, 10, 1));
+        var e = Assert.Throws<InvalidDataException>(() => MnistIdx.ReadLabels(stream, "y"));
+        Assert.Contains("found 10 at index 1", e.Message);
+    }
+
+    [Fact]
+    public void DatasetLoad_CountMismatch_NamesBothFiles()
+    {
+        File.WriteAllBytes(Path.Combine(dir, "train-images-idx3-ubyte.gz"), IdxFixtures.Gzip(IdxFixtures.Images(3, 2, 2)));
+        File.WriteAllBytes(Path.Combine(dir, "train-labels-idx1-ubyte"), IdxFixtures.Labels(1, 2));
+        File.WriteAllBytes(Path.Combine(dir, "t10k-images-idx3-ubyte"), IdxFixtures.Images(1, 2, 2));
+        File.WriteAllBytes(Path.Combine(dir, "t10k-labels-idx1-ubyte"), IdxFixtures.Labels(4));
+        var e = Assert.Throws<InvalidDataException>(() => MnistDataset.Load(dir));
+        Assert.Contains("holds 3 images", e.Message);
+        Assert.Contains("holds 2 labels", e.Message);
+    }
+
+    [Fact]
+    public void DatasetLoad_MixedGzipAndRaw_ReadsBothSplits()
+    {
+        File.WriteAllBytes(Path.Combine(dir, "train-images-idx3-ubyte.gz"), IdxFixtures.Gzip(IdxFixtures.Images(2, 2, 2)));
+        File.WriteAllBytes(Path.Combine(dir, "train-labels-idx1-ubyte"), IdxFixtures.Labels(1, 9));
+        File.WriteAllBytes(Path.Combine(dir, "t10k-images-idx3-ubyte"), IdxFixtures.Images(1, 2, 2));
+        File.WriteAllBytes(Path.Combine(dir, "t10k-labels-idx1-ubyte.gz"), IdxFixtures.Gzip(IdxFixtures.Labels(4)));
+        var data = MnistDataset.Load(dir);
+        Assert.Equal([1, 9], data.Train.Labels);
+        Assert.Equal(1, data.Test.Count);
+        Assert.Equal(4, data.Train.Features);
+    }
+
+    [Fact]
+    public void DatasetLoad_MissingFile_NamesIt()
+    {
+        var e = Assert.Throws<FileNotFoundException>(() => MnistDataset.Load(dir));
+        Assert.Contains("train-images-idx3-ubyte", e.Message);
+    }
+
+    [Fact]
+    public void EmbeddedData_IsTheExpected8000And2000Split()
+    {
+        // samples/data/mnist is the embedded default data; the test reads it in place (it is part of the repository).
+        string root = AppContext.BaseDirectory;
+        while (root is not null && !Directory.Exists(Path.Combine(root, "samples", "data", "mnist")))
+            root = Path.GetDirectoryName(root)!;
+        Assert.NotNull(root);
+        var data = MnistDataset.Load(Path.Combine(root, "samples", "data", "mnist"));
+        Assert.Equal((8000, 2000, 28, 28), (data.Train.Count, data.Test.Count, data.Train.Rows, data.Train.Columns));
+    }
+}

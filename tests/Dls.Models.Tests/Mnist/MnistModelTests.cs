@@ -1,0 +1,125 @@
+using Dls.Compression.Counting;
+using Dls.Compression.LowRank;
+using Dls.Models.Checkpoints;
+using Dls.Models.Mnist;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Dls.Models.Tests.Mnist;
+
+public sealed class MnistModelTests
+{
+    private static readonly MnistMlpOptions Tiny = new() { InputSize = 16, HiddenSize = 12, HiddenLayers = 3, Classes = 4 };
+
+    [Fact]
+    public void ParameterCounts_MatchTheAssignment()
+    {
+        using var dense = new MnistMlp();
+        using var lowRank = new LowRankMlp(new LowRankMlpOptions { Rank = 20 });
+        using var forced = new LowRankMlp(new LowRankMlpOptions { Rank = 20, FactorizeOutput = true });
+        Assert.Equal(5_012_490, ModelCounter.CountParameters(dense).Total);
+        Assert.Equal(215_370, ModelCounter.CountParameters(lowRank).Total);
+        Assert.Equal(225_810, ModelCounter.CountParameters(forced).Total);
+    }
+
+    [Fact]
+    public void Compressor_OutputLayerAtRank20_KeptDenseUnlessForced()
+    {
+        // The baseline's 1024→10 output layer: rank 20 is capped at min(1024, 10) = 10, and even that needs
+        // 10·(1024+10) = 10,340 weights against 10,240 dense.
+        using var output = TorchSharp.torch.nn.Sequential(("out", TorchSharp.torch.nn.Linear(1024, 10)));
+        var report = ModelCompressor.Compress(output, CompressionPolicy.FixedRank(20));
+        Assert.Equal(LayerDecision.KeptDenseNoSaving, report.Layers[0].Decision);
+        Assert.Contains("10,340", report.Layers[0].Reason);
+        // Forced, the rank is capped at min(1024, 10) = 10: 10·1034 + 10 = 10,350 parameters.
+        var forced = ModelCompressor.Compress(output, CompressionPolicy.FixedRank(20) with { ForceFactorization = true });
+        Assert.Equal(10_350, forced.ModelParametersAfter);
+    }
+
+    [Fact]
+    public void FromDense_EqualsWholeModelCompression_AndStateDictsAlign()
+    {
+        torch.manual_seed(1);
+        using var dense = new MnistMlp(Tiny);
+        dense.eval();
+        using var lowRank = LowRankMlp.FromDense(dense, 3);
+        lowRank.eval();
+        ModelCompressor.Compress(dense, CompressionPolicy.FixedRank(3));
+        using var x = torch.rand(5, 16);
+        using var a = dense.call(x);
+        using var b = lowRank.call(x);
+        // Same decomposition, same float32 factors: identical up to summation order (1e-5).
+        Assert.True(torch.allclose(a, b, rtol: 1e-5, atol: 1e-5));
+        Assert.Equal(Checkpoint.StateOf(lowRank), Checkpoint.StateOf(dense), new StateEntryComparer());
+    }
+
+    [Fact]
+    public void FromDense_FullRank_ReproducesDenseOutputs()
+    {
+        torch.manual_seed(2);
+        using var dense = new MnistMlp(Tiny);
+        dense.eval();
+        using var lowRank = LowRankMlp.FromDense(dense, 16);
+        lowRank.eval();
+        using var x = torch.rand(7, 16);
+        // Exact factorization kept in float32: agreement ~1e-6; 1e-4 leaves margin.
+        Assert.True(torch.allclose(dense.call(x), lowRank.call(x), rtol: 1e-4, atol: 1e-4));
+    }
+
+    [Fact]
+    public void Classifier_MatchesModuleForward_AndPredictsArgmax()
+    {
+        torch.manual_seed(3);
+        using var model = new LowRankMlp(new LowRankMlpOptions { Shape = Tiny, Rank = 2, FactorizeOutput = true });
+        model.eval();
+        using var classifier = new MnistClassifier(model);
+        var pixels = Enumerable.Range(0, 3 * 16).Select(i => (float)((i * 7919) % 101) / 100f).ToArray();
+        float[] logits = classifier.Logits(pixels);
+        using var x = torch.tensor(pixels, [3, 16]);
+        float[] expected;
+        using (torch.no_grad()) expected = model.call(x).data<float>().ToArray();
+        // Same maths, different GEMM grouping: 1e-5 for O(1) logits.
+        for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], logits[i], 1e-5f);
+        int[] classes = classifier.Predict(pixels);
+        for (int r = 0; r < 3; r++)
+            Assert.Equal(Array.IndexOf(expected, expected.Skip(r * 4).Take(4).Max(), r * 4) - r * 4, classes[r]);
+        var e = Assert.Throws<ArgumentException>(() => classifier.Logits(new float[17]));
+        Assert.Contains("multiple of 16", e.Message);
+    }
+
+    [Fact]
+    public void Inference_ModuleAndClassifierCalls_LeaveNoLiveTensors()
+    {
+        using var model = new MnistMlp(Tiny);
+        model.eval();
+        using var classifier = new MnistClassifier(model);
+        var pixels = new float[2 * 16];
+        using var x = torch.zeros(2, 16);
+        classifier.Logits(pixels);
+        using (torch.no_grad()) model.call(x).Dispose();
+        long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        for (int i = 0; i < 10; i++)
+        {
+            classifier.Logits(pixels);
+            using (torch.no_grad()) model.call(x).Dispose();
+            using (torch.inference_mode()) classifier.Forward(x).Dispose();
+        }
+        Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+
+    [Fact]
+    public void Options_Invalid_ListEveryProblem()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new MnistMlp(new MnistMlpOptions { HiddenSize = 0, Classes = 1, Dropout = 1 }));
+        Assert.Contains("HiddenSize", e.Message);
+        Assert.Contains("Classes", e.Message);
+        Assert.Contains("Dropout", e.Message);
+        Assert.Contains("Rank", Assert.Throws<ArgumentException>(() => new LowRankMlp(new LowRankMlpOptions { Rank = 0 })).Message);
+    }
+
+    private sealed class StateEntryComparer : IEqualityComparer<StateEntry>
+    {
+        public bool Equals(StateEntry? a, StateEntry? b) => a!.Name == b!.Name && a.Shape.SequenceEqual(b.Shape) && a.DType == b.DType;
+        public int GetHashCode(StateEntry e) => e.Name.GetHashCode(StringComparison.Ordinal);
+    }
+}
