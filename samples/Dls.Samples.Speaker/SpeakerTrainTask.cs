@@ -22,8 +22,6 @@ internal static class SpeakerTrainTask
     /// <summary>Full-run settings (the shipped model was trained with these on the full corpus).</summary>
     public static SpeakerTrainingRequest FullRequest(int seed) => new()
     {
-        // Two of the corpus' 21 train speakers validate; more training identities generalize better.
-        ValidationFraction = 0.1,
         Training = new SpeakerTrainingOptions
         {
             PairsPerEpoch = 1024,
