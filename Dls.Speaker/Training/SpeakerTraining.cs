@@ -23,8 +23,8 @@ public sealed record SpeakerTrainingRequest
     public SpeakerTrainingOptions Training { get; init; } = new();
 
     /// <summary>
-    /// Optimizer, schedule, epochs, seed. <see cref="TrainerOptions.MonitorMetric"/> is forced to <c>val_eer</c> (lower is
-    /// better) and <see cref="TrainerOptions.CheckpointPath"/> to a file in <see cref="WorkDirectory"/>.
+    /// Optimizer, schedule, epochs, seed. <see cref="TrainerOptions.MonitorMetric"/> is forced to <c>val_selection</c> (the
+    /// validation EER, ties broken by the validation pair loss; lower is better) and <see cref="TrainerOptions.CheckpointPath"/> to a file in <see cref="WorkDirectory"/>.
     /// </summary>
     public TrainerOptions Trainer { get; init; } = new() { Epochs = 12, LearningRate = 2e-3, Schedule = LearningRateSchedule.Cosine, MinLearningRate = 1e-4, GradientClipNorm = 5.0 };
 
@@ -82,7 +82,7 @@ public static class SpeakerTraining
         string work = request.WorkDirectory ?? Directory.CreateTempSubdirectory("dls-speaker-train-").FullName;
         Directory.CreateDirectory(work);
         string checkpoint = Path.Combine(work, "siamese-best.ckpt");
-        var trainerOptions = request.Trainer with { MonitorMetric = "val_eer", HigherIsBetter = false, CheckpointPath = checkpoint };
+        var trainerOptions = request.Trainer with { MonitorMetric = "val_selection", HigherIsBetter = false, CheckpointPath = checkpoint };
 
         TorchSharp.torch.manual_seed(request.Trainer.Seed);
         var encoder = new GruSpeakerEncoder(request.Encoder with { InputSize = request.Features.FeatureSize });
@@ -99,7 +99,7 @@ public static class SpeakerTraining
             siamese.eval();
             var best = result.History.First(h => h.Epoch == result.BestEpoch);
             double threshold = best.Metrics["val_threshold_eer"];
-            logger?.LogInformation("Best epoch {Epoch}: val_eer {Eer:P2}, threshold {Threshold:F4}.", result.BestEpoch, result.BestMetric, threshold);
+            logger?.LogInformation("Best epoch {Epoch}: val_eer {Eer:P2}, threshold {Threshold:F4}.", result.BestEpoch, best.Metrics["val_eer"], threshold);
             // The encoder outlives the Siamese wrapper: detach it so disposing the wrapper leaves it intact.
             var kept = new GruSpeakerEncoder(encoder.Options);
             kept.load_state_dict(encoder.state_dict());

@@ -21,7 +21,8 @@ public sealed record SpeakerTrainingBatch(Tensor Features, Tensor Lengths, Tenso
 /// Siamese speaker training for <see cref="Trainer"/>: per epoch, balanced same/different pairs are drawn from the
 /// training speakers; each batch embeds the utterances of <see cref="SpeakerTrainingOptions.PairsPerBatch"/> drawn pairs
 /// (random crops) and scores every pair among them; validation reports the EER (<c>val_eer</c>) and minDCF
-/// (<c>val_min_dcf</c>) on trials among held-out speakers.
+/// (<c>val_min_dcf</c>) on trials among held-out speakers, the balanced validation pair loss (<c>val_loss</c>) and
+/// <c>val_selection</c> = EER with the loss as tie-breaker (what <see cref="SpeakerTraining"/> selects the best epoch by).
 /// </summary>
 public sealed class SpeakerTrainingProblem : ITrainingProblem<SpeakerTrainingBatch>, IDisposable
 {
@@ -127,12 +128,27 @@ public sealed class SpeakerTrainingProblem : ITrainingProblem<SpeakerTrainingBat
         var (targets, nonTargets) = ScoreTrials(_validationTrials, _validationIndex, embeddings);
         var eer = VerificationMetrics.EqualErrorRate(targets, nonTargets);
         var dcf = VerificationMetrics.MinDcf(targets, nonTargets);
-        return new Dictionary<string, double>
+        var metrics = new Dictionary<string, double>
         {
             ["val_eer"] = eer.Eer,
             ["val_min_dcf"] = dcf.MinDcf,
             ["val_threshold_eer"] = eer.Threshold,
         };
+        if (model is SiameseSpeakerModel siamese)
+        {
+            // The balanced pair loss of the validation trials with the learned scale and offset: continuous where the EER
+            // of a few easy validation speakers saturates at 0.
+            using var scope = NewDisposeScope();
+            var cos = tensor(targets.Concat(nonTargets).Select(v => (float)v).ToArray());
+            var labels = tensor(targets.Select(_ => 1f).Concat(nonTargets.Select(_ => 0f)).ToArray());
+            var perPair = nn.functional.binary_cross_entropy_with_logits(siamese.Logits(cos), labels, reduction: nn.Reduction.None);
+            double loss = 0.5 * (perPair * labels).sum().item<float>() / targets.Length + 0.5 * (perPair * (1 - labels)).sum().item<float>() / nonTargets.Length;
+            metrics["val_loss"] = loss;
+            // Model selection: the EER, ties broken by the loss. Scaled to stay below half the EER step of one target
+            // trial, the loss term never outweighs a real EER difference.
+            metrics["val_selection"] = eer.Eer + Math.Min(loss, 1.0) * 0.5 / targets.Length;
+        }
+        return metrics;
     }
 
     /// <summary>Cosine scores of trials whose utterances are looked up by key in <paramref name="embeddings"/>.</summary>

@@ -46,7 +46,7 @@ internal static class SpeakerCommands
         var model = new Option<string?>("--model") { Description = "A speaker model (.ckpt with its .json sidecar); default: the shipped model." };
         var split = new Option<string>("--split") { Description = "Which split of speakers.csv to evaluate: test (default), train or all.", DefaultValueFactory = _ => "test" };
         var trialsFile = new Option<string?>("--trials") { Description = "A VoxCeleb trial list ('label path1 path2', paths relative to DIR/wav); default: generated trials." };
-        var seed = new Option<int>("--seed") { Description = "Seed of the different-speaker trials.", DefaultValueFactory = _ => 0 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the different-speaker trials (default 42, as run/reproduce).", DefaultValueFactory = _ => 42 };
         var json = new Option<bool>("--json") { Description = "Print the figures as one JSON object on the last stdout line." };
         var command = new Command("speaker-eval", "EER, minDCF and the EER threshold of a speaker model on trials from a data folder, beside the no-learning baseline.") { data, model, split, trialsFile, seed, json };
         command.SetAction(parse =>

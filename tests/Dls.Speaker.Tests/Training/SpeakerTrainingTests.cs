@@ -32,14 +32,16 @@ public sealed class SpeakerTrainingTests
         Assert.Empty(result.TrainSpeakers.Intersect(result.ValidationSpeakers));
         Assert.Equal(3, result.Result.History.Count);
         Assert.InRange(result.Result.BestMetric, 0.0, 1.0);
+        Assert.Equal("val_selection", result.Result.MonitorMetric);
         Assert.InRange(result.Model.Threshold, -1.0, 1.0);
 
         // The returned encoder is the best epoch's: re-validating it reproduces that epoch's EER exactly.
+        double bestEer = result.Result.History.Single(h => h.Epoch == result.Result.BestEpoch).Metrics["val_eer"];
         using var extractor = new SpeakerFeatureExtractor(request.Features);
         using var validation = SpeakerFeatureSet.Load(dataset.WithSpeakers(result.ValidationSpeakers), extractor);
         using var train = SpeakerFeatureSet.Load(dataset.WithSpeakers(result.TrainSpeakers), extractor);
         using var problem = new SpeakerTrainingProblem(train, validation, request.Training);
-        Assert.Equal(result.Result.BestMetric, problem.Validate(encoder, CancellationToken.None)["val_eer"], 1e-9);
+        Assert.Equal(bestEer, problem.Validate(encoder, CancellationToken.None)["val_eer"], 1e-9);
     }
 
     [Fact]
