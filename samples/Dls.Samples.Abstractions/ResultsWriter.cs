@@ -12,6 +12,7 @@ public sealed class ResultsWriter
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
     private static readonly object MergeLock = new();
+    private readonly List<string> _sections = [];
 
     /// <summary>Creates a writer for <paramref name="outputDirectory"/> (created on first write).</summary>
     /// <param name="outputDirectory">The results folder.</param>
@@ -23,6 +24,18 @@ public sealed class ResultsWriter
 
     /// <summary>The results folder (absolute).</summary>
     public string OutputDirectory { get; }
+
+    /// <summary>The Markdown sections written through this writer, in order (the host assembles the report from them).</summary>
+    public IReadOnlyList<string> WrittenSections
+    {
+        get
+        {
+            lock (_sections)
+            {
+                return _sections.ToArray();
+            }
+        }
+    }
 
     /// <summary>
     /// Merges <paramref name="values"/> into <c>&lt;out&gt;/&lt;name&gt;.json</c>: top-level keys present in
@@ -73,7 +86,15 @@ public sealed class ResultsWriter
     public void WriteMarkdown(string name, string markdown)
     {
         ArgumentNullException.ThrowIfNull(markdown);
-        AtomicFile.WriteAllText(PathFor(CheckName(name) + ".md"), markdown.EndsWith('\n') ? markdown : markdown + "\n");
+        string path = PathFor(CheckName(name) + ".md");
+        AtomicFile.WriteAllText(path, markdown.EndsWith('\n') ? markdown : markdown + "\n");
+        lock (_sections)
+        {
+            if (!_sections.Contains(path))
+            {
+                _sections.Add(path);
+            }
+        }
     }
 
     /// <summary>The full path of <paramref name="fileName"/> inside the results folder.</summary>

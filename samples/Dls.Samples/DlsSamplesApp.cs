@@ -213,11 +213,8 @@ public static class DlsSamplesApp
                 }
 
                 report.AppendLine($"| {task.Name} | {status.Replace("|", "\\|")} | {clock.Elapsed.TotalSeconds:F1} |");
-                string section = context.Results.PathFor(task.Name + ".md");
-                if (File.Exists(section))
-                {
-                    sections.Add(File.ReadAllText(section));
-                }
+                // The sections this task wrote, whatever it named them.
+                sections.AddRange(context.Results.WrittenSections.Where(File.Exists).Select(File.ReadAllText));
             }
 
             report.AppendLine();

@@ -40,6 +40,11 @@ public sealed class ReproduceSmokeTests : IDisposable
         string report = File.ReadAllText(Path.Combine(_out, "report.md"));
         Assert.Contains("| mnist-baseline | ok |", report);
         Assert.DoesNotContain("failed", report);
+        // Every task's Markdown section is in the report, whatever file name the task chose for it.
+        foreach (string heading in new[] { "## MNIST baseline", "## Speech denoising", "## Speaker verification", "## Audio toolkit demo" })
+        {
+            Assert.Contains(heading, report);
+        }
 
         JsonObject mnist = ReadJson("mnist.json");
         Assert.Equal(5012490, (long)mnist["baseline_params"]!);
