@@ -24,34 +24,13 @@ public sealed record FcMaskNetworkOptions(int Bins = 513, int HiddenSize = 512, 
     /// <summary>Throws when a value is out of range, naming every bad field.</summary>
     public void Validate()
     {
-        var errors = new List<string>();
-        if (Bins <= 0)
-        {
-            errors.Add($"Bins must be > 0 (found {Bins})");
-        }
-
-        if (HiddenSize <= 0)
-        {
-            errors.Add($"HiddenSize must be > 0 (found {HiddenSize})");
-        }
-
+        List<string> errors = MaskLayers.ShapeAndRankErrors(Bins, HiddenSize, Ranks, LayerNames);
         if (Dropout is < 0 or >= 1 || double.IsNaN(Dropout))
         {
             errors.Add($"Dropout must be in [0, 1) (found {Dropout})");
         }
 
-        foreach ((string layer, int rank) in Ranks ?? new Dictionary<string, int>())
-        {
-            if (!LayerNames.Contains(layer) || rank <= 0)
-            {
-                errors.Add($"Ranks['{layer}'] = {rank}: expected a layer of [{string.Join(", ", LayerNames)}] and a rank > 0");
-            }
-        }
-
-        if (errors.Count > 0)
-        {
-            throw new ArgumentException($"Invalid {nameof(FcMaskNetworkOptions)}: {string.Join("; ", errors)}.");
-        }
+        MaskLayers.ThrowIfAny(errors, nameof(FcMaskNetworkOptions));
     }
 }
 
@@ -131,6 +110,39 @@ internal static class MaskShapes
 /// <summary>Builds the linear layers of the mask networks, dense or low-rank.</summary>
 internal static class MaskLayers
 {
+    /// <summary>The checks both mask networks' options share: sizes and the layer → rank map.</summary>
+    public static List<string> ShapeAndRankErrors(int bins, int hiddenSize, IReadOnlyDictionary<string, int>? ranks, IReadOnlyList<string> layerNames)
+    {
+        var errors = new List<string>();
+        if (bins <= 0)
+        {
+            errors.Add($"Bins must be > 0 (found {bins})");
+        }
+
+        if (hiddenSize <= 0)
+        {
+            errors.Add($"HiddenSize must be > 0 (found {hiddenSize})");
+        }
+
+        foreach ((string layer, int rank) in ranks ?? new Dictionary<string, int>())
+        {
+            if (!layerNames.Contains(layer) || rank <= 0)
+            {
+                errors.Add($"Ranks['{layer}'] = {rank}: expected a layer of [{string.Join(", ", layerNames)}] and a rank > 0");
+            }
+        }
+
+        return errors;
+    }
+
+    public static void ThrowIfAny(List<string> errors, string optionsName)
+    {
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException($"Invalid {optionsName}: {string.Join("; ", errors)}.");
+        }
+    }
+
     public static nn.Module<Tensor, Tensor> Linear(IReadOnlyDictionary<string, int>? ranks, string name, int inFeatures, int outFeatures) =>
         ranks is not null && ranks.TryGetValue(name, out int rank)
             ? new LowRankLinear(inFeatures, outFeatures, rank)

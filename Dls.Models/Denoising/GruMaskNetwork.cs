@@ -22,29 +22,7 @@ public sealed record GruMaskNetworkOptions(int Bins = 513, int HiddenSize = 160)
     /// <summary>Throws when a value is out of range, naming every bad field.</summary>
     public void Validate()
     {
-        var errors = new List<string>();
-        if (Bins <= 0)
-        {
-            errors.Add($"Bins must be > 0 (found {Bins})");
-        }
-
-        if (HiddenSize <= 0)
-        {
-            errors.Add($"HiddenSize must be > 0 (found {HiddenSize})");
-        }
-
-        foreach ((string layer, int rank) in Ranks ?? new Dictionary<string, int>())
-        {
-            if (!LayerNames.Contains(layer) || rank <= 0)
-            {
-                errors.Add($"Ranks['{layer}'] = {rank}: expected a layer of [{string.Join(", ", LayerNames)}] and a rank > 0");
-            }
-        }
-
-        if (errors.Count > 0)
-        {
-            throw new ArgumentException($"Invalid {nameof(GruMaskNetworkOptions)}: {string.Join("; ", errors)}.");
-        }
+        MaskLayers.ThrowIfAny(MaskLayers.ShapeAndRankErrors(Bins, HiddenSize, Ranks, LayerNames), nameof(GruMaskNetworkOptions));
     }
 }
 
