@@ -210,7 +210,7 @@ public sealed class Trainer
     private TorchSharp.Modules.OptimizerHelper CreateOptimizer(TorchSharp.Modules.Parameter[] parameters) => Options.Optimizer switch
     {
         OptimizerKind.Sgd => torch.optim.SGD(parameters, Options.LearningRate, momentum: Options.Momentum, weight_decay: Options.WeightDecay),
-        _ => torch.optim.Adam(parameters, Options.LearningRate, weight_decay: Options.WeightDecay),
+        _ => new FusedAdam(parameters, Options.LearningRate, weightDecay: Options.WeightDecay),
     };
 
     /// <summary>
