@@ -13,6 +13,12 @@ namespace Dls.Compression.LowRank;
 /// <remarks>State-dict keys: <c>u</c>, <c>v</c> and (when present) <c>bias</c>.</remarks>
 public sealed class LowRankLinear : Module<Tensor, Tensor>
 {
+    /// <summary>
+    /// alpha = 1 kept alive for the process: TorchSharp's implicit temporary scalar (behind <c>add(tensor)</c>) can be
+    /// finalized while libtorch still reads it.
+    /// </summary>
+    private static readonly Scalar One = 1.0.ToScalar();
+
     private readonly Parameter u;
     private readonly Parameter v;
     private readonly Parameter? bias;
@@ -126,8 +132,9 @@ public sealed class LowRankLinear : Module<Tensor, Tensor>
         using var h = torch.matmul(input, vt);
         if (bias is null)
             return torch.matmul(h, ut);
-        using var y = torch.matmul(h, ut);
-        return y.add(bias);
+        var y = torch.matmul(h, ut);
+        // In place on the fresh product, with a long-lived alpha (see One).
+        return y.add_(bias, One);
     }
 
     /// <summary>The product u·v (out, in) — for analysis and tests; the forward pass never forms it.</summary>

@@ -89,6 +89,28 @@ public sealed class MnistModelTests
     }
 
     [Fact]
+    public void Classifier_MixedLayersAndAlternatingBatchSizes_MatchModuleForward()
+    {
+        // Low-rank hidden layers (bias carried as an extra inner column) and a dense output layer; each batch size has
+        // its own cached buffers, so alternating sizes must not mix them up.
+        torch.manual_seed(4);
+        using var model = new LowRankMlp(new LowRankMlpOptions { Shape = Tiny, Rank = 3 });
+        model.eval();
+        using var classifier = new MnistClassifier(model);
+        foreach (int count in new[] { 3, 1, 5, 3, 1 })
+        {
+            var pixels = Enumerable.Range(0, count * 16).Select(i => (float)(((i + count) * 7919) % 101) / 100f).ToArray();
+            using var x = torch.tensor(pixels, [count, 16]);
+            float[] expected;
+            using (torch.no_grad()) expected = model.call(x).data<float>().ToArray();
+            float[] logits = classifier.Logits(pixels);
+            // Same maths, different GEMM grouping (bias inside the second GEMM): 1e-5 for O(1) logits.
+            Assert.Equal(expected.Length, logits.Length);
+            for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], logits[i], 1e-5f);
+        }
+    }
+
+    [Fact]
     public void Inference_ModuleAndClassifierCalls_LeaveNoLiveTensors()
     {
         using var model = new MnistMlp(Tiny);
