@@ -50,7 +50,7 @@ public sealed class WeightSvd : IDisposable
         bool wide = m <= n;
         // Eigenvalues come in ascending order: flip to the SVD's descending order.
         var gram = wide ? w.mm(w.t()) : w.t().mm(w);
-        var (lambda, vectors) = EighOnOneThread(gram);
+        var (lambda, vectors) = torch.linalg.eigh(gram);
         lambda = lambda.flip(0).clamp_min(0);
         vectors = vectors.flip(1);
         var sigma = lambda.sqrt();
@@ -70,31 +70,6 @@ public sealed class WeightSvd : IDisposable
         }
         double[] values = sigma.data<double>().ToArray();
         return new WeightSvd(left.contiguous().MoveToOuterDisposeScope(), values, right.contiguous().MoveToOuterDisposeScope(), weight.dtype);
-    }
-
-    private static readonly object ThreadGate = new();
-
-    /// <summary>
-    /// LAPACK's symmetric eigensolver is latency-bound (many small steps, each a barrier of torch's intra-op thread
-    /// pool). On a busy 2-core machine each barrier can wait a scheduler slice: a 1024×1024 float64 matrix took
-    /// 1.6–18 s with 2 threads and a steady 0.6 s with one. So it runs on one thread; torch's thread count is
-    /// process-wide, hence the lock and the restore.
-    /// </summary>
-    private static (Tensor Values, Tensor Vectors) EighOnOneThread(Tensor gram)
-    {
-        lock (ThreadGate)
-        {
-            int threads = torch.get_num_threads();
-            if (threads > 1) torch.set_num_threads(1);
-            try
-            {
-                return torch.linalg.eigh(gram);
-            }
-            finally
-            {
-                if (threads > 1) torch.set_num_threads(threads);
-            }
-        }
     }
 
     /// <summary>The singular values, largest first.</summary>

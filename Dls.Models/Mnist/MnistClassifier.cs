@@ -26,7 +26,7 @@ public sealed class MnistClassifier : IDisposable
 {
     private readonly Step[] steps;
     private readonly object gate = new();
-    private readonly Dictionary<long, Tensor[]> buffers = [];
+    private readonly Dictionary<long, BatchBuffers> buffers = [];
     private bool disposed;
 
     /// <summary>
@@ -71,6 +71,14 @@ public sealed class MnistClassifier : IDisposable
         }
         foreach (var t in steps.SelectMany(s => s.Tensors))
             t.DetachFromDisposeScope();
+        // MnistMlp and LowRankMlp have one hidden width; the two shared hidden blocks rely on it.
+        for (int i = 1; i < steps.Length; i++)
+        {
+            if (steps[i].InFeatures != steps[i - 1].OutFeatures)
+                throw new ArgumentException($"Layer {i} takes {steps[i].InFeatures} features but layer {i - 1} gives {steps[i - 1].OutFeatures}.", nameof(model));
+            if (i < steps.Length - 1 && steps[i].OutFeatures != steps[0].OutFeatures)
+                throw new ArgumentException($"Expected every hidden layer to have {steps[0].OutFeatures} outputs (one hidden width); layer {i} has {steps[i].OutFeatures}.", nameof(model));
+        }
         Features = (int)steps[0].InFeatures;
         Classes = (int)steps[^1].OutFeatures;
     }
@@ -160,16 +168,18 @@ public sealed class MnistClassifier : IDisposable
         long batch = x.shape[0];
         if (!buffers.TryGetValue(batch, out var buf))
         {
-            buf = AllocateBuffers(batch);
+            buf = new BatchBuffers(steps, batch);
             buffers[batch] = buf;
         }
         // (features, batch) view of the (batch, features) input: BLAS reads it as a transposed operand, no copy.
         using var input = x.t();
         Tensor h = input;
-        int b = 0;
-        foreach (var step in steps)
+        for (int i = 0; i < steps.Length; i++)
         {
-            var output = buf[b++];
+            var step = steps[i];
+            // Hidden layers write the two hidden blocks in turn (layer i writes i mod 2, reads the other), so the
+            // working set stays at two (hidden, batch) blocks whatever the depth.
+            var output = i == steps.Length - 1 ? buf.Logits : buf.Hidden[i % 2];
             if (step.Weight is not null)
             {
                 // Bias broadcast along the batch, then output += W·hᵀ in place (BLAS β = 1).
@@ -179,9 +189,9 @@ public sealed class MnistClassifier : IDisposable
             else
             {
                 // inner = [v·hᵀ; 1] (the ones row was set at allocation), output = [u, bias]·inner.
-                var innerRank = buf[b++];
+                var (inner, innerRank) = buf.Inner[i]!.Value;
                 innerRank.addmm_(step.V!, h, beta: 0, alpha: 1);
-                output.addmm_(step.UBias!, buf[b++], beta: 0, alpha: 1);
+                output.addmm_(step.UBias!, inner, beta: 0, alpha: 1);
             }
             if (step.Relu) output.relu_();
             h = output;
@@ -189,24 +199,43 @@ public sealed class MnistClassifier : IDisposable
         return h;
     }
 
-    private Tensor[] AllocateBuffers(long batch)
+    /// <summary>The buffers of one batch size; they live as long as the classifier, outside any caller's dispose scope.</summary>
+    private sealed class BatchBuffers : IDisposable
     {
-        var list = new List<Tensor>();
-        foreach (var step in steps)
+        public BatchBuffers(Step[] steps, long batch)
         {
-            list.Add(torch.empty(step.OutFeatures, batch));
-            if (step.Weight is null)
+            Logits = torch.empty(steps[^1].OutFeatures, batch).DetachFromDisposeScope();
+            long hidden = steps[0].OutFeatures;
+            Hidden = [torch.empty(hidden, batch).DetachFromDisposeScope(), torch.empty(hidden, batch).DetachFromDisposeScope()];
+            Inner = new (Tensor, Tensor)?[steps.Length];
+            for (int i = 0; i < steps.Length; i++)
             {
-                // (rank + 1, batch), last row ones; the first GEMM writes the (rank, batch) view above it.
-                long rank = step.V!.shape[0];
-                var inner = torch.ones(rank + 1, batch);
-                list.Add(inner.narrow(0, 0, rank));
-                list.Add(inner);
+                if (steps[i].V is not { } v) continue;
+                // (rank + 1, batch) of ones: the first GEMM overwrites the (rank, batch) rows above the last one.
+                var inner = torch.ones(v.shape[0] + 1, batch).DetachFromDisposeScope();
+                Inner[i] = (inner, inner.narrow(0, 0, v.shape[0]).DetachFromDisposeScope());
             }
         }
-        // Buffers live as long as the classifier, outside any caller's dispose scope.
-        foreach (var t in list) t.DetachFromDisposeScope();
-        return [.. list];
+
+        /// <summary>(classes, batch).</summary>
+        public Tensor Logits { get; }
+
+        /// <summary>Two (hidden, batch) blocks.</summary>
+        public Tensor[] Hidden { get; }
+
+        /// <summary>Per layer: the (rank + 1, batch) inner buffer and its (rank, batch) view; null for dense layers.</summary>
+        public (Tensor Full, Tensor Rank)?[] Inner { get; }
+
+        public void Dispose()
+        {
+            Logits.Dispose();
+            foreach (var t in Hidden) t.Dispose();
+            foreach (var pair in Inner)
+            {
+                pair?.Rank.Dispose();
+                pair?.Full.Dispose();
+            }
+        }
     }
 
     /// <inheritdoc />
@@ -219,7 +248,7 @@ public sealed class MnistClassifier : IDisposable
             foreach (var t in steps.SelectMany(s => s.Tensors))
                 t.Dispose();
             foreach (var set in buffers.Values)
-                foreach (var t in set) t.Dispose();
+                set.Dispose();
             buffers.Clear();
         }
     }
