@@ -1,3 +1,5 @@
+using Dls.Audio;
+using Dls.Audio.IO;
 using Dls.Models.Training;
 using Dls.Speaker.Data;
 using Dls.Speaker.Encoders;
@@ -69,5 +71,94 @@ public sealed class SpeakerTrainingTests
         var loss = problem.Loss(model, batches[0]);
         Assert.Equal(0, loss.dim());
         Assert.True(float.IsFinite(loss.item<float>()));
+    }
+
+    [Theory]
+    [InlineData(1, 2, 6)]   // one warp: both speakers, 2 groups × C(3,2) = 6 same-identity pairs of 15
+    [InlineData(2, 3, 9)]   // two warps: 3 of the 4 (speaker, warp) identities, 3 × C(3,2) = 9 of C(9,2) = 36
+    public void TrainBatches_SpeakerGroups_LabelsEachGroupAsOneIdentity(int warps, int groups, int expectedSame)
+    {
+        using var tree = new TempTree();
+        TestModels.WriteDataset(tree.Root, speakers: 4, utterances: 3, seconds: 0.5);
+        var dataset = SpeakerDataset.Open(tree.Root);
+        using var extractor = new SpeakerFeatureExtractor();
+        using var train = SpeakerFeatureSet.Load(dataset.WithSpeakers(["spk0", "spk1"]), extractor);
+        using var validation = SpeakerFeatureSet.Load(dataset.WithSpeakers(["spk2", "spk3"]), extractor);
+        var options = new SpeakerTrainingOptions
+        {
+            PairsPerEpoch = 9, SpeakersPerBatch = groups, UtterancesPerSpeaker = 3, MinCropFrames = 5, MaxCropFrames = 8,
+            WarpFactors = warps == 1 ? [1.0] : [0.9, 1.0],
+        };
+        using var problem = new SpeakerTrainingProblem(train, validation, options);
+        using var scope = NewDisposeScope();
+        var batches = problem.TrainBatches(1, new Random(3)).ToList();
+        int n = groups * 3;
+        Assert.Equal(Math.Max(1, 2 * 9 / n), batches.Count);   // as many utterances per epoch as 9 drawn pairs would embed
+        foreach (var b in batches)
+        {
+            Assert.Equal(n, b.Features.shape[0]);
+            Assert.Equal(n * (n - 1) / 2, b.Pairs);
+            Assert.Equal(expectedSame, (b.SameSpeaker * b.PairMask).sum().item<float>());
+            // Groups are consecutive rows: rows 0..2 are one identity, row 3 starts another.
+            Assert.Equal(1, b.SameSpeaker[0, 2].item<float>());
+            Assert.Equal(0, b.SameSpeaker[2, 3].item<float>());
+        }
+    }
+
+    [Fact]
+    public void TrainBatches_SpeakerGroupsLargerThanIdentities_ThrowsNamingCounts()
+    {
+        using var tree = new TempTree();
+        TestModels.WriteDataset(tree.Root, speakers: 4, utterances: 3, seconds: 0.5);
+        var dataset = SpeakerDataset.Open(tree.Root);
+        using var extractor = new SpeakerFeatureExtractor();
+        using var train = SpeakerFeatureSet.Load(dataset.WithSpeakers(["spk0", "spk1"]), extractor);
+        using var validation = SpeakerFeatureSet.Load(dataset.WithSpeakers(["spk2", "spk3"]), extractor);
+        using var problem = new SpeakerTrainingProblem(train, validation, new SpeakerTrainingOptions { SpeakersPerBatch = 3, UtterancesPerSpeaker = 2 });
+        var message = Assert.Throws<InvalidOperationException>(() => problem.TrainBatches(1, new Random(0)).ToList()).Message;
+        Assert.Contains("at least 3", message);
+        Assert.Contains("found 2 speakers × 1 warps", message);
+    }
+
+    [Fact]
+    public void Validate_BadBatchAndWarpSettings_ListsEveryProblem()
+    {
+        var errors = new SpeakerTrainingOptions { SpeakersPerBatch = 1, UtterancesPerSpeaker = 1, ExcitationWarpFactors = [3.0], CepstralCoefficients = 0 }.Validate();
+        Assert.Equal(4, errors.Count);
+        Assert.Contains(errors, e => e.Contains("SpeakersPerBatch") && e.Contains("found 1"));
+        Assert.Contains(errors, e => e.Contains("UtterancesPerSpeaker") && e.Contains("found 1"));
+        Assert.Contains(errors, e => e.Contains("ExcitationWarpFactors") && e.Contains("[3]"));
+        Assert.Contains(errors, e => e.Contains("CepstralCoefficients") && e.Contains("found 0"));
+    }
+
+    [Fact]
+    public void DrawGroups_HardNegatives_JoinNearVoicesOfOtherSpeakers()
+    {
+        using var tree = new TempTree();
+        // Four close voices (pitch 100–109 Hz, equal spectral tilt) and one far away (300 Hz, much steeper tilt).
+        var voices = new (string Id, double F0, double Tilt)[] { ("near0", 100, 1.0), ("near1", 103, 1.0), ("near2", 106, 1.0), ("near3", 109, 1.0), ("far", 300, 2.5) };
+        foreach (var (id, f0, tilt) in voices)
+        {
+            Directory.CreateDirectory(Path.Combine(tree.Root, id));
+            for (int u = 0; u < 2; u++)
+                AudioFile.Save(Path.Combine(tree.Root, id, $"{u}.wav"), new AudioSignal(TestAudio.Voice(f0, tilt, 0.4, seed: u), TestAudio.Rate));
+        }
+        var dataset = SpeakerDataset.Open(tree.Root);
+        using var extractor = new SpeakerFeatureExtractor();
+        using var train = SpeakerFeatureSet.Load(dataset, extractor);
+        using var validation = SpeakerFeatureSet.Load(dataset.WithSpeakers(["near0", "far"]), extractor);
+        var options = new SpeakerTrainingOptions { PairsPerEpoch = 100, SpeakersPerBatch = 2, HardNegativeIdentities = 1, UtterancesPerSpeaker = 2 };
+        using var problem = new SpeakerTrainingProblem(train, validation, options);
+
+        var groups = problem.DrawGroups(new Random(7)).ToList();
+        Assert.Equal(50, groups.Count);                                   // 2 · 100 utterances / (2 identities × 2)
+        foreach (var g in groups)
+        {
+            Assert.NotEqual(g[0].Speaker, g[1].Speaker);                  // a hard negative is another speaker
+            // The partner is one of the seed's 3 nearest other speakers: for a near voice, never the far one.
+            if (g[0].Speaker != "far") Assert.NotEqual("far", g[1].Speaker);
+        }
+        // Random seeds: every speaker starts a batch at some point in 50 draws (chance of missing one ≈ 5 · 0.8⁵⁰).
+        Assert.Equal(5, groups.Select(g => g[0].Speaker).Distinct().Count());
     }
 }
