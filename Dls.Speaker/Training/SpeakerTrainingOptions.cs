@@ -1,5 +1,18 @@
 namespace Dls.Speaker.Training;
 
+/// <summary>How epochs whose validation EER ties are ranked.</summary>
+public enum SelectionTieBreak
+{
+    /// <summary>The lower balanced validation pair loss wins.</summary>
+    ValidationLoss,
+
+    /// <summary>
+    /// The later epoch wins. With a few validation speakers the EER reaches 0 early and stays there; the validation loss of
+    /// such easy speakers then prefers early, less regularized epochs, while trials of close voices keep improving.
+    /// </summary>
+    LatestEpoch,
+}
+
 /// <summary>How Siamese pairs are drawn and scored during training. Immutable; <see cref="Validate"/> lists every problem.</summary>
 public sealed record SpeakerTrainingOptions
 {
@@ -50,16 +63,14 @@ public sealed record SpeakerTrainingOptions
     /// </summary>
     public IReadOnlyList<double> WarpFactors { get; init; } = [1.0];
 
-    /// <summary>
-    /// Empty (default): <see cref="WarpFactors"/> warp whole frames. Otherwise the envelope of each frame (its first
-    /// <see cref="CepstralCoefficients"/> DCT coefficients) is warped by a factor of <see cref="WarpFactors"/> and the
-    /// harmonic fine structure by one of these (<see cref="SourceFilterWarp"/>), and every (speaker, envelope factor,
-    /// fine-structure factor) counts as its own identity: vocal tract and pitch vary independently, as between voices.
-    /// </summary>
-    public IReadOnlyList<double> ExcitationWarpFactors { get; init; } = [];
+    /// <summary>Frequency masks per training crop (SpecAugment); 0 (default) disables masking.</summary>
+    public int FrequencyMasks { get; init; }
 
-    /// <summary>DCT coefficients that make up the envelope for <see cref="ExcitationWarpFactors"/>. Default 30.</summary>
-    public int CepstralCoefficients { get; init; } = 30;
+    /// <summary>Widest frequency mask, in bins (each mask's width is drawn from [0, this]). Default 40 (625 Hz at n_fft 1024).</summary>
+    public int FrequencyMaskMaxBins { get; init; } = 40;
+
+    /// <summary>How epochs with equal validation EER are ranked. Default <see cref="SelectionTieBreak.ValidationLoss"/>.</summary>
+    public SelectionTieBreak SelectionTieBreak { get; init; } = SelectionTieBreak.ValidationLoss;
 
     /// <summary>Seed of the validation trial list (kept fixed so epochs are compared on the same trials). Default 1.</summary>
     public int ValidationSeed { get; init; } = 1;
@@ -80,9 +91,9 @@ public sealed record SpeakerTrainingOptions
         if (!(ContrastiveMargin > 0 && ContrastiveMargin <= 2)) errors.Add($"ContrastiveMargin must be in (0, 2], found {ContrastiveMargin}.");
         if (WarpFactors is null || WarpFactors.Count == 0) errors.Add("WarpFactors must hold at least one factor (use [1.0] for none).");
         else if (WarpFactors.Any(f => !(f >= 0.5 && f <= 2.0))) errors.Add($"WarpFactors must be in [0.5, 2.0], found [{string.Join(", ", WarpFactors)}].");
-        if (ExcitationWarpFactors is null) errors.Add("ExcitationWarpFactors must not be null (use [] for none).");
-        else if (ExcitationWarpFactors.Any(f => !(f >= 0.5 && f <= 2.0))) errors.Add($"ExcitationWarpFactors must be in [0.5, 2.0], found [{string.Join(", ", ExcitationWarpFactors)}].");
-        if (CepstralCoefficients < 1) errors.Add($"CepstralCoefficients must be ≥ 1, found {CepstralCoefficients}.");
+        if (!Enum.IsDefined(SelectionTieBreak)) errors.Add($"SelectionTieBreak must be a defined SelectionTieBreak, found {(int)SelectionTieBreak}.");
+        if (FrequencyMasks < 0) errors.Add($"FrequencyMasks must be ≥ 0, found {FrequencyMasks}.");
+        if (FrequencyMaskMaxBins < 0) errors.Add($"FrequencyMaskMaxBins must be ≥ 0, found {FrequencyMaskMaxBins}.");
         return errors;
     }
 }

@@ -22,7 +22,8 @@ public sealed record SpeakerTrainingBatch(Tensor Features, Tensor Lengths, Tenso
 /// training speakers; each batch embeds the utterances of <see cref="SpeakerTrainingOptions.PairsPerBatch"/> drawn pairs
 /// (random crops) and scores every pair among them; validation reports the EER (<c>val_eer</c>) and minDCF
 /// (<c>val_min_dcf</c>) on trials among held-out speakers, the balanced validation pair loss (<c>val_loss</c>) and
-/// <c>val_selection</c> = EER with the loss as tie-breaker (what <see cref="SpeakerTraining"/> selects the best epoch by).
+/// <c>val_selection</c> = EER with a tie-breaker (<see cref="SpeakerTrainingOptions.SelectionTieBreak"/>: the loss, or the
+/// later epoch), which <see cref="SpeakerTraining"/> selects the best epoch by.
 /// </summary>
 public sealed class SpeakerTrainingProblem : ITrainingProblem<SpeakerTrainingBatch>, IDisposable
 {
@@ -30,9 +31,11 @@ public sealed class SpeakerTrainingProblem : ITrainingProblem<SpeakerTrainingBat
     private readonly SpeakerFeatureSet _validation;
     private readonly IReadOnlyList<Trial> _validationTrials;
     private readonly Dictionary<string, int> _validationIndex;
-    // One transform per synthetic voice a training speaker is turned into (null: the recording as it is).
-    private readonly SourceFilterWarp?[] _warps;
+    // One warp per synthetic voice a training speaker is turned into (null: the recording as it is).
+    private readonly FrequencyWarp?[] _warps;
     private readonly Scalar _margin;
+    private readonly Tensor _frameMean;
+    private int _epoch;
 
     /// <summary>Creates the problem.</summary>
     /// <param name="train">Features of the training speakers.</param>
@@ -50,13 +53,13 @@ public sealed class SpeakerTrainingProblem : ITrainingProblem<SpeakerTrainingBat
         _validation = validation;
         Options = options;
         _margin = options.ContrastiveMargin.ToScalar();
+        var (mean, scale) = train.Statistics();
+        scale.Dispose();
+        _frameMean = mean.DetachFromDisposeScope();
         _validationTrials = TrialList.Generate(validation.Dataset, options.ValidationSeed);
         _validationIndex = validation.Dataset.Utterances.Select((u, i) => (u.Key, i)).ToDictionary(t => t.Key, t => t.i, StringComparer.Ordinal);
         int bins = train.Options.FeatureSize;
-        var excitation = options.ExcitationWarpFactors.Count == 0 ? null : options.ExcitationWarpFactors;
-        _warps = excitation is null
-            ? options.WarpFactors.Select(f => f == 1.0 ? null : new SourceFilterWarp(bins, f, f, Math.Min(options.CepstralCoefficients, bins))).ToArray()
-            : options.WarpFactors.SelectMany(f => excitation.Select(g => f == 1.0 && g == 1.0 ? null : new SourceFilterWarp(bins, f, g, Math.Min(options.CepstralCoefficients, bins)))).ToArray();
+        _warps = options.WarpFactors.Select(f => f == 1.0 ? null : new FrequencyWarp(bins, f)).ToArray();
     }
 
     /// <summary>The settings.</summary>
@@ -69,6 +72,7 @@ public sealed class SpeakerTrainingProblem : ITrainingProblem<SpeakerTrainingBat
     public IEnumerable<SpeakerTrainingBatch> TrainBatches(int epoch, Random rng)
     {
         ArgumentNullException.ThrowIfNull(rng);
+        _epoch = epoch;
         return Options.SpeakersPerBatch > 0 ? GroupBatches(rng) : PairBatches(rng);
     }
 
@@ -263,9 +267,12 @@ public sealed class SpeakerTrainingProblem : ITrainingProblem<SpeakerTrainingBat
             // Targets come first in perPair, then non-targets.
             double loss = 0.5 * perPair.narrow(0, 0, targets.Length).mean().item<float>() + 0.5 * perPair.narrow(0, targets.Length, nonTargets.Length).mean().item<float>();
             metrics["val_loss"] = loss;
-            // Model selection: the EER, ties broken by the loss. Scaled to stay below half the EER step of one target
-            // trial, the loss term never outweighs a real EER difference.
-            metrics["val_selection"] = eer.Eer + Math.Min(loss, 1.0) * 0.5 / targets.Length;
+            // Model selection: the EER, ties broken by the loss or by recency. Scaled to stay below half the EER step of one
+            // target trial (the recency term for up to 10,000 epochs), a tie-breaker never outweighs a real EER difference.
+            double step = 0.5 / targets.Length;
+            metrics["val_selection"] = eer.Eer + (Options.SelectionTieBreak == SelectionTieBreak.LatestEpoch
+                ? step * (1 - Math.Min(_epoch, 10_000) / 10_000.0)
+                : step * Math.Min(loss, 1.0));
         }
         return metrics;
     }
@@ -293,7 +300,33 @@ public sealed class SpeakerTrainingProblem : ITrainingProblem<SpeakerTrainingBat
             int offset = rng.Next(0, (int)frames - length + 1);
             cropped = features[offset..(offset + length)];
         }
-        return _warps[warp] is { } w ? w.Apply(cropped) : cropped;
+        var voiced = _warps[warp] is { } w ? w.Apply(cropped) : cropped;
+        return Options.FrequencyMasks == 0 ? voiced : MaskFrequencies(voiced, rng);
+    }
+
+    /// <summary>
+    /// SpecAugment-style frequency masking (Park et al. 2019): <see cref="SpeakerTrainingOptions.FrequencyMasks"/> bands of
+    /// random width in [0, <see cref="SpeakerTrainingOptions.FrequencyMaskMaxBins"/>] are set to the training mean, which
+    /// the encoder's input normalization maps to 0, so that no single band can carry an identity.
+    /// </summary>
+    /// <param name="features">Shape (frames, bins).</param>
+    /// <param name="rng">Draws the bands.</param>
+    /// <returns>Same shape.</returns>
+    internal Tensor MaskFrequencies(Tensor features, Random rng)
+    {
+        int bins = (int)features.shape[^1];
+        var keep = new float[bins];
+        Array.Fill(keep, 1f);
+        for (int m = 0; m < Options.FrequencyMasks; m++)
+        {
+            int width = rng.Next(0, Math.Min(Options.FrequencyMaskMaxBins, bins) + 1);
+            int start = rng.Next(0, bins - width + 1);
+            Array.Fill(keep, 0f, start, width);
+        }
+        using var scope = NewDisposeScope();
+        var kept = tensor(keep);
+        var masked = tensor(keep.Select(k => 1 - k).ToArray());
+        return scope.MoveToOuter(features.mul(kept).add(_frameMean.mul(masked), Scalars.One));
     }
 
     private static Tensor ContrastiveTerms(Tensor cosine, Tensor same, Scalar margin)
@@ -310,5 +343,6 @@ public sealed class SpeakerTrainingProblem : ITrainingProblem<SpeakerTrainingBat
     {
         foreach (var w in _warps) w?.Dispose();
         _margin.Dispose();
+        _frameMean.Dispose();
     }
 }

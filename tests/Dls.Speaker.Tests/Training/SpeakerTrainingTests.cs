@@ -123,12 +123,14 @@ public sealed class SpeakerTrainingTests
     [Fact]
     public void Validate_BadBatchAndWarpSettings_ListsEveryProblem()
     {
-        var errors = new SpeakerTrainingOptions { SpeakersPerBatch = 1, UtterancesPerSpeaker = 1, ExcitationWarpFactors = [3.0], CepstralCoefficients = 0 }.Validate();
-        Assert.Equal(4, errors.Count);
+        var errors = new SpeakerTrainingOptions { SpeakersPerBatch = 1, UtterancesPerSpeaker = 1, HardNegativeIdentities = 1, FrequencyMasks = -1, FrequencyMaskMaxBins = -2, SelectionTieBreak = (SelectionTieBreak)7 }.Validate();
+        Assert.Equal(6, errors.Count);
         Assert.Contains(errors, e => e.Contains("SpeakersPerBatch") && e.Contains("found 1"));
         Assert.Contains(errors, e => e.Contains("UtterancesPerSpeaker") && e.Contains("found 1"));
-        Assert.Contains(errors, e => e.Contains("ExcitationWarpFactors") && e.Contains("[3]"));
-        Assert.Contains(errors, e => e.Contains("CepstralCoefficients") && e.Contains("found 0"));
+        Assert.Contains(errors, e => e.Contains("HardNegativeIdentities") && e.Contains("[0, SpeakersPerBatch / 2 = 0], found 1"));
+        Assert.Contains(errors, e => e.Contains("FrequencyMasks") && e.Contains("found -1"));
+        Assert.Contains(errors, e => e.Contains("FrequencyMaskMaxBins") && e.Contains("found -2"));
+        Assert.Contains(errors, e => e.Contains("SelectionTieBreak") && e.Contains("found 7"));
     }
 
     [Fact]
@@ -160,5 +162,61 @@ public sealed class SpeakerTrainingTests
         }
         // Random seeds: every speaker starts a batch at some point in 50 draws (chance of missing one ≈ 5 · 0.8⁵⁰).
         Assert.Equal(5, groups.Select(g => g[0].Speaker).Distinct().Count());
+    }
+
+    [Fact]
+    public void SplitSpeakers_SeededFraction_IsDisjointAndReproducible()
+    {
+        using var tree = new TempTree();
+        TestModels.WriteDataset(tree.Root, speakers: 10, utterances: 1, seconds: 0.3);
+        var dataset = SpeakerDataset.Open(tree.Root);
+        var request = new SpeakerTrainingRequest { ValidationFraction = 0.3, Trainer = new TrainerOptions { Seed = 4 } };
+        var (train, validation) = SpeakerTraining.SplitSpeakers(dataset, request);
+        Assert.Equal(3, validation.Count);                                    // round(10 · 0.3)
+        Assert.Equal(7, train.Count);
+        Assert.Empty(train.Intersect(validation));
+        Assert.Equal(validation, SpeakerTraining.SplitSpeakers(dataset, request).Validation);
+        Assert.Equal(validation.Order(StringComparer.Ordinal), validation);   // sorted
+    }
+
+    [Fact]
+    public void SplitSpeakers_BadFractionOrTooFewSpeakers_ThrowsWithValues()
+    {
+        using var tree = new TempTree();
+        TestModels.WriteDataset(tree.Root, speakers: 3, utterances: 2, seconds: 0.3);
+        var dataset = SpeakerDataset.Open(tree.Root);
+        Assert.Contains("found 1.5", Assert.Throws<ArgumentException>(() => SpeakerTraining.SplitSpeakers(dataset, new SpeakerTrainingRequest { ValidationFraction = 1.5 })).Message);
+        Assert.Contains("has 3", Assert.Throws<ArgumentException>(() => SpeakerTraining.SplitSpeakers(dataset, new SpeakerTrainingRequest())).Message);
+    }
+
+    [Fact]
+    public void MaskFrequencies_Bands_TakeTheTrainingMeanAndLeaveTheRest()
+    {
+        using var tree = new TempTree();
+        TestModels.WriteDataset(tree.Root, speakers: 4, utterances: 2, seconds: 0.3);
+        var dataset = SpeakerDataset.Open(tree.Root);
+        using var extractor = new SpeakerFeatureExtractor();
+        using var train = SpeakerFeatureSet.Load(dataset.WithSpeakers(["spk0", "spk1"]), extractor);
+        using var validation = SpeakerFeatureSet.Load(dataset.WithSpeakers(["spk2", "spk3"]), extractor);
+        using var problem = new SpeakerTrainingProblem(train, validation, new SpeakerTrainingOptions { FrequencyMasks = 2, FrequencyMaskMaxBins = 30 });
+        using var scope = NewDisposeScope();
+        var (mean, scale) = train.Statistics();
+        var x = train.Features[0];
+        var rng = new Random(11);
+        int everMasked = 0;
+        for (int trial = 0; trial < 20; trial++)
+        {
+            var y = problem.MaskFrequencies(x, rng);
+            Assert.Equal(x.shape, y.shape);
+            // A bin is either untouched in every frame or the training mean in every frame (exact: multiply by 1 or 0, add).
+            var changed = (y - x).abs().amax([0]).gt(0).data<bool>().ToArray();
+            var isMean = (y - mean).abs().amax([0]).eq(0).data<bool>().ToArray();
+            for (int k = 0; k < changed.Length; k++)
+                if (changed[k]) Assert.True(isMean[k], $"bin {k} changed but is not the training mean");
+            int count = changed.Count(c => c);
+            Assert.InRange(count, 0, 2 * 30);   // two bands of at most 30 bins
+            everMasked += count;
+        }
+        Assert.True(everMasked > 0, "20 draws of two bands masked nothing");
     }
 }
