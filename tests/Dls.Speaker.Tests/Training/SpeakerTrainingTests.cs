@@ -219,4 +219,38 @@ public sealed class SpeakerTrainingTests
         }
         Assert.True(everMasked > 0, "20 draws of two bands masked nothing");
     }
+
+    [Fact]
+    public void GroupBatchesAndLoss_ManyEpochs_LeaveNoLiveTensors()
+    {
+        using var tree = new TempTree();
+        TestModels.WriteDataset(tree.Root, speakers: 5, utterances: 4, seconds: 0.4);
+        var dataset = SpeakerDataset.Open(tree.Root);
+        using var extractor = new SpeakerFeatureExtractor();
+        using var train = SpeakerFeatureSet.Load(dataset.WithSpeakers(["spk0", "spk1", "spk2"]), extractor);
+        using var validation = SpeakerFeatureSet.Load(dataset.WithSpeakers(["spk3", "spk4"]), extractor);
+        var options = new SpeakerTrainingOptions
+        {
+            PairsPerEpoch = 24, SpeakersPerBatch = 4, UtterancesPerSpeaker = 2, HardNegativeIdentities = 2, WarpFactors = [0.9, 1.0, 1.1],
+            MinCropFrames = 5, MaxCropFrames = 8, FrequencyMasks = 2, FrequencyMaskMaxBins = 20,
+        };
+        using var problem = new SpeakerTrainingProblem(train, validation, options);
+        using var model = new SiameseSpeakerModel(new GruSpeakerEncoder(new GruSpeakerEncoderOptions { HiddenSize = 4, EmbeddingSize = 4 }));
+        void Epoch(int epoch)
+        {
+            // As the trainer does: one scope per batch, opened before the batch is drawn.
+            using var batches = problem.TrainBatches(epoch, new Random(epoch)).GetEnumerator();
+            while (true)
+            {
+                using var scope = NewDisposeScope();
+                if (!batches.MoveNext()) break;
+                problem.Loss(model, batches.Current).backward();
+            }
+            problem.Validate(model, CancellationToken.None);
+        }
+        Epoch(1);                                                                 // warm-up
+        long before = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        for (int e = 2; e <= 4; e++) Epoch(e);
+        Assert.Equal(before, TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
 }
