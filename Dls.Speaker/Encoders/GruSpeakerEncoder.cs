@@ -95,7 +95,7 @@ public sealed class GruSpeakerEncoder : nn.Module<Tensor, Tensor, Tensor>, IDesc
         if (lengths.dim() != 1 || lengths.shape[0] != features.shape[0])
             throw new ArgumentException($"Expected lengths of shape ({features.shape[0]}), found ({string.Join(", ", lengths.shape)}).", nameof(lengths));
         using var scope = NewDisposeScope();
-        var x = (features - input_mean) * input_scale;
+        var x = features.add(input_mean, Scalars.MinusOne).mul(input_scale);
         if (proj is not null) x = proj.forward(x);
 
         long frames = features.shape[1];

@@ -74,14 +74,23 @@ public static class SpeakerEvaluation
     }
 
     /// <summary>
+    /// Floor of the baseline's logarithm, log(|X| + floor): only a guard against log 0. It sits far below the 16-bit
+    /// quantization noise of any recording (about 2e-4 per bin of a 1024-point Hann STFT of audio in [−1, 1]), so the
+    /// baseline is the literal cosine of mean log|X|. The floor matters because a cosine of log spectra is not invariant
+    /// to adding a constant to them: larger floors (such as the model features' 1e-3) lift the quiet bins and change the
+    /// baseline's EER (Dls.Speaker/README.md lists the measured effect).
+    /// </summary>
+    public const double BaselineLogFloor = 1e-8;
+
+    /// <summary>
     /// The no-learning baseline: each utterance is represented by its mean log-magnitude spectrum
-    /// (log(|STFT| + floor), n_fft 1024, hop 512, averaged over frames) and trials are scored by cosine.
+    /// (log(|STFT| + <see cref="BaselineLogFloor"/>), n_fft 1024, hop 512, averaged over frames) and trials are scored by cosine.
     /// </summary>
     /// <param name="trials">The trials.</param>
-    /// <param name="features">STFT settings and floor; the kind is forced to log-magnitude.</param>
+    /// <param name="features">STFT settings and floor (default: the assignment's STFT with <see cref="BaselineLogFloor"/>); the kind is forced to log-magnitude.</param>
     public static SpeakerEvaluationResult Baseline(IReadOnlyList<Trial> trials, SpeakerFeatureOptions? features = null)
     {
-        var options = (features ?? new SpeakerFeatureOptions()) with { Kind = SpeakerFeatureKind.LogMagnitude };
+        var options = (features ?? new SpeakerFeatureOptions { LogFloor = BaselineLogFloor }) with { Kind = SpeakerFeatureKind.LogMagnitude };
         using var extractor = new SpeakerFeatureExtractor(options);
         return Score(trials, utterances => utterances.Select(u =>
         {

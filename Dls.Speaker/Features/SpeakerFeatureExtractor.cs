@@ -12,6 +12,8 @@ public sealed class SpeakerFeatureExtractor : IDisposable
 {
     private readonly Stft? _stft;
     private readonly LogMelSpectrogram? _logMel;
+    // Kept alive with the extractor: a temporary Scalar can be finalized while native code reads it (see Scalars).
+    private readonly Scalar _logFloor;
 
     /// <summary>Creates the extractor.</summary>
     /// <exception cref="ArgumentException">The options are invalid (every problem is listed).</exception>
@@ -21,6 +23,7 @@ public sealed class SpeakerFeatureExtractor : IDisposable
         var errors = options.Validate();
         if (errors.Count > 0) throw new ArgumentException("Invalid SpeakerFeatureOptions: " + string.Join(" ", errors), nameof(options));
         Options = options;
+        _logFloor = options.LogFloor.ToScalar();
         var stftOptions = new StftOptions { NFft = options.NFft, HopLength = options.HopLength };
         if (options.Kind == SpeakerFeatureKind.LogMel)
             _logMel = new LogMelSpectrogram(stftOptions, new MelOptions { SampleRate = options.SampleRate, NFft = options.NFft, MelCount = options.MelBins }, power: 2.0, offset: options.LogFloor);
@@ -49,7 +52,7 @@ public sealed class SpeakerFeatureExtractor : IDisposable
         else
         {
             var magnitude = Spectrum.Magnitude(_stft!.Forward(waveform));
-            binsByFrames = Options.Kind == SpeakerFeatureKind.LogMagnitude ? (magnitude + Options.LogFloor).log() : magnitude;
+            binsByFrames = Options.Kind == SpeakerFeatureKind.LogMagnitude ? magnitude.add(_logFloor, Scalars.One).log() : magnitude;
         }
         // (…, bins, frames) → (…, frames, bins): the encoder reads one frame per time step.
         return scope.MoveToOuter(binsByFrames.transpose(-1, -2).contiguous());
@@ -69,5 +72,6 @@ public sealed class SpeakerFeatureExtractor : IDisposable
     {
         _stft?.Dispose();
         _logMel?.Dispose();
+        _logFloor.Dispose();
     }
 }

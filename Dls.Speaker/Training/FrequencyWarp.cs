@@ -13,6 +13,7 @@ public sealed class FrequencyWarp : IDisposable
     private readonly Tensor _lower;
     private readonly Tensor _upper;
     private readonly Tensor _fraction;
+    private readonly Tensor _complement;
 
     /// <summary>Creates the warp for <paramref name="bins"/> bins.</summary>
     /// <exception cref="ArgumentException">bins &lt; 2 or a non-positive factor.</exception>
@@ -35,6 +36,7 @@ public sealed class FrequencyWarp : IDisposable
         _lower = tensor(lower).DetachFromDisposeScope();
         _upper = tensor(upper).DetachFromDisposeScope();
         _fraction = tensor(fraction).DetachFromDisposeScope();
+        _complement = tensor(fraction.Select(f => 1 - f).ToArray()).DetachFromDisposeScope();
     }
 
     /// <summary>Number of bins.</summary>
@@ -53,7 +55,7 @@ public sealed class FrequencyWarp : IDisposable
             throw new ArgumentException($"Expected features with {Bins} bins in the last dimension, found ({string.Join(", ", features.shape)}).", nameof(features));
         using var scope = NewDisposeScope();
         int last = (int)features.dim() - 1;
-        var warped = features.index_select(last, _lower) * (1 - _fraction) + features.index_select(last, _upper) * _fraction;
+        var warped = features.index_select(last, _lower).mul(_complement).add(features.index_select(last, _upper).mul(_fraction), Scalars.One);
         return scope.MoveToOuter(warped);
     }
 
@@ -63,5 +65,6 @@ public sealed class FrequencyWarp : IDisposable
         _lower.Dispose();
         _upper.Dispose();
         _fraction.Dispose();
+        _complement.Dispose();
     }
 }

@@ -67,7 +67,7 @@ public sealed class SiameseSpeakerModel : nn.Module<Tensor, Tensor, Tensor>, IDe
     public override Tensor forward(Tensor features, Tensor lengths)
     {
         using var scope = NewDisposeScope();
-        var logits = Cosine(features, lengths) * scale + offset;
+        var logits = Cosine(features, lengths).mul(scale).add(offset, Scalars.One);
         return scope.MoveToOuter(logits);
     }
 
@@ -76,6 +76,6 @@ public sealed class SiameseSpeakerModel : nn.Module<Tensor, Tensor, Tensor>, IDe
     public Tensor Logits(Tensor cosine)
     {
         ArgumentNullException.ThrowIfNull(cosine);
-        return cosine * scale + offset;
+        return cosine.mul(scale).add(offset, Scalars.One);
     }
 }

@@ -61,18 +61,8 @@ public static class SpeakerTraining
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(request);
-        if (!(request.ValidationFraction > 0 && request.ValidationFraction < 1))
-            throw new ArgumentException($"ValidationFraction must be in (0, 1), found {request.ValidationFraction}.", nameof(request));
-        int validationCount = Math.Max(2, (int)Math.Round(dataset.Speakers.Count * request.ValidationFraction));
-        if (dataset.Speakers.Count - validationCount < 2)
-            throw new ArgumentException($"Training needs at least 4 speakers (2 to train, 2 to validate); the dataset has {dataset.Speakers.Count}.", nameof(dataset));
         SpeakerArchitectures.Register();
-
-        var rng = new Random(request.Trainer.Seed);
-        var shuffled = dataset.Speakers.ToArray();
-        rng.Shuffle(shuffled);
-        var validationSpeakers = shuffled.Take(validationCount).Order(StringComparer.Ordinal).ToArray();
-        var trainSpeakers = shuffled.Skip(validationCount).Order(StringComparer.Ordinal).ToArray();
+        var (trainSpeakers, validationSpeakers) = SplitSpeakers(dataset, request);
 
         using var extractor = new SpeakerFeatureExtractor(request.Features);
         using var train = SpeakerFeatureSet.Load(dataset.WithSpeakers(trainSpeakers), extractor, cancellationToken: cancellationToken);
@@ -110,6 +100,28 @@ public static class SpeakerTraining
         {
             if (request.WorkDirectory is null) Directory.Delete(work, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// The speakers <see cref="Train"/> trains on and holds out for validation: a fraction
+    /// <see cref="SpeakerTrainingRequest.ValidationFraction"/> of them (at least 2), drawn at random with the trainer seed.
+    /// </summary>
+    /// <returns>Both lists, sorted ordinally.</returns>
+    /// <exception cref="ArgumentException">A fraction outside (0, 1), or fewer than 4 speakers.</exception>
+    public static (IReadOnlyList<string> Train, IReadOnlyList<string> Validation) SplitSpeakers(SpeakerDataset dataset, SpeakerTrainingRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentNullException.ThrowIfNull(request);
+        if (!(request.ValidationFraction > 0 && request.ValidationFraction < 1))
+            throw new ArgumentException($"ValidationFraction must be in (0, 1), found {request.ValidationFraction}.", nameof(request));
+        int validationCount = Math.Max(2, (int)Math.Round(dataset.Speakers.Count * request.ValidationFraction));
+        if (dataset.Speakers.Count - validationCount < 2)
+            throw new ArgumentException($"Training needs at least 4 speakers (2 to train, 2 to validate); the dataset has {dataset.Speakers.Count}.", nameof(dataset));
+        var shuffled = dataset.Speakers.ToArray();
+        new Random(request.Trainer.Seed).Shuffle(shuffled);
+        var validation = shuffled.Take(validationCount).ToArray();
+        var held = validation.ToHashSet(StringComparer.Ordinal);
+        return (dataset.Speakers.Where(s => !held.Contains(s)).Order(StringComparer.Ordinal).ToArray(), validation.Order(StringComparer.Ordinal).ToArray());
     }
 
     /// <summary>Metadata describing a training run, for <see cref="SpeakerModelFile.Save"/>.</summary>

@@ -1,5 +1,18 @@
 namespace Dls.Speaker.Training;
 
+/// <summary>How epochs whose validation EER ties are ranked.</summary>
+public enum SelectionTieBreak
+{
+    /// <summary>The lower balanced validation pair loss wins.</summary>
+    ValidationLoss,
+
+    /// <summary>
+    /// The later epoch wins. With a few validation speakers the EER reaches 0 early and stays there; the validation loss of
+    /// such easy speakers then prefers early, less regularized epochs, while trials of close voices keep improving.
+    /// </summary>
+    LatestEpoch,
+}
+
 /// <summary>How Siamese pairs are drawn and scored during training. Immutable; <see cref="Validate"/> lists every problem.</summary>
 public sealed record SpeakerTrainingOptions
 {
@@ -12,6 +25,24 @@ public sealed record SpeakerTrainingOptions
     /// pairs are weighted ½ each so the loss stays balanced. Default 32.
     /// </summary>
     public int PairsPerBatch { get; init; } = 32;
+
+    /// <summary>
+    /// 0 (default) draws balanced pairs (<see cref="PairsPerBatch"/> per batch). n &gt; 0 builds each batch from n
+    /// identities — a (speaker, warp factor) drawn without replacement — with <see cref="UtterancesPerSpeaker"/> utterances
+    /// each (the batch layout of GE2E, Wan et al. 2018), and scores every pair among them; an epoch then embeds as many
+    /// utterances as the pair mode would, 2 · <see cref="PairsPerEpoch"/>.
+    /// </summary>
+    public int SpeakersPerBatch { get; init; }
+
+    /// <summary>Utterances per identity in a batch when <see cref="SpeakersPerBatch"/> &gt; 0. Default 4.</summary>
+    public int UtterancesPerSpeaker { get; init; } = 4;
+
+    /// <summary>
+    /// With <see cref="SpeakersPerBatch"/> = n &gt; 0: how many of a batch's n identities are hard negatives rather than
+    /// random draws — each joins a randomly drawn identity as one of its nearest identities of another speaker by the cosine
+    /// of mean feature frames (the similarity of the no-learning baseline). In [0, n/2]. Default 0.
+    /// </summary>
+    public int HardNegativeIdentities { get; init; }
 
     /// <summary>Shortest random crop of a training utterance, in frames (24 ≈ 0.77 s at hop 512, 16 kHz). Default 24.</summary>
     public int MinCropFrames { get; init; } = 24;
@@ -32,6 +63,15 @@ public sealed record SpeakerTrainingOptions
     /// </summary>
     public IReadOnlyList<double> WarpFactors { get; init; } = [1.0];
 
+    /// <summary>Frequency masks per training crop (SpecAugment); 0 (default) disables masking.</summary>
+    public int FrequencyMasks { get; init; }
+
+    /// <summary>Widest frequency mask, in bins (each mask's width is drawn from [0, this]). Default 40 (625 Hz at n_fft 1024).</summary>
+    public int FrequencyMaskMaxBins { get; init; } = 40;
+
+    /// <summary>How epochs with equal validation EER are ranked. Default <see cref="SelectionTieBreak.ValidationLoss"/>.</summary>
+    public SelectionTieBreak SelectionTieBreak { get; init; } = SelectionTieBreak.ValidationLoss;
+
     /// <summary>Seed of the validation trial list (kept fixed so epochs are compared on the same trials). Default 1.</summary>
     public int ValidationSeed { get; init; } = 1;
 
@@ -41,12 +81,19 @@ public sealed record SpeakerTrainingOptions
         var errors = new List<string>();
         if (PairsPerEpoch < 2) errors.Add($"PairsPerEpoch must be ≥ 2, found {PairsPerEpoch}.");
         if (PairsPerBatch < 2) errors.Add($"PairsPerBatch must be ≥ 2, found {PairsPerBatch}.");
+        if (SpeakersPerBatch < 0 || SpeakersPerBatch == 1) errors.Add($"SpeakersPerBatch must be 0 (drawn pairs) or ≥ 2, found {SpeakersPerBatch}.");
+        if (HardNegativeIdentities < 0 || HardNegativeIdentities > SpeakersPerBatch / 2)
+            errors.Add($"HardNegativeIdentities must be in [0, SpeakersPerBatch / 2 = {Math.Max(0, SpeakersPerBatch / 2)}], found {HardNegativeIdentities}.");
+        if (UtterancesPerSpeaker < 2) errors.Add($"UtterancesPerSpeaker must be ≥ 2, found {UtterancesPerSpeaker}.");
         if (MinCropFrames < 1) errors.Add($"MinCropFrames must be ≥ 1, found {MinCropFrames}.");
         if (MaxCropFrames < MinCropFrames) errors.Add($"MaxCropFrames must be ≥ MinCropFrames = {MinCropFrames}, found {MaxCropFrames}.");
         if (!Enum.IsDefined(Loss)) errors.Add($"Loss must be a defined SiameseLossKind, found {(int)Loss}.");
         if (!(ContrastiveMargin > 0 && ContrastiveMargin <= 2)) errors.Add($"ContrastiveMargin must be in (0, 2], found {ContrastiveMargin}.");
         if (WarpFactors is null || WarpFactors.Count == 0) errors.Add("WarpFactors must hold at least one factor (use [1.0] for none).");
         else if (WarpFactors.Any(f => !(f >= 0.5 && f <= 2.0))) errors.Add($"WarpFactors must be in [0.5, 2.0], found [{string.Join(", ", WarpFactors)}].");
+        if (!Enum.IsDefined(SelectionTieBreak)) errors.Add($"SelectionTieBreak must be a defined SelectionTieBreak, found {(int)SelectionTieBreak}.");
+        if (FrequencyMasks < 0) errors.Add($"FrequencyMasks must be ≥ 0, found {FrequencyMasks}.");
+        if (FrequencyMaskMaxBins < 0) errors.Add($"FrequencyMaskMaxBins must be ≥ 0, found {FrequencyMaskMaxBins}.");
         return errors;
     }
 }

@@ -22,7 +22,8 @@ public sealed record SpeakerTrainingBatch(Tensor Features, Tensor Lengths, Tenso
 /// training speakers; each batch embeds the utterances of <see cref="SpeakerTrainingOptions.PairsPerBatch"/> drawn pairs
 /// (random crops) and scores every pair among them; validation reports the EER (<c>val_eer</c>) and minDCF
 /// (<c>val_min_dcf</c>) on trials among held-out speakers, the balanced validation pair loss (<c>val_loss</c>) and
-/// <c>val_selection</c> = EER with the loss as tie-breaker (what <see cref="SpeakerTraining"/> selects the best epoch by).
+/// <c>val_selection</c> = EER with a tie-breaker (<see cref="SpeakerTrainingOptions.SelectionTieBreak"/>: the loss, or the
+/// later epoch), which <see cref="SpeakerTraining"/> selects the best epoch by.
 /// </summary>
 public sealed class SpeakerTrainingProblem : ITrainingProblem<SpeakerTrainingBatch>, IDisposable
 {
@@ -30,7 +31,11 @@ public sealed class SpeakerTrainingProblem : ITrainingProblem<SpeakerTrainingBat
     private readonly SpeakerFeatureSet _validation;
     private readonly IReadOnlyList<Trial> _validationTrials;
     private readonly Dictionary<string, int> _validationIndex;
-    private readonly FrequencyWarp[] _warps;
+    // One warp per synthetic voice a training speaker is turned into (null: the recording as it is).
+    private readonly FrequencyWarp?[] _warps;
+    private readonly Scalar _margin;
+    private readonly Tensor _frameMean;
+    private int _epoch;
 
     /// <summary>Creates the problem.</summary>
     /// <param name="train">Features of the training speakers.</param>
@@ -47,10 +52,14 @@ public sealed class SpeakerTrainingProblem : ITrainingProblem<SpeakerTrainingBat
         _train = train;
         _validation = validation;
         Options = options;
+        _margin = options.ContrastiveMargin.ToScalar();
+        var (mean, scale) = train.Statistics();
+        scale.Dispose();
+        _frameMean = mean.DetachFromDisposeScope();
         _validationTrials = TrialList.Generate(validation.Dataset, options.ValidationSeed);
         _validationIndex = validation.Dataset.Utterances.Select((u, i) => (u.Key, i)).ToDictionary(t => t.Key, t => t.i, StringComparer.Ordinal);
         int bins = train.Options.FeatureSize;
-        _warps = options.WarpFactors.Select(f => new FrequencyWarp(bins, f)).ToArray();
+        _warps = options.WarpFactors.Select(f => f == 1.0 ? null : new FrequencyWarp(bins, f)).ToArray();
     }
 
     /// <summary>The settings.</summary>
@@ -63,6 +72,12 @@ public sealed class SpeakerTrainingProblem : ITrainingProblem<SpeakerTrainingBat
     public IEnumerable<SpeakerTrainingBatch> TrainBatches(int epoch, Random rng)
     {
         ArgumentNullException.ThrowIfNull(rng);
+        _epoch = epoch;
+        return Options.SpeakersPerBatch > 0 ? GroupBatches(rng) : PairBatches(rng);
+    }
+
+    private IEnumerable<SpeakerTrainingBatch> PairBatches(Random rng)
+    {
         var pairs = PairSampler.Sample(_train.Dataset, Options.PairsPerEpoch, rng);
         var utterances = _train.Dataset.Utterances;
         int perBatch = Options.PairsPerBatch;
@@ -82,17 +97,122 @@ public sealed class SpeakerTrainingProblem : ITrainingProblem<SpeakerTrainingBat
                 identity[k] = utterances[p.First].SpeakerId + "@" + warpFirst;
                 identity[perBatch + k] = utterances[p.Second].SpeakerId + "@" + warpSecond;
             }
-            var same = new float[n * n];
-            var mask = new float[n * n];
-            for (int a = 0; a < n; a++)
-                for (int b = a + 1; b < n; b++)
-                {
-                    mask[a * n + b] = 1;
-                    if (identity[a] == identity[b]) same[a * n + b] = 1;
-                }
-            var (features, lengths) = EncoderBatching.Pad(sequences);
-            yield return new SpeakerTrainingBatch(features, lengths, tensor(same).view(n, n), tensor(mask).view(n, n), (long)n * (n - 1) / 2);
+            yield return MakeBatch(sequences, identity);
         }
+    }
+
+    /// <summary>
+    /// Batches of <see cref="SpeakerTrainingOptions.SpeakersPerBatch"/> identities (speaker, warp factor) drawn without
+    /// replacement, each with <see cref="SpeakerTrainingOptions.UtterancesPerSpeaker"/> distinct utterances: every batch
+    /// holds N·M(M − 1)/2 same-identity pairs and all the cross-identity ones, including the hardest negatives the data
+    /// offers (one speaker at two warp factors). With <see cref="SpeakerTrainingOptions.HardNegativeIdentities"/> = h, only
+    /// N − h identities are drawn at random; each of the other h joins one of them as a near neighbour of another speaker.
+    /// </summary>
+    private IEnumerable<SpeakerTrainingBatch> GroupBatches(Random rng)
+    {
+        int perGroup = Options.UtterancesPerSpeaker;
+        var first = new Dictionary<string, int>(StringComparer.Ordinal);
+        var utterances = _train.Dataset.Utterances;
+        for (int i = utterances.Count - 1; i >= 0; i--) first[utterances[i].SpeakerId] = i;
+        foreach (var picked in DrawGroups(rng))
+        {
+            var sequences = new Tensor[picked.Length * perGroup];
+            var identity = new string[picked.Length * perGroup];
+            for (int g = 0; g < picked.Length; g++)
+            {
+                var (speaker, warp) = picked[g];
+                var chosen = Enumerable.Range(0, _train.Dataset.UtterancesOf(speaker).Count).ToArray();
+                rng.Shuffle(chosen);
+                for (int m = 0; m < perGroup; m++)
+                {
+                    sequences[g * perGroup + m] = Augment(_train.Features[first[speaker] + chosen[m]], warp, rng);
+                    identity[g * perGroup + m] = speaker + "@" + warp;
+                }
+            }
+            yield return MakeBatch(sequences, identity);
+        }
+    }
+
+    /// <summary>The identities (speaker, index of its voice transform) of each batch of an epoch in group mode.</summary>
+    /// <exception cref="InvalidOperationException">Fewer identities with enough utterances than a batch needs.</exception>
+    internal IEnumerable<(string Speaker, int Warp)[]> DrawGroups(Random rng)
+    {
+        int groups = Options.SpeakersPerBatch;
+        int perGroup = Options.UtterancesPerSpeaker;
+        var eligible = _train.Dataset.Speakers.Where(s => _train.Dataset.UtterancesOf(s).Count >= perGroup).ToArray();
+        if (eligible.Length * _warps.Length < groups)
+            throw new InvalidOperationException($"Expected at least {groups} (speaker, warp) identities with ≥ {perGroup} utterances for a batch, found {eligible.Length} speakers × {_warps.Length} warps.");
+        var identities = eligible.SelectMany(s => Enumerable.Range(0, _warps.Length).Select(w => (Speaker: s, Warp: w))).ToArray();
+        // As many utterances per epoch as the pair mode embeds (2 · PairsPerEpoch), so epochs cost the same.
+        int batches = Math.Max(1, 2 * Options.PairsPerEpoch / (groups * perGroup));
+        int hard = Options.HardNegativeIdentities;
+        var neighbours = hard > 0 ? IdentityNeighbours(identities) : null;
+        for (int b = 0; b < batches; b++)
+        {
+            var order = Enumerable.Range(0, identities.Length).ToArray();
+            rng.Shuffle(order);
+            var picked = new int[groups];
+            var used = new HashSet<int>();
+            for (int g = 0; g < groups - hard; g++)
+            {
+                picked[g] = order[g];
+                used.Add(order[g]);
+            }
+            for (int g = groups - hard; g < groups; g++)
+            {
+                // One of the few nearest unused identities of another speaker than the seed's, so batches vary.
+                int seed = picked[(g - (groups - hard)) % (groups - hard)];
+                var candidates = neighbours![seed].Where(c => !used.Contains(c)).Take(NeighbourChoices).ToArray();
+                int next = candidates.Length > 0 ? candidates[rng.Next(candidates.Length)] : order.First(c => !used.Contains(c));
+                picked[g] = next;
+                used.Add(next);
+            }
+            yield return picked.Select(i => identities[i]).ToArray();
+        }
+    }
+
+    /// <summary>Hard negatives are drawn among this many nearest identities of the seed.</summary>
+    private const int NeighbourChoices = 3;
+
+    /// <summary>
+    /// For each identity, the identities of other speakers ordered by decreasing cosine of their mean feature frames (the
+    /// no-learning baseline's similarity, which predicts where an encoder confuses voices). Warping is linear, so an
+    /// identity's mean is the warped mean of its speaker.
+    /// </summary>
+    private int[][] IdentityNeighbours((string Speaker, int Warp)[] identities)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var means = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var utterances = _train.Dataset.Utterances;
+        foreach (var speaker in identities.Select(i => i.Speaker).Distinct())
+        {
+            var rows = Enumerable.Range(0, utterances.Count).Where(i => utterances[i].SpeakerId == speaker).Select(i => _train.Features[i].mean([0])).ToArray();
+            means[speaker] = stack(rows).mean([0]);
+        }
+        var vectors = stack(identities.Select(i => _warps[i.Warp] is { } w ? w.Apply(means[i.Speaker]) : means[i.Speaker]).ToArray());
+        vectors = nn.functional.normalize(vectors, p: 2, dim: 1);
+        var cosine = vectors.matmul(vectors.T).data<float>().ToArray();
+        int n = identities.Length;
+        var result = new int[n][];
+        for (int a = 0; a < n; a++)
+            result[a] = Enumerable.Range(0, n).Where(b => identities[b].Speaker != identities[a].Speaker).OrderByDescending(b => cosine[a * n + b]).ToArray();
+        return result;
+    }
+
+    private static SpeakerTrainingBatch MakeBatch(Tensor[] sequences, string[] identity)
+    {
+        int n = sequences.Length;
+        var same = new float[n * n];
+        var mask = new float[n * n];
+        for (int a = 0; a < n; a++)
+            for (int b = a + 1; b < n; b++)
+            {
+                mask[a * n + b] = 1;
+                if (identity[a] == identity[b]) same[a * n + b] = 1;
+            }
+        var (features, lengths) = EncoderBatching.Pad(sequences);
+        return new SpeakerTrainingBatch(features, lengths, tensor(same).view(n, n), tensor(mask).view(n, n), (long)n * (n - 1) / 2);
     }
 
     /// <inheritdoc />
@@ -103,13 +223,15 @@ public sealed class SpeakerTrainingProblem : ITrainingProblem<SpeakerTrainingBat
             throw new ArgumentException($"Expected a {nameof(SiameseSpeakerModel)}, found {model?.GetType().Name ?? "null"}.", nameof(model));
         var e = siamese.Encoder.forward(batch.Features, batch.Lengths);
         var cosine = e.matmul(e.T);   // (n, n): unit embeddings, so dot products are cosines
-        var positive = batch.SameSpeaker * batch.PairMask;
-        var negative = (1 - batch.SameSpeaker) * batch.PairMask;
+        var positive = batch.SameSpeaker.mul(batch.PairMask);
+        var negative = batch.PairMask.add(positive, Scalars.MinusOne);   // mask · (1 − same)
         Tensor perPair = Options.Loss == SiameseLossKind.BinaryCrossEntropy
             ? nn.functional.binary_cross_entropy_with_logits(siamese.Logits(cosine), batch.SameSpeaker, reduction: nn.Reduction.None)
-            : ContrastiveTerms(cosine, batch.SameSpeaker, Options.ContrastiveMargin);
+            : ContrastiveTerms(cosine, batch.SameSpeaker, _margin);
         // Balanced: same-speaker and different-speaker pairs weigh ½ each, whatever their counts in the batch.
-        return 0.5 * (perPair * positive).sum() / positive.sum().clamp_min(1) + 0.5 * (perPair * negative).sum() / negative.sum().clamp_min(1);
+        var positiveMean = perPair.mul(positive).sum().div(positive.sum().clamp_min(Scalars.One));
+        var negativeMean = perPair.mul(negative).sum().div(negative.sum().clamp_min(Scalars.One));
+        return positiveMean.add(negativeMean, Scalars.One).mul(Scalars.Half);
     }
 
     /// <inheritdoc />
@@ -142,11 +264,15 @@ public sealed class SpeakerTrainingProblem : ITrainingProblem<SpeakerTrainingBat
             var cos = tensor(targets.Concat(nonTargets).Select(v => (float)v).ToArray());
             var labels = tensor(targets.Select(_ => 1f).Concat(nonTargets.Select(_ => 0f)).ToArray());
             var perPair = nn.functional.binary_cross_entropy_with_logits(siamese.Logits(cos), labels, reduction: nn.Reduction.None);
-            double loss = 0.5 * (perPair * labels).sum().item<float>() / targets.Length + 0.5 * (perPair * (1 - labels)).sum().item<float>() / nonTargets.Length;
+            // Targets come first in perPair, then non-targets.
+            double loss = 0.5 * perPair.narrow(0, 0, targets.Length).mean().item<float>() + 0.5 * perPair.narrow(0, targets.Length, nonTargets.Length).mean().item<float>();
             metrics["val_loss"] = loss;
-            // Model selection: the EER, ties broken by the loss. Scaled to stay below half the EER step of one target
-            // trial, the loss term never outweighs a real EER difference.
-            metrics["val_selection"] = eer.Eer + Math.Min(loss, 1.0) * 0.5 / targets.Length;
+            // Model selection: the EER, ties broken by the loss or by recency. Scaled to stay below half the EER step of one
+            // target trial (the recency term for up to 10,000 epochs), a tie-breaker never outweighs a real EER difference.
+            double step = 0.5 / targets.Length;
+            metrics["val_selection"] = eer.Eer + (Options.SelectionTieBreak == SelectionTieBreak.LatestEpoch
+                ? step * (1 - Math.Min(_epoch, 10_000) / 10_000.0)
+                : step * Math.Min(loss, 1.0));
         }
         return metrics;
     }
@@ -174,18 +300,49 @@ public sealed class SpeakerTrainingProblem : ITrainingProblem<SpeakerTrainingBat
             int offset = rng.Next(0, (int)frames - length + 1);
             cropped = features[offset..(offset + length)];
         }
-        return Options.WarpFactors[warp] == 1.0 ? cropped : _warps[warp].Apply(cropped);
+        var voiced = _warps[warp] is { } w ? w.Apply(cropped) : cropped;
+        return Options.FrequencyMasks == 0 ? voiced : MaskFrequencies(voiced, rng);
     }
 
-    private static Tensor ContrastiveTerms(Tensor cosine, Tensor same, double margin)
+    /// <summary>
+    /// SpecAugment-style frequency masking (Park et al. 2019): <see cref="SpeakerTrainingOptions.FrequencyMasks"/> bands of
+    /// random width in [0, <see cref="SpeakerTrainingOptions.FrequencyMaskMaxBins"/>] are set to the training mean, which
+    /// the encoder's input normalization maps to 0, so that no single band can carry an identity.
+    /// </summary>
+    /// <param name="features">Shape (frames, bins).</param>
+    /// <param name="rng">Draws the bands.</param>
+    /// <returns>Same shape.</returns>
+    internal Tensor MaskFrequencies(Tensor features, Random rng)
     {
-        var distance = 1 - cosine;
-        return same * distance.pow(2) + (1 - same) * (margin - distance).clamp_min(0).pow(2);
+        int bins = (int)features.shape[^1];
+        var keep = new float[bins];
+        Array.Fill(keep, 1f);
+        for (int m = 0; m < Options.FrequencyMasks; m++)
+        {
+            int width = rng.Next(0, Math.Min(Options.FrequencyMaskMaxBins, bins) + 1);
+            int start = rng.Next(0, bins - width + 1);
+            Array.Fill(keep, 0f, start, width);
+        }
+        using var scope = NewDisposeScope();
+        var kept = tensor(keep);
+        var masked = tensor(keep.Select(k => 1 - k).ToArray());
+        return scope.MoveToOuter(features.mul(kept).add(_frameMean.mul(masked), Scalars.One));
+    }
+
+    private static Tensor ContrastiveTerms(Tensor cosine, Tensor same, Scalar margin)
+    {
+        var distance = cosine.mul(Scalars.MinusOne).add(Scalars.One, Scalars.One);          // 1 − cos
+        var beyond = distance.mul(Scalars.MinusOne).add(margin, Scalars.One).clamp_min(Scalars.Zero);   // max(0, margin − d)
+        // same · d² + (1 − same) · beyond² = beyond² + same · (d² − beyond²)
+        var far = beyond.pow(Scalars.Two);
+        return far.add(same.mul(distance.pow(Scalars.Two).add(far, Scalars.MinusOne)), Scalars.One);
     }
 
     /// <inheritdoc />
     public void Dispose()
     {
-        foreach (var w in _warps) w.Dispose();
+        foreach (var w in _warps) w?.Dispose();
+        _margin.Dispose();
+        _frameMean.Dispose();
     }
 }

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using Dls.Models.Checkpoints;
 using Dls.Models.Training;
 using Dls.Samples.Abstractions;
 using Dls.Speaker.Compression;
@@ -19,17 +21,26 @@ namespace Dls.Samples.Speaker;
 /// </summary>
 internal static class SpeakerTrainTask
 {
-    /// <summary>Full-run settings (the shipped model was trained with these on the full corpus).</summary>
+    /// <summary>Full-run settings (the shipped model was trained with these on the full corpus; see Dls.Speaker/README.md for what each measured).</summary>
     public static SpeakerTrainingRequest FullRequest(int seed) => new()
     {
         Training = new SpeakerTrainingOptions
         {
             PairsPerEpoch = 1024,
-            PairsPerBatch = 32,
+            // Batches of 16 identities × 4 utterances, half of the identities the nearest voices of the other half.
+            SpeakersPerBatch = 16,
+            UtterancesPerSpeaker = 4,
+            HardNegativeIdentities = 8,
             MinCropFrames = 24,
             MaxCropFrames = 48,
             // Nine vocal-tract lengths per training voice (0.80–1.20 in steps of 0.05): 9× the identities.
             WarpFactors = [0.80, 0.85, 0.90, 0.95, 1.0, 1.05, 1.10, 1.15, 1.20],
+            // Two frequency masks of up to 40 bins per crop: without them the encoder overfits the training voices.
+            FrequencyMasks = 2,
+            FrequencyMaskMaxBins = 40,
+            // The 4 random validation speakers are told apart from the first epochs on; later epochs keep improving on
+            // close voices, so ties go to the later epoch.
+            SelectionTieBreak = SelectionTieBreak.LatestEpoch,
         },
         Trainer = new TrainerOptions
         {
@@ -45,7 +56,7 @@ internal static class SpeakerTrainTask
     /// <summary>Quick settings: a couple of small epochs, enough to exercise every step in well under a minute.</summary>
     public static SpeakerTrainingRequest QuickRequest(int seed) => FullRequest(seed) with
     {
-        Training = FullRequest(seed).Training with { PairsPerEpoch = 48, PairsPerBatch = 16, MaxCropFrames = 32 },
+        Training = FullRequest(seed).Training with { PairsPerEpoch = 48, SpeakersPerBatch = 8, HardNegativeIdentities = 4, MaxCropFrames = 32 },
         Trainer = FullRequest(seed).Trainer with { Epochs = 2 },
     };
 
@@ -76,6 +87,15 @@ internal static class SpeakerTrainTask
         var metadata = SpeakerTraining.Describe(trained);
         metadata["data"] = Path.GetFileName(Path.GetFullPath(root).TrimEnd(Path.DirectorySeparatorChar));
         metadata["quick"] = context.Quick;
+        // Provenance: how to make this model again, and the recipe it came from.
+        metadata["command"] = $"dls-samples --threads {TorchSharp.torch.get_num_threads()} run speaker-train --data {root} --seed {context.Seed}{(context.Quick ? " --quick" : "")}";
+        metadata["recipe"] = new JsonObject
+        {
+            ["training"] = JsonSerializer.SerializeToNode(request.Training, ModelArchitectures.JsonOptions),
+            ["trainer"] = JsonSerializer.SerializeToNode(request.Trainer with { CheckpointPath = null, MonitorMetric = "val_selection", HigherIsBetter = false }, ModelArchitectures.JsonOptions),
+            ["validation_fraction"] = request.ValidationFraction,
+        };
+        metadata["train_seconds"] = Math.Round(trainSeconds, 1);
         SpeakerModelFile.Save(modelPath, trained.Model.Encoder, trained.Model.Features, trained.Model.Threshold, metadata);
 
         var trials = TrialList.Generate(test, context.Seed);

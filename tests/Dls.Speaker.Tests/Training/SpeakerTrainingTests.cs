@@ -1,3 +1,5 @@
+using Dls.Audio;
+using Dls.Audio.IO;
 using Dls.Models.Training;
 using Dls.Speaker.Data;
 using Dls.Speaker.Encoders;
@@ -69,5 +71,186 @@ public sealed class SpeakerTrainingTests
         var loss = problem.Loss(model, batches[0]);
         Assert.Equal(0, loss.dim());
         Assert.True(float.IsFinite(loss.item<float>()));
+    }
+
+    [Theory]
+    [InlineData(1, 2, 6)]   // one warp: both speakers, 2 groups × C(3,2) = 6 same-identity pairs of 15
+    [InlineData(2, 3, 9)]   // two warps: 3 of the 4 (speaker, warp) identities, 3 × C(3,2) = 9 of C(9,2) = 36
+    public void TrainBatches_SpeakerGroups_LabelsEachGroupAsOneIdentity(int warps, int groups, int expectedSame)
+    {
+        using var tree = new TempTree();
+        TestModels.WriteDataset(tree.Root, speakers: 4, utterances: 3, seconds: 0.5);
+        var dataset = SpeakerDataset.Open(tree.Root);
+        using var extractor = new SpeakerFeatureExtractor();
+        using var train = SpeakerFeatureSet.Load(dataset.WithSpeakers(["spk0", "spk1"]), extractor);
+        using var validation = SpeakerFeatureSet.Load(dataset.WithSpeakers(["spk2", "spk3"]), extractor);
+        var options = new SpeakerTrainingOptions
+        {
+            PairsPerEpoch = 9, SpeakersPerBatch = groups, UtterancesPerSpeaker = 3, MinCropFrames = 5, MaxCropFrames = 8,
+            WarpFactors = warps == 1 ? [1.0] : [0.9, 1.0],
+        };
+        using var problem = new SpeakerTrainingProblem(train, validation, options);
+        using var scope = NewDisposeScope();
+        var batches = problem.TrainBatches(1, new Random(3)).ToList();
+        int n = groups * 3;
+        Assert.Equal(Math.Max(1, 2 * 9 / n), batches.Count);   // as many utterances per epoch as 9 drawn pairs would embed
+        foreach (var b in batches)
+        {
+            Assert.Equal(n, b.Features.shape[0]);
+            Assert.Equal(n * (n - 1) / 2, b.Pairs);
+            Assert.Equal(expectedSame, (b.SameSpeaker * b.PairMask).sum().item<float>());
+            // Groups are consecutive rows: rows 0..2 are one identity, row 3 starts another.
+            Assert.Equal(1, b.SameSpeaker[0, 2].item<float>());
+            Assert.Equal(0, b.SameSpeaker[2, 3].item<float>());
+        }
+    }
+
+    [Fact]
+    public void TrainBatches_SpeakerGroupsLargerThanIdentities_ThrowsNamingCounts()
+    {
+        using var tree = new TempTree();
+        TestModels.WriteDataset(tree.Root, speakers: 4, utterances: 3, seconds: 0.5);
+        var dataset = SpeakerDataset.Open(tree.Root);
+        using var extractor = new SpeakerFeatureExtractor();
+        using var train = SpeakerFeatureSet.Load(dataset.WithSpeakers(["spk0", "spk1"]), extractor);
+        using var validation = SpeakerFeatureSet.Load(dataset.WithSpeakers(["spk2", "spk3"]), extractor);
+        using var problem = new SpeakerTrainingProblem(train, validation, new SpeakerTrainingOptions { SpeakersPerBatch = 3, UtterancesPerSpeaker = 2 });
+        var message = Assert.Throws<InvalidOperationException>(() => problem.TrainBatches(1, new Random(0)).ToList()).Message;
+        Assert.Contains("at least 3", message);
+        Assert.Contains("found 2 speakers × 1 warps", message);
+    }
+
+    [Fact]
+    public void Validate_BadBatchAndWarpSettings_ListsEveryProblem()
+    {
+        var errors = new SpeakerTrainingOptions { SpeakersPerBatch = 1, UtterancesPerSpeaker = 1, HardNegativeIdentities = 1, FrequencyMasks = -1, FrequencyMaskMaxBins = -2, SelectionTieBreak = (SelectionTieBreak)7 }.Validate();
+        Assert.Equal(6, errors.Count);
+        Assert.Contains(errors, e => e.Contains("SpeakersPerBatch") && e.Contains("found 1"));
+        Assert.Contains(errors, e => e.Contains("UtterancesPerSpeaker") && e.Contains("found 1"));
+        Assert.Contains(errors, e => e.Contains("HardNegativeIdentities") && e.Contains("[0, SpeakersPerBatch / 2 = 0], found 1"));
+        Assert.Contains(errors, e => e.Contains("FrequencyMasks") && e.Contains("found -1"));
+        Assert.Contains(errors, e => e.Contains("FrequencyMaskMaxBins") && e.Contains("found -2"));
+        Assert.Contains(errors, e => e.Contains("SelectionTieBreak") && e.Contains("found 7"));
+    }
+
+    [Fact]
+    public void DrawGroups_HardNegatives_JoinNearVoicesOfOtherSpeakers()
+    {
+        using var tree = new TempTree();
+        // Four close voices (pitch 100–109 Hz, equal spectral tilt) and one far away (300 Hz, much steeper tilt).
+        var voices = new (string Id, double F0, double Tilt)[] { ("near0", 100, 1.0), ("near1", 103, 1.0), ("near2", 106, 1.0), ("near3", 109, 1.0), ("far", 300, 2.5) };
+        foreach (var (id, f0, tilt) in voices)
+        {
+            Directory.CreateDirectory(Path.Combine(tree.Root, id));
+            for (int u = 0; u < 2; u++)
+                AudioFile.Save(Path.Combine(tree.Root, id, $"{u}.wav"), new AudioSignal(TestAudio.Voice(f0, tilt, 0.4, seed: u), TestAudio.Rate));
+        }
+        var dataset = SpeakerDataset.Open(tree.Root);
+        using var extractor = new SpeakerFeatureExtractor();
+        using var train = SpeakerFeatureSet.Load(dataset, extractor);
+        using var validation = SpeakerFeatureSet.Load(dataset.WithSpeakers(["near0", "far"]), extractor);
+        var options = new SpeakerTrainingOptions { PairsPerEpoch = 100, SpeakersPerBatch = 2, HardNegativeIdentities = 1, UtterancesPerSpeaker = 2 };
+        using var problem = new SpeakerTrainingProblem(train, validation, options);
+
+        var groups = problem.DrawGroups(new Random(7)).ToList();
+        Assert.Equal(50, groups.Count);                                   // 2 · 100 utterances / (2 identities × 2)
+        foreach (var g in groups)
+        {
+            Assert.NotEqual(g[0].Speaker, g[1].Speaker);                  // a hard negative is another speaker
+            // The partner is one of the seed's 3 nearest other speakers: for a near voice, never the far one.
+            if (g[0].Speaker != "far") Assert.NotEqual("far", g[1].Speaker);
+        }
+        // Random seeds: every speaker starts a batch at some point in 50 draws (chance of missing one ≈ 5 · 0.8⁵⁰).
+        Assert.Equal(5, groups.Select(g => g[0].Speaker).Distinct().Count());
+    }
+
+    [Fact]
+    public void SplitSpeakers_SeededFraction_IsDisjointAndReproducible()
+    {
+        using var tree = new TempTree();
+        TestModels.WriteDataset(tree.Root, speakers: 10, utterances: 1, seconds: 0.3);
+        var dataset = SpeakerDataset.Open(tree.Root);
+        var request = new SpeakerTrainingRequest { ValidationFraction = 0.3, Trainer = new TrainerOptions { Seed = 4 } };
+        var (train, validation) = SpeakerTraining.SplitSpeakers(dataset, request);
+        Assert.Equal(3, validation.Count);                                    // round(10 · 0.3)
+        Assert.Equal(7, train.Count);
+        Assert.Empty(train.Intersect(validation));
+        Assert.Equal(validation, SpeakerTraining.SplitSpeakers(dataset, request).Validation);
+        Assert.Equal(validation.Order(StringComparer.Ordinal), validation);   // sorted
+    }
+
+    [Fact]
+    public void SplitSpeakers_BadFractionOrTooFewSpeakers_ThrowsWithValues()
+    {
+        using var tree = new TempTree();
+        TestModels.WriteDataset(tree.Root, speakers: 3, utterances: 2, seconds: 0.3);
+        var dataset = SpeakerDataset.Open(tree.Root);
+        Assert.Contains("found 1.5", Assert.Throws<ArgumentException>(() => SpeakerTraining.SplitSpeakers(dataset, new SpeakerTrainingRequest { ValidationFraction = 1.5 })).Message);
+        Assert.Contains("has 3", Assert.Throws<ArgumentException>(() => SpeakerTraining.SplitSpeakers(dataset, new SpeakerTrainingRequest())).Message);
+    }
+
+    [Fact]
+    public void MaskFrequencies_Bands_TakeTheTrainingMeanAndLeaveTheRest()
+    {
+        using var tree = new TempTree();
+        TestModels.WriteDataset(tree.Root, speakers: 4, utterances: 2, seconds: 0.3);
+        var dataset = SpeakerDataset.Open(tree.Root);
+        using var extractor = new SpeakerFeatureExtractor();
+        using var train = SpeakerFeatureSet.Load(dataset.WithSpeakers(["spk0", "spk1"]), extractor);
+        using var validation = SpeakerFeatureSet.Load(dataset.WithSpeakers(["spk2", "spk3"]), extractor);
+        using var problem = new SpeakerTrainingProblem(train, validation, new SpeakerTrainingOptions { FrequencyMasks = 2, FrequencyMaskMaxBins = 30 });
+        using var scope = NewDisposeScope();
+        var (mean, scale) = train.Statistics();
+        var x = train.Features[0];
+        var rng = new Random(11);
+        int everMasked = 0;
+        for (int trial = 0; trial < 20; trial++)
+        {
+            var y = problem.MaskFrequencies(x, rng);
+            Assert.Equal(x.shape, y.shape);
+            // A bin is either untouched in every frame or the training mean in every frame (exact: multiply by 1 or 0, add).
+            var changed = (y - x).abs().amax([0]).gt(0).data<bool>().ToArray();
+            var isMean = (y - mean).abs().amax([0]).eq(0).data<bool>().ToArray();
+            for (int k = 0; k < changed.Length; k++)
+                if (changed[k]) Assert.True(isMean[k], $"bin {k} changed but is not the training mean");
+            int count = changed.Count(c => c);
+            Assert.InRange(count, 0, 2 * 30);   // two bands of at most 30 bins
+            everMasked += count;
+        }
+        Assert.True(everMasked > 0, "20 draws of two bands masked nothing");
+    }
+
+    [Fact]
+    public void GroupBatchesAndLoss_ManyEpochs_LeaveNoLiveTensors()
+    {
+        using var tree = new TempTree();
+        TestModels.WriteDataset(tree.Root, speakers: 5, utterances: 4, seconds: 0.4);
+        var dataset = SpeakerDataset.Open(tree.Root);
+        using var extractor = new SpeakerFeatureExtractor();
+        using var train = SpeakerFeatureSet.Load(dataset.WithSpeakers(["spk0", "spk1", "spk2"]), extractor);
+        using var validation = SpeakerFeatureSet.Load(dataset.WithSpeakers(["spk3", "spk4"]), extractor);
+        var options = new SpeakerTrainingOptions
+        {
+            PairsPerEpoch = 24, SpeakersPerBatch = 4, UtterancesPerSpeaker = 2, HardNegativeIdentities = 2, WarpFactors = [0.9, 1.0, 1.1],
+            MinCropFrames = 5, MaxCropFrames = 8, FrequencyMasks = 2, FrequencyMaskMaxBins = 20,
+        };
+        using var problem = new SpeakerTrainingProblem(train, validation, options);
+        using var model = new SiameseSpeakerModel(new GruSpeakerEncoder(new GruSpeakerEncoderOptions { HiddenSize = 4, EmbeddingSize = 4 }));
+        void Epoch(int epoch)
+        {
+            // As the trainer does: one scope per batch, opened before the batch is drawn.
+            using var batches = problem.TrainBatches(epoch, new Random(epoch)).GetEnumerator();
+            while (true)
+            {
+                using var scope = NewDisposeScope();
+                if (!batches.MoveNext()) break;
+                problem.Loss(model, batches.Current).backward();
+            }
+            problem.Validate(model, CancellationToken.None);
+        }
+        Epoch(1);                                                                 // warm-up
+        long before = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        for (int e = 2; e <= 4; e++) Epoch(e);
+        Assert.Equal(before, TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount);
     }
 }
