@@ -26,6 +26,12 @@ public sealed record GruMaskNetworkOptions(int Bins = 513, int HiddenSize = 160)
     /// </summary>
     public int LookaheadFrames { get; init; }
 
+    /// <summary>
+    /// Width of an extra per-frame layer before fc_in (<c>fc_front</c>: bins→FrontEndSize, ReLU; fc_in then maps
+    /// FrontEndSize→hidden); 0 for none. It gives the frame-wise path the depth of the FC network.
+    /// </summary>
+    public int FrontEndSize { get; init; }
+
     /// <summary>Whether fc_out also reads fc_in's projection of the frame being masked (hidden → 2·hidden inputs).</summary>
     public bool InputSkip { get; init; }
 
@@ -39,13 +45,18 @@ public sealed record GruMaskNetworkOptions(int Bins = 513, int HiddenSize = 160)
     public IReadOnlyDictionary<string, int> Ranks { get; init; } = new Dictionary<string, int>();
 
     /// <summary>The names of the linear layers (state-dict prefixes); <c>gru2_*</c> exist only with two layers.</summary>
-    public static IReadOnlyList<string> LayerNames { get; } = ["fc_in", "gru_ih", "gru_hh", "gru2_ih", "gru2_hh", "fc_out"];
+    public static IReadOnlyList<string> LayerNames { get; } = ["fc_front", "fc_in", "gru_ih", "gru_hh", "gru2_ih", "gru2_hh", "fc_out"];
 
     /// <summary>Throws when a value is out of range, naming every bad field.</summary>
     public void Validate()
     {
         List<string> errors = MaskLayers.ShapeAndRankErrors(Bins, HiddenSize, Ranks, LayerNames);
         MaskLayers.AddMaskScaleError(errors, MaskScale);
+        if (FrontEndSize < 0)
+        {
+            errors.Add($"FrontEndSize must be ≥ 0 (found {FrontEndSize})");
+        }
+
         if (LookaheadFrames is < 0 or > 8)
         {
             errors.Add($"LookaheadFrames must be in [0, 8] (found {LookaheadFrames})");
@@ -60,14 +71,22 @@ public sealed record GruMaskNetworkOptions(int Bins = 513, int HiddenSize = 160)
             errors.Add("Ranks name a gru2_* layer, which exists only with Layers = 2");
         }
 
+        if (FrontEndSize == 0 && Ranks is not null && Ranks.ContainsKey("fc_front"))
+        {
+            errors.Add("Ranks name fc_front, which exists only with FrontEndSize > 0");
+        }
+
         MaskLayers.ThrowIfAny(errors, nameof(GruMaskNetworkOptions));
     }
 }
 
 /// <summary>
-/// A causal recurrent mask network: <c>log1p</c> magnitude (see <see cref="MaskFeatures"/>; optionally standardised
-/// per bin) → fc_in (bins→hidden, ReLU) → one or two unidirectional GRU layers over frames → fc_out (hidden→bins,
-/// sigmoid × <see cref="GruMaskNetworkOptions.MaskScale"/>) = mask.
+/// A recurrent mask network, causal by default: <c>log1p</c> magnitude (see <see cref="MaskFeatures"/>; optionally
+/// standardised per bin) → optional fc_front (bins→FrontEndSize, ReLU) → fc_in (→hidden, ReLU) = the frame's
+/// projection u → one or two unidirectional GRU layers over frames → fc_out (hidden, or hidden + u of the masked
+/// frame with <see cref="GruMaskNetworkOptions.InputSkip"/> → bins; sigmoid × <see cref="GruMaskNetworkOptions.MaskScale"/>)
+/// = mask. With <see cref="GruMaskNetworkOptions.LookaheadFrames"/> L the mask of frame t is read from the GRU state
+/// after frame t + L.
 /// Each GRU is written out with two linear maps (<c>gru_ih</c> for the input, <c>gru_hh</c> for the state; gates in
 /// the order r, z, n as in PyTorch's <c>nn.GRU</c>) so that low-rank compression can factor them like any other
 /// linear layer, and so that the state can be carried from one block of frames to the next for streaming.
@@ -78,6 +97,7 @@ public sealed class GruMaskNetwork : nn.Module<Tensor, Tensor>, IMaskNetwork, ID
     public const string ArchitectureName = "gru-mask";
 
     private readonly GruMaskNetworkOptions _options;
+    private readonly nn.Module<Tensor, Tensor>? fc_front;
     private readonly nn.Module<Tensor, Tensor> fc_in;
     private readonly nn.Module<Tensor, Tensor> gru_ih;
     private readonly nn.Module<Tensor, Tensor> gru_hh;
@@ -96,7 +116,12 @@ public sealed class GruMaskNetwork : nn.Module<Tensor, Tensor>, IMaskNetwork, ID
         _options = options ?? new GruMaskNetworkOptions();
         _options.Validate();
         int h = _options.HiddenSize;
-        fc_in = MaskLayers.Linear(_options.Ranks, "fc_in", _options.Bins, h);
+        if (_options.FrontEndSize > 0)
+        {
+            fc_front = MaskLayers.Linear(_options.Ranks, "fc_front", _options.Bins, _options.FrontEndSize);
+        }
+
+        fc_in = MaskLayers.Linear(_options.Ranks, "fc_in", _options.FrontEndSize > 0 ? _options.FrontEndSize : _options.Bins, h);
         gru_ih = MaskLayers.Linear(_options.Ranks, "gru_ih", h, 3 * h);
         gru_hh = MaskLayers.Linear(_options.Ranks, "gru_hh", h, 3 * h);
         if (_options.Layers == 2)
@@ -166,7 +191,13 @@ public sealed class GruMaskNetwork : nn.Module<Tensor, Tensor>, IMaskNetwork, ID
         CheckState(state, batch);
         using var scope = NewDisposeScope();
         // (batch, frames, hidden)
-        Tensor u = nn.functional.relu(fc_in.forward(_io.Features(magnitude)));
+        Tensor f = _io.Features(magnitude);
+        if (fc_front is not null)
+        {
+            f = nn.functional.relu(fc_front.forward(f));
+        }
+
+        Tensor u = nn.functional.relu(fc_in.forward(f));
         Tensor mask = Step(u, state, batch, magnitude.dtype, magnitude.device, out Tensor next);
         nextState = scope.MoveToOuter(next);
         return scope.MoveToOuter(mask);

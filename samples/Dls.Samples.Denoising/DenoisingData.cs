@@ -21,15 +21,22 @@ internal sealed record DenoisingData(
     public IReadOnlyDictionary<string, string> TestNoiseTypes { get; init; } = new Dictionary<string, string>();
 
     // Augmentation of the on-the-fly half of every batch: noise read at a random speed with a random spectral tilt,
-    // a quarter of the noises replaced by babble summed from the training speech itself, and a fifth by synthetic
-    // music (the corpus has three 6-second music excerpts for training, and its test music is another track).
+    // a quarter of the noises replaced by babble summed from the training speech itself, a fifth by synthetic
+    // music (the corpus has three 6-second music excerpts for training, and its test music is another track), and
+    // speech read at a random speed (new voices from 21 speakers). Measured with 40-epoch GRU probes on the shared
+    // corpus, validated on mixtures of held-out speakers with two held-out noise recordings (one babble, one music):
+    // synthetic music 2.65 → 2.84 dB, speech speed 2.84 → 3.16 dB SNR improvement on those unseen recordings.
     private const bool NoiseSpeedAndTilt = true;
+    private const bool SpeechSpeed = true;
     private const double BabbleShare = 0.25;
     private const double MusicShare = 0.2;
 
     // Every HoldOutEvery-th speaker (in name order) is held out for validation: 3 of the corpus' 21 train speakers.
     private const int HoldOutEvery = 7;
-    private const int ValidationMixtures = 48;
+    // Validation mixtures of held-out speakers (clean/ + noise/ layout), each at most 1.5 s, so that validating every
+    // epoch stays a small part of training.
+    private const int ValidationMixtures = 32;
+    private const int ValidationSamples = 24000;
 
     public static DenoisingData Load(string root, int sampleRate, int seed)
     {
@@ -153,7 +160,7 @@ internal sealed record DenoisingData(
         // so that it measures the recorded noise types.
         var validationMixer = new OnTheFlyMixer(validationFiles.Select(f => AudioFile.Load(f, sampleRate).Samples).ToArray(), noiseSources);
         var rng = new Random(seed + 7919);
-        DenoisingExample[] validation = Enumerable.Range(0, ValidationMixtures).Select(_ => validationMixer.Mix(rng)).ToArray();
+        DenoisingExample[] validation = Enumerable.Range(0, ValidationMixtures).Select(_ => validationMixer.Mix(rng, ValidationSamples)).ToArray();
         IReadOnlyList<DenoisingExample> testPairs = Directory.Exists(test) ? DenoisingExample.LoadAll(test, sampleRate) : [];
         string speakers = heldOut.Count > 0 ? $" of {heldOut.Count} held-out speakers ({string.Join(", ", heldOut.Order(StringComparer.Ordinal))})" : string.Empty;
         return new DenoisingData(
@@ -170,7 +177,7 @@ internal sealed record DenoisingData(
         ReadColumn(csv, "mixture", "noise_type").ToDictionary(kv => Path.GetFileName(kv.Key), kv => kv.Value, StringComparer.Ordinal);
 
     private static OnTheFlyMixer Augment(OnTheFlyMixer plain, int sampleRate) =>
-        plain.WithAugmentation(NoiseSpeedAndTilt, BabbleShare, MusicShare, sampleRate);
+        plain.WithAugmentation(NoiseSpeedAndTilt, BabbleShare, MusicShare, sampleRate, SpeechSpeed);
 
     private static HashSet<string> HeldOutSpeakers(IEnumerable<string> speakers)
     {

@@ -190,18 +190,24 @@ internal static class DenoisingTraining
         }
     }
 
-    /// <summary>The architectures of the full run: the assignment's FC network, a causal GRU, and the GRU with lookahead.</summary>
+    /// <summary>
+    /// The architectures of the full run: the assignment's FC network and the causal GRU (with the input skip), both
+    /// on standardised input with the waveform SNR loss. Probes of 40 epochs on the shared corpus (validation on
+    /// held-out train speakers) chose these settings: standardisation +0.2 dB, input skip +0.2 dB, the SNR loss
+    /// +0.2 dB for the FC network; a mask bound above 1, a second GRU layer, a wider GRU (256) or a front layer gave
+    /// nothing or less, and 2 frames of lookahead only +0.06 dB (not worth the extra latency).
+    /// </summary>
     private static Spec[] FullSpecs() =>
     [
-        new("fc-mask", () => new FcMaskNetwork(new FcMaskNetworkOptions(HiddenSize: 512) { NormalizeInput = true }), DenoisingLoss.WaveformSnr, 40, 10),
-        new("gru-mask", () => new GruMaskNetwork(new GruMaskNetworkOptions(HiddenSize: 160) { NormalizeInput = true }), DenoisingLoss.WaveformSnr, 160, 12),
+        new("fc-mask", () => new FcMaskNetwork(new FcMaskNetworkOptions(HiddenSize: 512) { NormalizeInput = true }), DenoisingLoss.WaveformSnr, 60, 10),
+        new("gru-mask", () => new GruMaskNetwork(new GruMaskNetworkOptions(HiddenSize: 160) { NormalizeInput = true, InputSkip = true }), DenoisingLoss.WaveformSnr, 160, 12),
     ];
 
     /// <summary>Quick mode: tiny networks and a handful of batches, to show the pipeline end to end in seconds.</summary>
     private static Spec[] QuickSpecs() =>
     [
         new("fc-mask", () => new FcMaskNetwork(new FcMaskNetworkOptions(HiddenSize: 64) { NormalizeInput = true }), DenoisingLoss.WaveformSnr, 2, 1),
-        new("gru-mask", () => new GruMaskNetwork(new GruMaskNetworkOptions(HiddenSize: 32) { NormalizeInput = true }), DenoisingLoss.WaveformSnr, 2, 1),
+        new("gru-mask", () => new GruMaskNetwork(new GruMaskNetworkOptions(HiddenSize: 32) { NormalizeInput = true, InputSkip = true }), DenoisingLoss.WaveformSnr, 2, 1),
     ];
 
     /// <summary>Per-bin statistics of the training inputs: the fixed pairs and mixtures of the mixer (own seed).</summary>
