@@ -127,8 +127,12 @@ public sealed class LowRankLinear : Module<Tensor, Tensor>
         if (bias is null)
             return torch.matmul(h, ut);
         using var y = torch.matmul(h, ut);
-        return y.add(bias);
+        return y.add(bias, One);
     }
+
+    // A long-lived alpha of 1: add(Tensor) converts the literal 1 into a temporary Scalar, which the GC can finalize
+    // while native code still reads it (a fine-tuning of a compressed denoiser crashed so in add, "toFloat").
+    private static readonly Scalar One = 1.0.ToScalar();
 
     /// <summary>The product u·v (out, in) — for analysis and tests; the forward pass never forms it.</summary>
     /// <returns>A new tensor.</returns>

@@ -186,7 +186,7 @@ public sealed class Trainer
                 if (o.GradientClipNorm is { } clip)
                     torch.nn.utils.clip_grad_norm_(parameters, clip);
                 optimizer.step();
-                lossSum.add_(loss.detach());
+                lossSum.add_(loss.detach(), One);
                 samples += problem.CountSamples(batch);
                 batches++;
                 if (o.LossReadEveryBatches > 0 && batches % o.LossReadEveryBatches == 0)
@@ -206,6 +206,10 @@ public sealed class Trainer
     }
 
     private static readonly IReadOnlyDictionary<string, double> EmptyMetrics = new Dictionary<string, double>();
+
+    // A long-lived alpha for the per-batch add_: add_(Tensor) converts the literal 1 into a temporary Scalar that the GC
+    // can finalize while native code still reads it (long denoiser trainings crashed so in add, "toFloat").
+    private static readonly Scalar One = 1.0.ToScalar();
 
     private TorchSharp.Modules.OptimizerHelper CreateOptimizer(TorchSharp.Modules.Parameter[] parameters) => Options.Optimizer switch
     {
