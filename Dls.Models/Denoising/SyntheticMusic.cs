@@ -62,13 +62,17 @@ internal static class SyntheticMusic
             return;
         }
 
-        var amplitude = new double[harmonics];
-        var phase = new double[harmonics];
+        // sin(kθ + φ_k) = sin(kθ)·cos φ_k + cos(kθ)·sin φ_k, with sin(kθ), cos(kθ) from the angle-addition recurrence:
+        // two trigonometric calls per sample instead of one per harmonic.
+        var sinPhase = new double[harmonics];
+        var cosPhase = new double[harmonics];
         for (int k = 0; k < harmonics; k++)
         {
             // Random ±50 % per harmonic on top of the roll-off, so no two notes have quite the same spectrum.
-            amplitude[k] = level * Math.Pow(k + 1, -rolloff) * (0.5 + rng.NextDouble());
-            phase[k] = rng.NextDouble() * 2 * Math.PI;
+            double amplitude = level * Math.Pow(k + 1, -rolloff) * (0.5 + rng.NextDouble());
+            double phase = rng.NextDouble() * 2 * Math.PI;
+            sinPhase[k] = amplitude * Math.Cos(phase);
+            cosPhase[k] = amplitude * Math.Sin(phase);
         }
 
         double attack = (0.003 + (rng.NextDouble() * 0.03)) * sampleRate;
@@ -79,10 +83,12 @@ internal static class SyntheticMusic
             double t = (double)i / sampleRate;
             double envelope = Math.Min(1, i / attack) * Math.Exp(-t / decay);
             theta += 2 * Math.PI * f0 * (1 + (vibratoDepth * Math.Sin(2 * Math.PI * vibratoRate * t))) / sampleRate;
-            double sum = 0;
+            double s1 = Math.Sin(theta), c1 = Math.Cos(theta);
+            double sk = s1, ck = c1, sum = 0;
             for (int k = 0; k < harmonics; k++)
             {
-                sum += amplitude[k] * Math.Sin(((k + 1) * theta) + phase[k]);
+                sum += (sk * sinPhase[k]) + (ck * cosPhase[k]);
+                (sk, ck) = ((sk * c1) + (ck * s1), (ck * c1) - (sk * s1));
             }
 
             output[start + i] += envelope * sum;

@@ -89,10 +89,12 @@ public sealed class DenoiserTests
         Assert.True(DenoisingFixtures.MaxAbsDifference(expected, output.ToArray()) < 1e-5f);
     }
 
-    [Fact]
-    public void Denoise_ManyThreads_EachGetsTheSerialResult()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Denoise_ManyThreads_EachGetsTheSerialResult(bool lookahead)
     {
-        using var denoiser = new Denoiser(DenoisingFixtures.TinyGru());
+        using var denoiser = new Denoiser(lookahead ? DenoisingFixtures.TinyLookaheadGru() : DenoisingFixtures.TinyGru());
         float[][] inputs = Enumerable.Range(0, 8).Select(i => DenoisingFixtures.Add(DenoisingFixtures.Tone(6000 + (i * 700), i), DenoisingFixtures.Noise(6000 + (i * 700), i))).ToArray();
         float[][] serial = inputs.Select(x => denoiser.Denoise(x, DenoisingFixtures.Rate)).ToArray();
 
@@ -113,10 +115,12 @@ public sealed class DenoiserTests
         }
     }
 
-    [Fact]
-    public void Denoise_ManyCalls_NoTensorLeak()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Denoise_ManyCalls_NoTensorLeak(bool lookahead)
     {
-        using var denoiser = new Denoiser(DenoisingFixtures.TinyGru(), maxFramesPerBatch: 4);
+        using var denoiser = new Denoiser(lookahead ? DenoisingFixtures.TinyLookaheadGru() : DenoisingFixtures.TinyGru(), maxFramesPerBatch: 4);
         float[] input = Noisy(5000);
         denoiser.Denoise(input, DenoisingFixtures.Rate);
         long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
