@@ -222,12 +222,13 @@ internal sealed class StreamingDenoiser : IStreamingDenoiser
     public StreamingDenoiser(IMaskNetwork network, int sampleRate, int maxFramesPerBatch)
     {
         SampleRate = sampleRate;
+        MaxLatencySamples = MaskingStream.LatencySamples(network);
         _stream = new MaskingStream(network, s => _pending.AddRange(s), maxFramesPerBatch);
     }
 
     public int SampleRate { get; }
 
-    public int MaxLatencySamples => DenoisingStft.FftLength - 1;
+    public int MaxLatencySamples { get; }
 
     public long SamplesOut => _stream.Emitted;
 

@@ -1,3 +1,4 @@
+using Dls.Audio.Spectral;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -5,8 +6,9 @@ namespace Dls.Models.Denoising;
 
 /// <summary>
 /// The STFT settings of the assignment, fixed for every mask network: n_fft 1024, hop 512, periodic Hann window,
-/// centred frames with reflect padding (librosa's defaults), 513 bins. Tensors are laid out (batch, frames, bins),
-/// the order the networks use. Both directions are differentiable (the waveform loss needs the inverse).
+/// centred frames with reflect padding (librosa's legacy defaults, <see cref="StftOptions.LibrosaLegacy"/>), 513 bins.
+/// A thin adapter over Dls.Audio's <see cref="Stft"/> that lays tensors out (batch, frames, bins), the order the
+/// networks use. Both directions are differentiable (the waveform loss needs the inverse).
 /// </summary>
 public static class DenoisingStft
 {
@@ -19,14 +21,20 @@ public static class DenoisingStft
     /// <summary>Frequency bins per frame (<c>FftLength / 2 + 1</c>).</summary>
     public const int Bins = (FftLength / 2) + 1;
 
+    // One transform for the process: its windows are only read, so every thread may share it.
+    private static readonly Stft Transform = new(StftOptions.LibrosaLegacy with { NFft = FftLength, HopLength = HopLength });
+
+    /// <summary>The transform's options (<see cref="StftOptions.LibrosaLegacy"/> at 1024/512).</summary>
+    public static StftOptions Options => Transform.Options;
+
     /// <summary>Number of frames of a signal of <paramref name="samples"/> samples (centred frames).</summary>
     /// <param name="samples">Signal length.</param>
     /// <returns><c>1 + samples / HopLength</c>.</returns>
     public static long FrameCount(long samples) => 1 + (samples / HopLength);
 
-    /// <summary>The periodic Hann window of length <see cref="FftLength"/>.</summary>
+    /// <summary>The periodic Hann window of length <see cref="FftLength"/>, the one the transform uses.</summary>
     /// <returns>A new float32 tensor of shape (1024).</returns>
-    public static Tensor Window() => hann_window(FftLength, periodic: true, dtype: ScalarType.Float32);
+    public static Tensor Window() => tensor(Transform.Options.CreateWindow().Select(w => (float)w).ToArray());
 
     /// <summary>Complex spectrum of waveforms.</summary>
     /// <param name="waveform">Shape (batch, samples), float32, samples &gt; 512 (reflect padding needs more than half a window).</param>
@@ -41,9 +49,7 @@ public static class DenoisingStft
         }
 
         using var scope = NewDisposeScope();
-        using Tensor window = Window().to(waveform.device);
-        Tensor spec = stft(waveform, FftLength, HopLength, FftLength, window, center: true, pad_mode: PaddingModes.Reflect, normalized: false, onesided: true, return_complex: true);
-        return scope.MoveToOuter(spec.transpose(1, 2));
+        return scope.MoveToOuter(Transform.Forward(waveform).transpose(1, 2));
     }
 
     /// <summary>Waveforms from complex spectra (overlap-add, divided by the summed squared window).</summary>
@@ -60,8 +66,6 @@ public static class DenoisingStft
         }
 
         using var scope = NewDisposeScope();
-        using Tensor window = Window().to(spectrum.device);
-        Tensor wave = istft(spectrum.transpose(1, 2), FftLength, HopLength, FftLength, window, center: true, normalized: false, onesided: true, length: length, return_complex: false);
-        return scope.MoveToOuter(wave);
+        return scope.MoveToOuter(Transform.Inverse(spectrum.transpose(1, 2), length));
     }
 }

@@ -13,6 +13,18 @@ namespace Dls.Models.Denoising;
 public sealed record FcMaskNetworkOptions(int Bins = 513, int HiddenSize = 512, double Dropout = 0.1)
 {
     /// <summary>
+    /// Standardise the <c>log1p</c> features per bin with a mean and deviation measured on training data
+    /// (<see cref="FcMaskNetwork.SetInputStatistics"/>; stored in the checkpoint as <c>input_mean</c>/<c>input_std</c>).
+    /// </summary>
+    public bool NormalizeInput { get; init; }
+
+    /// <summary>
+    /// Upper bound of the mask: mask = MaskScale · sigmoid(·). 1 keeps the mask in (0, 1); a bound above 1 lets the
+    /// network boost bins where the noise cancelled part of the speech (the phase-sensitive mask can exceed 1).
+    /// </summary>
+    public double MaskScale { get; init; } = 1.0;
+
+    /// <summary>
     /// Layers stored as low-rank factors (<see cref="LowRankLinear"/>): layer name → rank. Empty for the dense network;
     /// filled by compression so that a checkpoint of a compressed network can be rebuilt.
     /// </summary>
@@ -25,6 +37,7 @@ public sealed record FcMaskNetworkOptions(int Bins = 513, int HiddenSize = 512, 
     public void Validate()
     {
         List<string> errors = MaskLayers.ShapeAndRankErrors(Bins, HiddenSize, Ranks, LayerNames);
+        MaskLayers.AddMaskScaleError(errors, MaskScale);
         if (Dropout is < 0 or >= 1 || double.IsNaN(Dropout))
         {
             errors.Add($"Dropout must be in [0, 1) (found {Dropout})");
@@ -35,8 +48,9 @@ public sealed record FcMaskNetworkOptions(int Bins = 513, int HiddenSize = 512, 
 }
 
 /// <summary>
-/// The assignment's network: every frame on its own, <c>log1p</c> magnitude (see <see cref="MaskFeatures"/>) →
-/// fc1 (bins→hidden, ReLU) → fc2 (hidden→hidden, ReLU) → fc3 (hidden→bins, sigmoid) = mask.
+/// The assignment's network: every frame on its own, <c>log1p</c> magnitude (see <see cref="MaskFeatures"/>;
+/// optionally standardised per bin) → fc1 (bins→hidden, ReLU) → fc2 (hidden→hidden, ReLU) → fc3 (hidden→bins,
+/// sigmoid × <see cref="FcMaskNetworkOptions.MaskScale"/>) = mask.
 /// </summary>
 public sealed class FcMaskNetwork : nn.Module<Tensor, Tensor>, IMaskNetwork, IDescribedModel
 {
@@ -48,6 +62,9 @@ public sealed class FcMaskNetwork : nn.Module<Tensor, Tensor>, IMaskNetwork, IDe
     private readonly nn.Module<Tensor, Tensor> fc2;
     private readonly nn.Module<Tensor, Tensor> fc3;
     private readonly Dropout dropout;
+    private readonly Tensor? input_mean;
+    private readonly Tensor? input_std;
+    private readonly MaskInputOutput _io;
 
     /// <summary>Creates the network with freshly initialised weights.</summary>
     /// <param name="options">Hyper-parameters (defaults when <c>null</c>).</param>
@@ -60,6 +77,9 @@ public sealed class FcMaskNetwork : nn.Module<Tensor, Tensor>, IMaskNetwork, IDe
         fc2 = MaskLayers.Linear(_options.Ranks, "fc2", _options.HiddenSize, _options.HiddenSize);
         fc3 = MaskLayers.Linear(_options.Ranks, "fc3", _options.HiddenSize, _options.Bins);
         dropout = nn.Dropout(_options.Dropout);
+        _io = new MaskInputOutput(_options.NormalizeInput, _options.Bins, _options.MaskScale);
+        input_mean = _io.Mean;
+        input_std = _io.Std;
         RegisterComponents();
     }
 
@@ -76,13 +96,25 @@ public sealed class FcMaskNetwork : nn.Module<Tensor, Tensor>, IMaskNetwork, IDe
     public int Bins => _options.Bins;
 
     /// <inheritdoc />
+    public bool NormalizesInput => _options.NormalizeInput;
+
+    /// <inheritdoc />
+    public int LookaheadFrames => 0;
+
+    /// <inheritdoc />
+    public Tensor Flush(Tensor? state, long batch) => zeros(batch, 0, _options.Bins);
+
+    /// <inheritdoc />
+    public void SetInputStatistics(FeatureStatistics statistics) => _io.Set(statistics, _options.Bins);
+
+    /// <inheritdoc />
     public override Tensor forward(Tensor magnitude)
     {
         MaskShapes.Check(magnitude, _options.Bins);
         using var scope = NewDisposeScope();
-        Tensor h = dropout.forward(nn.functional.relu(fc1.forward(MaskFeatures.Scale(magnitude))));
+        Tensor h = dropout.forward(nn.functional.relu(fc1.forward(_io.Features(magnitude))));
         h = dropout.forward(nn.functional.relu(fc2.forward(h)));
-        return scope.MoveToOuter(nn.functional.sigmoid(fc3.forward(h)));
+        return scope.MoveToOuter(_io.Mask(fc3.forward(h)));
     }
 
     /// <inheritdoc />
@@ -90,6 +122,17 @@ public sealed class FcMaskNetwork : nn.Module<Tensor, Tensor>, IMaskNetwork, IDe
     {
         nextState = null;
         return forward(magnitude);
+    }
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _io.Dispose();
+        }
+
+        base.Dispose(disposing);
     }
 }
 
@@ -140,6 +183,15 @@ internal static class MaskLayers
         if (errors.Count > 0)
         {
             throw new ArgumentException($"Invalid {optionsName}: {string.Join("; ", errors)}.");
+        }
+    }
+
+    public static void AddMaskScaleError(List<string> errors, double maskScale)
+    {
+        // Above 4 a mask mostly amplifies estimation errors; the phase-sensitive oracle is clipped well below that.
+        if (!(maskScale >= 1 && maskScale <= 4))
+        {
+            errors.Add($"MaskScale must be in [1, 4] (found {maskScale})");
         }
     }
 

@@ -32,7 +32,8 @@ public interface IDenoiser
 
     /// <summary>
     /// Starts a stream that accepts audio block by block at the model rate and returns denoised audio as soon as it
-    /// is final, carrying the network state between blocks; the latency is below one window (1024 samples).
+    /// is final, carrying the network state between blocks; the latency is below one window (1024 samples) for a
+    /// causal network, plus 512 samples per frame of lookahead otherwise (<see cref="IStreamingDenoiser.MaxLatencySamples"/>).
     /// </summary>
     /// <returns>A new stream; dispose it when done.</returns>
     IStreamingDenoiser CreateStream();
@@ -44,7 +45,8 @@ public interface IStreamingDenoiser : IDisposable
     /// <summary>The rate the blocks must have, in Hz.</summary>
     int SampleRate { get; }
 
-    /// <summary>The most input samples an output sample waits for (1023 at n_fft 1024, hop 512).</summary>
+    /// <summary>The most input samples an output sample waits for: 1023 at n_fft 1024, hop 512 for a causal network,
+    /// plus 512 per frame of lookahead.</summary>
     int MaxLatencySamples { get; }
 
     /// <summary>Total output samples returned so far.</summary>

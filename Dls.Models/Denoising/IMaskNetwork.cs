@@ -3,10 +3,11 @@ using static TorchSharp.torch;
 namespace Dls.Models.Denoising;
 
 /// <summary>
-/// A network that maps a noisy STFT magnitude to a mask in [0, 1] of the same shape; the enhanced magnitude is
-/// mask × noisy magnitude, recombined with the noisy phase. Every mask network is causal (frame <c>t</c> of the
-/// mask depends only on frames ≤ <c>t</c>), which is what lets the denoiser process audio in chunks and streams
-/// with results identical to whole-file processing.
+/// A network that maps a noisy STFT magnitude to a bounded non-negative mask of the same shape (in (0, 1) unless the
+/// network's options allow a larger bound); the enhanced magnitude is
+/// mask × noisy magnitude, recombined with the noisy phase. Every mask network is causal or has a bounded lookahead
+/// (frame <c>t</c> of the mask depends only on frames ≤ <c>t + LookaheadFrames</c>), which is what lets the denoiser
+/// process audio in chunks and streams with results identical to whole-file processing.
 /// </summary>
 public interface IMaskNetwork
 {
@@ -16,9 +17,34 @@ public interface IMaskNetwork
     /// <summary>Number of frequency bins per frame (513 for a 1024-point FFT).</summary>
     int Bins { get; }
 
+    /// <summary>
+    /// Frames of lookahead L: the mask of frame t depends on frames ≤ t + L (0 for a causal network). With L &gt; 0,
+    /// <see cref="ForwardContinued"/> returns the masks of the frames L before the ones it is given, and
+    /// <see cref="Flush"/> returns the last L masks at the end of the signal.
+    /// </summary>
+    int LookaheadFrames { get; }
+
+    /// <summary>
+    /// Ends a sequence processed with <see cref="ForwardContinued"/>: the masks of its last
+    /// <see cref="LookaheadFrames"/> frames (none for a causal network).
+    /// </summary>
+    /// <param name="state">The state returned by the last <see cref="ForwardContinued"/> call.</param>
+    /// <param name="batch">The batch size of the sequence.</param>
+    /// <returns>Shape (batch, LookaheadFrames, bins).</returns>
+    Tensor Flush(Tensor? state, long batch);
+
+    /// <summary>Whether the network standardises its input per bin with statistics of training data.</summary>
+    bool NormalizesInput { get; }
+
+    /// <summary>Sets the per-bin input standardisation, before training (only when <see cref="NormalizesInput"/>).</summary>
+    /// <param name="statistics">Statistics of the training inputs (<see cref="MaskFeatures.Measure"/>).</param>
+    /// <exception cref="InvalidOperationException">The network does not normalise its input.</exception>
+    /// <exception cref="ArgumentException">The statistics do not have <see cref="Bins"/> finite entries.</exception>
+    void SetInputStatistics(FeatureStatistics statistics);
+
     /// <summary>Computes the mask for whole sequences.</summary>
     /// <param name="magnitude">Noisy magnitude, shape (batch, frames, bins), linear scale.</param>
-    /// <returns>The mask, shape (batch, frames, bins), values in (0, 1).</returns>
+    /// <returns>The mask, shape (batch, frames, bins), values in (0, MaskScale) — (0, 1) by default.</returns>
     Tensor forward(Tensor magnitude);
 
     /// <summary>

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Dls.Models.Denoising;
@@ -18,4 +19,146 @@ public static class MaskFeatures
         ArgumentNullException.ThrowIfNull(magnitude);
         return magnitude.log1p();
     }
+
+    /// <summary>
+    /// Per-bin mean and standard deviation of <see cref="Scale"/>d features over every frame of the given signals,
+    /// the statistics a network with <c>NormalizeInput</c> standardises its input with.
+    /// </summary>
+    /// <param name="signals">Noisy training signals (at least one frame in all; each at least one sample).</param>
+    /// <returns>The statistics over 513 bins.</returns>
+    /// <exception cref="ArgumentException">No signal, or an empty one.</exception>
+    public static FeatureStatistics Measure(IEnumerable<float[]> signals)
+    {
+        ArgumentNullException.ThrowIfNull(signals);
+        var sum = new double[DenoisingStft.Bins];
+        var sumSquares = new double[DenoisingStft.Bins];
+        long frames = 0;
+        using var guard = no_grad();
+        foreach (float[] signal in signals)
+        {
+            if (signal is null || signal.Length == 0)
+            {
+                throw new ArgumentException("Expected non-empty signals; found an empty one.", nameof(signals));
+            }
+
+            using var scope = NewDisposeScope();
+            float[] padded = signal.Length > DenoisingStft.HopLength ? signal : [.. signal, .. new float[DenoisingStft.HopLength + 1 - signal.Length]];
+            // (frames, bins) in float64, so sums over many frames do not lose precision.
+            Tensor f = Scale(DenoisingStft.Forward(tensor(padded).unsqueeze(0)).abs()).squeeze(0).to(ScalarType.Float64);
+            double[] s = f.sum([0]).data<double>().ToArray();
+            double[] q = f.square().sum([0]).data<double>().ToArray();
+            for (int b = 0; b < s.Length; b++)
+            {
+                sum[b] += s[b];
+                sumSquares[b] += q[b];
+            }
+
+            frames += f.shape[0];
+        }
+
+        if (frames == 0)
+        {
+            throw new ArgumentException("Expected at least one signal; found none.", nameof(signals));
+        }
+
+        var mean = new float[sum.Length];
+        var std = new float[sum.Length];
+        for (int b = 0; b < sum.Length; b++)
+        {
+            double m = sum[b] / frames;
+            // A floor of 1e-3 keeps a bin that never varies (e.g. above a band limit) from being blown up.
+            mean[b] = (float)m;
+            std[b] = (float)Math.Max(1e-3, Math.Sqrt(Math.Max(0, (sumSquares[b] / frames) - (m * m))));
+        }
+
+        return new FeatureStatistics(mean, std);
+    }
+}
+
+/// <summary>Per-bin statistics of the scaled input features (see <see cref="MaskFeatures.Measure"/>).</summary>
+/// <param name="Mean">Mean per bin.</param>
+/// <param name="Std">Standard deviation per bin (&gt; 0).</param>
+public sealed record FeatureStatistics(float[] Mean, float[] Std)
+{
+    /// <summary>Throws unless both arrays have <paramref name="bins"/> finite entries and every deviation is &gt; 0.</summary>
+    /// <param name="bins">The expected number of bins.</param>
+    public void Validate(int bins)
+    {
+        ArgumentNullException.ThrowIfNull(Mean);
+        ArgumentNullException.ThrowIfNull(Std);
+        if (Mean.Length != bins || Std.Length != bins)
+        {
+            throw new ArgumentException($"Expected {bins} means and deviations; found {Mean.Length} and {Std.Length}.");
+        }
+
+        int bad = Array.FindIndex(Std, s => !(s > 0) || !float.IsFinite(s));
+        if (bad >= 0 || Mean.Any(m => !float.IsFinite(m)))
+        {
+            throw new ArgumentException(bad >= 0
+                ? $"Expected finite deviations > 0; found {Std[bad]} at bin {bad}."
+                : "Expected finite means; found a non-finite one.");
+        }
+    }
+}
+
+/// <summary>
+/// The input standardisation and bounded mask output shared by the mask networks. With <c>NormalizeInput</c> the
+/// network owns two buffers (state-dict keys <c>input_mean</c>, <c>input_std</c>: identity until
+/// <see cref="Set"/> fills them from training data) and feeds <c>(log1p|X| − mean) / std</c> to its first layer.
+/// </summary>
+internal sealed class MaskInputOutput : IDisposable
+{
+    private readonly Tensor? _mean;
+    private readonly Tensor? _std;
+    private readonly Scalar _maskScale;
+    private readonly bool _scaled;
+
+    public MaskInputOutput(bool normalize, int bins, double maskScale)
+    {
+        if (normalize)
+        {
+            _mean = zeros(bins);
+            _std = ones(bins);
+        }
+
+        _maskScale = maskScale.ToScalar();
+        _scaled = maskScale != 1.0;
+    }
+
+    /// <summary>The mean buffer (to register as <c>input_mean</c>), or null.</summary>
+    public Tensor? Mean => _mean;
+
+    /// <summary>The deviation buffer (to register as <c>input_std</c>), or null.</summary>
+    public Tensor? Std => _std;
+
+    public Tensor Features(Tensor magnitude)
+    {
+        Tensor f = MaskFeatures.Scale(magnitude);
+        return _mean is null ? f : f.sub(_mean).div(_std!);
+    }
+
+    /// <summary>Mask = scale · sigmoid(logits), in (0, scale).</summary>
+    public Tensor Mask(Tensor logits)
+    {
+        Tensor m = nn.functional.sigmoid(logits);
+        return _scaled ? m.mul(_maskScale) : m;
+    }
+
+    public void Set(FeatureStatistics statistics, int bins)
+    {
+        ArgumentNullException.ThrowIfNull(statistics);
+        if (_mean is null)
+        {
+            throw new InvalidOperationException("This network was built with NormalizeInput = false; it has no input statistics to set.");
+        }
+
+        statistics.Validate(bins);
+        using var guard = no_grad();
+        using Tensor m = tensor(statistics.Mean);
+        using Tensor s = tensor(statistics.Std);
+        _mean.copy_(m);
+        _std!.copy_(s);
+    }
+
+    public void Dispose() => _maskScale.Dispose();
 }

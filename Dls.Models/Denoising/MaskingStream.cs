@@ -28,6 +28,10 @@ internal sealed class MaskingStream : IDisposable
     private readonly float[] _windowSquared;
     private Tensor? _state;
 
+    // Spectra (L, bins) of the last L frames given to the network whose masks are still to come (lookahead L).
+    private Tensor? _pending;
+    private long _nextMasked;
+
     // Input samples with global indices [_inStart, _inStart + _inCount).
     private float[] _in = new float[4 * N];
     private long _inStart;
@@ -86,10 +90,15 @@ internal sealed class MaskingStream : IDisposable
         ProcessReady();
     }
 
+    /// <summary>The most later input samples an output sample waits for.</summary>
+    public static int LatencySamples(IMaskNetwork network) => N - 1 + (network.LookaheadFrames * H);
+
     public void Dispose()
     {
         _state?.Dispose();
         _state = null;
+        _pending?.Dispose();
+        _pending = null;
         _window.Dispose();
     }
 
@@ -153,6 +162,11 @@ internal sealed class MaskingStream : IDisposable
 
         if (_length >= 0 && _nextFrame == ready)
         {
+            if (_nextMasked < ready)
+            {
+                FlushLookahead(ready);
+            }
+
             // Positions after the last frame's first half are covered by that frame alone.
             long start = _nextFrame * H;
             var last = new float[H];
@@ -177,6 +191,7 @@ internal sealed class MaskingStream : IDisposable
             }
         }
 
+        int lookahead = _model.LookaheadFrames;
         float[] output;
         using (no_grad())
         using (var scope = NewDisposeScope())
@@ -184,10 +199,55 @@ internal sealed class MaskingStream : IDisposable
             Tensor x = tensor(frames, [count, N]) * _window;
             Tensor spec = fft.rfft(x, N, dim: 1);
             Tensor mask = _model.ForwardContinued(spec.abs().unsqueeze(0), _state, out Tensor? next);
-            Tensor y = fft.irfft(spec * mask.squeeze(0), N, dim: 1) * _window;
-            output = y.contiguous().data<float>().ToArray();
             _state?.Dispose();
             _state = next is null ? null : scope.MoveToOuter(next);
+            Tensor target = spec;
+            if (lookahead > 0)
+            {
+                // The rows are the masks of frames first − L … first + count − 1 − L: those of the pending spectra,
+                // then of the first count − L new ones (frames before 0 exist only at the start and are dropped).
+                Tensor all = cat([_pending ?? zeros(lookahead, spec.shape[1], dtype: spec.dtype), spec], 0);
+                target = all.narrow(0, 0, count);
+                _pending?.Dispose();
+                _pending = scope.MoveToOuter(all.narrow(0, count, lookahead).clone());
+            }
+
+            output = Invert(target, mask.squeeze(0));
+        }
+
+        OverlapAdd(first - lookahead, count, output);
+    }
+
+    /// <summary>At the end of the input: the last L frames' masks (lookahead networks), inverted and overlap-added.</summary>
+    private void FlushLookahead(long totalFrames)
+    {
+        int lookahead = _model.LookaheadFrames;
+        float[] output;
+        using (no_grad())
+        using (var scope = NewDisposeScope())
+        {
+            Tensor mask = _model.Flush(_state, 1);
+            output = Invert(_pending!, mask.squeeze(0));
+        }
+
+        OverlapAdd(totalFrames - lookahead, lookahead, output);
+    }
+
+    private float[] Invert(Tensor spec, Tensor mask)
+    {
+        Tensor y = fft.irfft(spec * mask, N, dim: 1) * _window;
+        return y.contiguous().data<float>().ToArray();
+    }
+
+    /// <summary>Overlap-adds <paramref name="count"/> inverted frames from <paramref name="first"/> on (frames before 0 are skipped).</summary>
+    private void OverlapAdd(long first, int count, float[] output)
+    {
+        int skip = (int)Math.Max(0, -first);
+        first += skip;
+        count -= skip;
+        if (count <= 0)
+        {
+            return;
         }
 
         // Overlap-add into positions [first·H, (first + count)·H + H); _tail holds frame first−1's second half.
@@ -196,9 +256,10 @@ internal sealed class MaskingStream : IDisposable
         for (int f = 0; f < count; f++)
         {
             int offset = f * H;
+            int source = (f + skip) * N;
             for (int k = 0; k < N; k++)
             {
-                acc[offset + k] += output[(f * N) + k];
+                acc[offset + k] += output[source + k];
             }
         }
 
@@ -213,6 +274,7 @@ internal sealed class MaskingStream : IDisposable
             final[p] = acc[p] / envelope;
         }
 
+        _nextMasked = first + count;
         Emit(first * H, final);
     }
 

@@ -13,6 +13,8 @@ public sealed class OnTheFlyMixer
     private readonly float[][] _clean;
     private readonly float[][] _noise;
     private readonly double _babbleProbability;
+    private readonly double _musicProbability;
+    private readonly int _sampleRate = 16000;
 
     /// <summary>Creates a mixer over utterances and noise sources already in memory (one sample rate).</summary>
     /// <param name="clean">Clean utterances (at least one, none empty).</param>
@@ -58,6 +60,12 @@ public sealed class OnTheFlyMixer
     public bool AugmentNoise { get; init; }
 
     /// <summary>
+    /// When true, every clean utterance is also read at a random speed in [0.87, 1.15] (linear interpolation), which
+    /// moves its pitch and formants together — a new voice for every example, from a corpus with few speakers.
+    /// </summary>
+    public bool AugmentSpeech { get; init; }
+
+    /// <summary>
     /// Probability in [0, 1] that the noise of an example is babble made on the spot: the sum of 3–6 random excerpts of
     /// other clean utterances of the pool (so babble never needs a recording, and its talkers vary endlessly).
     /// </summary>
@@ -75,12 +83,70 @@ public sealed class OnTheFlyMixer
         }
     }
 
+    /// <summary>
+    /// Probability in [0, 1] that the noise of an example is synthetic music made on the spot (notes of random scales
+    /// with random timbres, band-limited to 3.5–8 kHz, sometimes with percussion), so that a handful of music
+    /// recordings is not all the network ever hears of music. Drawn after babble: with both set, babble wins first.
+    /// </summary>
+    public double MusicProbability
+    {
+        get => _musicProbability;
+        init
+        {
+            if (value is < 0 or > 1 || double.IsNaN(value))
+            {
+                throw new ArgumentOutOfRangeException(nameof(MusicProbability), value, $"Expected a probability in [0, 1]; found {value}.");
+            }
+
+            _musicProbability = value;
+        }
+    }
+
+    /// <summary>The rate of the pools in Hz, used only to make synthetic music at the right pitch. Default 16000.</summary>
+    public int SampleRate
+    {
+        get => _sampleRate;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value, nameof(SampleRate));
+            _sampleRate = value;
+        }
+    }
+
     /// <summary>A mixer over the same pools with the given augmentation settings.</summary>
     /// <param name="augmentNoise">See <see cref="AugmentNoise"/>.</param>
     /// <param name="babbleProbability">See <see cref="BabbleProbability"/>.</param>
+    /// <param name="musicProbability">See <see cref="MusicProbability"/>.</param>
+    /// <param name="sampleRate">See <see cref="SampleRate"/>; null keeps this mixer's.</param>
+    /// <param name="augmentSpeech">See <see cref="AugmentSpeech"/>.</param>
     /// <returns>The new mixer.</returns>
-    public OnTheFlyMixer WithAugmentation(bool augmentNoise, double babbleProbability) =>
-        new(_clean, _noise, MinSnrDb, MaxSnrDb) { AugmentNoise = augmentNoise, BabbleProbability = babbleProbability };
+    public OnTheFlyMixer WithAugmentation(bool augmentNoise, double babbleProbability, double musicProbability = 0, int? sampleRate = null, bool augmentSpeech = false) =>
+        new(_clean, _noise, MinSnrDb, MaxSnrDb)
+        {
+            AugmentNoise = augmentNoise,
+            AugmentSpeech = augmentSpeech,
+            BabbleProbability = babbleProbability,
+            MusicProbability = musicProbability,
+            SampleRate = sampleRate ?? SampleRate,
+        };
+
+    /// <summary>A mixer over these pools plus more utterances and noise sources (same rate), with the same settings.</summary>
+    /// <param name="clean">More clean utterances (none empty).</param>
+    /// <param name="noise">More noise sources (none empty or silent).</param>
+    /// <returns>The new mixer.</returns>
+    public OnTheFlyMixer WithMore(IReadOnlyList<float[]> clean, IReadOnlyList<float[]> noise)
+    {
+        ArgumentNullException.ThrowIfNull(clean);
+        ArgumentNullException.ThrowIfNull(noise);
+        return new OnTheFlyMixer([.. _clean, .. clean], [.. _noise, .. noise], MinSnrDb, MaxSnrDb)
+        {
+            AugmentNoise = AugmentNoise,
+            AugmentSpeech = AugmentSpeech,
+            BabbleProbability = BabbleProbability,
+            MusicProbability = MusicProbability,
+            SampleRate = SampleRate,
+        };
+    }
 
     /// <summary>Number of clean utterances.</summary>
     public int CleanCount => _clean.Length;
@@ -136,9 +202,15 @@ public sealed class OnTheFlyMixer
     {
         ArgumentNullException.ThrowIfNull(rng);
         float[] utterance = _clean[rng.Next(_clean.Length)];
+        if (AugmentSpeech)
+        {
+            utterance = Stretch(utterance, Math.Exp(Math.Log(0.87) + (rng.NextDouble() * (Math.Log(1.15) - Math.Log(0.87)))));
+        }
         int length = maxSamples > 0 ? Math.Min(maxSamples, utterance.Length) : utterance.Length;
         int cleanStart = rng.Next(utterance.Length - length + 1);
-        float[] source = BabbleProbability > 0 && rng.NextDouble() < BabbleProbability ? Babble(rng, length) : _noise[rng.Next(_noise.Length)];
+        float[] source = BabbleProbability > 0 && rng.NextDouble() < BabbleProbability ? Babble(rng, length)
+            : MusicProbability > 0 && rng.NextDouble() < MusicProbability ? SyntheticMusic.Make(rng, length + (length / 2), SampleRate)
+            : _noise[rng.Next(_noise.Length)];
         int noiseStart = rng.Next(source.Length);
         double snrDb = MinSnrDb + (rng.NextDouble() * (MaxSnrDb - MinSnrDb));
 
@@ -194,6 +266,22 @@ public sealed class OnTheFlyMixer
         }
 
         return new DenoisingExample($"mix{rng.Next():x8}", noisy, clean, noise);
+    }
+
+    /// <summary>Reads <paramref name="x"/> at <paramref name="speed"/> × its rate (linear interpolation).</summary>
+    private static float[] Stretch(float[] x, double speed)
+    {
+        int length = Math.Max(1, (int)((x.Length - 1) / speed));
+        var y = new float[length];
+        for (int i = 0; i < length; i++)
+        {
+            double position = i * speed;
+            int k = (int)position;
+            double frac = position - k;
+            y[i] = k + 1 < x.Length ? (float)(((1 - frac) * x[k]) + (frac * x[k + 1])) : x[^1];
+        }
+
+        return y;
     }
 
     private float[] Babble(Random rng, int length)

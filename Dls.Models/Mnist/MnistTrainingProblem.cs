@@ -140,8 +140,8 @@ public static class MnistEvaluation
                 var x = images.narrow(0, start, n);
                 var y = labels.narrow(0, start, n);
                 var logits = model.call(x);
-                lossSum.add_(functional.cross_entropy(logits, y, reduction: Reduction.Sum), LiveScalars.One);
-                correct.add_(logits.argmax(1).eq(y).sum(), LiveScalars.OneIntegral);
+                lossSum.add_(functional.cross_entropy(logits, y, reduction: Reduction.Sum), Scalars.One);
+                correct.add_(logits.argmax(1).eq(y).sum(), Scalars.OneIntegral);
             }
             return (lossSum.item<double>() / count, (double)correct.item<long>() / count);
         }

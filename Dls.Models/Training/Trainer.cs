@@ -186,7 +186,7 @@ public sealed class Trainer
                 if (o.GradientClipNorm is { } clip)
                     torch.nn.utils.clip_grad_norm_(parameters, clip);
                 optimizer.step();
-                lossSum.add_(loss.detach(), LiveScalars.One);
+                lossSum.add_(loss.detach(), Scalars.One);
                 samples += problem.CountSamples(batch);
                 batches++;
                 if (o.LossReadEveryBatches > 0 && batches % o.LossReadEveryBatches == 0)

@@ -4,6 +4,7 @@ using Dls.Compression.LowRank;
 using Dls.Models.Denoising;
 using Dls.Samples.Abstractions;
 using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Dls.Samples.Denoising;
 
@@ -28,23 +29,25 @@ internal static class DenoisingBench
             figures["rtf_default"] = Rtf(shipped, audio, audioSeconds, ctx.Quick, ct);
         }
 
-        var fc = new FcMaskNetwork(new FcMaskNetworkOptions(HiddenSize: 512));
-        using (var d = new Denoiser(fc, rate))
+        // The architectures denoise-train trains, at their trained sizes (fresh weights: speed does not depend on them).
+        foreach (DenoisingTraining.Spec spec in DenoisingTraining.FullSpecs())
         {
-            figures["rtf_fc_mask"] = Rtf(d, audio, audioSeconds, ctx.Quick, ct);
-        }
+            string key = spec.Name.Replace('-', '_');
+            var network = spec.Create();
+            long parameters = ((nn.Module)network).parameters().Sum(p => p.numel());
+            using (var d = new Denoiser(network, rate, ownsNetwork: false))
+            {
+                figures["rtf_" + key] = Rtf(d, audio, audioSeconds, ctx.Quick, ct);
+            }
 
-        var gru = new GruMaskNetwork(new GruMaskNetworkOptions(HiddenSize: 160));
-        long gruParameters = gru.parameters().Sum(p => p.numel());
-        using (var d = new Denoiser(gru, rate, ownsNetwork: false))
-        {
-            figures["rtf_gru_mask"] = Rtf(d, audio, audioSeconds, ctx.Quick, ct);
-        }
+            if (spec.Compress)
+            {
+                ModelCompressor.Compress((nn.Module)network, CompressionPolicy.ParameterBudgetOf(parameters / 5));
+                using var d = new Denoiser(network, rate, ownsNetwork: false);
+                figures["rtf_" + key + "_compressed"] = Rtf(d, audio, audioSeconds, ctx.Quick, ct);
+            }
 
-        ModelCompressor.Compress(gru, CompressionPolicy.ParameterBudgetOf(gruParameters / 5));
-        using (var d = new Denoiser(gru, rate))
-        {
-            figures["rtf_gru_mask_compressed"] = Rtf(d, audio, audioSeconds, ctx.Quick, ct);
+            ((nn.Module)network).Dispose();
         }
 
         figures["train_frames_per_s"] = TrainFramesPerSecond(ctx.Quick ? 3 : 10, ct);
@@ -69,14 +72,14 @@ internal static class DenoisingBench
 
     private static double TrainFramesPerSecond(int batches, CancellationToken ct)
     {
-        // Training steps of the default-size GRU (waveform SNR loss, batch 16 × 1.5 s) on synthetic mixtures.
+        // Training steps of the GRU of denoise-train (waveform SNR loss, batch 16 × 1.5 s) on synthetic mixtures.
         int rate = Denoiser.DefaultSampleRate;
         var rng = new Random(1);
         var clean = Enumerable.Range(0, 8).Select(_ => TestSignal(rate * 2, rate, rng)).ToArray();
         var noise = Enumerable.Range(0, 4).Select(_ => Enumerable.Range(0, rate).Select(_ => (float)((rng.NextDouble() * 2) - 1)).ToArray()).ToArray();
         var mixer = new OnTheFlyMixer(clean, noise);
         var problem = new DenoisingTrainingProblem([], mixer, [mixer.Mix(rng)], new DenoisingTrainingOptions { BatchSize = 16, BatchesPerEpoch = batches, MaxSegmentSamples = 24000, Loss = DenoisingLoss.WaveformSnr });
-        using var model = new GruMaskNetwork(new GruMaskNetworkOptions(HiddenSize: 160));
+        using var model = (GruMaskNetwork)DenoisingTraining.FullSpecs().Single(s => s.Name == GruMaskNetwork.ArchitectureName).Create();
         model.train();
         using var optimizer = torch.optim.Adam(model.parameters(), 1e-3);
         long frames = 0;

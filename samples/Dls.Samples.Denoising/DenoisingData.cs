@@ -1,22 +1,42 @@
+using Dls.Audio.IO;
 using Dls.Models.Denoising;
 
 namespace Dls.Samples.Denoising;
 
 /// <summary>
-/// What denoise-train trains and validates on, from a data folder in one of three shapes:
-/// <c>train/</c> + <c>test/</c> paired folders (the shared corpus' <c>denoise/</c>), <c>clean/</c> + <c>noise/</c>
-/// (+ optional paired <c>test/</c>; the embedded default), or one paired folder (split 90/10 by name).
+/// What denoise-train trains, validates (selects the best epoch) and finally tests on, from a data folder in one of
+/// three shapes: <c>train/</c> + <c>test/</c> paired folders (the shared corpus' <c>denoise/</c>), <c>clean/</c> +
+/// <c>noise/</c> (+ optional paired <c>test/</c>; the embedded default), or one paired folder (split 90/10 by name).
+/// Validation is always drawn from the training side — held-out speakers where speakers are known — so test
+/// speakers and test noise never take part in training or model selection.
 /// </summary>
-internal sealed record DenoisingData(string Description, IReadOnlyList<DenoisingExample> Fixed, OnTheFlyMixer Mixer, IReadOnlyList<DenoisingExample> Validation)
+internal sealed record DenoisingData(
+    string Description,
+    IReadOnlyList<DenoisingExample> Fixed,
+    OnTheFlyMixer Mixer,
+    IReadOnlyList<DenoisingExample> Validation,
+    IReadOnlyList<DenoisingExample> Test)
 {
-    // Augmentation of the on-the-fly half of every batch: noise read at a random speed with a random spectral tilt,
-    // and a quarter of the noises replaced by babble summed from the training speech itself. On the shared corpus this
-    // raised the GRU's validation SNR improvement from 5.4 to 5.7 dB (unseen music and babble are the hard cases).
-    private const bool NoiseSpeedAndTilt = true;
-    private const double BabbleShare = 0.25;
+    /// <summary>Noise type of each test mixture (file name → type) when the data set lists them; empty otherwise.</summary>
+    public IReadOnlyDictionary<string, string> TestNoiseTypes { get; init; } = new Dictionary<string, string>();
 
-    private static OnTheFlyMixer Remix(IReadOnlyList<DenoisingExample> pairs) =>
-        OnTheFlyMixer.FromExamples(pairs).WithAugmentation(NoiseSpeedAndTilt, BabbleShare);
+    // Augmentation of the on-the-fly half of every batch: noise read at a random speed with a random spectral tilt,
+    // a quarter of the noises replaced by babble summed from the training speech itself, a fifth by synthetic
+    // music (the corpus has three 6-second music excerpts for training, and its test music is another track), and
+    // speech read at a random speed (new voices from 21 speakers). Measured with 40-epoch GRU probes on the shared
+    // corpus, validated on mixtures of held-out speakers with two held-out noise recordings (one babble, one music):
+    // synthetic music 2.65 → 2.84 dB, speech speed 2.84 → 3.16 dB SNR improvement on those unseen recordings.
+    private const bool NoiseSpeedAndTilt = true;
+    private const bool SpeechSpeed = true;
+    private const double BabbleShare = 0.25;
+    private const double MusicShare = 0.2;
+
+    // Every HoldOutEvery-th speaker (in name order) is held out for validation: 3 of the corpus' 21 train speakers.
+    private const int HoldOutEvery = 7;
+    // Validation mixtures of held-out speakers (clean/ + noise/ layout), each at most 1.5 s, so that validating every
+    // epoch stays a small part of training.
+    private const int ValidationMixtures = 32;
+    private const int ValidationSamples = 24000;
 
     public static DenoisingData Load(string root, int sampleRate, int seed)
     {
@@ -24,35 +44,12 @@ internal sealed record DenoisingData(string Description, IReadOnlyList<Denoising
         string clean = Path.Combine(root, "clean"), noise = Path.Combine(root, "noise");
         if (Directory.Exists(train) && Directory.Exists(test) && !Directory.Exists(clean))
         {
-            var fixedPairs = DenoisingExample.LoadAll(train, sampleRate);
-            var validation = DenoisingExample.LoadAll(test, sampleRate);
-            return new DenoisingData(
-                $"{fixedPairs.Count} training pairs of '{train}' (also re-mixed on the fly with augmentation), {validation.Count} validation pairs of '{test}'",
-                fixedPairs, Remix(fixedPairs), validation);
+            return LoadCorpus(root, train, test, sampleRate);
         }
 
         if (Directory.Exists(clean) && Directory.Exists(noise))
         {
-            OnTheFlyMixer plain = OnTheFlyMixer.FromFolders(clean, noise, sampleRate);
-            OnTheFlyMixer mixer = plain.WithAugmentation(NoiseSpeedAndTilt, BabbleShare);
-            IReadOnlyList<DenoisingExample> validation;
-            string validationText;
-            if (Directory.Exists(test))
-            {
-                validation = DenoisingExample.LoadAll(test, sampleRate);
-                validationText = $"{validation.Count} validation pairs of '{test}'";
-            }
-            else
-            {
-                // A fixed validation set drawn with its own seed, so it is the same in every epoch and run.
-                var rng = new Random(seed + 7919);
-                validation = Enumerable.Range(0, 16).Select(_ => mixer.Mix(rng)).ToArray();
-                validationText = "16 validation mixtures made with a fixed seed";
-            }
-
-            return new DenoisingData(
-                $"{mixer.CleanCount} clean utterances of '{clean}' mixed on the fly (augmented) with {mixer.NoiseCount} noise sources of '{noise}' at −5…10 dB SNR, {validationText}",
-                [], mixer, validation);
+            return LoadCleanAndNoise(clean, noise, test, sampleRate, seed);
         }
 
         var all = DenoisingExample.LoadAll(root, sampleRate);
@@ -65,8 +62,175 @@ internal sealed record DenoisingData(string Description, IReadOnlyList<Denoising
         var trainPart = all.Take(all.Count - validationCount).ToArray();
         var validationPart = all.Skip(all.Count - validationCount).ToArray();
         OnTheFlyMixer remix = trainPart.Any(e => e.Noise is not null)
-            ? Remix(trainPart)
+            ? Augment(OnTheFlyMixer.FromExamples(trainPart), sampleRate)
             : throw new InvalidDataException($"'{root}' pairs have no separate noise files, so they cannot be re-mixed; use the homework layout or clean/ + noise/ folders.");
-        return new DenoisingData($"{trainPart.Length} training pairs and {validationPart.Length} validation pairs of '{root}'", trainPart, remix, validationPart);
+        return new DenoisingData($"{trainPart.Length} training pairs and {validationPart.Length} validation pairs of '{root}' (no test set)", trainPart, remix, validationPart, []);
+    }
+
+    /// <summary>
+    /// The shared corpus' <c>denoise/</c>: its train pairs minus those of held-out speakers (named in <c>train.csv</c>)
+    /// are used as they are and re-mixed; the corpus' clean speech of the remaining train speakers
+    /// (<c>../speakers</c>, split in <c>../speakers.csv</c>) and its training noise sources (<c>../noise/train</c>)
+    /// join the mixer's pools when present. The held-out speakers' pairs are the validation set; <c>test/</c> is scored
+    /// only after training.
+    /// </summary>
+    private static DenoisingData LoadCorpus(string root, string train, string test, int sampleRate)
+    {
+        var trainPairs = DenoisingExample.LoadAll(train, sampleRate);
+        Dictionary<string, string> speakerOf = ReadColumn(Path.Combine(root, "train.csv"), "mixture", "speaker_id")
+            .ToDictionary(kv => Path.GetFileName(kv.Key), kv => kv.Value, StringComparer.Ordinal);
+        HashSet<string> heldOut;
+        DenoisingExample[] fit, validation;
+        if (trainPairs.All(p => speakerOf.ContainsKey(p.Name)))
+        {
+            heldOut = HeldOutSpeakers(trainPairs.Select(p => speakerOf[p.Name]));
+            fit = trainPairs.Where(p => !heldOut.Contains(speakerOf[p.Name])).ToArray();
+            validation = trainPairs.Where(p => heldOut.Contains(speakerOf[p.Name])).ToArray();
+        }
+        else
+        {
+            // No speaker list: the last tenth by name.
+            heldOut = [];
+            int count = Math.Max(1, trainPairs.Count / 10);
+            fit = trainPairs.Take(trainPairs.Count - count).ToArray();
+            validation = trainPairs.Skip(trainPairs.Count - count).ToArray();
+        }
+
+        OnTheFlyMixer mixer = Augment(OnTheFlyMixer.FromExamples(fit), sampleRate);
+        string extra = string.Empty, extraValidation = string.Empty;
+        string parent = Path.GetDirectoryName(Path.GetFullPath(root.TrimEnd(Path.DirectorySeparatorChar)))!;
+        string speakersDir = Path.Combine(parent, "speakers"), speakersCsv = Path.Combine(parent, "speakers.csv");
+        string noiseDir = Path.Combine(parent, "noise", "train");
+        if (Directory.Exists(speakersDir) && File.Exists(speakersCsv) && heldOut.Count > 0)
+        {
+            // Only speakers of the train split that are not held out; test speakers never enter training.
+            var trainSpeakers = ReadColumn(speakersCsv, "speaker_id", "split")
+                .Where(kv => kv.Value == "train" && !heldOut.Contains(kv.Key)).Select(kv => kv.Key).Order(StringComparer.Ordinal).ToArray();
+            float[][] speech = LoadSpeakers(speakersDir, trainSpeakers, sampleRate);
+            float[][] sources = Directory.Exists(noiseDir)
+                ? Directory.EnumerateFiles(noiseDir, "*.wav").Order(StringComparer.Ordinal).Select(f => AudioFile.Load(f, sampleRate).Samples).ToArray()
+                : [];
+            mixer = mixer.WithMore(speech, sources);
+            extra = $" plus {speech.Length} utterances of {trainSpeakers.Length} train speakers of '{speakersDir}'" +
+                (sources.Length > 0 ? $" and {sources.Length} noise sources of '{noiseDir}'" : string.Empty);
+
+            // The held-out speakers' own utterances, mixed once (own seed, no augmentation) with the training noise
+            // sources and the pairs' noises: more validation files, so that picking the best epoch is less of a lottery
+            // (with 45 files the validation figure jumps by ±0.2 dB from epoch to epoch).
+            float[][] heldOutSpeech = LoadSpeakers(speakersDir, heldOut.Order(StringComparer.Ordinal).ToArray(), sampleRate);
+            if (heldOutSpeech.Length > 0)
+            {
+                var validationMixer = new OnTheFlyMixer(heldOutSpeech, [.. fit.Select(e => e.Noise!), .. sources]);
+                var rng = new Random(7919);
+                DenoisingExample[] mixtures = heldOutSpeech.Select(_ => validationMixer.Mix(rng, ValidationSamples)).ToArray();
+                validation = [.. validation, .. mixtures];
+                extraValidation = $" and {mixtures.Length} mixtures of their utterances in '{speakersDir}'";
+            }
+        }
+
+        var testPairs = DenoisingExample.LoadAll(test, sampleRate);
+        string validationText = heldOut.Count > 0
+            ? $"{validation.Length} validation files of {heldOut.Count} held-out train speakers ({string.Join(", ", heldOut.Order(StringComparer.Ordinal))}: their pairs{extraValidation})"
+            : $"{validation.Length} validation pairs (the last tenth of '{train}')";
+        return new DenoisingData(
+            $"{fit.Length} training pairs of '{train}' (re-mixed on the fly with augmentation{extra}), {validationText}, {testPairs.Count} test pairs of '{test}' scored after training",
+            fit, mixer, validation, testPairs)
+        {
+            TestNoiseTypes = NoiseTypes(Path.Combine(root, "test.csv")),
+        };
+    }
+
+    /// <summary>
+    /// <c>clean/</c> utterances named <c>&lt;speaker&gt;_&lt;nnn&gt;.wav</c> and <c>noise/</c> sources: the utterances of
+    /// held-out speakers make a fixed set of validation mixtures (own seed); <c>test/</c> pairs, when present, are
+    /// scored after training.
+    /// </summary>
+    private static DenoisingData LoadCleanAndNoise(string clean, string noise, string test, int sampleRate, int seed)
+    {
+        string[] files = Directory.EnumerateFiles(clean, "*.wav", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray();
+        if (files.Length == 0)
+        {
+            throw new InvalidDataException($"The clean folder '{clean}' holds no .wav files (expected at least 1).");
+        }
+
+        float[][] noiseSources = Directory.EnumerateFiles(noise, "*.wav", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
+            .Select(f => AudioFile.Load(f, sampleRate).Samples).ToArray();
+        HashSet<string> heldOut = HeldOutSpeakers(files.Select(SpeakerOfFile));
+        string[] fitFiles = files.Where(f => !heldOut.Contains(SpeakerOfFile(f))).ToArray();
+        string[] validationFiles = files.Where(f => heldOut.Contains(SpeakerOfFile(f))).ToArray();
+        if (fitFiles.Length == 0 || validationFiles.Length == 0)
+        {
+            // One speaker only (or unnamed files): every seventh utterance instead.
+            fitFiles = files.Where((_, i) => i % HoldOutEvery != HoldOutEvery - 1 || files.Length == 1).ToArray();
+            validationFiles = files.Where((_, i) => i % HoldOutEvery == HoldOutEvery - 1 || files.Length == 1).ToArray();
+        }
+
+        var mixer = Augment(new OnTheFlyMixer(fitFiles.Select(f => AudioFile.Load(f, sampleRate).Samples).ToArray(), noiseSources), sampleRate);
+        // A fixed validation set drawn with its own seed (same in every epoch and run), without the synthetic noises
+        // so that it measures the recorded noise types.
+        var validationMixer = new OnTheFlyMixer(validationFiles.Select(f => AudioFile.Load(f, sampleRate).Samples).ToArray(), noiseSources);
+        var rng = new Random(seed + 7919);
+        DenoisingExample[] validation = Enumerable.Range(0, ValidationMixtures).Select(_ => validationMixer.Mix(rng, ValidationSamples)).ToArray();
+        IReadOnlyList<DenoisingExample> testPairs = Directory.Exists(test) ? DenoisingExample.LoadAll(test, sampleRate) : [];
+        string speakers = heldOut.Count > 0 ? $" of {heldOut.Count} held-out speakers ({string.Join(", ", heldOut.Order(StringComparer.Ordinal))})" : string.Empty;
+        return new DenoisingData(
+            $"{fitFiles.Length} clean utterances of '{clean}' mixed on the fly (augmented) with {mixer.NoiseCount} noise sources of '{noise}' at −5…10 dB SNR, " +
+            $"{validation.Length} validation mixtures of {validationFiles.Length} utterances{speakers}" +
+            (testPairs.Count > 0 ? $", {testPairs.Count} test pairs of '{test}' scored after training" : ", no test set"),
+            [], mixer, validation, testPairs)
+        {
+            TestNoiseTypes = NoiseTypes(Path.Combine(test, "pairs.csv")),
+        };
+    }
+
+    private static float[][] LoadSpeakers(string speakersDir, IEnumerable<string> speakers, int sampleRate) =>
+        speakers.Where(s => Directory.Exists(Path.Combine(speakersDir, s)))
+            .SelectMany(s => Directory.EnumerateFiles(Path.Combine(speakersDir, s), "*.wav").Order(StringComparer.Ordinal))
+            .Select(f => AudioFile.Load(f, sampleRate).Samples).Where(x => x.Length > 0).ToArray();
+
+    private static Dictionary<string, string> NoiseTypes(string csv) =>
+        ReadColumn(csv, "mixture", "noise_type").ToDictionary(kv => Path.GetFileName(kv.Key), kv => kv.Value, StringComparer.Ordinal);
+
+    private static OnTheFlyMixer Augment(OnTheFlyMixer plain, int sampleRate) =>
+        plain.WithAugmentation(NoiseSpeedAndTilt, BabbleShare, MusicShare, sampleRate, SpeechSpeed);
+
+    private static HashSet<string> HeldOutSpeakers(IEnumerable<string> speakers)
+    {
+        string[] distinct = speakers.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        return distinct.Length < 2 ? [] : distinct.Where((_, i) => i % HoldOutEvery == HoldOutEvery / 2).ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>The speaker of a file named <c>&lt;speaker&gt;_&lt;digits&gt;.wav</c> (the whole name otherwise).</summary>
+    private static string SpeakerOfFile(string path)
+    {
+        string stem = Path.GetFileNameWithoutExtension(path);
+        int cut = stem.LastIndexOf('_');
+        return cut > 0 && stem[(cut + 1)..].All(char.IsAsciiDigit) ? stem[..cut] : stem;
+    }
+
+    /// <summary>Two columns of a simple CSV (no quoted commas) as key → value; empty when the file does not exist.</summary>
+    private static IEnumerable<KeyValuePair<string, string>> ReadColumn(string csv, string keyColumn, string valueColumn)
+    {
+        if (!File.Exists(csv))
+        {
+            yield break;
+        }
+
+        using var reader = new StreamReader(csv);
+        string[] header = (reader.ReadLine() ?? string.Empty).Split(',');
+        int k = Array.IndexOf(header, keyColumn), v = Array.IndexOf(header, valueColumn);
+        if (k < 0 || v < 0)
+        {
+            throw new InvalidDataException($"'{csv}' lacks column '{(k < 0 ? keyColumn : valueColumn)}'; found [{string.Join(", ", header)}].");
+        }
+
+        while (reader.ReadLine() is { } line)
+        {
+            string[] cells = line.Split(',');
+            if (cells.Length > Math.Max(k, v))
+            {
+                yield return KeyValuePair.Create(cells[k], cells[v]);
+            }
+        }
     }
 }

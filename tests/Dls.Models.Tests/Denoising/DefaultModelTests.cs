@@ -13,9 +13,17 @@ public sealed class DefaultModelTests
 
         float[] output = denoiser.Denoise(DenoisingFixtures.Add(clean, noise), 16000);
 
-        // The repository budget for the shipped denoising model is 2 MB.
-        Assert.True(new FileInfo(path).Length <= 2_000_000, $"{new FileInfo(path).Length} bytes");
+        // The repository budget for the shipped denoising model is about 2.5 MB (the whole repository stays under ~30 MB).
+        Assert.True(new FileInfo(path).Length <= 2_500_000, $"{new FileInfo(path).Length} bytes");
         Assert.Equal(GruMaskNetwork.ArchitectureName, denoiser.Architecture);
+        // Causal, so its stream waits less than one window; trained with standardised input.
+        Assert.Equal(0, denoiser.Network.LookaheadFrames);
+        Assert.True(denoiser.Network.NormalizesInput);
+        using (IStreamingDenoiser stream = denoiser.CreateStream())
+        {
+            Assert.Equal(1023, stream.MaxLatencySamples);
+        }
+
         Assert.Equal(16000, denoiser.SampleRate);
         Assert.Equal(clean.Length, output.Length);
         // A trained mask removes part of loud white noise from a harmonic tone: the output must be closer to the clean

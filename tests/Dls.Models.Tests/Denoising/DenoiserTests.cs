@@ -14,9 +14,18 @@ public sealed class DenoiserTests
     [InlineData("gru", 20000)]
     [InlineData("gru", 1537)]
     [InlineData("gru", 300)]
+    [InlineData("lookahead", 20000)]
+    [InlineData("lookahead", 1537)]
+    [InlineData("lookahead", 700)]
+    [InlineData("lookahead", 300)]
     public void Denoise_SmallBatches_MatchesWholeSignalTensorPath(string kind, int length)
     {
-        IMaskNetwork network = kind == "fc" ? DenoisingFixtures.TinyFc() : DenoisingFixtures.TinyGru();
+        IMaskNetwork network = kind switch
+        {
+            "fc" => DenoisingFixtures.TinyFc(),
+            "gru" => DenoisingFixtures.TinyGru(),
+            _ => DenoisingFixtures.TinyLookaheadGru(),
+        };
         float[] input = Noisy(length);
         float[] whole = MaskInference.DenoiseWhole(network, input);
         // 5 frames per batch: the engine cuts the signal into many blocks and carries the GRU state across them.
@@ -52,10 +61,40 @@ public sealed class DenoiserTests
         Assert.True(DenoisingFixtures.MaxAbsDifference(expected, output.ToArray()) < 1e-5f);
     }
 
-    [Fact]
-    public void Denoise_ManyThreads_EachGetsTheSerialResult()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void CreateStream_LookaheadNetwork_MatchesDenoiseWithinStatedLatency(int lookahead)
     {
-        using var denoiser = new Denoiser(DenoisingFixtures.TinyGru());
+        using var denoiser = new Denoiser(DenoisingFixtures.TinyLookaheadGru(lookahead), maxFramesPerBatch: 3);
+        float[] input = Noisy(15000);
+        float[] expected = denoiser.Denoise(input, DenoisingFixtures.Rate);
+        using IStreamingDenoiser stream = denoiser.CreateStream();
+        var output = new List<float>();
+        var rng = new Random(4);
+        int fed = 0;
+        while (fed < input.Length)
+        {
+            int n = Math.Min(rng.Next(1, 2000), input.Length - fed);
+            output.AddRange(stream.Process(input.AsSpan(fed, n)));
+            fed += n;
+            // Never more behind than stated: one window plus one hop per lookahead frame.
+            Assert.True(stream.SamplesOut >= fed - stream.MaxLatencySamples, $"after {fed} samples only {stream.SamplesOut} out");
+        }
+
+        output.AddRange(stream.Complete());
+
+        Assert.Equal(1023 + (512 * lookahead), stream.MaxLatencySamples);
+        // Same float32 operations cut differently: rounding only (as for the causal network).
+        Assert.True(DenoisingFixtures.MaxAbsDifference(expected, output.ToArray()) < 1e-5f);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Denoise_ManyThreads_EachGetsTheSerialResult(bool lookahead)
+    {
+        using var denoiser = new Denoiser(lookahead ? DenoisingFixtures.TinyLookaheadGru() : DenoisingFixtures.TinyGru());
         float[][] inputs = Enumerable.Range(0, 8).Select(i => DenoisingFixtures.Add(DenoisingFixtures.Tone(6000 + (i * 700), i), DenoisingFixtures.Noise(6000 + (i * 700), i))).ToArray();
         float[][] serial = inputs.Select(x => denoiser.Denoise(x, DenoisingFixtures.Rate)).ToArray();
 
@@ -76,10 +115,12 @@ public sealed class DenoiserTests
         }
     }
 
-    [Fact]
-    public void Denoise_ManyCalls_NoTensorLeak()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Denoise_ManyCalls_NoTensorLeak(bool lookahead)
     {
-        using var denoiser = new Denoiser(DenoisingFixtures.TinyGru(), maxFramesPerBatch: 4);
+        using var denoiser = new Denoiser(lookahead ? DenoisingFixtures.TinyLookaheadGru() : DenoisingFixtures.TinyGru(), maxFramesPerBatch: 4);
         float[] input = Noisy(5000);
         denoiser.Denoise(input, DenoisingFixtures.Rate);
         long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;

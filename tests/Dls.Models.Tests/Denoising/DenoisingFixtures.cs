@@ -34,6 +34,14 @@ internal static class DenoisingFixtures
 
     public static IMaskNetwork TinyGru() => new GruMaskNetwork(new GruMaskNetworkOptions(HiddenSize: 8));
 
+    /// <summary>A tiny two-layer GRU with lookahead, input standardisation (non-trivial statistics) and a mask bound of 1.5.</summary>
+    public static IMaskNetwork TinyLookaheadGru(int lookahead = 2)
+    {
+        var network = new GruMaskNetwork(new GruMaskNetworkOptions(HiddenSize: 8) { Layers = 2, LookaheadFrames = lookahead, InputSkip = true, NormalizeInput = true, MaskScale = 1.5 });
+        network.SetInputStatistics(new FeatureStatistics(Enumerable.Range(0, 513).Select(b => 0.1f * (b % 7)).ToArray(), Enumerable.Range(0, 513).Select(b => 0.5f + (0.01f * (b % 11))).ToArray()));
+        return network;
+    }
+
     public static IMaskNetwork TinyFc() => new FcMaskNetwork(new FcMaskNetworkOptions(HiddenSize: 16, Dropout: 0));
 
     public static float MaxAbsDifference(ReadOnlySpan<float> a, ReadOnlySpan<float> b)

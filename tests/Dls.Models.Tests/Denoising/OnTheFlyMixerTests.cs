@@ -51,4 +51,51 @@ public sealed class OnTheFlyMixerTests
 
         Assert.Contains("[10, 5]", e.Message);
     }
+
+    [Fact]
+    public void Mix_AllSyntheticMusicAndSpeechSpeed_SumHoldsAndDeterministic()
+    {
+        OnTheFlyMixer mixer = Mixer().WithAugmentation(augmentNoise: true, babbleProbability: 0, musicProbability: 1, sampleRate: 16000, augmentSpeech: true);
+
+        DenoisingExample a = mixer.Mix(new Random(11)), b = mixer.Mix(new Random(11));
+
+        Assert.Equal(a.Noisy, b.Noisy);
+        Assert.True(DenoisingFixtures.MaxAbsDifference(a.Noisy, DenoisingFixtures.Add(a.Clean, a.Noise!)) < 1e-6f);
+        // Utterances of 16,000 and 20,000 samples read at a speed in [0.87, 1.15]: never the original lengths exactly.
+        Assert.InRange(a.Clean.Length, 13_900, 23_000);
+        Assert.DoesNotContain(a.Clean.Length, new[] { 16000, 20000 });
+        Assert.Contains(a.Noise!, x => x != 0);
+    }
+
+    [Fact]
+    public void SyntheticMusic_ManySeeds_FiniteNotSilentAndRequestedLength()
+    {
+        for (int seed = 0; seed < 20; seed++)
+        {
+            float[] music = SyntheticMusic.Make(new Random(seed), 12000, 16000);
+
+            // Whatever the draw (voices, rests, percussion), the mixer needs a finite, non-silent noise of that length.
+            Assert.Equal(12000, music.Length);
+            Assert.All(music, x => Assert.True(float.IsFinite(x)));
+            Assert.True(music.Sum(x => (double)x * x) > 0, $"seed {seed} is silent");
+        }
+    }
+
+    [Fact]
+    public void WithMore_AddsPoolsKeepsSettings()
+    {
+        OnTheFlyMixer mixer = Mixer().WithMore([DenoisingFixtures.Tone(9000, 3)], [DenoisingFixtures.Noise(3000, 5)]);
+
+        Assert.Equal(3, mixer.CleanCount);
+        Assert.Equal(3, mixer.NoiseCount);
+        Assert.True(mixer.AugmentNoise);
+    }
+
+    [Fact]
+    public void MusicProbability_OutOfRange_Throws()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => Mixer().WithAugmentation(false, 0, 1.5));
+
+        Assert.Contains("found 1.5", e.Message);
+    }
 }
