@@ -269,7 +269,9 @@ internal static class DenoisingTraining
             long done = ((long)(p.Epoch - 1) * problem.Options.BatchesPerEpoch) + p.Batch;
             string status = p.Metrics.TryGetValue(DenoisingTrainingProblem.SnrImprovementMetric, out double v)
                 ? $"epoch {p.Epoch}/{p.Epochs} val {v:F2} dB"
-                : $"epoch {p.Epoch}/{p.Epochs} loss {p.RunningLoss:F4}";
+                : double.IsNaN(p.RunningLoss)
+                    ? $"epoch {p.Epoch}/{p.Epochs}" // no loss read back yet in this epoch
+                    : $"epoch {p.Epoch}/{p.Epochs} loss {p.RunningLoss:F4}";
             task.Report(Math.Min(done, (long)epochs * problem.Options.BatchesPerEpoch), status);
         });
         var watch = Stopwatch.StartNew();
