@@ -267,11 +267,10 @@ internal static class DenoisingTraining
         var progress = new Progress<TrainingProgress>(p =>
         {
             long done = ((long)(p.Epoch - 1) * problem.Options.BatchesPerEpoch) + p.Batch;
-            string status = p.Metrics.TryGetValue(DenoisingTrainingProblem.SnrImprovementMetric, out double v)
-                ? $"epoch {p.Epoch}/{p.Epochs} val {v:F2} dB"
-                : double.IsNaN(p.RunningLoss)
-                    ? $"epoch {p.Epoch}/{p.Epochs}" // no loss read back yet in this epoch
-                    : $"epoch {p.Epoch}/{p.Epochs} loss {p.RunningLoss:F4}";
+            string detail = p.Metrics.TryGetValue(DenoisingTrainingProblem.SnrImprovementMetric, out double v) ? $" val {v:F2} dB"
+                : double.IsNaN(p.RunningLoss) ? "" // no loss read back yet in this epoch
+                : $" loss {p.RunningLoss:F4}";
+            string status = $"epoch {p.Epoch}/{p.Epochs}{detail}";
             task.Report(Math.Min(done, (long)epochs * problem.Options.BatchesPerEpoch), status);
         });
         var watch = Stopwatch.StartNew();

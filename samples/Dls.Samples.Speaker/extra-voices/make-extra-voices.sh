@@ -72,16 +72,18 @@ for file in "$variants_dir"/*; do
   attempts=0
   count=6
   while (( n < per_voice )); do
-    (( attempts++ < per_voice * 8 )) || { echo "make-extra-voices: variant '$variant' gave no 1.5–2.5 s utterances" >&2; exit 1; }
+    (( attempts++ < per_voice * 8 )) || { echo "make-extra-voices: variant '$variant' gave $n of $per_voice utterances of 1.5–2.5 s in $((per_voice * 8)) attempts" >&2; exit 1; }
     text=""
     for ((w = 0; w < count; w++)); do text+="${words[RANDOM % ${#words[@]}]} "; done
     rate=$((175 * (90 + RANDOM % 21) / 100))
     espeak-ng -v "en-us+$variant" -s "$rate" -w "$tmp/raw.wav" "$text" 2>/dev/null || continue
-    sox "$tmp/raw.wav" -r 16000 -c 1 -b 16 "$tmp/utt.wav" norm \
+    sox -R "$tmp/raw.wav" -r 16000 -c 1 -b 16 "$tmp/utt.wav" norm \
       silence 1 0.005 -45d reverse silence 1 0.005 -45d fade t 0.003 reverse fade t 0.003 norm -3 2>/dev/null || continue
     duration=$(soxi -D "$tmp/utt.wav")
-    if awk -v d="$duration" 'BEGIN { exit !(d < 1.5) }'; then count=$((count + 1)); continue; fi
-    if awk -v d="$duration" 'BEGIN { exit !(d > 2.5) }'; then count=$((count > 2 ? count - 1 : 2)); continue; fi
+    case $(awk -v d="$duration" 'BEGIN { print (d < 1.5) ? "short" : (d > 2.5) ? "long" : "ok" }') in
+      short) count=$((count + 1)); continue ;;
+      long) count=$((count > 2 ? count - 1 : 2)); continue ;;
+    esac
     mv "$tmp/utt.wav" "$out/speakers/$id/$(printf '%s_%03d.wav' "$id" "$n")"
     n=$((n + 1))
   done
