@@ -35,6 +35,19 @@ public sealed record GruMaskNetworkOptions(int Bins = 513, int HiddenSize = 160)
     /// <summary>Whether fc_out also reads fc_in's projection of the frame being masked (hidden → 2·hidden inputs).</summary>
     public bool InputSkip { get; init; }
 
+    /// <summary>
+    /// Channels of the mask refiner, 0 for none: a causal two-layer convolution over (frames × bins), shared by every
+    /// frequency, that corrects each bin's logit from the standardised features and logits around it (state-dict
+    /// prefix <c>refiner</c>). Causal networks only (<see cref="LookaheadFrames"/> = 0).
+    /// </summary>
+    public int RefinerChannels { get; init; }
+
+    /// <summary>Frames the refiner reads: the masked frame and <c>RefinerFrames − 1</c> before it (1–16).</summary>
+    public int RefinerFrames { get; init; } = 3;
+
+    /// <summary>Bins around a bin each refiner layer reads (odd, 1–31).</summary>
+    public int RefinerBins { get; init; } = 5;
+
     /// <summary>Upper bound of the mask: mask = MaskScale · sigmoid(·) (see <see cref="FcMaskNetworkOptions.MaskScale"/>).</summary>
     public double MaskScale { get; init; } = 1.0;
 
@@ -71,6 +84,28 @@ public sealed record GruMaskNetworkOptions(int Bins = 513, int HiddenSize = 160)
             errors.Add("Ranks name a gru2_* layer, which exists only with Layers = 2");
         }
 
+        if (RefinerChannels is < 0 or > 256)
+        {
+            errors.Add($"RefinerChannels must be in [0, 256] (found {RefinerChannels})");
+        }
+        else if (RefinerChannels > 0)
+        {
+            if (RefinerFrames is < 1 or > 16)
+            {
+                errors.Add($"RefinerFrames must be in [1, 16] (found {RefinerFrames})");
+            }
+
+            if (RefinerBins is < 1 or > 31 || RefinerBins % 2 == 0)
+            {
+                errors.Add($"RefinerBins must be odd and in [1, 31] (found {RefinerBins})");
+            }
+
+            if (LookaheadFrames != 0)
+            {
+                errors.Add($"RefinerChannels > 0 needs a causal network (LookaheadFrames = 0; found {LookaheadFrames})");
+            }
+        }
+
         if (FrontEndSize == 0 && Ranks is not null && Ranks.ContainsKey("fc_front"))
         {
             errors.Add("Ranks name fc_front, which exists only with FrontEndSize > 0");
@@ -84,7 +119,9 @@ public sealed record GruMaskNetworkOptions(int Bins = 513, int HiddenSize = 160)
 /// A recurrent mask network, causal by default: <c>log1p</c> magnitude (see <see cref="MaskFeatures"/>; optionally
 /// standardised per bin) → optional fc_front (bins→FrontEndSize, ReLU) → fc_in (→hidden, ReLU) = the frame's
 /// projection u → one or two unidirectional GRU layers over frames → fc_out (hidden, or hidden + u of the masked
-/// frame with <see cref="GruMaskNetworkOptions.InputSkip"/> → bins; sigmoid × <see cref="GruMaskNetworkOptions.MaskScale"/>)
+/// frame with <see cref="GruMaskNetworkOptions.InputSkip"/> → bins) = logits → optional refiner (with
+/// <see cref="GruMaskNetworkOptions.RefinerChannels"/> &gt; 0: a causal convolution over frames × bins that corrects each
+/// logit from the standardised features and logits around it) → sigmoid × <see cref="GruMaskNetworkOptions.MaskScale"/>
 /// = mask. With <see cref="GruMaskNetworkOptions.LookaheadFrames"/> L the mask of frame t is read from the GRU state
 /// after frame t + L.
 /// Each GRU is written out with two linear maps (<c>gru_ih</c> for the input, <c>gru_hh</c> for the state; gates in
@@ -104,6 +141,7 @@ public sealed class GruMaskNetwork : nn.Module<Tensor, Tensor>, IMaskNetwork, ID
     private readonly nn.Module<Tensor, Tensor>? gru2_ih;
     private readonly nn.Module<Tensor, Tensor>? gru2_hh;
     private readonly nn.Module<Tensor, Tensor> fc_out;
+    private readonly MaskRefiner? refiner;
     private readonly Tensor? input_mean;
     private readonly Tensor? input_std;
     private readonly MaskInputOutput _io;
@@ -131,6 +169,11 @@ public sealed class GruMaskNetwork : nn.Module<Tensor, Tensor>, IMaskNetwork, ID
         }
 
         fc_out = MaskLayers.Linear(_options.Ranks, "fc_out", _options.InputSkip ? 2 * h : h, _options.Bins);
+        if (_options.RefinerChannels > 0)
+        {
+            refiner = new MaskRefiner(_options.RefinerChannels, _options.RefinerFrames, _options.RefinerBins, _options.Bins);
+        }
+
         _io = new MaskInputOutput(_options.NormalizeInput, _options.Bins, _options.MaskScale);
         input_mean = _io.Mean;
         input_std = _io.Std;
@@ -155,8 +198,13 @@ public sealed class GruMaskNetwork : nn.Module<Tensor, Tensor>, IMaskNetwork, ID
     /// <inheritdoc />
     public int LookaheadFrames => _options.LookaheadFrames;
 
-    /// <summary>Width of the state carried between blocks: (layers + lookahead frames) × hidden size.</summary>
-    public int StateSize => (_options.Layers + _options.LookaheadFrames) * _options.HiddenSize;
+    /// <summary>
+    /// Width of the state carried between blocks: (layers + lookahead frames) × hidden size, plus the refiner's history
+    /// ((RefinerFrames − 1) × 2 × bins) when there is one.
+    /// </summary>
+    public int StateSize => RecurrentStateSize + (refiner?.StateSize ?? 0);
+
+    private int RecurrentStateSize => (_options.Layers + _options.LookaheadFrames) * _options.HiddenSize;
 
     /// <inheritdoc />
     public void SetInputStatistics(FeatureStatistics statistics) => _io.Set(statistics, _options.Bins);
@@ -190,15 +238,12 @@ public sealed class GruMaskNetwork : nn.Module<Tensor, Tensor>, IMaskNetwork, ID
         long batch = magnitude.shape[0];
         CheckState(state, batch);
         using var scope = NewDisposeScope();
+        // (batch, frames, bins)
+        Tensor features = _io.Features(magnitude);
+        Tensor f = fc_front is null ? features : nn.functional.relu(fc_front.forward(features));
         // (batch, frames, hidden)
-        Tensor f = _io.Features(magnitude);
-        if (fc_front is not null)
-        {
-            f = nn.functional.relu(fc_front.forward(f));
-        }
-
         Tensor u = nn.functional.relu(fc_in.forward(f));
-        Tensor mask = Step(u, state, batch, magnitude.dtype, magnitude.device, out Tensor next);
+        Tensor mask = Step(u, features, state, batch, magnitude.dtype, magnitude.device, out Tensor next);
         nextState = scope.MoveToOuter(next);
         return scope.MoveToOuter(mask);
     }
@@ -213,7 +258,7 @@ public sealed class GruMaskNetwork : nn.Module<Tensor, Tensor>, IMaskNetwork, ID
         // The frames after the end are projections of zero (not of a zero magnitude, whose features are not zero
         // once standardised): the network learnt this padding, as whole-file processing applies it too.
         Tensor u = zeros(batch, _options.LookaheadFrames, _options.HiddenSize, dtype: dtype, device: device);
-        Tensor mask = Step(u, state, batch, dtype, device, out Tensor next);
+        Tensor mask = Step(u, null, state, batch, dtype, device, out Tensor next);
         next.Dispose();
         return scope.MoveToOuter(mask);
     }
@@ -240,12 +285,14 @@ public sealed class GruMaskNetwork : nn.Module<Tensor, Tensor>, IMaskNetwork, ID
 
     /// <summary>
     /// Runs the GRU layers over projected frames <paramref name="u"/> (batch, frames, hidden) from a state and returns
-    /// one mask row per step: the mask of the frame L steps back.
+    /// one mask row per step: the mask of the frame L steps back. <paramref name="features"/> (batch, frames, bins) feed
+    /// the refiner; they are null only in <see cref="Flush"/>, which a network with a refiner (causal) never needs.
     /// </summary>
-    private Tensor Step(Tensor u, Tensor? state, long batch, ScalarType dtype, Device device, out Tensor nextState)
+    private Tensor Step(Tensor u, Tensor? features, Tensor? fullState, long batch, ScalarType dtype, Device device, out Tensor nextState)
     {
         int hidden = _options.HiddenSize, layers = _options.Layers, lookahead = _options.LookaheadFrames;
         long frames = u.shape[1];
+        Tensor? state = fullState is null || refiner is null ? fullState : fullState.narrow(1, 0, RecurrentStateSize);
         Tensor[] parts = state is null
             ? Enumerable.Range(0, layers + lookahead).Select(_ => zeros(batch, hidden, dtype: dtype, device: device)).ToArray()
             : state.chunk(layers + lookahead, 1);
@@ -260,8 +307,16 @@ public sealed class GruMaskNetwork : nn.Module<Tensor, Tensor>, IMaskNetwork, ID
         Tensor history = lookahead == 0 ? u : cat([stack(parts[layers..], 1), u], 1);
         Tensor head = _options.InputSkip ? cat([x, history.narrow(1, 0, frames)], 2) : x;
         // (batch, frames, hidden or 2·hidden) → (batch, frames, bins)
-        Tensor mask = _io.Mask(fc_out.forward(head));
+        Tensor logits = fc_out.forward(head);
         Tensor[] carried = lookahead == 0 ? last : [.. last, .. history.narrow(1, frames, lookahead).unbind(1)];
+        if (refiner is not null)
+        {
+            Tensor? refinerState = fullState?.narrow(1, RecurrentStateSize, refiner.StateSize);
+            logits = refiner.Refine(features!, logits, refinerState, out Tensor refinerNext);
+            carried = [.. carried, refinerNext];
+        }
+
+        Tensor mask = _io.Mask(logits);
         nextState = (carried.Length == 1 ? carried[0] : cat(carried, 1)).detach().clone();
         return mask;
     }

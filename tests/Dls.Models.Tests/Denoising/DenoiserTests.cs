@@ -14,6 +14,9 @@ public sealed class DenoiserTests
     [InlineData("gru", 20000)]
     [InlineData("gru", 1537)]
     [InlineData("gru", 300)]
+    [InlineData("refined", 20000)]
+    [InlineData("refined", 1537)]
+    [InlineData("refined", 300)]
     [InlineData("lookahead", 20000)]
     [InlineData("lookahead", 1537)]
     [InlineData("lookahead", 700)]
@@ -24,6 +27,7 @@ public sealed class DenoiserTests
         {
             "fc" => DenoisingFixtures.TinyFc(),
             "gru" => DenoisingFixtures.TinyGru(),
+            "refined" => DenoisingFixtures.TinyRefinedGru(),
             _ => DenoisingFixtures.TinyLookaheadGru(),
         };
         float[] input = Noisy(length);
@@ -37,10 +41,12 @@ public sealed class DenoiserTests
         Assert.True(DenoisingFixtures.MaxAbsDifference(whole, chunked) < 1e-5f);
     }
 
-    [Fact]
-    public void CreateStream_RandomBlocks_MatchesDenoiseWithinOneWindowLatency()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void CreateStream_RandomBlocks_MatchesDenoiseWithinOneWindowLatency(bool refined)
     {
-        using var denoiser = new Denoiser(DenoisingFixtures.TinyGru());
+        using var denoiser = new Denoiser(refined ? DenoisingFixtures.TinyRefinedGru() : DenoisingFixtures.TinyGru());
         float[] input = Noisy(23456);
         float[] expected = denoiser.Denoise(input, DenoisingFixtures.Rate);
         using IStreamingDenoiser stream = denoiser.CreateStream();
@@ -116,11 +122,18 @@ public sealed class DenoiserTests
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Denoise_ManyCalls_NoTensorLeak(bool lookahead)
+    [InlineData("gru")]
+    [InlineData("lookahead")]
+    [InlineData("refined")]
+    public void Denoise_ManyCalls_NoTensorLeak(string kind)
     {
-        using var denoiser = new Denoiser(lookahead ? DenoisingFixtures.TinyLookaheadGru() : DenoisingFixtures.TinyGru(), maxFramesPerBatch: 4);
+        IMaskNetwork network = kind switch
+        {
+            "gru" => DenoisingFixtures.TinyGru(),
+            "refined" => DenoisingFixtures.TinyRefinedGru(),
+            _ => DenoisingFixtures.TinyLookaheadGru(),
+        };
+        using var denoiser = new Denoiser(network, maxFramesPerBatch: 4);
         float[] input = Noisy(5000);
         denoiser.Denoise(input, DenoisingFixtures.Rate);
         long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;

@@ -1,6 +1,8 @@
 using Dls.Audio;
 using Dls.Audio.IO;
+using Dls.Compression.LowRank;
 using Dls.Models.Denoising;
+using TorchSharp;
 
 namespace Dls.Models.Tests.Denoising;
 
@@ -40,6 +42,32 @@ internal static class DenoisingFixtures
         var network = new GruMaskNetwork(new GruMaskNetworkOptions(HiddenSize: 8) { Layers = 2, LookaheadFrames = lookahead, InputSkip = true, NormalizeInput = true, MaskScale = 1.5 });
         network.SetInputStatistics(new FeatureStatistics(Enumerable.Range(0, 513).Select(b => 0.1f * (b % 7)).ToArray(), Enumerable.Range(0, 513).Select(b => 0.5f + (0.01f * (b % 11))).ToArray()));
         return network;
+    }
+
+    /// <summary>A tiny causal GRU with input skip, standardisation (non-trivial statistics) and a mask refiner of 4 channels over 3 frames × 5 bins.</summary>
+    public static IMaskNetwork TinyRefinedGru()
+    {
+        var network = new GruMaskNetwork(new GruMaskNetworkOptions(HiddenSize: 8) { InputSkip = true, NormalizeInput = true, RefinerChannels = 4, RefinerFrames = 3, RefinerBins = 5 });
+        network.SetInputStatistics(new FeatureStatistics(Enumerable.Range(0, 513).Select(b => 0.1f * (b % 7)).ToArray(), Enumerable.Range(0, 513).Select(b => 0.5f + (0.01f * (b % 11))).ToArray()));
+        return network;
+    }
+
+    /// <summary>
+    /// Compresses <paramref name="network"/> to a fixed rank, saves and reloads it; returns the reloaded network and the
+    /// largest difference of the two networks' masks on a random input (the caller disposes both networks).
+    /// </summary>
+    public static (GruMaskNetwork Loaded, float MaxDifference) CompressSaveReload(GruMaskNetwork network, int rank)
+    {
+        using var temp = new TempFolder();
+        ModelCompressor.Compress(network, CompressionPolicy.FixedRank(rank));
+        network.eval();
+        string path = temp.File("gru.ckpt");
+        DenoisingModels.Save(path, network);
+        var loaded = (GruMaskNetwork)DenoisingModels.Load(path).Network;
+        using var scope = torch.NewDisposeScope();
+        using var guard = torch.no_grad();
+        torch.Tensor x = torch.rand(1, 6, 513);
+        return (loaded, network.forward(x).sub(loaded.forward(x)).abs().max().item<float>());
     }
 
     public static IMaskNetwork TinyFc() => new FcMaskNetwork(new FcMaskNetworkOptions(HiddenSize: 16, Dropout: 0));

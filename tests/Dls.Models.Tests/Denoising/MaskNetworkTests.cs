@@ -35,22 +35,26 @@ public sealed class MaskNetworkTests
         Assert.Contains("(batch, frames, 513); found (1, 3, 100)", e.Message);
     }
 
-    [Fact]
-    public void ForwardContinued_PiecesWithState_EqualsWholeSequence()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ForwardContinued_PiecesWithState_EqualsWholeSequence(bool refined)
     {
-        using var network = new GruMaskNetwork(new GruMaskNetworkOptions(HiddenSize: 8));
+        using var network = (GruMaskNetwork)(refined ? DenoisingFixtures.TinyRefinedGru() : new GruMaskNetwork(new GruMaskNetworkOptions(HiddenSize: 8)));
         network.eval();
         using var scope = NewDisposeScope();
         using var guard = no_grad();
         Tensor x = rand(1, 10, 513) * 5;
 
         Tensor whole = network.forward(x);
+        // Pieces of 3, 1 (shorter than the refiner's 3 frames) and 6 frames.
         Tensor a = network.ForwardContinued(x.narrow(1, 0, 3), null, out Tensor? s1);
-        Tensor b = network.ForwardContinued(x.narrow(1, 3, 7), s1, out Tensor? s2);
+        Tensor b = network.ForwardContinued(x.narrow(1, 3, 1), s1, out Tensor? s2);
+        Tensor c = network.ForwardContinued(x.narrow(1, 4, 6), s2, out Tensor? s3);
 
-        // Same float32 operations in the same order; only matmul blocking may differ: 1e-6 is ample.
-        Assert.True(cat([a, b], 1).sub(whole).abs().max().item<float>() < 1e-6f);
-        Assert.NotNull(s2);
+        // Same float32 operations in the same order; only matmul/convolution blocking may differ: 1e-6 is ample.
+        Assert.True(cat([a, b, c], 1).sub(whole).abs().max().item<float>() < 1e-6f);
+        Assert.Equal([1L, network.StateSize], s3!.shape);
     }
 
     [Fact]
@@ -83,6 +87,24 @@ public sealed class MaskNetworkTests
         Assert.True(network.forward(x).sub(loaded.forward(x)).abs().max().item<float>() < 1e-6f);
         network.Dispose();
         ((nn.Module)loaded).Dispose();
+    }
+
+    [Fact]
+    public void SaveLoad_CompressedRefinedGru_KeepsRefinerAndOutput()
+    {
+        using var network = (GruMaskNetwork)DenoisingFixtures.TinyRefinedGru();
+
+        (GruMaskNetwork loaded, float difference) = DenoisingFixtures.CompressSaveReload(network, rank: 4);
+
+        using (loaded)
+        {
+            GruMaskNetworkOptions options = loaded.Options;
+            Assert.Equal((4, 3, 5), (options.RefinerChannels, options.RefinerFrames, options.RefinerBins));
+            Assert.Contains(loaded.named_parameters(), p => p.name == "refiner.conv_in.weight");
+            // Compression factors linear layers only; the refiner's convolutions stay as they are.
+            Assert.Equal(4, options.Ranks["fc_out"]);
+            Assert.True(difference < 1e-6f, $"max difference {difference}");
+        }
     }
 
     [Fact]
