@@ -43,12 +43,16 @@ public sealed class Trainer
 
     /// <summary>Trains <paramref name="model"/> on <paramref name="problem"/>.</summary>
     /// <typeparam name="TBatch">The problem's batch type.</typeparam>
-    /// <param name="model">The model; trained in place. Left in eval mode with the weights of the last epoch run.</param>
+    /// <param name="model">
+    /// The model; trained in place. Left in eval mode with the weights of the last epoch run, or with their average over the
+    /// epochs from <see cref="TrainerOptions.AverageFromEpoch"/> on when that is set.
+    /// </param>
     /// <param name="problem">Batches, loss and validation.</param>
     /// <param name="progress">Receives a report after every batch and every epoch; may be null.</param>
     /// <param name="cancellationToken">Stops training between batches (throws <see cref="OperationCanceledException"/>).</param>
     /// <returns>The per-epoch history and the best epoch.</returns>
     /// <exception cref="InvalidOperationException">The problem yields no batch, or validation lacks the monitored metric.</exception>
+    /// <exception cref="ArgumentException">Resuming after <see cref="TrainerOptions.AverageFromEpoch"/> (the running average is not checkpointed).</exception>
     public TrainingResult Fit<TBatch>(
         Module model,
         ITrainingProblem<TBatch> problem,
@@ -78,7 +82,12 @@ public sealed class Trainer
             sinceBest = state.SinceBest;
             logger.LogInformation("Resuming from {Path} after epoch {Epoch} (best {Metric} = {Best} at epoch {BestEpoch}).",
                 resume, state.Epoch, o.MonitorMetric, bestMetric, bestEpoch);
+            if (o.AverageFromEpoch is { } from && state.Epoch >= from)
+                throw new ArgumentException($"Cannot resume from '{resume}' after epoch {state.Epoch} with {nameof(TrainerOptions.AverageFromEpoch)}={from}: the weight average of the epochs already run is not in the checkpoint.");
         }
+
+        // Sum of the parameters at the end of each averaged epoch (one detached copy per parameter, freed at the end of Fit).
+        using var averaging = new WeightSum(parameters);
 
         bool stoppedEarly = false;
         for (int epoch = firstEpoch; epoch <= o.Epochs; epoch++)
@@ -96,16 +105,11 @@ public sealed class Trainer
                 model, problem, optimizer, parameters, epoch, rng, learningRate, batchesPerEpoch, progress, cancellationToken);
             batchesPerEpoch = batches;
             double samplesPerSecond = samples / Math.Max(trainSeconds, 1e-9);
+            if (o.AverageFromEpoch is { } averageFrom && epoch >= averageFrom)
+                averaging.Add(epoch);
 
             var validationWatch = Stopwatch.StartNew();
-            var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
-            model.eval();
-            using (torch.no_grad())
-            using (torch.NewDisposeScope())
-            {
-                foreach (var (key, value) in problem.Validate(model, cancellationToken))
-                    metrics[key] = value;
-            }
+            var metrics = Validate(model, problem, cancellationToken);
             metrics.TryAdd("train_loss", trainLoss);
             validationWatch.Stop();
 
@@ -147,8 +151,78 @@ public sealed class Trainer
             }
         }
 
+        AveragedWeights? averaged = null;
+        if (averaging.Count > 0)
+        {
+            averaging.CopyMeanTo(parameters);
+            var metrics = Validate(model, problem, cancellationToken);
+            averaged = new AveragedWeights(averaging.FirstEpoch, averaging.LastEpoch, metrics);
+            logger.LogInformation("Weights averaged over epochs {First}-{Last}: {Metrics}", averaging.FirstEpoch, averaging.LastEpoch,
+                string.Join(", ", metrics.Select(m => $"{m.Key} {m.Value:F4}")));
+        }
+
         model.eval();
-        return new TrainingResult(history, o.MonitorMetric, bestEpoch, bestMetric, stoppedEarly, bestEpoch > 0 ? o.CheckpointPath : null);
+        return new TrainingResult(history, o.MonitorMetric, bestEpoch, bestMetric, stoppedEarly, bestEpoch > 0 ? o.CheckpointPath : null) { Averaged = averaged };
+    }
+
+    /// <summary>The problem's validation metrics, in eval mode under <c>no_grad</c>; the model is left in eval mode.</summary>
+    private static Dictionary<string, double> Validate<TBatch>(Module model, ITrainingProblem<TBatch> problem, CancellationToken cancellationToken)
+    {
+        var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
+        model.eval();
+        using (torch.no_grad())
+        using (torch.NewDisposeScope())
+        {
+            foreach (var (key, value) in problem.Validate(model, cancellationToken))
+                metrics[key] = value;
+        }
+        return metrics;
+    }
+
+    /// <summary>A running sum of parameter snapshots, for the equal-weight average of <see cref="TrainerOptions.AverageFromEpoch"/>.</summary>
+    private sealed class WeightSum(TorchSharp.Modules.Parameter[] parameters) : IDisposable
+    {
+        private Tensor[]? sums;
+
+        public int Count { get; private set; }
+        public int FirstEpoch { get; private set; }
+        public int LastEpoch { get; private set; }
+
+        /// <summary>Adds the parameters' current values as the snapshot of <paramref name="epoch"/>.</summary>
+        public void Add(int epoch)
+        {
+            using var noGrad = torch.no_grad();
+            using var scope = torch.NewDisposeScope();
+            if (sums is null)
+            {
+                sums = parameters.Select(p => p.detach().clone().DetachFromDisposeScope()).ToArray();
+                FirstEpoch = epoch;
+            }
+            else
+            {
+                for (int i = 0; i < sums.Length; i++)
+                    sums[i].add_(parameters[i], Scalars.One);
+            }
+            Count++;
+            LastEpoch = epoch;
+        }
+
+        /// <summary>Overwrites <paramref name="target"/> (the same parameters, in order) with the mean of the snapshots.</summary>
+        public void CopyMeanTo(TorchSharp.Modules.Parameter[] target)
+        {
+            if (sums is null) throw new InvalidOperationException("No snapshot was added.");
+            using var noGrad = torch.no_grad();
+            using var scope = torch.NewDisposeScope();
+            // Held in a local and disposed explicitly: a temporary Scalar could be finalized while libtorch reads it.
+            using var inverseCount = (1.0 / Count).ToScalar();
+            for (int i = 0; i < sums.Length; i++)
+                target[i].copy_(sums[i].mul(inverseCount));
+        }
+
+        public void Dispose()
+        {
+            foreach (var s in sums ?? []) s.Dispose();
+        }
     }
 
     private (double Loss, long Samples, int Batches, double Seconds) RunEpoch<TBatch>(

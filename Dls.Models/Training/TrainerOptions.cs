@@ -89,6 +89,15 @@ public sealed record TrainerOptions
     public double? GradientClipNorm { get; init; }
 
     /// <summary>
+    /// Average the weights at the end of every epoch from this one to the last (stochastic weight averaging, Izmailov et al.
+    /// 2018, taken once per epoch on the trainer's own schedule); null (default) averages nothing. When set,
+    /// <see cref="Trainer.Fit{TBatch}"/> ends by loading the average into the model's parameters (buffers keep their
+    /// last-epoch values; models with batch-norm statistics would need them recomputed) and validating it
+    /// (<see cref="TrainingResult.Averaged"/>). The best-epoch checkpoint is still written as usual.
+    /// </summary>
+    public int? AverageFromEpoch { get; init; }
+
+    /// <summary>
     /// Read the running loss back from the tensor (one <c>item()</c>, a device sync) every this many batches, for
     /// progress and logging. Default 20; 0 reads it only at the end of each epoch.
     /// </summary>
@@ -113,6 +122,8 @@ public sealed record TrainerOptions
         if (CheckpointPath is not null && string.IsNullOrWhiteSpace(CheckpointPath)) errors.Add($"{nameof(CheckpointPath)} must be null or a path, got '{CheckpointPath}'.");
         if (ResumeFrom is not null && string.IsNullOrWhiteSpace(ResumeFrom)) errors.Add($"{nameof(ResumeFrom)} must be null or a path, got '{ResumeFrom}'.");
         if (GradientClipNorm is { } clip && !(clip > 0)) errors.Add($"{nameof(GradientClipNorm)} must be positive (or null), got {clip}.");
+        if (AverageFromEpoch is { } from && !(from >= 1 && from <= Epochs))
+            errors.Add($"{nameof(AverageFromEpoch)} must be in [1, {nameof(Epochs)}={Epochs}] (or null to disable), got {from}.");
         if (LossReadEveryBatches < 0) errors.Add($"{nameof(LossReadEveryBatches)} must be >= 0, got {LossReadEveryBatches}.");
         return errors;
     }

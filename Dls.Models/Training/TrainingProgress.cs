@@ -61,4 +61,17 @@ public sealed record TrainingResult(
     int BestEpoch,
     double BestMetric,
     bool StoppedEarly,
-    string? CheckpointPath);
+    string? CheckpointPath)
+{
+    /// <summary>
+    /// The weight average of <see cref="TrainerOptions.AverageFromEpoch"/> (the weights the model holds after Fit), or null
+    /// when averaging was off or no epoch in its range ran.
+    /// </summary>
+    public AveragedWeights? Averaged { get; init; }
+}
+
+/// <summary>The validated weight average of a training run (<see cref="TrainerOptions.AverageFromEpoch"/>).</summary>
+/// <param name="FirstEpoch">The first epoch averaged.</param>
+/// <param name="LastEpoch">The last epoch averaged (the last one run).</param>
+/// <param name="Metrics">The validation metrics of the averaged weights.</param>
+public sealed record AveragedWeights(int FirstEpoch, int LastEpoch, IReadOnlyDictionary<string, double> Metrics);

@@ -157,6 +157,89 @@ public sealed class TrainerTests : IDisposable
         Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
     }
 
+    [Fact]
+    public void Fit_AverageFromEpoch_LeavesMeanOfEpochWeightsAndSameTrajectory()
+    {
+        var options = new TrainerOptions { Epochs = 4, Seed = 3, LearningRate = 0.05 };
+        var atEpochEnd = new Dictionary<int, float[]>();
+        torch.manual_seed(6);
+        using var plain = new ToyNet();
+        TrainingResult plainResult;
+        using (var p = new ToyProblem())
+            plainResult = new Trainer(options).Fit(plain, p, new SyncProgress(r =>
+            {
+                if (r.Kind == TrainingProgressKind.Epoch) atEpochEnd[r.Epoch] = Weights(plain);
+            }));
+
+        torch.manual_seed(6);
+        using var averagedNet = new ToyNet();
+        TrainingResult result;
+        using (var p = new ToyProblem())
+            result = new Trainer(options with { AverageFromEpoch = 2 }).Fit(averagedNet, p);
+
+        // Averaging only reads the weights: the epochs train exactly as without it.
+        Assert.Equal(plainResult.History.Select(h => h.TrainLoss), result.History.Select(h => h.TrainLoss));
+        Assert.Null(plainResult.Averaged);
+        Assert.NotNull(result.Averaged);
+        Assert.Equal((2, 4), (result.Averaged!.FirstEpoch, result.Averaged.LastEpoch));
+        Assert.Contains("val_acc", result.Averaged.Metrics.Keys);
+        // The model holds the mean of the end-of-epoch weights 2..4; float32 sums of 3 values agree to ~1e-7 relative.
+        var actual = Weights(averagedNet);
+        for (int i = 0; i < actual.Length; i++)
+            Assert.Equal((atEpochEnd[2][i] + atEpochEnd[3][i] + atEpochEnd[4][i]) / 3, actual[i], 1e-6f);
+        Assert.False(averagedNet.training);
+    }
+
+    [Fact]
+    public void Fit_AverageFromEpoch_ValidatesTheAverage()
+    {
+        torch.manual_seed(8);
+        using var net = new ToyNet();
+        using var problem = new ToyProblem();
+        var result = new Trainer(new TrainerOptions { Epochs = 3, LearningRate = 0.05, AverageFromEpoch = 2 }).Fit(net, problem);
+        Assert.Equal(problem.Validate(net, CancellationToken.None)["val_loss"], result.Averaged!.Metrics["val_loss"], 1e-9);
+    }
+
+    [Fact]
+    public void Fit_ResumeAfterAveragingStarted_ThrowsNamingOption()
+    {
+        string path = Path.Combine(dir, "avg.bin");
+        var options = new TrainerOptions { Seed = 2, LearningRate = 0.02, MonitorMetric = "train_loss" };
+        torch.manual_seed(4);
+        using var net = new ToyNet();
+        using var problem = new ToyProblem();
+        new Trainer(options with { Epochs = 2, CheckpointPath = path }).Fit(net, problem);
+        var e = Assert.Throws<ArgumentException>(() => new Trainer(options with { Epochs = 4, ResumeFrom = path, AverageFromEpoch = 2 }).Fit(net, problem));
+        Assert.Contains("AverageFromEpoch", e.Message);
+        // Resuming before the averaged range is fine.
+        var resumed = new Trainer(options with { Epochs = 4, ResumeFrom = path, AverageFromEpoch = 3 }).Fit(net, problem);
+        Assert.Equal((3, 4), (resumed.Averaged!.FirstEpoch, resumed.Averaged.LastEpoch));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(5)]
+    public void Constructor_AverageFromEpochOutsideEpochs_ThrowsNamingOption(int from)
+    {
+        var e = Assert.Throws<ArgumentException>(() => new Trainer(new TrainerOptions { Epochs = 4, AverageFromEpoch = from }));
+        Assert.Contains($"AverageFromEpoch must be in [1, Epochs=4]", e.Message);
+        Assert.Contains($"got {from}", e.Message);
+    }
+
+    [Fact]
+    public void Fit_WithAveraging_LeavesNoLiveTensors()
+    {
+        torch.manual_seed(1);
+        using var net = new ToyNet();
+        using var problem = new ToyProblem();
+        var trainer = new Trainer(new TrainerOptions { Epochs = 2, AverageFromEpoch = 1 });
+        trainer.Fit(net, problem); // warm-up, as in Fit_TrainingStep_LeavesNoLiveTensors
+        long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        trainer.Fit(net, problem);
+        trainer.Fit(net, problem);
+        Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+
     /// <summary>Progress&lt;T&gt; posts to the thread pool; tests need synchronous delivery.</summary>
     private sealed class SyncProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
     {
