@@ -53,6 +53,26 @@ public static class TrialList
     }
 
     /// <summary>
+    /// Every unordered pair of utterances of a dataset as a trial (same- and different-speaker alike): the exhaustive
+    /// list, whose EER has no sampling noise from the choice of different-speaker pairs (n·(n−1)/2 trials for n utterances).
+    /// </summary>
+    /// <exception cref="ArgumentException">The dataset has fewer than two speakers or no speaker with two utterances.</exception>
+    public static IReadOnlyList<Trial> GenerateAll(SpeakerDataset dataset)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        if (dataset.Speakers.Count < 2)
+            throw new ArgumentException($"Trials need at least 2 speakers; the dataset has {dataset.Speakers.Count}.", nameof(dataset));
+        var all = dataset.Utterances;
+        var trials = new List<Trial>(all.Count * (all.Count - 1) / 2);
+        for (int i = 0; i < all.Count; i++)
+            for (int j = i + 1; j < all.Count; j++)
+                trials.Add(new Trial(all[i].SpeakerId == all[j].SpeakerId, all[i], all[j]));
+        if (!trials.Any(t => t.IsTarget))
+            throw new ArgumentException("Trials need a speaker with at least 2 utterances; every speaker of the dataset has one.", nameof(dataset));
+        return trials;
+    }
+
+    /// <summary>
     /// Generates trials from a dataset: every same-speaker pair (each unordered pair once), and as many
     /// different-speaker pairs drawn with <paramref name="seed"/> (no pair twice while distinct pairs remain).
     /// </summary>

@@ -58,19 +58,36 @@ public static class SpeakerEvaluation
     public static SpeakerEvaluationResult Evaluate(SpeakerEmbedder embedder, IReadOnlyList<Trial> trials, IProgress<int>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(embedder);
-        return Score(trials, utterances =>
+        return Score(trials, utterances => Embed(embedder, utterances, progress));
+    }
+
+    /// <summary>
+    /// Scores several trial lists with a trained embedder, embedding each distinct utterance once (for example the
+    /// seeded list of <see cref="TrialList.Generate"/> and the exhaustive one of <see cref="TrialList.GenerateAll"/>).
+    /// </summary>
+    /// <returns>One result per list, in order.</returns>
+    public static IReadOnlyList<SpeakerEvaluationResult> Evaluate(SpeakerEmbedder embedder, IReadOnlyList<IReadOnlyList<Trial>> trialLists, IProgress<int>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(embedder);
+        ArgumentNullException.ThrowIfNull(trialLists);
+        var distinct = trialLists.SelectMany(l => l).SelectMany(t => new[] { t.First, t.Second }).DistinctBy(u => u.Key, StringComparer.Ordinal).ToArray();
+        var embeddings = Embed(embedder, distinct, progress);
+        var byKey = distinct.Select((u, i) => (u.Key, i)).ToDictionary(t => t.Key, t => embeddings[t.i], StringComparer.Ordinal);
+        return trialLists.Select(l => Score(l, utterances => utterances.Select(u => byKey[u.Key]).ToArray())).ToArray();
+    }
+
+    private static float[][] Embed(SpeakerEmbedder embedder, IReadOnlyList<SpeakerUtterance> utterances, IProgress<int>? progress)
+    {
+        var result = new float[utterances.Count][];
+        const int chunk = 64;
+        for (int start = 0; start < utterances.Count; start += chunk)
         {
-            var result = new float[utterances.Count][];
-            const int chunk = 64;
-            for (int start = 0; start < utterances.Count; start += chunk)
-            {
-                var audio = utterances.Skip(start).Take(chunk).Select(u => AudioFile.Load(u.Path, embedder.SampleRate).Samples).ToArray();
-                var e = embedder.EmbedMany(audio, embedder.SampleRate);
-                Array.Copy(e, 0, result, start, e.Length);
-                progress?.Report(Math.Min(start + chunk, utterances.Count));
-            }
-            return result;
-        });
+            var audio = utterances.Skip(start).Take(chunk).Select(u => AudioFile.Load(u.Path, embedder.SampleRate).Samples).ToArray();
+            var e = embedder.EmbedMany(audio, embedder.SampleRate);
+            Array.Copy(e, 0, result, start, e.Length);
+            progress?.Report(Math.Min(start + chunk, utterances.Count));
+        }
+        return result;
     }
 
     /// <summary>

@@ -20,17 +20,34 @@ public sealed class SiameseSpeakerModel : nn.Module<Tensor, Tensor, Tensor>, IDe
     private readonly GruSpeakerEncoder encoder;
     private readonly Parameter scale;
     private readonly Parameter offset;
+    // (identities, embedding): one learned direction per training identity, for the auxiliary identity loss; null without it.
+    private readonly Parameter? identity_weights;
 
     /// <summary>Wraps <paramref name="encoder"/>; scale starts at 10 and offset at −5 (GE2E's initial values).</summary>
-    public SiameseSpeakerModel(GruSpeakerEncoder encoder) : base(nameof(SiameseSpeakerModel))
+    /// <param name="encoder">The shared encoder.</param>
+    /// <param name="identities">
+    /// Training identities for <see cref="IdentityCosine"/> (an auxiliary classification head, used only in training);
+    /// 0 (default) adds none. Its weights start from a standard normal draw of torch's global generator.
+    /// </param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="identities"/> is negative.</exception>
+    public SiameseSpeakerModel(GruSpeakerEncoder encoder, int identities = 0) : base(nameof(SiameseSpeakerModel))
     {
         this.encoder = encoder ?? throw new ArgumentNullException(nameof(encoder));
+        ArgumentOutOfRangeException.ThrowIfNegative(identities);
         scale = new Parameter(tensor(10f));
         offset = new Parameter(tensor(-5f));
         scale.DetachFromDisposeScope();
         offset.DetachFromDisposeScope();
+        if (identities > 0)
+        {
+            identity_weights = new Parameter(randn(identities, encoder.Options.EmbeddingSize));
+            identity_weights.DetachFromDisposeScope();
+        }
         RegisterComponents();
     }
+
+    /// <summary>Training identities of the auxiliary head (0 without one).</summary>
+    public int Identities => identity_weights is null ? 0 : (int)identity_weights.shape[0];
 
     /// <summary>The shared encoder (the part that is kept after training).</summary>
     public GruSpeakerEncoder Encoder => encoder;
@@ -69,6 +86,19 @@ public sealed class SiameseSpeakerModel : nn.Module<Tensor, Tensor, Tensor>, IDe
         using var scope = NewDisposeScope();
         var logits = Cosine(features, lengths).mul(scale).add(offset, Scalars.One);
         return scope.MoveToOuter(logits);
+    }
+
+    /// <summary>Cosines between embeddings and the identity head's directions (the input of an additive-margin softmax).</summary>
+    /// <param name="embeddings">Shape (n, embedding), unit length (the encoder's output).</param>
+    /// <returns>Shape (n, <see cref="Identities"/>).</returns>
+    /// <exception cref="InvalidOperationException">The model has no identity head.</exception>
+    public Tensor IdentityCosine(Tensor embeddings)
+    {
+        ArgumentNullException.ThrowIfNull(embeddings);
+        if (identity_weights is null) throw new InvalidOperationException("This SiameseSpeakerModel was built without identities (identities = 0).");
+        using var scope = NewDisposeScope();
+        var directions = nn.functional.normalize(identity_weights, p: 2, dim: 1);
+        return scope.MoveToOuter(embeddings.matmul(directions.T));
     }
 
     /// <summary>Turns cosines into logits with the learned scale and offset.</summary>

@@ -5,6 +5,7 @@ using Dls.Models.Training;
 using Dls.Speaker.Data;
 using Dls.Speaker.Encoders;
 using Dls.Speaker.Features;
+using Dls.Speaker.Metrics;
 using Dls.Speaker.Verification;
 using Microsoft.Extensions.Logging;
 
@@ -31,16 +32,30 @@ public sealed record SpeakerTrainingRequest
     /// <summary>Fraction of the training speakers held out for validation (model selection and threshold). Default 0.2.</summary>
     public double ValidationFraction { get; init; } = 0.2;
 
+    /// <summary>
+    /// Whether the trained model centers its embeddings (<see cref="SpeakerModel.EmbeddingMean"/>): the mean embedding of
+    /// the training speakers' utterances is stored with the model, and the threshold is calibrated on centered validation
+    /// cosines. Default false.
+    /// </summary>
+    public bool CenterEmbeddings { get; init; }
+
     /// <summary>Where the best-epoch checkpoint is kept during training; null uses a fresh temporary folder.</summary>
     public string? WorkDirectory { get; init; }
 }
 
 /// <summary>The outcome of <see cref="SpeakerTraining.Train"/>.</summary>
-/// <param name="Model">The encoder of the best epoch with its features and the validation EER threshold.</param>
+/// <param name="Model">
+/// The encoder of the best epoch (or the weight average, with <see cref="TrainerOptions.AverageFromEpoch"/>) with its
+/// features and the validation EER threshold.
+/// </param>
 /// <param name="Result">The trainer's per-epoch history.</param>
 /// <param name="TrainSpeakers">Speakers trained on.</param>
 /// <param name="ValidationSpeakers">Speakers held out for validation.</param>
-public sealed record SpeakerTrainingResult(SpeakerModel Model, TrainingResult Result, IReadOnlyList<string> TrainSpeakers, IReadOnlyList<string> ValidationSpeakers);
+public sealed record SpeakerTrainingResult(SpeakerModel Model, TrainingResult Result, IReadOnlyList<string> TrainSpeakers, IReadOnlyList<string> ValidationSpeakers)
+{
+    /// <summary>The validation EER and threshold of centered embeddings (<see cref="SpeakerTrainingRequest.CenterEmbeddings"/>), or null.</summary>
+    public EerResult? CenteredValidation { get; init; }
+}
 
 /// <summary>Trains a <see cref="GruSpeakerEncoder"/> as a Siamese network on a speaker dataset.</summary>
 public static class SpeakerTraining
@@ -48,7 +63,8 @@ public static class SpeakerTraining
     /// <summary>
     /// Holds out a seeded fraction of the speakers for validation, computes features, sets the encoder's input
     /// normalization from the training frames, trains a <see cref="SiameseSpeakerModel"/> with <see cref="Trainer"/>
-    /// (best epoch by validation EER), restores the best weights and calibrates the threshold at the validation EER.
+    /// (best epoch by validation EER), restores the best weights — or keeps the weight average when
+    /// <see cref="TrainerOptions.AverageFromEpoch"/> is set — and calibrates the threshold at their validation EER.
     /// </summary>
     /// <param name="dataset">Training speakers only (test speakers must not be here).</param>
     /// <param name="request">Settings.</param>
@@ -76,7 +92,7 @@ public static class SpeakerTraining
 
         TorchSharp.torch.manual_seed(request.Trainer.Seed);
         var encoder = new GruSpeakerEncoder(request.Encoder with { InputSize = request.Features.FeatureSize });
-        using var siamese = new SiameseSpeakerModel(encoder);
+        using var siamese = new SiameseSpeakerModel(encoder, request.Training.IdentityLossWeight > 0 ? problem.IdentityCount : 0);
         try
         {
             var (mean, scale) = train.Statistics();
@@ -85,21 +101,58 @@ public static class SpeakerTraining
                 encoder.SetInputNormalization(mean, scale);
 
             var result = new Trainer(trainerOptions, logger).Fit(siamese, problem, progress, cancellationToken);
-            Checkpoint.LoadInto(siamese, checkpoint);
+            double threshold;
+            if (result.Averaged is { } averaged)
+            {
+                // Fit left the averaged weights in the model: they are the result, whichever epoch validated best.
+                threshold = averaged.Metrics["val_threshold_eer"];
+                logger?.LogInformation("Keeping the weight average of epochs {First}-{Last}: val_eer {Eer:P2}, threshold {Threshold:F4} (best single epoch {Epoch}).",
+                    averaged.FirstEpoch, averaged.LastEpoch, averaged.Metrics["val_eer"], threshold, result.BestEpoch);
+            }
+            else
+            {
+                Checkpoint.LoadInto(siamese, checkpoint);
+                var best = result.History.First(h => h.Epoch == result.BestEpoch);
+                threshold = best.Metrics["val_threshold_eer"];
+                logger?.LogInformation("Best epoch {Epoch}: val_eer {Eer:P2}, threshold {Threshold:F4}.", result.BestEpoch, best.Metrics["val_eer"], threshold);
+            }
             siamese.eval();
-            var best = result.History.First(h => h.Epoch == result.BestEpoch);
-            double threshold = best.Metrics["val_threshold_eer"];
-            logger?.LogInformation("Best epoch {Epoch}: val_eer {Eer:P2}, threshold {Threshold:F4}.", result.BestEpoch, best.Metrics["val_eer"], threshold);
+            float[]? embeddingMean = null;
+            EerResult? centered = null;
+            if (request.CenterEmbeddings)
+            {
+                (embeddingMean, centered) = CenterOn(encoder, train, validation, problem, cancellationToken);
+                threshold = centered.Value.Threshold;
+                logger?.LogInformation("Centered embeddings (mean of {Count} training utterances): val_eer {Eer:P2}, threshold {Threshold:F4}.",
+                    train.Features.Count, centered.Value.Eer, threshold);
+            }
             // The encoder outlives the Siamese wrapper: detach it so disposing the wrapper leaves it intact.
             var kept = new GruSpeakerEncoder(encoder.Options);
             kept.load_state_dict(encoder.state_dict());
             kept.eval();
-            return new SpeakerTrainingResult(new SpeakerModel(kept, request.Features, threshold, null), result, trainSpeakers, validationSpeakers);
+            return new SpeakerTrainingResult(new SpeakerModel(kept, request.Features, threshold, null) { EmbeddingMean = embeddingMean }, result, trainSpeakers, validationSpeakers)
+            {
+                CenteredValidation = centered,
+            };
         }
         finally
         {
             if (request.WorkDirectory is null) Directory.Delete(work, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// The mean embedding of the training utterances (whole, unwarped) and the validation EER of embeddings centered on it.
+    /// </summary>
+    private static (float[] Mean, EerResult Validation) CenterOn(GruSpeakerEncoder encoder, SpeakerFeatureSet train, SpeakerFeatureSet validation,
+        SpeakerTrainingProblem problem, CancellationToken cancellationToken)
+    {
+        var mean = SpeakerEmbeddings.Mean(EncoderBatching.EmbedAll(encoder, train.Features, cancellationToken: cancellationToken));
+        var embeddings = EncoderBatching.EmbedAll(encoder, validation.Features, cancellationToken: cancellationToken)
+            .Select(e => SpeakerEmbeddings.Center(e, mean)).ToArray();
+        var index = validation.Dataset.Utterances.Select((u, i) => (u.Key, i)).ToDictionary(t => t.Key, t => t.i, StringComparer.Ordinal);
+        var (targets, nonTargets) = SpeakerTrainingProblem.ScoreTrials(problem.ValidationTrials, index, embeddings);
+        return (mean, VerificationMetrics.EqualErrorRate(targets, nonTargets));
     }
 
     /// <summary>
@@ -124,16 +177,29 @@ public static class SpeakerTraining
         return (dataset.Speakers.Where(s => !held.Contains(s)).Order(StringComparer.Ordinal).ToArray(), validation.Order(StringComparer.Ordinal).ToArray());
     }
 
+    /// <summary>
+    /// The validation metrics of the weights <see cref="Train"/> kept: the weight average when
+    /// <see cref="TrainerOptions.AverageFromEpoch"/> was set, the best epoch's otherwise.
+    /// </summary>
+    public static IReadOnlyDictionary<string, double> KeptMetrics(SpeakerTrainingResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return result.Result.Averaged?.Metrics ?? result.Result.History.First(h => h.Epoch == result.Result.BestEpoch).Metrics;
+    }
+
     /// <summary>Metadata describing a training run, for <see cref="SpeakerModelFile.Save"/>.</summary>
     public static JsonObject Describe(SpeakerTrainingResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
-        var best = result.Result.History.First(h => h.Epoch == result.Result.BestEpoch);
+        var kept = KeptMetrics(result);
+        var averaged = result.Result.Averaged;
         return new JsonObject
         {
             ["best_epoch"] = result.Result.BestEpoch,
-            ["val_eer"] = best.Metrics["val_eer"],
-            ["val_min_dcf"] = best.Metrics["val_min_dcf"],
+            ["averaged_epochs"] = averaged is null ? null : new JsonArray(averaged.FirstEpoch, averaged.LastEpoch),
+            ["val_eer"] = kept["val_eer"],
+            ["val_min_dcf"] = kept["val_min_dcf"],
+            ["val_eer_centered"] = result.CenteredValidation is { } c ? c.Eer : null,
             ["train_speakers"] = new JsonArray(result.TrainSpeakers.Select(s => (JsonNode?)s).ToArray()),
             ["validation_speakers"] = new JsonArray(result.ValidationSpeakers.Select(s => (JsonNode?)s).ToArray()),
             ["history"] = JsonSerializer.SerializeToNode(result.Result.History.Select(h => new { h.Epoch, h.TrainLoss, h.Metrics, h.SamplesPerSecond, h.TrainSeconds }), ModelArchitectures.JsonOptions),

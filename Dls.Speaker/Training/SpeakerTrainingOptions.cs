@@ -13,6 +13,11 @@ public enum SelectionTieBreak
     LatestEpoch,
 }
 
+/// <summary>A two-band frequency warp of <see cref="SpeakerTrainingOptions.BandWarps"/>.</summary>
+/// <param name="Low">Warp factor up to the knee bin (as <see cref="FrequencyWarp"/>: &gt; 1 moves content down).</param>
+/// <param name="High">Warp factor above the knee bin.</param>
+public readonly record struct BandWarp(double Low, double High);
+
 /// <summary>How Siamese pairs are drawn and scored during training. Immutable; <see cref="Validate"/> lists every problem.</summary>
 public sealed record SpeakerTrainingOptions
 {
@@ -63,11 +68,36 @@ public sealed record SpeakerTrainingOptions
     /// </summary>
     public IReadOnlyList<double> WarpFactors { get; init; } = [1.0];
 
+    /// <summary>
+    /// Two-band frequency warps (<see cref="FrequencyWarp(int, double, double, int)"/>), each another identity per training
+    /// speaker besides <see cref="WarpFactors"/>: (factor below <see cref="BandWarpKneeBin"/>, factor above). Opposite
+    /// factors move the first formant and the higher ones apart, the way near voice variants of one synthesizer differ.
+    /// Empty (default) adds none.
+    /// </summary>
+    public IReadOnlyList<BandWarp> BandWarps { get; init; } = [];
+
+    /// <summary>The knee of <see cref="BandWarps"/>, in bins. Default 64 (1 kHz at n_fft 1024, 16 kHz: above most first formants).</summary>
+    public int BandWarpKneeBin { get; init; } = 64;
+
     /// <summary>Frequency masks per training crop (SpecAugment); 0 (default) disables masking.</summary>
     public int FrequencyMasks { get; init; }
 
     /// <summary>Widest frequency mask, in bins (each mask's width is drawn from [0, this]). Default 40 (625 Hz at n_fft 1024).</summary>
     public int FrequencyMaskMaxBins { get; init; } = 40;
+
+    /// <summary>
+    /// Weight of an auxiliary identity loss added to the pair loss: an additive-margin softmax
+    /// (<see cref="SiameseLoss.AdditiveMarginSoftmax"/>) of every utterance of a batch over all training identities
+    /// (speaker × warp factor), through a head that is trained alongside and dropped after training
+    /// (<see cref="SiameseSpeakerModel.IdentityCosine"/>). 0 (default) disables it; the pair loss always stays.
+    /// </summary>
+    public double IdentityLossWeight { get; init; }
+
+    /// <summary>Cosine margin of the identity loss. Default 0.2 (the usual AM-softmax value for speaker embeddings).</summary>
+    public double IdentityLossMargin { get; init; } = 0.2;
+
+    /// <summary>Logit scale of the identity loss. Default 30.</summary>
+    public double IdentityLossScale { get; init; } = 30;
 
     /// <summary>How epochs with equal validation EER are ranked. Default <see cref="SelectionTieBreak.ValidationLoss"/>.</summary>
     public SelectionTieBreak SelectionTieBreak { get; init; } = SelectionTieBreak.ValidationLoss;
@@ -91,7 +121,14 @@ public sealed record SpeakerTrainingOptions
         if (!(ContrastiveMargin > 0 && ContrastiveMargin <= 2)) errors.Add($"ContrastiveMargin must be in (0, 2], found {ContrastiveMargin}.");
         if (WarpFactors is null || WarpFactors.Count == 0) errors.Add("WarpFactors must hold at least one factor (use [1.0] for none).");
         else if (WarpFactors.Any(f => !(f >= 0.5 && f <= 2.0))) errors.Add($"WarpFactors must be in [0.5, 2.0], found [{string.Join(", ", WarpFactors)}].");
+        if (BandWarps is null) errors.Add("BandWarps must not be null (use [] for none).");
+        else if (BandWarps.Any(w => !(w.Low >= 0.5 && w.Low <= 2.0 && w.High >= 0.5 && w.High <= 2.0)))
+            errors.Add($"BandWarps factors must be in [0.5, 2.0], found [{string.Join(", ", BandWarps)}].");
+        if (BandWarpKneeBin < 1) errors.Add($"BandWarpKneeBin must be ≥ 1, found {BandWarpKneeBin}.");
         if (!Enum.IsDefined(SelectionTieBreak)) errors.Add($"SelectionTieBreak must be a defined SelectionTieBreak, found {(int)SelectionTieBreak}.");
+        if (!(IdentityLossWeight >= 0) || double.IsInfinity(IdentityLossWeight)) errors.Add($"IdentityLossWeight must be a finite number ≥ 0, found {IdentityLossWeight}.");
+        if (!(IdentityLossMargin >= 0 && IdentityLossMargin < 1)) errors.Add($"IdentityLossMargin must be in [0, 1), found {IdentityLossMargin}.");
+        if (!(IdentityLossScale > 0) || double.IsInfinity(IdentityLossScale)) errors.Add($"IdentityLossScale must be a finite number > 0, found {IdentityLossScale}.");
         if (FrequencyMasks < 0) errors.Add($"FrequencyMasks must be ≥ 0, found {FrequencyMasks}.");
         if (FrequencyMaskMaxBins < 0) errors.Add($"FrequencyMaskMaxBins must be ≥ 0, found {FrequencyMaskMaxBins}.");
         return errors;

@@ -15,7 +15,8 @@ namespace Dls.Speaker.Training;
 /// <param name="SameSpeaker">Shape (utterances, utterances), 1 where row and column share an identity (upper triangle used).</param>
 /// <param name="PairMask">Shape (utterances, utterances), 1 on the strict upper triangle (each unordered pair once).</param>
 /// <param name="Pairs">Number of scored pairs, n(n − 1)/2.</param>
-public sealed record SpeakerTrainingBatch(Tensor Features, Tensor Lengths, Tensor SameSpeaker, Tensor PairMask, long Pairs);
+/// <param name="Identities">Shape (utterances), int64: each utterance's training identity, speaker index × warp factors + warp index.</param>
+public sealed record SpeakerTrainingBatch(Tensor Features, Tensor Lengths, Tensor SameSpeaker, Tensor PairMask, long Pairs, Tensor Identities);
 
 /// <summary>
 /// Siamese speaker training for <see cref="Trainer"/>: per epoch, balanced same/different pairs are drawn from the
@@ -34,6 +35,10 @@ public sealed class SpeakerTrainingProblem : ITrainingProblem<SpeakerTrainingBat
     // One warp per synthetic voice a training speaker is turned into (null: the recording as it is).
     private readonly FrequencyWarp?[] _warps;
     private readonly Scalar _margin;
+    private readonly Scalar _identityWeight;
+    private readonly Scalar _identityScale;
+    private readonly Scalar _identityMargin;
+    private readonly Dictionary<string, int> _speakerIndex;
     private readonly Tensor _frameMean;
     private int _epoch;
 
@@ -53,17 +58,31 @@ public sealed class SpeakerTrainingProblem : ITrainingProblem<SpeakerTrainingBat
         _validation = validation;
         Options = options;
         _margin = options.ContrastiveMargin.ToScalar();
+        _identityWeight = options.IdentityLossWeight.ToScalar();
+        _identityScale = options.IdentityLossScale.ToScalar();
+        _identityMargin = options.IdentityLossMargin.ToScalar();
+        _speakerIndex = train.Dataset.Speakers.Select((speaker, i) => (speaker, i)).ToDictionary(t => t.speaker, t => t.i, StringComparer.Ordinal);
         var (mean, scale) = train.Statistics();
         scale.Dispose();
         _frameMean = mean.DetachFromDisposeScope();
         _validationTrials = TrialList.Generate(validation.Dataset, options.ValidationSeed);
         _validationIndex = validation.Dataset.Utterances.Select((u, i) => (u.Key, i)).ToDictionary(t => t.Key, t => t.i, StringComparer.Ordinal);
         int bins = train.Options.FeatureSize;
-        _warps = options.WarpFactors.Select(f => f == 1.0 ? null : new FrequencyWarp(bins, f)).ToArray();
+        if (options.BandWarps.Count > 0 && options.BandWarpKneeBin > bins - 1)
+            throw new ArgumentException($"BandWarpKneeBin must be below the {bins} feature bins, found {options.BandWarpKneeBin}.", nameof(options));
+        _warps = options.WarpFactors.Select(f => f == 1.0 ? null : new FrequencyWarp(bins, f))
+            .Concat(options.BandWarps.Select(w => (FrequencyWarp?)new FrequencyWarp(bins, w.Low, w.High, options.BandWarpKneeBin)))
+            .ToArray();
     }
 
     /// <summary>The settings.</summary>
     public SpeakerTrainingOptions Options { get; }
+
+    /// <summary>
+    /// Training identities (training speakers × warp factors): the number of classes the model's identity head needs when
+    /// <see cref="SpeakerTrainingOptions.IdentityLossWeight"/> &gt; 0.
+    /// </summary>
+    public int IdentityCount => _speakerIndex.Count * _warps.Length;
 
     /// <summary>The validation trials (fixed for the whole training).</summary>
     public IReadOnlyList<Trial> ValidationTrials => _validationTrials;
@@ -85,7 +104,7 @@ public sealed class SpeakerTrainingProblem : ITrainingProblem<SpeakerTrainingBat
         {
             int n = 2 * perBatch;
             var sequences = new Tensor[n];
-            var identity = new string[n];
+            var identity = new int[n];
             for (int k = 0; k < perBatch; k++)
             {
                 var p = pairs[start + k];
@@ -94,8 +113,8 @@ public sealed class SpeakerTrainingProblem : ITrainingProblem<SpeakerTrainingBat
                 int warpSecond = p.IsTarget ? warpFirst : rng.Next(_warps.Length);
                 sequences[k] = Augment(_train.Features[p.First], warpFirst, rng);
                 sequences[perBatch + k] = Augment(_train.Features[p.Second], warpSecond, rng);
-                identity[k] = utterances[p.First].SpeakerId + "@" + warpFirst;
-                identity[perBatch + k] = utterances[p.Second].SpeakerId + "@" + warpSecond;
+                identity[k] = Identity(utterances[p.First].SpeakerId, warpFirst);
+                identity[perBatch + k] = Identity(utterances[p.Second].SpeakerId, warpSecond);
             }
             yield return MakeBatch(sequences, identity);
         }
@@ -117,7 +136,7 @@ public sealed class SpeakerTrainingProblem : ITrainingProblem<SpeakerTrainingBat
         foreach (var picked in DrawGroups(rng))
         {
             var sequences = new Tensor[picked.Length * perGroup];
-            var identity = new string[picked.Length * perGroup];
+            var identity = new int[picked.Length * perGroup];
             for (int g = 0; g < picked.Length; g++)
             {
                 var (speaker, warp) = picked[g];
@@ -126,7 +145,7 @@ public sealed class SpeakerTrainingProblem : ITrainingProblem<SpeakerTrainingBat
                 for (int m = 0; m < perGroup; m++)
                 {
                     sequences[g * perGroup + m] = Augment(_train.Features[first[speaker] + chosen[m]], warp, rng);
-                    identity[g * perGroup + m] = speaker + "@" + warp;
+                    identity[g * perGroup + m] = Identity(speaker, warp);
                 }
             }
             yield return MakeBatch(sequences, identity);
@@ -200,7 +219,9 @@ public sealed class SpeakerTrainingProblem : ITrainingProblem<SpeakerTrainingBat
         return result;
     }
 
-    private static SpeakerTrainingBatch MakeBatch(Tensor[] sequences, string[] identity)
+    private int Identity(string speaker, int warp) => _speakerIndex[speaker] * _warps.Length + warp;
+
+    private static SpeakerTrainingBatch MakeBatch(Tensor[] sequences, int[] identity)
     {
         int n = sequences.Length;
         var same = new float[n * n];
@@ -212,7 +233,8 @@ public sealed class SpeakerTrainingProblem : ITrainingProblem<SpeakerTrainingBat
                 if (identity[a] == identity[b]) same[a * n + b] = 1;
             }
         var (features, lengths) = EncoderBatching.Pad(sequences);
-        return new SpeakerTrainingBatch(features, lengths, tensor(same).view(n, n), tensor(mask).view(n, n), (long)n * (n - 1) / 2);
+        return new SpeakerTrainingBatch(features, lengths, tensor(same).view(n, n), tensor(mask).view(n, n), (long)n * (n - 1) / 2,
+            tensor(identity.Select(i => (long)i).ToArray()));
     }
 
     /// <inheritdoc />
@@ -227,11 +249,16 @@ public sealed class SpeakerTrainingProblem : ITrainingProblem<SpeakerTrainingBat
         var negative = batch.PairMask.add(positive, Scalars.MinusOne);   // mask · (1 − same)
         Tensor perPair = Options.Loss == SiameseLossKind.BinaryCrossEntropy
             ? nn.functional.binary_cross_entropy_with_logits(siamese.Logits(cosine), batch.SameSpeaker, reduction: nn.Reduction.None)
-            : ContrastiveTerms(cosine, batch.SameSpeaker, _margin);
+            : SiameseLoss.ContrastiveTerms(cosine, batch.SameSpeaker, _margin);
         // Balanced: same-speaker and different-speaker pairs weigh ½ each, whatever their counts in the batch.
         var positiveMean = perPair.mul(positive).sum().div(positive.sum().clamp_min(Scalars.One));
         var negativeMean = perPair.mul(negative).sum().div(negative.sum().clamp_min(Scalars.One));
-        return positiveMean.add(negativeMean, Scalars.One).mul(Scalars.Half);
+        var pairLoss = positiveMean.add(negativeMean, Scalars.One).mul(Scalars.Half);
+        if (Options.IdentityLossWeight == 0) return pairLoss;
+        if (siamese.Identities != IdentityCount)
+            throw new ArgumentException($"IdentityLossWeight > 0 needs a {nameof(SiameseSpeakerModel)} with {IdentityCount} identities (speakers × warps), found {siamese.Identities}.", nameof(model));
+        var identityLoss = SiameseLoss.AdditiveMarginSoftmax(siamese.IdentityCosine(e), batch.Identities, _identityScale, _identityMargin);
+        return pairLoss.add(identityLoss, _identityWeight);
     }
 
     /// <inheritdoc />
@@ -329,20 +356,14 @@ public sealed class SpeakerTrainingProblem : ITrainingProblem<SpeakerTrainingBat
         return scope.MoveToOuter(features.mul(kept).add(_frameMean.mul(masked), Scalars.One));
     }
 
-    private static Tensor ContrastiveTerms(Tensor cosine, Tensor same, Scalar margin)
-    {
-        var distance = cosine.mul(Scalars.MinusOne).add(Scalars.One, Scalars.One);          // 1 − cos
-        var beyond = distance.mul(Scalars.MinusOne).add(margin, Scalars.One).clamp_min(Scalars.Zero);   // max(0, margin − d)
-        // same · d² + (1 − same) · beyond² = beyond² + same · (d² − beyond²)
-        var far = beyond.pow(Scalars.Two);
-        return far.add(same.mul(distance.pow(Scalars.Two).add(far, Scalars.MinusOne)), Scalars.One);
-    }
-
     /// <inheritdoc />
     public void Dispose()
     {
         foreach (var w in _warps) w?.Dispose();
         _margin.Dispose();
+        _identityWeight.Dispose();
+        _identityScale.Dispose();
+        _identityMargin.Dispose();
         _frameMean.Dispose();
     }
 }

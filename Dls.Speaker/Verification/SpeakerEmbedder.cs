@@ -11,7 +11,7 @@ namespace Dls.Speaker.Verification;
 /// <summary>
 /// The façade over a trained <see cref="GruSpeakerEncoder"/>: audio (<c>float[]</c> or WAV files) in, unit-length
 /// embeddings out. It owns eval mode, <c>no_grad</c>, dispose scopes, resampling, windowing of long audio and input
-/// checks; torch never shows. Thread-safe: calls from many threads are serialized around the model (torch already uses
+/// checks, and the centering of <see cref="SpeakerModel.EmbeddingMean"/> when the model has one; torch never shows. Thread-safe: calls from many threads are serialized around the model (torch already uses
 /// every core inside one forward pass).
 /// </summary>
 public sealed class SpeakerEmbedder : IDisposable
@@ -34,6 +34,8 @@ public sealed class SpeakerEmbedder : IDisposable
         _encoder = model.Encoder;
         _encoder.eval();
         _extractor = new SpeakerFeatureExtractor(model.Features);
+        if (model.EmbeddingMean is { } mean && mean.Count != _encoder.Options.EmbeddingSize)
+            throw new ArgumentException($"The model's EmbeddingMean has {mean.Count} values; its encoder makes embeddings of {_encoder.Options.EmbeddingSize}.", nameof(model));
     }
 
     /// <summary>The model (encoder, features, threshold).</summary>
@@ -96,11 +98,14 @@ public sealed class SpeakerEmbedder : IDisposable
                 var embeddings = whole.Length == 0 ? [] : EncoderBatching.EmbedAll(_encoder, features);
                 for (int k = 0; k < whole.Length; k++) result[whole[k]] = embeddings[k];
             }
+            for (int k = 0; k < whole.Length; k++) result[whole[k]] = Centered(result[whole[k]]);
             for (int i = 0; i < prepared.Length; i++)
                 result[i] ??= EmbedPrepared(prepared[i]);
         }
         return result;
     }
+
+    private float[] Centered(float[] embedding) => Model.EmbeddingMean is { } mean ? SpeakerEmbeddings.Center(embedding, mean) : embedding;
 
     private int WindowSamples => (int)Math.Round(Options.WindowSeconds * SampleRate);
 
@@ -128,7 +133,7 @@ public sealed class SpeakerEmbedder : IDisposable
         {
             var f = _extractor.Forward(audio).unsqueeze(0);
             var e = _encoder.forward(f, tensor(new long[] { f.shape[1] }));
-            return e.cpu().data<float>().ToArray();
+            return Centered(e.cpu().data<float>().ToArray());
         }
 
         // Windows of equal length starting every hop, the last one aligned to the end so no audio is left out.
@@ -148,7 +153,7 @@ public sealed class SpeakerEmbedder : IDisposable
             for (int i = 0; i < sum.Length; i++) sum[i] += windowSum[i];
         }
         double norm = Math.Sqrt(sum.Sum(v => v * v));
-        return sum.Select(v => (float)(v / norm)).ToArray();
+        return Centered(sum.Select(v => (float)(v / norm)).ToArray());
     }
 
     /// <inheritdoc />

@@ -33,6 +33,49 @@ public static class SpeakerEmbeddings
         return sum.Select(v => (float)(v / norm)).ToArray();
     }
 
+    /// <summary>
+    /// Centers an embedding: subtracts <paramref name="mean"/> (the mean embedding of a set of training speakers) and
+    /// renormalizes to unit length. Cosines of centered embeddings no longer share the component common to all voices, the
+    /// mean subtraction that precedes length normalization in i-vector/x-vector scoring (Garcia-Romero and Espy-Wilson 2011).
+    /// </summary>
+    /// <exception cref="ArgumentException">Different or zero lengths, or an embedding equal to the mean.</exception>
+    public static float[] Center(ReadOnlySpan<float> embedding, IReadOnlyList<float> mean)
+    {
+        ArgumentNullException.ThrowIfNull(mean);
+        if (embedding.Length != mean.Count || embedding.Length == 0)
+            throw new ArgumentException($"Expected an embedding and a mean of equal non-zero length, found lengths {embedding.Length} and {mean.Count}.");
+        var centered = new double[embedding.Length];
+        double norm = 0;
+        for (int i = 0; i < centered.Length; i++)
+        {
+            centered[i] = embedding[i] - (double)mean[i];
+            norm += centered[i] * centered[i];
+        }
+        norm = Math.Sqrt(norm);
+        if (!(norm >= 1e-12)) throw new ArgumentException($"The embedding equals the mean (distance {norm}); it has no direction once centered.", nameof(embedding));
+        return centered.Select(v => (float)(v / norm)).ToArray();
+    }
+
+    /// <summary>The element-wise mean of embeddings of equal length (not renormalized: the centre of the cloud).</summary>
+    /// <exception cref="ArgumentException">No embedding, different lengths, or a non-finite value.</exception>
+    public static float[] Mean(IReadOnlyList<float[]> embeddings)
+    {
+        ArgumentNullException.ThrowIfNull(embeddings);
+        if (embeddings.Count == 0) throw new ArgumentException("Expected at least one embedding, found none.", nameof(embeddings));
+        var sum = new double[embeddings[0].Length];
+        for (int k = 0; k < embeddings.Count; k++)
+        {
+            var e = embeddings[k];
+            if (e.Length != sum.Length) throw new ArgumentException($"Expected embeddings of length {sum.Length}, found one of length {e.Length} (index {k}).", nameof(embeddings));
+            for (int i = 0; i < e.Length; i++)
+            {
+                if (!float.IsFinite(e[i])) throw new ArgumentException($"Embedding {k} has a non-finite value at {i}.", nameof(embeddings));
+                sum[i] += e[i];
+            }
+        }
+        return sum.Select(v => (float)(v / embeddings.Count)).ToArray();
+    }
+
     /// <summary>Cosine similarity of two vectors of equal length, in [−1, 1].</summary>
     /// <exception cref="ArgumentException">Different or zero lengths, or a zero vector.</exception>
     public static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)

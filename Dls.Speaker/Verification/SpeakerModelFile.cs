@@ -11,7 +11,15 @@ namespace Dls.Speaker.Verification;
 /// <param name="Features">The feature settings it was trained with.</param>
 /// <param name="Threshold">The calibrated cosine threshold (at the development EER point unless stated otherwise).</param>
 /// <param name="Info">The checkpoint sidecar (metadata such as validation EER), or null for a model not loaded from files.</param>
-public sealed record SpeakerModel(GruSpeakerEncoder Encoder, SpeakerFeatureOptions Features, double Threshold, CheckpointInfo? Info);
+public sealed record SpeakerModel(GruSpeakerEncoder Encoder, SpeakerFeatureOptions Features, double Threshold, CheckpointInfo? Info)
+{
+    /// <summary>
+    /// The mean embedding of the training speakers, which <see cref="SpeakerEmbedder"/> subtracts from every embedding
+    /// before renormalizing (<see cref="SpeakerEmbeddings.Center"/>); <see cref="Threshold"/> then applies to centered
+    /// cosines. Null (default) leaves the encoder's embeddings as they are.
+    /// </summary>
+    public IReadOnlyList<float>? EmbeddingMean { get; init; }
+}
 
 /// <summary>
 /// Saves and loads <see cref="SpeakerModel"/>s in the Dls checkpoint format: the encoder's weights plus a JSON sidecar
@@ -25,13 +33,18 @@ public static class SpeakerModelFile
     /// <summary>Metadata key of the decision threshold.</summary>
     public const string ThresholdKey = "threshold";
 
+    /// <summary>Metadata key of <see cref="SpeakerModel.EmbeddingMean"/> (absent when null).</summary>
+    public const string EmbeddingMeanKey = "embedding_mean";
+
     /// <summary>Saves a model (atomically, weights then sidecar).</summary>
     /// <param name="path">The weights path; the sidecar is <c>path.json</c>.</param>
     /// <param name="encoder">The encoder.</param>
     /// <param name="features">Its feature settings.</param>
     /// <param name="threshold">Its decision threshold.</param>
     /// <param name="metadata">More metadata to store (copied), e.g. validation EER; may be null.</param>
-    public static CheckpointInfo Save(string path, GruSpeakerEncoder encoder, SpeakerFeatureOptions features, double threshold, JsonObject? metadata = null)
+    /// <param name="embeddingMean">The model's <see cref="SpeakerModel.EmbeddingMean"/>, or null.</param>
+    public static CheckpointInfo Save(string path, GruSpeakerEncoder encoder, SpeakerFeatureOptions features, double threshold, JsonObject? metadata = null,
+        IReadOnlyList<float>? embeddingMean = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         ArgumentNullException.ThrowIfNull(encoder);
@@ -42,6 +55,16 @@ public static class SpeakerModelFile
         var meta = metadata?.DeepClone().AsObject() ?? new JsonObject();
         meta[FeaturesKey] = JsonSerializer.SerializeToNode(features, ModelArchitectures.JsonOptions);
         meta[ThresholdKey] = threshold;
+        if (embeddingMean is not null)
+        {
+            if (embeddingMean.Count != encoder.Options.EmbeddingSize || embeddingMean.Any(v => !float.IsFinite(v)))
+                throw new ArgumentException($"Expected an embedding mean of {encoder.Options.EmbeddingSize} finite values, found {embeddingMean.Count} values{(embeddingMean.Any(v => !float.IsFinite(v)) ? " with a non-finite one" : "")}.", nameof(embeddingMean));
+            meta[EmbeddingMeanKey] = new JsonArray(embeddingMean.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray());
+        }
+        else
+        {
+            meta.Remove(EmbeddingMeanKey);
+        }
         return Checkpoint.Save(path, encoder, meta);
     }
 
@@ -76,7 +99,7 @@ public static class SpeakerModelFile
             double threshold = info.Metadata[ThresholdKey] is JsonValue v && v.TryGetValue<double>(out var t) && double.IsFinite(t)
                 ? t
                 : throw new InvalidDataException($"Speaker model '{path}': expected a finite number as metadata '{ThresholdKey}', found {info.Metadata[ThresholdKey]?.ToJsonString() ?? "none"}.");
-            return new SpeakerModel(encoder, features, threshold, info);
+            return new SpeakerModel(encoder, features, threshold, info) { EmbeddingMean = ReadEmbeddingMean(info.Metadata[EmbeddingMeanKey], encoder.Options.EmbeddingSize, path) };
         }
         catch
         {
@@ -84,4 +107,22 @@ public static class SpeakerModelFile
             throw;
         }
     }
+
+    private static float[]? ReadEmbeddingMean(JsonNode? node, int embeddingSize, string path)
+    {
+        if (node is null) return null;
+        float[]? mean = null;
+        try
+        {
+            mean = node is JsonArray array ? array.Select(v => v?.GetValue<float>() ?? float.NaN).ToArray() : null;
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+        }
+        if (mean is null || mean.Length != embeddingSize || mean.Any(v => !float.IsFinite(v)))
+            throw new InvalidDataException($"Speaker model '{path}': expected metadata '{EmbeddingMeanKey}' to be an array of {embeddingSize} finite numbers, found {Truncate(node.ToJsonString())}.");
+        return mean;
+    }
+
+    private static string Truncate(string text) => text.Length <= 80 ? text : text[..80] + "…";
 }

@@ -56,6 +56,7 @@ internal static class SpeakerCommands
             string? modelPath = parse.GetValue(model);
             if (modelPath is not null) RequireFile(modelPath);
             IReadOnlyList<Trial> trials;
+            IReadOnlyList<Trial>? allPairs = null;
             string description;
             if (parse.GetValue(trialsFile) is { } listPath)
             {
@@ -70,15 +71,20 @@ internal static class SpeakerCommands
                 if (which is not ("test" or "train" or "all")) throw new ArgumentException($"--split: expected test, train or all, found '{which}'.");
                 var (dataset, what) = SpeakerData.Select(dir, which);
                 trials = TrialList.Generate(dataset, parse.GetValue(seed));
+                allPairs = TrialList.GenerateAll(dataset);
                 description = what;
             }
 
             using var owned = modelPath is null ? null : SpeakerVerifier.Load(modelPath);
             var verifier = owned ?? host.Services.GetRequiredService<SpeakerVerifier>();
-            SpeakerEvaluationResult result;
-            using (var progress = host.Progress.Start("speaker-eval embedding", trials.SelectMany(t => new[] { t.First.Key, t.Second.Key }).Distinct().Count()))
-                result = SpeakerEvaluation.Evaluate(verifier.Embedder, trials, new Progress<int>(n => progress.Report(n)));
+            IReadOnlyList<IReadOnlyList<Trial>> lists = allPairs is null ? [trials] : [trials, allPairs];
+            IReadOnlyList<SpeakerEvaluationResult> results;
+            using (var progress = host.Progress.Start("speaker-eval embedding", lists.SelectMany(l => l).SelectMany(t => new[] { t.First.Key, t.Second.Key }).Distinct().Count()))
+                results = SpeakerEvaluation.Evaluate(verifier.Embedder, lists, new Progress<int>(n => progress.Report(n)));
+            var result = results[0];
+            var exhaustive = allPairs is null ? null : results[1];
             var baseline = SpeakerEvaluation.Baseline(trials);
+            var exhaustiveBaseline = allPairs is null ? null : SpeakerEvaluation.Baseline(allPairs);
             var (miss, falseAccept) = result.RatesAt(verifier.Threshold);
 
             host.Out.WriteLine($"data       {description}");
@@ -88,6 +94,8 @@ internal static class SpeakerCommands
             host.Out.WriteLine($"minDCF     {result.MinDcf.MinDcf:F4} (p_target 0.01, C_miss = C_fa = 1)");
             host.Out.WriteLine($"baseline   {baseline.Eer.Eer:P2} EER (cosine of mean log-magnitude spectra, no learning)");
             host.Out.WriteLine($"at model threshold {verifier.Threshold:F4}: miss {miss:P2}, false accept {falseAccept:P2}");
+            if (exhaustive is not null)
+                host.Out.WriteLine($"all pairs  {exhaustive.Trials} trials ({exhaustive.NonTargetScores.Length} different-speaker, no sampling): EER {exhaustive.Eer.Eer:P2}, minDCF {exhaustive.MinDcf.MinDcf:F4}, baseline {exhaustiveBaseline!.Eer.Eer:P2}");
             if (parse.GetValue(json))
             {
                 host.WriteJsonResult(new JsonObject
@@ -101,6 +109,10 @@ internal static class SpeakerCommands
                     ["model_threshold"] = Math.Round(verifier.Threshold, 6),
                     ["miss_rate_at_model_threshold"] = Math.Round(miss, 6),
                     ["false_accept_rate_at_model_threshold"] = Math.Round(falseAccept, 6),
+                    ["trials_all_pairs"] = exhaustive?.Trials,
+                    ["eer_all_pairs"] = exhaustive is null ? null : Math.Round(exhaustive.Eer.Eer, 6),
+                    ["min_dcf_all_pairs"] = exhaustive is null ? null : Math.Round(exhaustive.MinDcf.MinDcf, 6),
+                    ["baseline_eer_all_pairs"] = exhaustiveBaseline is null ? null : Math.Round(exhaustiveBaseline.Eer.Eer, 6),
                 });
             }
         });

@@ -31,6 +31,28 @@ public sealed class TrialGenerationTests
     }
 
     [Fact]
+    public void GenerateAll_EveryUnorderedPairOnceLabelledBySpeaker()
+    {
+        var ds = Synthetic(4, 5);
+        var trials = TrialList.GenerateAll(ds);
+        // 20 utterances: C(20, 2) = 190 pairs, of which 4 × C(5, 2) = 40 same-speaker and 190 − 40 = 150 different.
+        Assert.Equal(190, trials.Count);
+        Assert.Equal(40, trials.Count(t => t.IsTarget));
+        Assert.All(trials, t => Assert.Equal(t.IsTarget, t.First.SpeakerId == t.Second.SpeakerId));
+        Assert.Equal(190, trials.Select(t => (t.First.Key, t.Second.Key)).Distinct().Count());
+        // The seeded list's target trials are exactly the exhaustive list's.
+        Assert.Equal(TrialList.Generate(ds, 3).Where(t => t.IsTarget).Select(t => (t.First.Key, t.Second.Key)).Order(),
+            trials.Where(t => t.IsTarget).Select(t => (t.First.Key, t.Second.Key)).Order());
+    }
+
+    [Fact]
+    public void GenerateAll_OneSpeaker_Throws()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => TrialList.GenerateAll(Synthetic(1, 3)));
+        Assert.Contains("at least 2 speakers", ex.Message);
+    }
+
+    [Fact]
     public void Generate_OneSpeaker_Throws()
     {
         var ex = Assert.Throws<ArgumentException>(() => TrialList.Generate(Synthetic(1, 3), 0));

@@ -52,6 +52,30 @@ public sealed class SpeakerEvaluationTests
     }
 
     [Fact]
+    public void Evaluate_SeveralLists_EachAsEvaluatedAlone()
+    {
+        using var tree = new TempTree();
+        TestModels.WriteDataset(tree.Root, speakers: 3, utterances: 3, seconds: 0.6);
+        var dataset = SpeakerDataset.Open(tree.Root);
+        var seeded = TrialList.Generate(dataset, seed: 1);
+        var all = TrialList.GenerateAll(dataset);
+        using var embedder = new SpeakerEmbedder(TestModels.Random());
+
+        var both = SpeakerEvaluation.Evaluate(embedder, [seeded, all]);
+
+        // One embedding per utterance serves both lists: the same scores as evaluating each list alone (the embedder is
+        // deterministic in eval mode; batches of different composition may round differently, so 1e-5 on cosines).
+        var alone = new[] { SpeakerEvaluation.Evaluate(embedder, seeded), SpeakerEvaluation.Evaluate(embedder, all) };
+        for (int k = 0; k < 2; k++)
+        {
+            Assert.Equal(alone[k].Trials, both[k].Trials);
+            Assert.All(alone[k].TargetScores.Zip(both[k].TargetScores), p => Assert.Equal(p.First, p.Second, 1e-5));
+            Assert.All(alone[k].NonTargetScores.Zip(both[k].NonTargetScores), p => Assert.Equal(p.First, p.Second, 1e-5));
+        }
+        Assert.Equal(36, both[1].Trials);
+    }
+
+    [Fact]
     public void Baseline_DefaultFloor_ScoresCosineOfMeanLogMagnitude()
     {
         using var tree = new TempTree();

@@ -24,4 +24,37 @@ public sealed class FrequencyWarpTests
         var y = warp.Apply(x)[0].data<float>().ToArray();
         Assert.Equal(new float[] { 0, 15, 30, 40, 40 }, y);
     }
+
+    [Fact]
+    public void Apply_TwoBands_FollowsEachFactorAndStaysContinuous()
+    {
+        using var scope = NewDisposeScope();
+        using var warp = new FrequencyWarp(8, 0.5, 2.0, kneeBin: 2);
+        var x = tensor(new float[] { 0, 10, 20, 30, 40, 50, 60, 70 }).unsqueeze(0);
+        // k ≤ 2 reads 0.5k: 0, 0.5, 1 → 0, 5, 10; above, 1 + 2(k − 2): 3, 5, 7, 7 (clamped), 7 → 30, 50, 70, 70, 70.
+        var y = warp.Apply(x)[0].data<float>().ToArray();
+        Assert.Equal(new float[] { 0, 5, 10, 30, 50, 70, 70, 70 }, y);
+        Assert.Equal((0.5, 2.0, 2), (warp.Factor, warp.HighFactor, warp.KneeBin));
+    }
+
+    [Fact]
+    public void Constructor_LinearWarp_IsTwoBandWithEqualFactors()
+    {
+        using var scope = NewDisposeScope();
+        using var linear = new FrequencyWarp(16, 1.1);
+        using var twoBand = new FrequencyWarp(16, 1.1, 1.1, kneeBin: 5);
+        var x = randn(2, 16);
+        // The same source bins up to float rounding of k·f versus 5f + (k − 5)f (1e-5 on unit-scale values).
+        Assert.True(allclose(linear.Apply(x), twoBand.Apply(x), rtol: 0, atol: 1e-5));
+        Assert.Equal((1.1, 15), (linear.HighFactor, linear.KneeBin));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(8)]
+    public void Constructor_KneeOutsideBins_ThrowsWithValue(int knee)
+    {
+        var e = Assert.Throws<ArgumentException>(() => new FrequencyWarp(8, 1.0, 1.0, knee));
+        Assert.Contains($"[1, 7], found {knee}", e.Message);
+    }
 }

@@ -6,6 +6,8 @@ using Dls.Speaker.Encoders;
 using Dls.Speaker.Features;
 using Dls.Speaker.Tests.Data;
 using Dls.Speaker.Training;
+using Dls.Speaker.Verification;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Dls.Speaker.Tests.Training;
@@ -17,15 +19,8 @@ public sealed class SpeakerTrainingTests
     public void Train_TinyDataset_RestoresBestEpochAndCalibratesThreshold()
     {
         using var tree = new TempTree();
-        TestModels.WriteDataset(tree.Root, speakers: 6, utterances: 3);
-        var dataset = SpeakerDataset.Open(tree.Root);
-        var request = new SpeakerTrainingRequest
-        {
-            Encoder = new GruSpeakerEncoderOptions { HiddenSize = 8, EmbeddingSize = 8 },
-            Training = new SpeakerTrainingOptions { PairsPerEpoch = 8, PairsPerBatch = 4, MinCropFrames = 8, MaxCropFrames = 12, WarpFactors = [0.9, 1.0] },
-            Trainer = new TrainerOptions { Epochs = 3, LearningRate = 1e-2, Seed = 5 },
-            ValidationFraction = 0.34,
-        };
+        var dataset = TinyDataset(tree);
+        var request = TinyRequest(3);
         var result = SpeakerTraining.Train(dataset, request);
         using var encoder = result.Model.Encoder;
 
@@ -39,22 +34,53 @@ public sealed class SpeakerTrainingTests
 
         // The returned encoder is the best epoch's: re-validating it reproduces that epoch's EER exactly.
         double bestEer = result.Result.History.Single(h => h.Epoch == result.Result.BestEpoch).Metrics["val_eer"];
+        Assert.Equal(bestEer, Revalidate(dataset, request, result, encoder), 1e-9);
+    }
+
+    [Fact]
+    public void Train_AverageFromEpoch_KeepsTheAverageAndItsThreshold()
+    {
+        using var tree = new TempTree();
+        var dataset = TinyDataset(tree);
+        var request = TinyRequest(3, averageFromEpoch: 2);
+        var result = SpeakerTraining.Train(dataset, request);
+        using var encoder = result.Model.Encoder;
+
+        var averaged = result.Result.Averaged;
+        Assert.NotNull(averaged);
+        Assert.Equal((2, 3), (averaged!.FirstEpoch, averaged.LastEpoch));
+        Assert.Equal(averaged.Metrics["val_threshold_eer"], result.Model.Threshold);
+        Assert.Same(averaged.Metrics, SpeakerTraining.KeptMetrics(result));
+        Assert.Equal(new[] { 2, 3 }, SpeakerTraining.Describe(result)["averaged_epochs"]!.AsArray().Select(n => n!.GetValue<int>()));
+        // The returned encoder is the average: re-validating it reproduces the averaged EER exactly.
+        Assert.Equal(averaged.Metrics["val_eer"], Revalidate(dataset, request, result, encoder), 1e-9);
+    }
+
+    [Fact]
+    public void Train_CenterEmbeddings_StoresTrainingMeanAndCenteredThreshold()
+    {
+        using var tree = new TempTree();
+        var dataset = TinyDataset(tree);
+        var request = TinyRequest(2) with { CenterEmbeddings = true };
+        var result = SpeakerTraining.Train(dataset, request);
+        using var encoder = result.Model.Encoder;
+
+        // The stored mean is the mean embedding of the training speakers' whole utterances.
         using var extractor = new SpeakerFeatureExtractor(request.Features);
-        using var validation = SpeakerFeatureSet.Load(dataset.WithSpeakers(result.ValidationSpeakers), extractor);
         using var train = SpeakerFeatureSet.Load(dataset.WithSpeakers(result.TrainSpeakers), extractor);
-        using var problem = new SpeakerTrainingProblem(train, validation, request.Training);
-        Assert.Equal(bestEer, problem.Validate(encoder, CancellationToken.None)["val_eer"], 1e-9);
+        var expected = SpeakerEmbeddings.Mean(EncoderBatching.EmbedAll(encoder, train.Features));
+        Assert.Equal(expected, result.Model.EmbeddingMean!);
+        // The threshold is the centered validation EER's, not the plain one's.
+        Assert.NotNull(result.CenteredValidation);
+        Assert.Equal(result.CenteredValidation!.Value.Threshold, result.Model.Threshold);
+        Assert.Equal(result.CenteredValidation.Value.Eer, SpeakerTraining.Describe(result)["val_eer_centered"]!.GetValue<double>());
     }
 
     [Fact]
     public void TrainBatches_LabelsFollowIdentitiesAndStayBalancedInLoss()
     {
-        using var tree = new TempTree();
-        TestModels.WriteDataset(tree.Root, speakers: 4, utterances: 3, seconds: 0.5);
-        var dataset = SpeakerDataset.Open(tree.Root);
-        using var extractor = new SpeakerFeatureExtractor();
-        using var train = SpeakerFeatureSet.Load(dataset.WithSpeakers(["spk0", "spk1"]), extractor);
-        using var validation = SpeakerFeatureSet.Load(dataset.WithSpeakers(["spk2", "spk3"]), extractor);
+        using var data = new TwoAndTwoSpeakers();
+        var (train, validation) = (data.Train, data.Validation);
         using var problem = new SpeakerTrainingProblem(train, validation, new SpeakerTrainingOptions { PairsPerEpoch = 6, PairsPerBatch = 3, MinCropFrames = 5, MaxCropFrames = 8 });
         using var scope = NewDisposeScope();
         var batches = problem.TrainBatches(1, new Random(1)).ToList();
@@ -78,12 +104,8 @@ public sealed class SpeakerTrainingTests
     [InlineData(2, 3, 9)]   // two warps: 3 of the 4 (speaker, warp) identities, 3 × C(3,2) = 9 of C(9,2) = 36
     public void TrainBatches_SpeakerGroups_LabelsEachGroupAsOneIdentity(int warps, int groups, int expectedSame)
     {
-        using var tree = new TempTree();
-        TestModels.WriteDataset(tree.Root, speakers: 4, utterances: 3, seconds: 0.5);
-        var dataset = SpeakerDataset.Open(tree.Root);
-        using var extractor = new SpeakerFeatureExtractor();
-        using var train = SpeakerFeatureSet.Load(dataset.WithSpeakers(["spk0", "spk1"]), extractor);
-        using var validation = SpeakerFeatureSet.Load(dataset.WithSpeakers(["spk2", "spk3"]), extractor);
+        using var data = new TwoAndTwoSpeakers();
+        var (train, validation) = (data.Train, data.Validation);
         var options = new SpeakerTrainingOptions
         {
             PairsPerEpoch = 9, SpeakersPerBatch = groups, UtterancesPerSpeaker = 3, MinCropFrames = 5, MaxCropFrames = 8,
@@ -106,14 +128,56 @@ public sealed class SpeakerTrainingTests
     }
 
     [Fact]
+    public void TrainBatches_Identities_MatchSameSpeakerLabelsAndIdentityCount()
+    {
+        using var data = new TwoAndTwoSpeakers();
+        var (train, validation) = (data.Train, data.Validation);
+        var options = new SpeakerTrainingOptions { PairsPerEpoch = 9, SpeakersPerBatch = 3, UtterancesPerSpeaker = 3, MinCropFrames = 5, MaxCropFrames = 8, WarpFactors = [0.9, 1.0] };
+        using var problem = new SpeakerTrainingProblem(train, validation, options);
+        Assert.Equal(4, problem.IdentityCount);   // 2 speakers × 2 warps
+        using var scope = NewDisposeScope();
+        foreach (var b in problem.TrainBatches(1, new Random(3)))
+        {
+            var ids = b.Identities.data<long>().ToArray();
+            Assert.All(ids, i => Assert.InRange(i, 0, problem.IdentityCount - 1));
+            for (int a = 0; a < ids.Length; a++)
+                for (int c = a + 1; c < ids.Length; c++)
+                    Assert.Equal(ids[a] == ids[c] ? 1f : 0f, b.SameSpeaker[a, c].item<float>());
+        }
+    }
+
+    [Fact]
+    public void Loss_IdentityLossWeight_AddsWeightedAdditiveMarginSoftmax()
+    {
+        using var data = new TwoAndTwoSpeakers();
+        var (train, validation) = (data.Train, data.Validation);
+        var plainOptions = new SpeakerTrainingOptions { PairsPerEpoch = 6, SpeakersPerBatch = 2, UtterancesPerSpeaker = 3, MinCropFrames = 5, MaxCropFrames = 8, WarpFactors = [0.9, 1.0] };
+        var options = plainOptions with { IdentityLossWeight = 0.5, IdentityLossMargin = 0.3, IdentityLossScale = 10 };
+        using var plain = new SpeakerTrainingProblem(train, validation, plainOptions);
+        using var problem = new SpeakerTrainingProblem(train, validation, options);
+        using var scope = NewDisposeScope();
+        var batch = problem.TrainBatches(1, new Random(2)).First();
+        manual_seed(1);
+        using var model = new SiameseSpeakerModel(new GruSpeakerEncoder(new GruSpeakerEncoderOptions { HiddenSize = 4, EmbeddingSize = 4 }), problem.IdentityCount);
+
+        using var s10 = 10.0.ToScalar();
+        using var m03 = 0.3.ToScalar();
+        var e = model.Encoder.forward(batch.Features, batch.Lengths);
+        double identityLoss = SiameseLoss.AdditiveMarginSoftmax(model.IdentityCosine(e), batch.Identities, s10, m03).item<float>();
+        // The encoder has no dropout, so the same batch embeds identically in both calls; float32 sums agree to ~1e-6.
+        Assert.Equal(plain.Loss(model, batch).item<float>() + 0.5 * identityLoss, problem.Loss(model, batch).item<float>(), 1e-5);
+
+        using var headless = new SiameseSpeakerModel(new GruSpeakerEncoder(new GruSpeakerEncoderOptions { HiddenSize = 4, EmbeddingSize = 4 }));
+        var message = Assert.Throws<ArgumentException>(() => problem.Loss(headless, batch)).Message;
+        Assert.Contains("with 4 identities", message);
+        Assert.Contains("found 0", message);
+    }
+
+    [Fact]
     public void TrainBatches_SpeakerGroupsLargerThanIdentities_ThrowsNamingCounts()
     {
-        using var tree = new TempTree();
-        TestModels.WriteDataset(tree.Root, speakers: 4, utterances: 3, seconds: 0.5);
-        var dataset = SpeakerDataset.Open(tree.Root);
-        using var extractor = new SpeakerFeatureExtractor();
-        using var train = SpeakerFeatureSet.Load(dataset.WithSpeakers(["spk0", "spk1"]), extractor);
-        using var validation = SpeakerFeatureSet.Load(dataset.WithSpeakers(["spk2", "spk3"]), extractor);
+        using var data = new TwoAndTwoSpeakers();
+        var (train, validation) = (data.Train, data.Validation);
         using var problem = new SpeakerTrainingProblem(train, validation, new SpeakerTrainingOptions { SpeakersPerBatch = 3, UtterancesPerSpeaker = 2 });
         var message = Assert.Throws<InvalidOperationException>(() => problem.TrainBatches(1, new Random(0)).ToList()).Message;
         Assert.Contains("at least 3", message);
@@ -131,6 +195,41 @@ public sealed class SpeakerTrainingTests
         Assert.Contains(errors, e => e.Contains("FrequencyMasks") && e.Contains("found -1"));
         Assert.Contains(errors, e => e.Contains("FrequencyMaskMaxBins") && e.Contains("found -2"));
         Assert.Contains(errors, e => e.Contains("SelectionTieBreak") && e.Contains("found 7"));
+    }
+
+    [Fact]
+    public void Constructor_BandWarps_AddOneIdentityPerSpeakerEach()
+    {
+        using var data = new TwoAndTwoSpeakers();
+        var (train, validation) = (data.Train, data.Validation);
+        var options = new SpeakerTrainingOptions
+        {
+            PairsPerEpoch = 12, SpeakersPerBatch = 4, UtterancesPerSpeaker = 3, MinCropFrames = 5, MaxCropFrames = 8,
+            WarpFactors = [0.9, 1.0], BandWarps = [new(1.1, 0.9), new(0.9, 1.1)],
+        };
+        using var problem = new SpeakerTrainingProblem(train, validation, options);
+        Assert.Equal(2 * 4, problem.IdentityCount);   // 2 speakers × (2 linear + 2 two-band warps)
+        var drawn = problem.DrawGroups(new Random(1)).SelectMany(g => g).ToArray();
+        Assert.Contains(drawn, i => i.Warp >= 2);     // the two-band identities are drawn too
+    }
+
+    [Fact]
+    public void Validate_BadBandWarps_ListsEveryProblem()
+    {
+        var errors = new SpeakerTrainingOptions { BandWarps = [new(1.1, 3.0)], BandWarpKneeBin = 0 }.Validate();
+        Assert.Equal(2, errors.Count);
+        Assert.Contains(errors, e => e.Contains("BandWarps") && e.Contains("High = 3"));
+        Assert.Contains(errors, e => e.Contains("BandWarpKneeBin") && e.Contains("found 0"));
+    }
+
+    [Fact]
+    public void Validate_BadIdentityLossSettings_ListsEveryProblem()
+    {
+        var errors = new SpeakerTrainingOptions { IdentityLossWeight = -1, IdentityLossMargin = 1, IdentityLossScale = 0 }.Validate();
+        Assert.Equal(3, errors.Count);
+        Assert.Contains(errors, e => e.Contains("IdentityLossWeight") && e.Contains("found -1"));
+        Assert.Contains(errors, e => e.Contains("IdentityLossMargin") && e.Contains("[0, 1), found 1"));
+        Assert.Contains(errors, e => e.Contains("IdentityLossScale") && e.Contains("found 0"));
     }
 
     [Fact]
@@ -252,5 +351,58 @@ public sealed class SpeakerTrainingTests
         long before = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         for (int e = 2; e <= 4; e++) Epoch(e);
         Assert.Equal(before, TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+
+    /// <summary>Six tiny speakers of three utterances in <paramref name="tree"/>.</summary>
+    private static SpeakerDataset TinyDataset(TempTree tree)
+    {
+        TestModels.WriteDataset(tree.Root, speakers: 6, utterances: 3);
+        return SpeakerDataset.Open(tree.Root);
+    }
+
+    /// <summary>A tiny encoder trained a few epochs on <see cref="TinyDataset"/>, a third of the speakers held out.</summary>
+    private static SpeakerTrainingRequest TinyRequest(int epochs, int? averageFromEpoch = null) => new()
+    {
+        Encoder = new GruSpeakerEncoderOptions { HiddenSize = 8, EmbeddingSize = 8 },
+        Training = new SpeakerTrainingOptions { PairsPerEpoch = 8, PairsPerBatch = 4, MinCropFrames = 8, MaxCropFrames = 12, WarpFactors = [0.9, 1.0] },
+        Trainer = new TrainerOptions { Epochs = epochs, LearningRate = 1e-2, Seed = 5, AverageFromEpoch = averageFromEpoch },
+        ValidationFraction = 0.34,
+    };
+
+    /// <summary>The validation EER of <paramref name="encoder"/> on the run's validation speakers, as the trainer measures it.</summary>
+    private static double Revalidate(SpeakerDataset dataset, SpeakerTrainingRequest request, SpeakerTrainingResult result, GruSpeakerEncoder encoder)
+    {
+        using var extractor = new SpeakerFeatureExtractor(request.Features);
+        using var validation = SpeakerFeatureSet.Load(dataset.WithSpeakers(result.ValidationSpeakers), extractor);
+        using var train = SpeakerFeatureSet.Load(dataset.WithSpeakers(result.TrainSpeakers), extractor);
+        using var problem = new SpeakerTrainingProblem(train, validation, request.Training);
+        return problem.Validate(encoder, CancellationToken.None)["val_eer"];
+    }
+
+    /// <summary>Four tiny speakers as feature sets: spk0 and spk1 to train on, spk2 and spk3 to validate on.</summary>
+    private sealed class TwoAndTwoSpeakers : IDisposable
+    {
+        private readonly TempTree _tree = new();
+        private readonly SpeakerFeatureExtractor _extractor = new();
+
+        public TwoAndTwoSpeakers()
+        {
+            TestModels.WriteDataset(_tree.Root, speakers: 4, utterances: 3, seconds: 0.5);
+            var dataset = SpeakerDataset.Open(_tree.Root);
+            Train = SpeakerFeatureSet.Load(dataset.WithSpeakers(["spk0", "spk1"]), _extractor);
+            Validation = SpeakerFeatureSet.Load(dataset.WithSpeakers(["spk2", "spk3"]), _extractor);
+        }
+
+        public SpeakerFeatureSet Train { get; }
+
+        public SpeakerFeatureSet Validation { get; }
+
+        public void Dispose()
+        {
+            Train.Dispose();
+            Validation.Dispose();
+            _extractor.Dispose();
+            _tree.Dispose();
+        }
     }
 }

@@ -51,6 +51,33 @@ public sealed class SpeakerEmbedderTests
     }
 
     [Fact]
+    public void Embed_ModelWithEmbeddingMean_ReturnsCenteredEmbeddings()
+    {
+        float[] mean = [0.1f, -0.2f, 0.05f, 0.3f, 0f, -0.1f];
+        using var plain = Create();
+        using var centered = new SpeakerEmbedder(TestModels.Random() with { EmbeddingMean = mean });
+        var shortClip = TestAudio.Voice(150, 1, 1.0, 1);
+        var longClip = TestAudio.Voice(140, 1, 5.0, 2);   // longer than the default window: the averaged path
+        foreach (var x in new[] { shortClip, longClip })
+        {
+            // Same weights (same seed), so the centered embedding is the plain one centered; float32 rounding 1e-5.
+            var expected = SpeakerEmbeddings.Center(plain.Embed(x, TestAudio.Rate), mean);
+            Assert.Equal(expected, centered.Embed(x, TestAudio.Rate), (a, b) => Math.Abs(a - b) < 1e-5);
+        }
+        var many = centered.EmbedMany([shortClip, longClip], TestAudio.Rate);
+        Assert.Equal(centered.Embed(shortClip, TestAudio.Rate), many[0], (a, b) => Math.Abs(a - b) < 1e-5);
+        Assert.Equal(centered.Embed(longClip, TestAudio.Rate), many[1], (a, b) => Math.Abs(a - b) < 1e-5);
+    }
+
+    [Fact]
+    public void Constructor_EmbeddingMeanOfWrongLength_ThrowsWithSizes()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new SpeakerEmbedder(TestModels.Random() with { EmbeddingMean = [0f, 0f] }));
+        Assert.Contains("2 values", e.Message);
+        Assert.Contains("embeddings of 6", e.Message);
+    }
+
+    [Fact]
     public void EmbedMany_MatchesOneByOne()
     {
         using var embedder = Create();

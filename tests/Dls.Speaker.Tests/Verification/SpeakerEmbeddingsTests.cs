@@ -49,4 +49,27 @@ public sealed class SpeakerEmbeddingsTests
         Assert.False(reject.IsSameSpeaker);
         Assert.Equal(0.7, reject.Threshold);
     }
+
+    [Fact]
+    public void Center_SubtractsMeanAndRenormalizes()
+    {
+        // (1, 1) − (1, 0) = (0, 1): already unit. (3, 4) − (0, 0) = (3, 4) → (0.6, 0.8).
+        Assert.Equal(new float[] { 0, 1 }, SpeakerEmbeddings.Center([1f, 1f], [1f, 0f]));
+        Assert.Equal(new float[] { 0.6f, 0.8f }, SpeakerEmbeddings.Center([3f, 4f], [0f, 0f]));
+    }
+
+    [Fact]
+    public void Center_MismatchedLengthOrEqualToMean_Throws()
+    {
+        Assert.Contains("lengths 2 and 3", Assert.Throws<ArgumentException>(() => SpeakerEmbeddings.Center([1f, 0f], [0f, 0f, 0f])).Message);
+        Assert.Contains("equals the mean", Assert.Throws<ArgumentException>(() => SpeakerEmbeddings.Center([0.6f, 0.8f], [0.6f, 0.8f])).Message);
+    }
+
+    [Fact]
+    public void Mean_ElementWise_NotRenormalized()
+    {
+        Assert.Equal(new float[] { 0.5f, 0.5f }, SpeakerEmbeddings.Mean([[1f, 0f], [0f, 1f]]));
+        Assert.Contains("index 1", Assert.Throws<ArgumentException>(() => SpeakerEmbeddings.Mean([[1f, 0f], [1f]])).Message);
+        Assert.Contains("none", Assert.Throws<ArgumentException>(() => SpeakerEmbeddings.Mean([])).Message);
+    }
 }

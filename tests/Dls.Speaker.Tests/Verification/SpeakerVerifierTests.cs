@@ -48,6 +48,43 @@ public sealed class SpeakerVerifierTests
     }
 
     [Fact]
+    public void ModelFile_SaveLoad_RoundTripsEmbeddingMean()
+    {
+        using var tree = new TempTree();
+        float[] mean = [0.1f, -0.2f, 0.05f, 0.3f, 0f, -0.1f];
+        var model = TestModels.Random(seed: 3) with { EmbeddingMean = mean };
+        string path = Path.Combine(tree.Root, "m.ckpt");
+        SpeakerModelFile.Save(path, model.Encoder, model.Features, model.Threshold, embeddingMean: model.EmbeddingMean);
+        using var original = new SpeakerEmbedder(model);
+        using var loaded = SpeakerVerifier.Load(path);
+        Assert.Equal(mean, loaded.Embedder.Model.EmbeddingMean);
+        var x = TestAudio.Voice(180, 1.2, 1.0, 5);
+        Assert.Equal(original.Embed(x, TestAudio.Rate), loaded.Embed(x, TestAudio.Rate));
+
+        // Without a mean the key is not written, even when copied metadata carries a stale one, and the loaded model has none.
+        SpeakerModelFile.Save(path, model.Encoder, model.Features, model.Threshold, new System.Text.Json.Nodes.JsonObject { ["embedding_mean"] = "stale" });
+        using var plain = SpeakerVerifier.Load(path);
+        Assert.Null(plain.Embedder.Model.EmbeddingMean);
+    }
+
+    [Fact]
+    public void ModelFile_BadEmbeddingMean_ThrowsOnSaveAndLoad()
+    {
+        using var tree = new TempTree();
+        var model = TestModels.Random();
+        string path = Path.Combine(tree.Root, "m.ckpt");
+        var save = Assert.Throws<ArgumentException>(() => SpeakerModelFile.Save(path, model.Encoder, model.Features, model.Threshold, embeddingMean: [0f, float.NaN]));
+        Assert.Contains("6 finite values, found 2 values with a non-finite one", save.Message);
+        SpeakerModelFile.Save(path, model.Encoder, model.Features, model.Threshold);
+        string sidecar = path + ".json";
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(sidecar))!.AsObject();
+        json["metadata"]!["embedding_mean"] = new System.Text.Json.Nodes.JsonArray(1, 2);
+        File.WriteAllText(sidecar, json.ToJsonString());
+        var load = Assert.Throws<InvalidDataException>(() => SpeakerModelFile.Load(path));
+        Assert.Contains("array of 6 finite numbers, found [1,2]", load.Message);
+    }
+
+    [Fact]
     public void ModelFileLoad_MissingFeaturesMetadata_ThrowsInvalidData()
     {
         using var tree = new TempTree();
