@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Dls.Compression.LowRank;
 using Dls.Models.Checkpoints;
 using TorchSharp;
@@ -109,8 +110,15 @@ public sealed class GruSpeakerEncoder : nn.Module<Tensor, Tensor, Tensor>, IDesc
         if (minLength == frames)
         {
             // Every utterance fills the batch: no packing needed (the common inference case).
-            var (output, _) = gru.call(x, null);
-            pooled = output.mean([1]);
+            if (UsesManagedRecurrence(x))
+            {
+                pooled = PooledSingle(x.squeeze(0));
+            }
+            else
+            {
+                var (output, _) = gru.call(x, null);
+                pooled = output.mean([1]);
+            }
         }
         else
         {
@@ -126,4 +134,44 @@ public sealed class GruSpeakerEncoder : nn.Module<Tensor, Tensor, Tensor>, IDesc
         var embedding = nn.functional.normalize(fc.forward(pooled), p: 2, dim: 1);
         return scope.MoveToOuter(embedding);
     }
+
+    /// <summary>
+    /// Whether single-utterance inference runs the recurrence in managed SIMD code (<see cref="GruRecurrence"/>)
+    /// instead of libtorch's GRU: <c>null</c> (the default) where the CPU runs 256-bit vectors in hardware, <c>true</c>
+    /// always, <c>false</c> never. It is taken only for one utterance in eval mode under <c>no_grad</c> on the CPU,
+    /// where torch's per-step overhead dominates; tests set it to compare the two paths.
+    /// </summary>
+    internal bool? ManagedRecurrence { get; set; }
+
+    private bool UsesManagedRecurrence(Tensor x) =>
+        (ManagedRecurrence ?? GruRecurrence.IsAccelerated) && !training && !is_grad_enabled() && x.shape[0] == 1
+        && x.device_type == DeviceType.CPU && x.dtype == ScalarType.Float32;
+
+    /// <summary>
+    /// The mean over frames of the bidirectional GRU's output for one utterance: input projections of every frame in
+    /// one torch product per direction, then each direction's recurrence on its own thread.
+    /// </summary>
+    /// <param name="x">(frames, GRU input size), float32 on the CPU.</param>
+    /// <returns>(1, 2·hidden): forward half, then backward half, as torch's GRU output orders them.</returns>
+    private Tensor PooledSingle(Tensor x)
+    {
+        int hidden = _options.HiddenSize;
+        // torch's own memory, written in place: with a tensor made from a managed array the following product's
+        // rounding varied from call to call (alignment, by the look of it), so repeated calls differed in the last bit.
+        var pooled = empty(1, 2 * hidden, dtype: ScalarType.Float32);
+        var directions = new[] { "", "_reverse" }.Select(suffix => (
+            Gates: nn.functional.linear(x, Weight("weight_ih_l0" + suffix), Weight("bias_ih_l0" + suffix)).contiguous(),
+            Weight: Weight("weight_hh_l0" + suffix).contiguous(),
+            Bias: Weight("bias_hh_l0" + suffix).contiguous())).ToArray();
+        Parallel.For(0, 2, new ParallelOptions { MaxDegreeOfParallelism = 2 }, d =>
+            GruRecurrence.MeanHiddenState(Floats(directions[d].Gates), Floats(directions[d].Weight), Floats(directions[d].Bias),
+                reverse: d == 1, MemoryMarshal.Cast<byte, float>(pooled.bytes).Slice(d * hidden, hidden)));
+        return pooled;
+    }
+
+    private Tensor Weight(string name) =>
+        gru.get_parameter(name) ?? throw new InvalidOperationException($"The GRU has no parameter '{name}' (expected a one-layer bidirectional GRU with biases).");
+
+    /// <summary>A contiguous CPU float tensor's memory as floats, without a copy.</summary>
+    private static ReadOnlySpan<float> Floats(Tensor t) => MemoryMarshal.Cast<byte, float>(t.bytes);
 }
