@@ -150,8 +150,7 @@ public static class SpeakerTraining
         var mean = SpeakerEmbeddings.Mean(EncoderBatching.EmbedAll(encoder, train.Features, cancellationToken: cancellationToken));
         var embeddings = EncoderBatching.EmbedAll(encoder, validation.Features, cancellationToken: cancellationToken)
             .Select(e => SpeakerEmbeddings.Center(e, mean)).ToArray();
-        var index = validation.Dataset.Utterances.Select((u, i) => (u.Key, i)).ToDictionary(t => t.Key, t => t.i, StringComparer.Ordinal);
-        var (targets, nonTargets) = SpeakerTrainingProblem.ScoreTrials(problem.ValidationTrials, index, embeddings);
+        var (targets, nonTargets) = problem.ScoreValidationTrials(embeddings);
         return (mean, VerificationMetrics.EqualErrorRate(targets, nonTargets));
     }
 

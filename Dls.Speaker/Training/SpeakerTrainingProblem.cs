@@ -274,7 +274,7 @@ public sealed class SpeakerTrainingProblem : ITrainingProblem<SpeakerTrainingBat
             _ => throw new ArgumentException($"Expected a {nameof(SiameseSpeakerModel)} or {nameof(GruSpeakerEncoder)}, found {model?.GetType().Name ?? "null"}.", nameof(model)),
         };
         var embeddings = EncoderBatching.EmbedAll(encoder, _validation.Features, cancellationToken: cancellationToken);
-        var (targets, nonTargets) = ScoreTrials(_validationTrials, _validationIndex, embeddings);
+        var (targets, nonTargets) = ScoreValidationTrials(embeddings);
         var eer = VerificationMetrics.EqualErrorRate(targets, nonTargets);
         var dcf = VerificationMetrics.MinDcf(targets, nonTargets);
         var metrics = new Dictionary<string, double>
@@ -304,14 +304,17 @@ public sealed class SpeakerTrainingProblem : ITrainingProblem<SpeakerTrainingBat
         return metrics;
     }
 
-    /// <summary>Cosine scores of trials whose utterances are looked up by key in <paramref name="embeddings"/>.</summary>
-    internal static (double[] Targets, double[] NonTargets) ScoreTrials(IReadOnlyList<Trial> trials, IReadOnlyDictionary<string, int> index, float[][] embeddings)
+    /// <summary>
+    /// Cosine scores of <see cref="ValidationTrials"/> from one embedding per validation utterance, in the order of the
+    /// validation set's utterances.
+    /// </summary>
+    internal (double[] Targets, double[] NonTargets) ScoreValidationTrials(float[][] embeddings)
     {
         var targets = new List<double>();
         var nonTargets = new List<double>();
-        foreach (var t in trials)
+        foreach (var t in _validationTrials)
         {
-            double s = SpeakerEmbeddings.Cosine(embeddings[index[t.First.Key]], embeddings[index[t.Second.Key]]);
+            double s = SpeakerEmbeddings.Cosine(embeddings[_validationIndex[t.First.Key]], embeddings[_validationIndex[t.Second.Key]]);
             (t.IsTarget ? targets : nonTargets).Add(s);
         }
         return (targets.ToArray(), nonTargets.ToArray());

@@ -57,8 +57,9 @@ public static class SpeakerModelFile
         meta[ThresholdKey] = threshold;
         if (embeddingMean is not null)
         {
-            if (embeddingMean.Count != encoder.Options.EmbeddingSize || embeddingMean.Any(v => !float.IsFinite(v)))
-                throw new ArgumentException($"Expected an embedding mean of {encoder.Options.EmbeddingSize} finite values, found {embeddingMean.Count} values{(embeddingMean.Any(v => !float.IsFinite(v)) ? " with a non-finite one" : "")}.", nameof(embeddingMean));
+            bool nonFinite = embeddingMean.Any(v => !float.IsFinite(v));
+            if (embeddingMean.Count != encoder.Options.EmbeddingSize || nonFinite)
+                throw new ArgumentException($"Expected an embedding mean of {encoder.Options.EmbeddingSize} finite values, found {embeddingMean.Count} values{(nonFinite ? " with a non-finite one" : "")}.", nameof(embeddingMean));
             meta[EmbeddingMeanKey] = new JsonArray(embeddingMean.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray());
         }
         else
