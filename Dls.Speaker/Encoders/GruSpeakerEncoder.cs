@@ -156,8 +156,9 @@ public sealed class GruSpeakerEncoder : nn.Module<Tensor, Tensor, Tensor>, IDesc
     private Tensor PooledSingle(Tensor x)
     {
         int hidden = _options.HiddenSize;
-        // torch's own memory, written in place: with a tensor made from a managed array the following product's
-        // rounding varied from call to call (alignment, by the look of it), so repeated calls differed in the last bit.
+        // torch's own memory, written in place: with a tensor made over a managed array instead, concurrent calls
+        // differed in the last bit (seen with the small test encoder; serial calls with the array at seven different
+        // 64-byte offsets did not differ, so alignment alone is not the cause, and the cause is not established).
         var pooled = empty(1, 2 * hidden, dtype: ScalarType.Float32);
         var directions = new[] { "", "_reverse" }.Select(suffix => (
             Gates: nn.functional.linear(x, Weight("weight_ih_l0" + suffix), Weight("bias_ih_l0" + suffix)).contiguous(),

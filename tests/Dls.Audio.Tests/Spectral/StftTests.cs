@@ -218,6 +218,31 @@ public sealed class StftTests
     }
 
     [Fact]
+    public void FloatHelpersAndLogMel_RepeatedAndConcurrentCalls_BitIdentical()
+    {
+        // The assignment's STFT settings, called again serially and from four threads at once, each call on a new
+        // managed copy. Same data, same operations, so the tolerance is zero: what a caller gets must not depend on
+        // when, from which thread or from which array it calls.
+        using var stft = new Stft();
+        using var logMel = new LogMelSpectrogram();
+        float[] x = Noise(16000, 7);
+        ComplexSpectrogram spectrum = stft.Forward(x);
+        float[] resynthesized = stft.Inverse(spectrum, x.Length);
+        float[] mel = logMel.Compute(x).Features;
+        void Check(int call)
+        {
+            float[] copy = x.ToArray();
+            ComplexSpectrogram again = stft.Forward(copy);
+            Assert.True(again.Real.AsSpan().SequenceEqual(spectrum.Real) && again.Imaginary.AsSpan().SequenceEqual(spectrum.Imaginary), $"STFT differed on call {call}");
+            Assert.True(stft.Inverse(again, copy.Length).AsSpan().SequenceEqual(resynthesized), $"ISTFT differed on call {call}");
+            Assert.True(logMel.Compute(copy).Features.AsSpan().SequenceEqual(mel), $"log-mel differed on call {call}");
+        }
+
+        for (int i = 0; i < 4; i++) Check(i);
+        Parallel.For(4, 20, new ParallelOptions { MaxDegreeOfParallelism = 4 }, Check);
+    }
+
+    [Fact]
     public void FrameCount_MatchesForwardShape()
     {
         using var scope = NewDisposeScope();

@@ -32,4 +32,19 @@ public sealed class DefaultModelTests
         double outputError = clean.Zip(output, (c, o) => (double)(c - o) * (c - o)).Sum();
         Assert.True(outputError < inputError, $"output error {outputError} vs input error {inputError}");
     }
+
+    [Fact]
+    public void ShippedDefault_RepeatedAndConcurrentCalls_BitIdentical()
+    {
+        // The shipped default, called again serially and from four threads at once, each call on a new managed copy;
+        // 2.5 s of audio in batches of 32 frames crosses batch boundaries (GRU state carried). Same data, same
+        // operations, so the tolerance is zero: what a caller gets must not depend on when, from which thread or from
+        // which array it calls.
+        using Denoiser denoiser = Denoiser.LoadDefault(maxFramesPerBatch: 32);
+        float[] noisy = DenoisingFixtures.Add(DenoisingFixtures.Tone(40000), DenoisingFixtures.Noise(40000, amplitude: 0.2));
+        float[] first = denoiser.Denoise(noisy, 16000);
+        void Check(int call) => Assert.True(denoiser.Denoise(noisy.ToArray(), 16000).AsSpan().SequenceEqual(first), $"call {call} differed");
+        for (int i = 0; i < 3; i++) Check(i);
+        Parallel.For(3, 11, new ParallelOptions { MaxDegreeOfParallelism = 4 }, Check);
+    }
 }

@@ -111,6 +111,24 @@ public sealed class MnistModelTests
     }
 
     [Fact]
+    public void Classifier_RepeatedAndConcurrentCalls_BitIdentical()
+    {
+        // The assignment's full-size network, called again serially and from four threads at once, each call on a new
+        // managed copy. Same data, same operations, so the tolerance is zero: what a caller gets must not depend on
+        // when, from which thread or from which array it calls.
+        torch.manual_seed(6);
+        using var model = new MnistMlp();
+        model.eval();
+        using var classifier = new MnistClassifier(model);
+        var random = new Random(6);
+        var pixels = Enumerable.Range(0, 9 * 784).Select(_ => (float)random.NextDouble()).ToArray();
+        float[] first = classifier.Logits(pixels);
+        void Check(int call) => Assert.True(classifier.Logits(pixels.ToArray()).AsSpan().SequenceEqual(first), $"call {call} differed");
+        for (int i = 0; i < 4; i++) Check(i);
+        Parallel.For(4, 16, new ParallelOptions { MaxDegreeOfParallelism = 4 }, Check);
+    }
+
+    [Fact]
     public void Inference_ModuleAndClassifierCalls_LeaveNoLiveTensors()
     {
         using var model = new MnistMlp(Tiny);

@@ -115,6 +115,35 @@ public sealed class SpeakerEmbedderTests
     }
 
     [Fact]
+    public void ShippedModel_RepeatedAndConcurrentCalls_BitIdentical()
+    {
+        // The shipped encoder on all three paths (one utterance: managed recurrence; a batch: torch's GRU; a long
+        // utterance: windows), called again serially and from four threads at once, each call on new managed copies.
+        // Same data, same operations, so the tolerance is zero: what a caller gets must not depend on when, from which
+        // thread or from which array it calls.
+        using var embedder = new SpeakerEmbedder(DefaultSpeakerModel.Load());
+        var utterances = Enumerable.Range(0, 4).Select(i => TestAudio.Voice(120 + (20 * i), 1, 1.0 + (0.3 * i), i)).ToList();
+        float[] longUtterance = TestAudio.Voice(150, 1, 6.0, 9);
+        float[][] batch = embedder.EmbedMany(utterances, TestAudio.Rate);
+        float[][] singles = utterances.Select(u => embedder.Embed(u, TestAudio.Rate)).ToArray();
+        float[] windowed = embedder.Embed(longUtterance, TestAudio.Rate);
+        void Check(int call)
+        {
+            float[][] again = embedder.EmbedMany(utterances.Select(u => u.ToArray()).ToList(), TestAudio.Rate);
+            for (int u = 0; u < batch.Length; u++)
+            {
+                Assert.True(again[u].AsSpan().SequenceEqual(batch[u]), $"batched utterance {u} differed on call {call}");
+                Assert.True(embedder.Embed(utterances[u].ToArray(), TestAudio.Rate).AsSpan().SequenceEqual(singles[u]), $"utterance {u} alone differed on call {call}");
+            }
+
+            Assert.True(embedder.Embed(longUtterance.ToArray(), TestAudio.Rate).AsSpan().SequenceEqual(windowed), $"windowed call {call} differed");
+        }
+
+        for (int i = 0; i < 4; i++) Check(i);
+        Parallel.For(4, 12, new ParallelOptions { MaxDegreeOfParallelism = 4 }, Check);
+    }
+
+    [Fact]
     public void Constructor_InvalidOptions_ListsEveryProblem()
     {
         var ex = Assert.Throws<ArgumentException>(() => Create(new SpeakerEmbedderOptions { WindowOverlap = 1, MaxWindowsPerBatch = 0 }));
