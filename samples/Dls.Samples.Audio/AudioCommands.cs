@@ -30,7 +30,7 @@ internal static class AudioCommands
 
     private static Command Info(ISampleHost host)
     {
-        var files = new Argument<string[]>("files") { Description = "WAV files.", Arity = ArgumentArity.OneOrMore };
+        var files = PathArguments.OneOrMore("files", "WAV files.");
         var json = new Option<bool>("--json") { Description = "Print the figures as one JSON object on the last stdout line." };
         var command = new Command("info", "Format, encoding, sample rate, channels, duration, peak and RMS level of WAV files.") { files, json };
         command.SetAction(parse =>

@@ -53,7 +53,7 @@ public sealed class DenoisingPlugin : ISamplePlugin
 
     private static Command DenoiseCommand(ISampleHost host)
     {
-        var inputs = new Argument<string[]>("inputs") { Description = "Noisy WAV files or folders of WAV files.", Arity = ArgumentArity.OneOrMore };
+        var inputs = PathArguments.OneOrMore("inputs", "Noisy WAV files or folders of WAV files.");
         var output = new Option<string>("--out") { Description = "Output folder (or a .wav file when there is one input file).", Required = true };
         var model = new Option<string?>("--model") { Description = "Mask-network checkpoint (default: the shipped model)." };
         var command = new Command("denoise", "Denoise WAV files with a mask network.") { inputs, output, model };

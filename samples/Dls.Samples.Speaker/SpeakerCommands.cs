@@ -13,7 +13,7 @@ internal static class SpeakerCommands
 {
     public static Command Verify(ISampleHost host)
     {
-        var enroll = new Option<string[]>("--enroll") { Description = "Enrollment WAV files of the claimed speaker (one or more).", Required = true, AllowMultipleArgumentsPerToken = true, Arity = ArgumentArity.OneOrMore };
+        var enroll = PathArguments.OneOrMoreOption("--enroll", "Enrollment WAV files of the claimed speaker (one or more).");
         var test = new Option<string>("--test") { Description = "The test WAV file.", Required = true };
         var model = new Option<string?>("--model") { Description = "A speaker model (.ckpt with its .json sidecar); default: the shipped model." };
         var threshold = new Option<double?>("--threshold") { Description = "Decision threshold on the cosine score; default: the model's calibrated threshold." };

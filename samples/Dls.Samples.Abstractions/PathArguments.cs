@@ -1,0 +1,49 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+
+namespace Dls.Samples.Abstractions;
+
+/// <summary>
+/// A command's list of input paths (<c>denoise IN…</c>, <c>audio info FILE…</c>, <c>verify --enroll A B…</c>). A list
+/// takes every token the parser does not know, so a mistyped option such as <c>--modle</c> would otherwise reach the
+/// command as a path; here it is a usage error naming the command's options instead.
+/// </summary>
+public static class PathArguments
+{
+    /// <summary>Creates a one-or-more path argument that refuses tokens starting with '-' unless such a file or folder exists.</summary>
+    /// <param name="name">The argument's name in the help text.</param>
+    /// <param name="description">The help text.</param>
+    /// <returns>The argument, to add to a command.</returns>
+    public static Argument<string[]> OneOrMore(string name, string description)
+    {
+        var argument = new Argument<string[]>(name) { Description = description, Arity = ArgumentArity.OneOrMore };
+        argument.Validators.Add(RefuseUnknownOptions);
+        return argument;
+    }
+
+    /// <summary>Creates a required option taking one or more paths (<c>--enroll A.wav B.wav</c>), with the same check.</summary>
+    /// <param name="name">The option's name, with its dashes.</param>
+    /// <param name="description">The help text.</param>
+    /// <returns>The option, to add to a command.</returns>
+    public static Option<string[]> OneOrMoreOption(string name, string description)
+    {
+        var option = new Option<string[]>(name) { Description = description, Required = true, AllowMultipleArgumentsPerToken = true, Arity = ArgumentArity.OneOrMore };
+        option.Validators.Add(RefuseUnknownOptions);
+        return option;
+    }
+
+    private static void RefuseUnknownOptions(SymbolResult result)
+    {
+        foreach (Token token in result.Tokens)
+        {
+            string value = token.Value;
+            if (token.Type == TokenType.Argument && value.StartsWith('-') && !File.Exists(value) && !Directory.Exists(value))
+            {
+                string options = result.Parent is CommandResult command
+                    ? string.Join(", ", command.Command.Options.Where(o => !o.Hidden).Select(o => o.Name).Order(StringComparer.Ordinal))
+                    : "";
+                result.AddError($"Unknown option '{value}': expected a path (no file or folder has that name) or one of the options [{options}].");
+            }
+        }
+    }
+}
