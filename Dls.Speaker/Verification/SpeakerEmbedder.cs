@@ -72,7 +72,7 @@ public sealed class SpeakerEmbedder : IDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var signal = AudioFile.Load(path);
-        var audio = Prepare(signal.Samples, signal.SampleRate, $"'{path}'");
+        var audio = Prepare(signal.Samples, signal.SampleRate, $"file '{path}'");
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);

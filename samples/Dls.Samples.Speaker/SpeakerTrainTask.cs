@@ -74,8 +74,10 @@ internal static class SpeakerTrainTask
         string root = SampleData.Resolve(context.DataDirectory, "speaker");
         var (train, trainDescription) = SpeakerData.Select(root, "train");
         var (test, testDescription) = SpeakerData.Select(root, "test");
+        if (SpeakerSplit.Find(root) is null)
+            throw new InvalidDataException($"The data folder '{root}' needs a speakers.csv (speaker_id and split columns) that puts disjoint speakers in 'train' and 'test'; found none, with {train.Speakers.Count} speaker folder(s).");
         if (train.Speakers.Intersect(test.Speakers).Any())
-            throw new InvalidDataException($"The data folder '{root}' needs a speakers.csv split with disjoint 'train' and 'test' speakers; found {trainDescription} and {testDescription}.");
+            throw new InvalidDataException($"The data folder '{root}' needs disjoint 'train' and 'test' speakers; found {trainDescription} and {testDescription}, sharing [{string.Join(", ", train.Speakers.Intersect(test.Speakers))}].");
         context.Logger.LogInformation("Training on {Train}; testing on {Test}.", trainDescription, testDescription);
 
         var request = context.Quick ? QuickRequest(context.Seed) : FullRequest(context.Seed);

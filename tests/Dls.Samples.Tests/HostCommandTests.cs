@@ -90,4 +90,27 @@ public sealed class HostCommandTests
             File.Delete(wav);
         }
     }
+
+    [Fact]
+    public async Task SpeakerTrain_FolderWithoutSplitFile_SaysASpeakersCsvIsNeeded()
+    {
+        string root = Path.Combine(Path.GetTempPath(), $"dls-nosplit-{Guid.NewGuid():N}");
+        try
+        {
+            foreach (string speaker in new[] { "a", "b" })
+            {
+                Directory.CreateDirectory(Path.Combine(root, speaker));
+                Dls.Audio.IO.AudioFile.Save(Path.Combine(root, speaker, "0.wav"), new Dls.Audio.AudioSignal(new float[16000], 16000));
+            }
+
+            var (code, _, stderr) = await HostRunner.RunAsync("run", "speaker-train", "--data", root, "--quick", "--out", Path.Combine(root, "out"));
+            Assert.Equal(1, code);
+            Assert.Contains("needs a speakers.csv", stderr);
+            Assert.Contains("found none, with 2 speaker folder(s)", stderr);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
 }
