@@ -76,8 +76,9 @@ internal static class SpeakerTrainTask
         var (test, testDescription) = SpeakerData.Select(root, "test");
         if (SpeakerSplit.Find(root) is null)
             throw new InvalidDataException($"The data folder '{root}' needs a speakers.csv (speaker_id and split columns) that puts disjoint speakers in 'train' and 'test'; found none, with {train.Speakers.Count} speaker folder(s).");
-        if (train.Speakers.Intersect(test.Speakers).Any())
-            throw new InvalidDataException($"The data folder '{root}' needs disjoint 'train' and 'test' speakers; found {trainDescription} and {testDescription}, sharing [{string.Join(", ", train.Speakers.Intersect(test.Speakers))}].");
+        var shared = train.Speakers.Intersect(test.Speakers).ToList();
+        if (shared.Count > 0)
+            throw new InvalidDataException($"The data folder '{root}' needs disjoint 'train' and 'test' speakers; found {trainDescription} and {testDescription}, sharing [{string.Join(", ", shared)}].");
         context.Logger.LogInformation("Training on {Train}; testing on {Test}.", trainDescription, testDescription);
 
         var request = context.Quick ? QuickRequest(context.Seed) : FullRequest(context.Seed);
