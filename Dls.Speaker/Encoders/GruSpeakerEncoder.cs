@@ -156,9 +156,12 @@ public sealed class GruSpeakerEncoder : nn.Module<Tensor, Tensor, Tensor>, IDesc
     private Tensor PooledSingle(Tensor x)
     {
         int hidden = _options.HiddenSize;
-        // torch's own memory, written in place: with a tensor made over a managed array instead, concurrent calls
-        // differed in the last bit (seen with the small test encoder; serial calls with the array at seven different
-        // 64-byte offsets did not differ, so alignment alone is not the cause, and the cause is not established).
+        // torch's own memory (64-byte aligned), written in place. A tensor made over a managed array instead let the
+        // array's address decide the last bit of the embedding: some of libtorch's CPU products sum in an order that
+        // depends on the input's address modulo 16 bytes (measured with linear: the test encoder's 16 → 6 layer, one
+        // row of 1,024 → 10, two or three rows of 784 → 1,024), and a managed float[] starts at 0 or 8 modulo 16
+        // depending on what was allocated before it. Logged with that version: arrays at 0 mod 16 gave one embedding,
+        // 13 of 14 at 8 mod 16 another in the last bit; concurrent calls just allocated differently than serial ones.
         var pooled = empty(1, 2 * hidden, dtype: ScalarType.Float32);
         var directions = new[] { "", "_reverse" }.Select(suffix => (
             Gates: nn.functional.linear(x, Weight("weight_ih_l0" + suffix), Weight("bias_ih_l0" + suffix)).contiguous(),
