@@ -68,7 +68,8 @@ public static class Plots
         plot.YLabel(yLabel);
         if (anyLabel)
         {
-            plot.ShowLegend(Alignment.LowerRight);
+            // Below the data area, not inside it: loss and error curves fall towards the corner an inner legend takes.
+            plot.ShowLegend(Edge.Bottom);
         }
 
         byte[] png = plot.GetImageBytes(Width, Height, ImageFormat.Png);

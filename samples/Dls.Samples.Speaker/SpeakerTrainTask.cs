@@ -148,6 +148,9 @@ internal static class SpeakerTrainTask
         Plots.Lines(context.Results.PathFor("speaker_compression.png"), "EER against encoder size (truncated SVD, no fine-tuning)", "trainable parameters", "EER (%)",
             [new PlotSeries("GRU encoder", sweep.Select(p => (double)p.Parameters).ToArray(), sweep.Select(p => 100 * p.Eer).ToArray())], logX: true);
 
+        Plots.Lines(context.Results.PathFor("speaker_training.png"), "Speaker training: validation EER per epoch (held-out train speakers)", "epoch", "validation EER (%)",
+            TrainingSeries(trained.Result));
+
         var kept = SpeakerTraining.KeptMetrics(trained);
         var figures = new JsonObject
         {
@@ -202,7 +205,7 @@ internal static class SpeakerTrainTask
         foreach (var row in compression)
             md.AppendLine(CultureInfo.InvariantCulture, $"| {row!["input_rank"]} | {row["output_rank"]} | {row["parameters"]!.GetValue<long>():N0} | {row["eer"]!.GetValue<double>():P2} | {row["min_dcf"]!.GetValue<double>():F3} |");
         md.AppendLine();
-        md.AppendLine("![DET](speaker_det.png) ![EER vs size](speaker_compression.png)");
+        md.AppendLine("![DET](speaker_det.png) ![EER vs size](speaker_compression.png) ![validation EER per epoch](speaker_training.png)");
         context.Results.WriteMarkdown("speaker-train", md.ToString());
 
         context.Out.WriteLine($"speaker-train: test EER {evaluation.Eer.Eer:P2} (baseline {baseline.Eer.Eer:P2}; all pairs {exhaustive.Eer.Eer:P2}), minDCF {evaluation.MinDcf.MinDcf:F3}, " +
@@ -215,6 +218,21 @@ internal static class SpeakerTrainTask
     {
         var points = det.Where(p => p.MissRate <= 0.4 && p.FalseAcceptRate <= 0.4).ToArray();
         return new PlotSeries(label, points.Select(p => Math.Max(100 * p.FalseAcceptRate, 0.01)).ToArray(), points.Select(p => 100 * p.MissRate).ToArray());
+    }
+
+    /// <summary>
+    /// The validation EER of every epoch, and, when the kept model is a weight average, its EER drawn across the epochs it
+    /// averages (the model that is saved is then that line, not any epoch's point).
+    /// </summary>
+    private static IEnumerable<PlotSeries> TrainingSeries(TrainingResult result)
+    {
+        var history = result.History;
+        yield return new PlotSeries("each epoch's weights", history.Select(h => (double)h.Epoch).ToArray(), history.Select(h => 100 * h.Metrics["val_eer"]).ToArray());
+        if (result.Averaged is { } averaged)
+        {
+            double eer = 100 * averaged.Metrics["val_eer"];
+            yield return new PlotSeries($"kept: weights averaged over epochs {averaged.FirstEpoch}-{averaged.LastEpoch}", [averaged.FirstEpoch, averaged.LastEpoch], [eer, eer]);
+        }
     }
 
     /// <summary>Reports on the training thread (Progress&lt;T&gt; would post to the thread pool and race the bar).</summary>
