@@ -11,8 +11,8 @@ public static class SpeakerServiceCollectionExtensions
 {
     /// <summary>
     /// Adds <see cref="ISpeakerVerifier"/> as a lazily created singleton (disposed with the container) configured by
-    /// <see cref="SpeakerVerifierOptions"/>; the options are validated (every problem listed) when the verifier is first
-    /// resolved, or at host start. Calling it again only adds another configuration delegate.
+    /// <see cref="SpeakerVerifierOptions"/>; the options are validated (every problem listed, the model file's sidecar read
+    /// and checked) at host start, or when the verifier is first resolved. Calling it again only adds another configuration delegate.
     /// </summary>
     /// <param name="services">The services.</param>
     /// <param name="configure">Sets options; null keeps the defaults (shipped model, its calibrated threshold).</param>

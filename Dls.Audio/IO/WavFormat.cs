@@ -34,6 +34,11 @@ public sealed record WavFormat(int SampleRate, int ChannelCount, WavSampleFormat
         {
             errors.Add($"SampleFormat {(int)SampleFormat} is not a defined WavSampleFormat");
         }
+        else if (ChannelCount > 0 && (long)ChannelCount * BytesPerSample > ushort.MaxValue)
+        {
+            // nBlockAlign is a 16-bit header field: a larger frame would be written truncated and corrupt the file.
+            errors.Add($"ChannelCount × bytes per sample (the block align) must be at most {ushort.MaxValue}; found {ChannelCount} × {BytesPerSample} = {(long)ChannelCount * BytesPerSample}");
+        }
 
         if (errors.Count > 0)
         {

@@ -107,12 +107,22 @@ public sealed class WavWriter : IDisposable
 
     /// <summary>Writes per-channel samples (all of the same length), interleaving them.</summary>
     /// <param name="channels">One span per channel.</param>
+    /// <exception cref="ArgumentException">Another channel count than the format's, a null channel, or channels of different lengths.</exception>
+    /// <exception cref="InvalidOperationException">More frames than announced, or more than a RIFF file can hold.</exception>
     public void WriteChannels(IReadOnlyList<float[]> channels)
     {
         ArgumentNullException.ThrowIfNull(channels);
         if (channels.Count != Format.ChannelCount)
         {
             throw new ArgumentException($"Expected {Format.ChannelCount} channels, found {channels.Count}.", nameof(channels));
+        }
+
+        for (int c = 0; c < channels.Count; c++)
+        {
+            if (channels[c] is null)
+            {
+                throw new ArgumentException($"Channel {c} is null; expected {Format.ChannelCount} sample arrays.", nameof(channels));
+            }
         }
 
         int frames = channels[0].Length;

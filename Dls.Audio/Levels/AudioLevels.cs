@@ -26,13 +26,20 @@ public static class AudioLevels
     }
 
     /// <summary>The largest absolute sample value.</summary>
-    /// <param name="samples">The signal.</param>
+    /// <param name="samples">The signal (finite samples).</param>
     /// <returns>max |x| (0 for an empty signal).</returns>
+    /// <exception cref="ArgumentException">A sample is NaN or ±∞ (the message gives its index).</exception>
     public static double Peak(ReadOnlySpan<float> samples)
     {
         float peak = 0;
-        foreach (float v in samples)
+        for (int i = 0; i < samples.Length; i++)
         {
+            float v = samples[i];
+            if (!float.IsFinite(v))
+            {
+                throw NonFinite(v, i, samples.Length);
+            }
+
             peak = MathF.Max(peak, MathF.Abs(v));
         }
 
@@ -40,8 +47,9 @@ public static class AudioLevels
     }
 
     /// <summary>The root-mean-square value (double accumulation).</summary>
-    /// <param name="samples">The signal (non-empty).</param>
+    /// <param name="samples">The signal (non-empty, finite samples).</param>
     /// <returns>√(mean x²).</returns>
+    /// <exception cref="ArgumentException">The signal is empty, or a sample is NaN or ±∞ (the message gives its index).</exception>
     public static double Rms(ReadOnlySpan<float> samples)
     {
         if (samples.IsEmpty)
@@ -50,8 +58,14 @@ public static class AudioLevels
         }
 
         double sum = 0;
-        foreach (float v in samples)
+        for (int i = 0; i < samples.Length; i++)
         {
+            float v = samples[i];
+            if (!float.IsFinite(v))
+            {
+                throw NonFinite(v, i, samples.Length);
+            }
+
             sum += (double)v * v;
         }
 
@@ -59,22 +73,26 @@ public static class AudioLevels
     }
 
     /// <summary>The peak level in dBFS (−∞ for silence).</summary>
-    /// <param name="samples">The signal.</param>
+    /// <param name="samples">The signal (finite samples).</param>
     /// <returns>20·log10(max |x|).</returns>
+    /// <exception cref="ArgumentException">A sample is NaN or ±∞.</exception>
     public static double PeakDbfs(ReadOnlySpan<float> samples) => 20 * Math.Log10(Peak(samples));
 
     /// <summary>The RMS level in dBFS (−∞ for silence).</summary>
-    /// <param name="samples">The signal (non-empty).</param>
+    /// <param name="samples">The signal (non-empty, finite samples).</param>
     /// <returns>20·log10(RMS).</returns>
+    /// <exception cref="ArgumentException">The signal is empty, or a sample is NaN or ±∞.</exception>
     public static double RmsDbfs(ReadOnlySpan<float> samples) => 20 * Math.Log10(Rms(samples));
 
     /// <summary>Scales the signal so that its peak is <paramref name="targetDbfs"/>.</summary>
-    /// <param name="samples">The signal (not silent).</param>
-    /// <param name="targetDbfs">The peak level wanted, e.g. −1 dBFS.</param>
+    /// <param name="samples">The signal (not silent, finite samples).</param>
+    /// <param name="targetDbfs">The peak level wanted, e.g. −1 dBFS (finite).</param>
     /// <returns>A new, scaled array.</returns>
-    /// <exception cref="ArgumentException">The signal is silent, so no gain reaches the target.</exception>
+    /// <exception cref="ArgumentException">The signal is silent, so no gain reaches the target; or a sample is NaN or ±∞.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="targetDbfs"/> is not finite.</exception>
     public static float[] NormalizePeak(ReadOnlySpan<float> samples, double targetDbfs = -1.0)
     {
+        CheckTarget(targetDbfs);
         double peak = Peak(samples);
         if (peak == 0)
         {
@@ -85,12 +103,14 @@ public static class AudioLevels
     }
 
     /// <summary>Scales the signal so that its RMS level is <paramref name="targetDbfs"/>; peaks may exceed 1.</summary>
-    /// <param name="samples">The signal (not silent).</param>
-    /// <param name="targetDbfs">The RMS level wanted, e.g. −20 dBFS.</param>
+    /// <param name="samples">The signal (not silent, finite samples).</param>
+    /// <param name="targetDbfs">The RMS level wanted, e.g. −20 dBFS (finite).</param>
     /// <returns>A new, scaled array.</returns>
-    /// <exception cref="ArgumentException">The signal is empty or silent.</exception>
+    /// <exception cref="ArgumentException">The signal is empty or silent, or a sample is NaN or ±∞.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="targetDbfs"/> is not finite.</exception>
     public static float[] NormalizeRms(ReadOnlySpan<float> samples, double targetDbfs = -20.0)
     {
+        CheckTarget(targetDbfs);
         double rms = Rms(samples);
         if (rms == 0)
         {
@@ -101,18 +121,43 @@ public static class AudioLevels
     }
 
     /// <summary>Multiplies every sample by <paramref name="gain"/>.</summary>
-    /// <param name="samples">The signal.</param>
-    /// <param name="gain">The amplitude factor.</param>
+    /// <param name="samples">The signal (finite samples).</param>
+    /// <param name="gain">The amplitude factor (finite in float32).</param>
     /// <returns>A new array.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="gain"/> is NaN or ±∞ in float32.</exception>
+    /// <exception cref="ArgumentException">A sample is NaN or ±∞ (the message gives its index).</exception>
     public static float[] Scale(ReadOnlySpan<float> samples, double gain)
     {
-        var result = new float[samples.Length];
         float g = (float)gain;
+        if (!float.IsFinite(g))
+        {
+            throw new ArgumentOutOfRangeException(nameof(gain), gain, $"The gain must be a finite float32 amplitude factor; found {gain}.");
+        }
+
+        var result = new float[samples.Length];
         for (int i = 0; i < result.Length; i++)
         {
-            result[i] = samples[i] * g;
+            float v = samples[i];
+            if (!float.IsFinite(v))
+            {
+                throw NonFinite(v, i, samples.Length);
+            }
+
+            result[i] = v * g;
         }
 
         return result;
     }
+
+    private static void CheckTarget(double targetDbfs)
+    {
+        if (!double.IsFinite(targetDbfs))
+        {
+            throw new ArgumentOutOfRangeException(nameof(targetDbfs), targetDbfs, $"The target level must be a finite number of dBFS; found {targetDbfs}.");
+        }
+    }
+
+    // A NaN or ∞ would otherwise turn the measured level, and through it every output sample, into NaN without a word.
+    private static ArgumentException NonFinite(float value, int index, int length) =>
+        new($"Expected finite samples; found {value} at index {index} of {length}.", "samples");
 }

@@ -18,7 +18,8 @@ public static class NoiseMixer
     /// <param name="snrDb">The SNR wanted, in dB (finite).</param>
     /// <param name="noiseOffset">Where to start in the noise (samples).</param>
     /// <returns>The mixture, the gain applied to the noise and the scaled noise.</returns>
-    /// <exception cref="ArgumentException">Empty or silent inputs, a non-finite SNR, or a bad offset.</exception>
+    /// <exception cref="ArgumentException">Empty or silent inputs, a NaN or ±∞ sample in the speech or the noise used (the
+    /// message gives its index), a non-finite SNR, or a bad offset.</exception>
     public static NoisyMixture MixAtSnr(ReadOnlySpan<float> speech, ReadOnlySpan<float> noise, double snrDb, int noiseOffset = 0)
     {
         if (speech.IsEmpty || noise.IsEmpty)
@@ -44,11 +45,16 @@ public static class NoiseMixer
                 j = 0;
             }
 
+            if (!float.IsFinite(noise[j]))
+            {
+                throw new ArgumentException($"Expected finite noise samples; found {noise[j]} at index {j} of {noise.Length}.", nameof(noise));
+            }
+
             segment[i] = noise[j];
         }
 
-        double speechEnergy = Energy(speech);
-        double noiseEnergy = Energy(segment);
+        double speechEnergy = Energy(speech, nameof(speech));
+        double noiseEnergy = Energy(segment, nameof(noise));
         if (speechEnergy == 0)
         {
             throw new ArgumentException("The speech is silent, so no noise level gives a finite SNR.", nameof(speech));
@@ -71,11 +77,18 @@ public static class NoiseMixer
         return new NoisyMixture(mixture, gain, scaled);
     }
 
-    private static double Energy(ReadOnlySpan<float> x)
+    private static double Energy(ReadOnlySpan<float> x, string name)
     {
         double sum = 0;
-        foreach (float v in x)
+        for (int i = 0; i < x.Length; i++)
         {
+            float v = x[i];
+            if (!float.IsFinite(v))
+            {
+                // One NaN would make the gain, and so every mixture sample, NaN.
+                throw new ArgumentException($"Expected finite {name} samples; found {v} at index {i} of {x.Length}.", name);
+            }
+
             sum += (double)v * v;
         }
 

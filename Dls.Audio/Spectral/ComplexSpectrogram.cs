@@ -47,10 +47,22 @@ public sealed record ComplexSpectrogram(int Bins, int Frames, float[] Real, floa
     /// <param name="magnitude">Bins × Frames magnitudes.</param>
     /// <param name="phase">Bins × Frames phases in radians.</param>
     /// <returns>The complex spectrogram.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="bins"/> below 1 or <paramref name="frames"/> below 0.</exception>
+    /// <exception cref="ArgumentException">Magnitudes or phases of another length than bins × frames.</exception>
     public static ComplexSpectrogram FromPolar(int bins, int frames, ReadOnlySpan<float> magnitude, ReadOnlySpan<float> phase)
     {
+        if (bins < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(bins), bins, $"Expected at least 1 frequency bin; found {bins}.");
+        }
+
+        if (frames < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(frames), frames, $"Expected 0 or more frames; found {frames}.");
+        }
+
         long n = (long)bins * frames;
-        if (bins < 1 || frames < 0 || magnitude.Length != n || phase.Length != n)
+        if (magnitude.Length != n || phase.Length != n)
         {
             throw new ArgumentException(
                 $"Expected {bins} × {frames} = {n} magnitudes and phases; found {magnitude.Length} magnitudes and {phase.Length} phases.");

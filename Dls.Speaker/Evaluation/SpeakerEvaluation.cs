@@ -35,6 +35,8 @@ public static class SpeakerEvaluation
     /// <param name="trials">The trials.</param>
     /// <param name="embedAll">Embeds a list of distinct utterances (in order).</param>
     /// <exception cref="ArgumentException">No trials, or trials of one class only.</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="embedAll"/> returned null, another number of embeddings
+    /// than utterances, or a null embedding.</exception>
     public static SpeakerEvaluationResult Score(IReadOnlyList<Trial> trials, Func<IReadOnlyList<SpeakerUtterance>, float[][]> embedAll)
     {
         ArgumentNullException.ThrowIfNull(trials);
@@ -43,7 +45,13 @@ public static class SpeakerEvaluation
             throw new ArgumentException($"Expected both same- and different-speaker trials, found {trials.Count(t => t.IsTarget)} and {trials.Count(t => !t.IsTarget)}.", nameof(trials));
         var distinct = trials.SelectMany(t => new[] { t.First, t.Second }).DistinctBy(u => u.Key, StringComparer.Ordinal).ToArray();
         var index = distinct.Select((u, i) => (u.Key, i)).ToDictionary(t => t.Key, t => t.i, StringComparer.Ordinal);
-        var embeddings = embedAll(distinct);
+        var embeddings = embedAll(distinct)
+            ?? throw new InvalidOperationException($"embedAll returned null for {distinct.Length} utterances; expected one embedding per utterance, in order.");
+        if (embeddings.Length != distinct.Length)
+            throw new InvalidOperationException($"embedAll returned {embeddings.Length} embeddings for {distinct.Length} utterances; expected one per utterance, in order.");
+        for (int i = 0; i < embeddings.Length; i++)
+            if (embeddings[i] is null)
+                throw new InvalidOperationException($"embedAll returned a null embedding for utterance {i} ('{distinct[i].Key}').");
         var targets = new List<double>();
         var nonTargets = new List<double>();
         foreach (var t in trials)
@@ -55,6 +63,9 @@ public static class SpeakerEvaluation
     }
 
     /// <summary>Scores trials with a trained embedder (files loaded at its rate, embedded in batches).</summary>
+    /// <exception cref="ArgumentException">Trials of one class only, or an utterance too short, silent or not finite (the
+    /// message names its key and file).</exception>
+    /// <exception cref="InvalidDataException">A file is malformed.</exception>
     public static SpeakerEvaluationResult Evaluate(SpeakerEmbedder embedder, IReadOnlyList<Trial> trials, IProgress<int>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(embedder);
@@ -66,6 +77,9 @@ public static class SpeakerEvaluation
     /// seeded list of <see cref="TrialList.Generate"/> and the exhaustive one of <see cref="TrialList.GenerateAll"/>).
     /// </summary>
     /// <returns>One result per list, in order.</returns>
+    /// <exception cref="ArgumentException">A list of one class only, or an utterance too short, silent or not finite (the
+    /// message names its key and file).</exception>
+    /// <exception cref="InvalidDataException">A file is malformed.</exception>
     public static IReadOnlyList<SpeakerEvaluationResult> Evaluate(SpeakerEmbedder embedder, IReadOnlyList<IReadOnlyList<Trial>> trialLists, IProgress<int>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(embedder);
@@ -83,7 +97,9 @@ public static class SpeakerEvaluation
         for (int start = 0; start < utterances.Count; start += chunk)
         {
             var audio = utterances.Skip(start).Take(chunk).Select(u => AudioFile.Load(u.Path, embedder.SampleRate).Samples).ToArray();
-            var e = embedder.EmbedMany(audio, embedder.SampleRate);
+            int offset = start;
+            // Errors name the file: an index within this chunk would point nowhere.
+            var e = embedder.EmbedMany(audio, embedder.SampleRate, i => $"utterance '{utterances[offset + i].Key}' (file '{utterances[offset + i].Path}')");
             Array.Copy(e, 0, result, start, e.Length);
             progress?.Report(Math.Min(start + chunk, utterances.Count));
         }

@@ -1,4 +1,5 @@
 using Dls.Audio.IO;
+using Dls.Audio.Resampling;
 using Dls.Speaker.Data;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -37,7 +38,8 @@ public sealed class SpeakerFeatureSet : IDisposable
     /// <param name="extractor">The feature extractor.</param>
     /// <param name="progress">Receives the number of utterances done; may be null.</param>
     /// <param name="cancellationToken">Checked between files.</param>
-    /// <exception cref="InvalidDataException">A file is malformed, or too short for one frame of features.</exception>
+    /// <exception cref="InvalidDataException">A file is malformed, holds a NaN/∞ sample (the message gives the file and
+    /// sample index), or is too short for one frame of features.</exception>
     public static SpeakerFeatureSet Load(SpeakerDataset dataset, SpeakerFeatureExtractor extractor, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(dataset);
@@ -49,7 +51,14 @@ public sealed class SpeakerFeatureSet : IDisposable
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var u = dataset.Utterances[i];
-                var signal = AudioFile.Load(u.Path, extractor.Options.SampleRate);
+                // Checked at the file's own rate, so the index points into the file; resampling would smear a NaN over
+                // its neighbours and on into the input normalization of the whole training set.
+                var native = AudioFile.Load(u.Path);
+                var samples = native.Samples;
+                for (int k = 0; k < samples.Length; k++)
+                    if (!float.IsFinite(samples[k]))
+                        throw new InvalidDataException($"'{u.Path}': expected finite samples, found {samples[k]} at sample {k} of {samples.Length}.");
+                var signal = Resampler.Resample(native, extractor.Options.SampleRate);
                 if (signal.Length <= extractor.Options.NFft / 2)
                     throw new InvalidDataException($"'{u.Path}': expected more than {extractor.Options.NFft / 2} samples for one STFT frame, found {signal.Length}.");
                 using var scope = NewDisposeScope();
@@ -67,8 +76,12 @@ public sealed class SpeakerFeatureSet : IDisposable
 
     /// <summary>Per-bin mean and 1/std over all frames (the encoder's input normalization).</summary>
     /// <returns>Two tensors of shape (FeatureSize).</returns>
+    /// <exception cref="InvalidOperationException">The set holds no utterance, or a single frame (no standard deviation).</exception>
     public (Tensor Mean, Tensor Scale) Statistics()
     {
+        long frames = TotalFrames;
+        if (_features.Length == 0 || frames < 2)
+            throw new InvalidOperationException($"Feature statistics need at least 1 utterance and 2 frames; this set holds {_features.Length} utterances and {frames} frames.");
         using var scope = NewDisposeScope();
         var all = cat(_features, 0);
         var mean = all.mean([0]);

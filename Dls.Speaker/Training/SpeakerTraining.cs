@@ -71,12 +71,14 @@ public static class SpeakerTraining
     /// <param name="logger">Receives per-epoch summaries; may be null.</param>
     /// <param name="progress">Trainer progress; may be null.</param>
     /// <param name="cancellationToken">Stops training between batches.</param>
-    /// <exception cref="ArgumentException">Too few speakers to hold out ≥ 2 for validation and keep ≥ 2, or invalid settings.</exception>
+    /// <exception cref="ArgumentException">Too few speakers to hold out ≥ 2 for validation and keep ≥ 2, or invalid settings
+    /// (every problem listed, checked before any audio is read).</exception>
     public static SpeakerTrainingResult Train(SpeakerDataset dataset, SpeakerTrainingRequest request, ILogger? logger = null,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(request);
+        ValidateRequest(request);
         SpeakerArchitectures.Register();
         var (trainSpeakers, validationSpeakers) = SplitSpeakers(dataset, request);
 
@@ -139,6 +141,24 @@ public static class SpeakerTraining
         {
             if (request.WorkDirectory is null) Directory.Delete(work, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// Every settings problem the later stages (extractor, problem, encoder, trainer) would report, listed at once before
+    /// the features of the whole dataset are computed.
+    /// </summary>
+    private static void ValidateRequest(SpeakerTrainingRequest request)
+    {
+        var errors = new List<string>();
+        int bins = request.Features.FeatureSize;
+        errors.AddRange(request.Features.Validate().Select(e => "Features." + e));
+        errors.AddRange((request.Encoder with { InputSize = bins }).Validate().Select(e => "Encoder." + e));
+        errors.AddRange(request.Training.Validate().Select(e => "Training." + e));
+        if (request.Training.BandWarps?.Count > 0 && request.Training.BandWarpKneeBin > bins - 1)
+            errors.Add($"Training.BandWarpKneeBin must be below the {bins} feature bins, found {request.Training.BandWarpKneeBin}.");
+        errors.AddRange((request.Trainer with { MonitorMetric = "val_selection", HigherIsBetter = false }).Validate().Select(e => "Trainer." + e));
+        if (!(request.ValidationFraction > 0 && request.ValidationFraction < 1)) errors.Add($"ValidationFraction must be in (0, 1), found {request.ValidationFraction}.");
+        if (errors.Count > 0) throw new ArgumentException("Invalid SpeakerTrainingRequest: " + string.Join(" ", errors), nameof(request));
     }
 
     /// <summary>

@@ -111,6 +111,9 @@ public sealed record SpeakerTrainingOptions
         var errors = new List<string>();
         if (PairsPerEpoch < 2) errors.Add($"PairsPerEpoch must be ≥ 2, found {PairsPerEpoch}.");
         if (PairsPerBatch < 2) errors.Add($"PairsPerBatch must be ≥ 2, found {PairsPerBatch}.");
+        // Drawn-pair epochs are cut into whole batches of PairsPerBatch; group batches do not use it.
+        if (SpeakersPerBatch == 0 && PairsPerBatch > PairsPerEpoch)
+            errors.Add($"PairsPerBatch must be ≤ PairsPerEpoch = {PairsPerEpoch} when pairs are drawn (SpeakersPerBatch = 0), found {PairsPerBatch}: an epoch would make no batch.");
         if (SpeakersPerBatch < 0 || SpeakersPerBatch == 1) errors.Add($"SpeakersPerBatch must be 0 (drawn pairs) or ≥ 2, found {SpeakersPerBatch}.");
         if (HardNegativeIdentities < 0 || HardNegativeIdentities > SpeakersPerBatch / 2)
             errors.Add($"HardNegativeIdentities must be in [0, SpeakersPerBatch / 2 = {Math.Max(0, SpeakersPerBatch / 2)}], found {HardNegativeIdentities}.");

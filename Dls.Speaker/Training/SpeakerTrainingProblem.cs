@@ -54,6 +54,8 @@ public sealed class SpeakerTrainingProblem : ITrainingProblem<SpeakerTrainingBat
         options ??= new SpeakerTrainingOptions();
         var errors = options.Validate();
         if (errors.Count > 0) throw new ArgumentException("Invalid SpeakerTrainingOptions: " + string.Join(" ", errors), nameof(options));
+        if (train.Dataset.Speakers.Count < 2)
+            throw new ArgumentException($"Training needs at least 2 speakers; the training feature set has {train.Dataset.Speakers.Count} ({train.Dataset.Utterances.Count} utterances).", nameof(train));
         _train = train;
         _validation = validation;
         Options = options;

@@ -29,8 +29,13 @@ public interface ISpeakerVerifier
     SpeakerEnrollment EnrollFiles(IEnumerable<string> paths);
 
     /// <summary>Scores a test utterance against an enrolled speaker and decides.</summary>
+    /// <exception cref="ArgumentException">An enrollment whose length is not this model's embedding size, or too short,
+    /// silent or non-finite audio.</exception>
     VerificationResult Verify(SpeakerEnrollment enrolled, ReadOnlySpan<float> samples, int sampleRate);
 
     /// <summary>Scores a test WAV file against an enrolled speaker and decides.</summary>
+    /// <exception cref="ArgumentException">An enrollment whose length is not this model's embedding size, or audio that is
+    /// too short, silent or not finite (the message names the file).</exception>
+    /// <exception cref="InvalidDataException">The file is malformed.</exception>
     VerificationResult VerifyFile(SpeakerEnrollment enrolled, string path);
 }

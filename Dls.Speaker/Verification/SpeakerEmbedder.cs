@@ -22,20 +22,23 @@ public sealed class SpeakerEmbedder : IDisposable
     private bool _disposed;
 
     /// <summary>Creates an embedder; it takes ownership of <paramref name="model"/>'s encoder.</summary>
-    /// <exception cref="ArgumentException">Invalid options.</exception>
+    /// <exception cref="ArgumentException">Invalid options, features whose size is not the encoder's input size, or an
+    /// <see cref="SpeakerModel.EmbeddingMean"/> of another length than the embeddings.</exception>
     public SpeakerEmbedder(SpeakerModel model, SpeakerEmbedderOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         options ??= new SpeakerEmbedderOptions();
         var errors = options.Validate();
         if (errors.Count > 0) throw new ArgumentException("Invalid SpeakerEmbedderOptions: " + string.Join(" ", errors), nameof(options));
+        if (model.Features.FeatureSize != model.Encoder.Options.InputSize)
+            throw new ArgumentException($"The model's features give {model.Features.FeatureSize} values per frame ({model.Features.Kind}), its encoder expects InputSize = {model.Encoder.Options.InputSize}.", nameof(model));
+        if (model.EmbeddingMean is { } mean && mean.Count != model.Encoder.Options.EmbeddingSize)
+            throw new ArgumentException($"The model's EmbeddingMean has {mean.Count} values; its encoder makes embeddings of {model.Encoder.Options.EmbeddingSize}.", nameof(model));
         Options = options;
         Model = model;
         _encoder = model.Encoder;
         _encoder.eval();
         _extractor = new SpeakerFeatureExtractor(model.Features);
-        if (model.EmbeddingMean is { } mean && mean.Count != _encoder.Options.EmbeddingSize)
-            throw new ArgumentException($"The model's EmbeddingMean has {mean.Count} values; its encoder makes embeddings of {_encoder.Options.EmbeddingSize}.", nameof(model));
     }
 
     /// <summary>The model (encoder, features, threshold).</summary>
@@ -82,10 +85,14 @@ public sealed class SpeakerEmbedder : IDisposable
 
     /// <summary>Embeds many utterances at the same rate, batching those short enough to be embedded whole.</summary>
     /// <returns>One embedding per utterance, in order.</returns>
-    public float[][] EmbedMany(IReadOnlyList<float[]> utterances, int sampleRate)
+    /// <exception cref="ArgumentException">An utterance is null, too short, silent or not finite (the message gives its index).</exception>
+    public float[][] EmbedMany(IReadOnlyList<float[]> utterances, int sampleRate) => EmbedMany(utterances, sampleRate, i => $"utterance {i}");
+
+    /// <summary>As <see cref="EmbedMany(IReadOnlyList{float[]}, int)"/>, naming utterance i by <paramref name="describe"/>(i) in errors.</summary>
+    internal float[][] EmbedMany(IReadOnlyList<float[]> utterances, int sampleRate, Func<int, string> describe)
     {
         ArgumentNullException.ThrowIfNull(utterances);
-        var prepared = utterances.Select((u, i) => Prepare(u ?? throw new ArgumentNullException(nameof(utterances), $"Utterance {i} is null."), sampleRate, $"utterance {i}")).ToArray();
+        var prepared = utterances.Select((u, i) => Prepare(u ?? throw new ArgumentNullException(nameof(utterances), $"Utterance {i} is null."), sampleRate, describe(i))).ToArray();
         int window = WindowSamples;
         var result = new float[prepared.Length][];
         lock (_gate)

@@ -43,13 +43,15 @@ public static class SpeakerModelFile
     /// <param name="threshold">Its decision threshold.</param>
     /// <param name="metadata">More metadata to store (copied), e.g. validation EER; may be null.</param>
     /// <param name="embeddingMean">The model's <see cref="SpeakerModel.EmbeddingMean"/>, or null.</param>
+    /// <exception cref="ArgumentException">A threshold outside [−1, 1], features whose size is not the encoder's input size,
+    /// or an embedding mean of another length or with a non-finite value.</exception>
     public static CheckpointInfo Save(string path, GruSpeakerEncoder encoder, SpeakerFeatureOptions features, double threshold, JsonObject? metadata = null,
         IReadOnlyList<float>? embeddingMean = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         ArgumentNullException.ThrowIfNull(encoder);
         ArgumentNullException.ThrowIfNull(features);
-        if (!double.IsFinite(threshold)) throw new ArgumentException($"Threshold must be finite, found {threshold}.", nameof(threshold));
+        if (!(threshold >= -1 && threshold <= 1)) throw new ArgumentException($"Threshold must be in [−1, 1] (a cosine), found {threshold}.", nameof(threshold));
         if (features.FeatureSize != encoder.Options.InputSize)
             throw new ArgumentException($"Features give {features.FeatureSize} values per frame but the encoder expects {encoder.Options.InputSize}.", nameof(features));
         var meta = metadata?.DeepClone().AsObject() ?? new JsonObject();
@@ -71,42 +73,77 @@ public static class SpeakerModelFile
 
     /// <summary>Loads a model saved by <see cref="Save"/>.</summary>
     /// <exception cref="FileNotFoundException">The weights or sidecar are missing.</exception>
-    /// <exception cref="InvalidDataException">The files are malformed, or not a speaker encoder with features and threshold.</exception>
+    /// <exception cref="InvalidDataException">The files are malformed, or not a speaker encoder with features and a
+    /// threshold in [−1, 1] (see <see cref="ReadInfo"/>).</exception>
     public static SpeakerModel Load(string path)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        SpeakerArchitectures.Register();
-        if (!File.Exists(path)) throw new FileNotFoundException($"Speaker model '{path}' not found.", path);
+        var (info, features, threshold, embeddingMean) = ReadSidecar(path);
         var encoder = Checkpoint.Load<GruSpeakerEncoder>(path);
         try
         {
-            var info = Checkpoint.ReadInfo(path);
-            var featuresNode = info.Metadata[FeaturesKey]
-                ?? throw new InvalidDataException($"Speaker model '{path}': expected metadata '{FeaturesKey}' in the sidecar, found none.");
-            SpeakerFeatureOptions features;
-            try
-            {
-                features = featuresNode.Deserialize<SpeakerFeatureOptions>(ModelArchitectures.JsonOptions)
-                    ?? throw new InvalidDataException($"Speaker model '{path}': metadata '{FeaturesKey}' is null.");
-            }
-            catch (JsonException e)
-            {
-                throw new InvalidDataException($"Speaker model '{path}': metadata '{FeaturesKey}' is not SpeakerFeatureOptions: {e.Message}", e);
-            }
-            var featureErrors = features.Validate();
-            if (featureErrors.Count > 0) throw new InvalidDataException($"Speaker model '{path}': invalid feature options: {string.Join(" ", featureErrors)}");
             if (features.FeatureSize != encoder.Options.InputSize)
                 throw new InvalidDataException($"Speaker model '{path}': features give {features.FeatureSize} values per frame, the encoder expects {encoder.Options.InputSize}.");
-            double threshold = info.Metadata[ThresholdKey] is JsonValue v && v.TryGetValue<double>(out var t) && double.IsFinite(t)
-                ? t
-                : throw new InvalidDataException($"Speaker model '{path}': expected a finite number as metadata '{ThresholdKey}', found {info.Metadata[ThresholdKey]?.ToJsonString() ?? "none"}.");
-            return new SpeakerModel(encoder, features, threshold, info) { EmbeddingMean = ReadEmbeddingMean(info.Metadata[EmbeddingMeanKey], encoder.Options.EmbeddingSize, path) };
+            return new SpeakerModel(encoder, features, threshold, info) { EmbeddingMean = embeddingMean };
         }
         catch
         {
             encoder.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Reads and checks a speaker model's sidecar without loading the weights: a <see cref="GruSpeakerEncoder"/> with
+    /// valid options, valid feature settings whose size is the encoder's input size, a threshold in [−1, 1] (a cosine) and,
+    /// when present, an embedding mean of the embedding size. What DI validation runs on start.
+    /// </summary>
+    /// <param name="path">The weights path; the sidecar is <c>path.json</c>.</param>
+    /// <returns>The sidecar.</returns>
+    /// <exception cref="FileNotFoundException">The weights or sidecar are missing.</exception>
+    /// <exception cref="InvalidDataException">The sidecar is malformed or does not describe a speaker model (the message names the file).</exception>
+    public static CheckpointInfo ReadInfo(string path) => ReadSidecar(path).Info;
+
+    private static (CheckpointInfo Info, SpeakerFeatureOptions Features, double Threshold, float[]? EmbeddingMean) ReadSidecar(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        SpeakerArchitectures.Register();
+        if (!File.Exists(path)) throw new FileNotFoundException($"Speaker model '{path}' not found.", path);
+        var info = Checkpoint.ReadInfo(path);
+        if (info.Architecture != GruSpeakerEncoder.ArchitectureName || info.Options is null)
+            throw new InvalidDataException($"Speaker model '{path}': expected architecture '{GruSpeakerEncoder.ArchitectureName}' with options, found '{info.Architecture ?? "(none)"}'.");
+        GruSpeakerEncoderOptions encoder;
+        try
+        {
+            encoder = info.Options.Deserialize<GruSpeakerEncoderOptions>(ModelArchitectures.JsonOptions)
+                ?? throw new InvalidDataException($"Speaker model '{path}': the encoder options are null.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"Speaker model '{path}': the encoder options are not GruSpeakerEncoderOptions: {e.Message}", e);
+        }
+        var encoderErrors = encoder.Validate();
+        if (encoderErrors.Count > 0) throw new InvalidDataException($"Speaker model '{path}': invalid encoder options: {string.Join(" ", encoderErrors)}");
+        var featuresNode = info.Metadata[FeaturesKey]
+            ?? throw new InvalidDataException($"Speaker model '{path}': expected metadata '{FeaturesKey}' in the sidecar, found none.");
+        SpeakerFeatureOptions features;
+        try
+        {
+            features = featuresNode.Deserialize<SpeakerFeatureOptions>(ModelArchitectures.JsonOptions)
+                ?? throw new InvalidDataException($"Speaker model '{path}': metadata '{FeaturesKey}' is null.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"Speaker model '{path}': metadata '{FeaturesKey}' is not SpeakerFeatureOptions: {e.Message}", e);
+        }
+        var featureErrors = features.Validate();
+        if (featureErrors.Count > 0) throw new InvalidDataException($"Speaker model '{path}': invalid feature options: {string.Join(" ", featureErrors)}");
+        if (features.FeatureSize != encoder.InputSize)
+            throw new InvalidDataException($"Speaker model '{path}': features give {features.FeatureSize} values per frame, the encoder expects {encoder.InputSize}.");
+        // A cosine threshold outside [−1, 1] accepts everything or nothing; blame the file, not a caller's argument.
+        double threshold = info.Metadata[ThresholdKey] is JsonValue v && v.TryGetValue<double>(out var t) && t >= -1 && t <= 1
+            ? t
+            : throw new InvalidDataException($"Speaker model '{path}': expected a number in [−1, 1] (a cosine) as metadata '{ThresholdKey}', found {info.Metadata[ThresholdKey]?.ToJsonString() ?? "none"}.");
+        return (info, features, threshold, ReadEmbeddingMean(info.Metadata[EmbeddingMeanKey], encoder.EmbeddingSize, path));
     }
 
     private static float[]? ReadEmbeddingMean(JsonNode? node, int embeddingSize, string path)

@@ -17,6 +17,9 @@ public sealed class SpeakerVerifier : ISpeakerVerifier, IDisposable
     }
 
     /// <summary>Loads a verifier from a model file, or the shipped default model when <paramref name="modelPath"/> is null.</summary>
+    /// <exception cref="FileNotFoundException">The model file or its sidecar is missing.</exception>
+    /// <exception cref="InvalidDataException">The model file is malformed, e.g. its stored threshold is outside [−1, 1] (see <see cref="SpeakerModelFile.Load"/>).</exception>
+    /// <exception cref="ArgumentException">A <paramref name="threshold"/> outside [−1, 1], or invalid <paramref name="options"/>.</exception>
     public static SpeakerVerifier Load(string? modelPath = null, double? threshold = null, SpeakerEmbedderOptions? options = null)
     {
         var model = modelPath is null ? DefaultSpeakerModel.Load() : SpeakerModelFile.Load(modelPath);
@@ -67,15 +70,23 @@ public sealed class SpeakerVerifier : ISpeakerVerifier, IDisposable
     /// <inheritdoc />
     public VerificationResult Verify(SpeakerEnrollment enrolled, ReadOnlySpan<float> samples, int sampleRate)
     {
-        ArgumentNullException.ThrowIfNull(enrolled);
+        CheckEnrollment(enrolled);
         return SpeakerEmbeddings.Verify(enrolled.Embedding, _embedder.Embed(samples, sampleRate), Threshold);
     }
 
     /// <inheritdoc />
     public VerificationResult VerifyFile(SpeakerEnrollment enrolled, string path)
     {
-        ArgumentNullException.ThrowIfNull(enrolled);
+        CheckEnrollment(enrolled);
         return SpeakerEmbeddings.Verify(enrolled.Embedding, _embedder.EmbedFile(path), Threshold);
+    }
+
+    /// <summary>Checked before embedding, so an enrollment made with another model fails fast and says so.</summary>
+    private void CheckEnrollment(SpeakerEnrollment enrolled)
+    {
+        ArgumentNullException.ThrowIfNull(enrolled);
+        if (enrolled.Embedding.Length != _embedder.EmbeddingSize)
+            throw new ArgumentException($"The enrollment has {enrolled.Embedding.Length} values, this model embeds {_embedder.EmbeddingSize}; enroll the speaker with the same model.", nameof(enrolled));
     }
 
     /// <inheritdoc />

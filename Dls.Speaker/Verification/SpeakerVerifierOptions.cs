@@ -1,6 +1,9 @@
 namespace Dls.Speaker.Verification;
 
-/// <summary>Options of the DI-registered <see cref="ISpeakerVerifier"/> (validated on first use, every problem listed).</summary>
+/// <summary>
+/// Options of the DI-registered <see cref="ISpeakerVerifier"/> (validated at host start or on first use, every problem
+/// listed; a model file's sidecar is read and checked, its weights are not loaded).
+/// </summary>
 public sealed class SpeakerVerifierOptions
 {
     /// <summary>A speaker model saved by <see cref="SpeakerModelFile.Save"/>; null uses the model shipped with Dls.Speaker.</summary>
@@ -12,7 +15,7 @@ public sealed class SpeakerVerifierOptions
     /// <summary>Input handling (windowing, minimum duration, silence level).</summary>
     public SpeakerEmbedderOptions Embedder { get; set; } = new();
 
-    /// <summary>Every problem with these options, empty when valid.</summary>
+    /// <summary>Every problem with these options, empty when valid (reads the sidecar of <see cref="ModelPath"/>).</summary>
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
@@ -20,6 +23,19 @@ public sealed class SpeakerVerifierOptions
         {
             if (string.IsNullOrWhiteSpace(ModelPath)) errors.Add("ModelPath must be null (shipped model) or a file path, found an empty string.");
             else if (!File.Exists(ModelPath)) errors.Add($"ModelPath: expected an existing speaker model file, found nothing at '{ModelPath}'.");
+            else
+            {
+                // The sidecar is small: reading it now reports a missing sidecar, another architecture or a bad threshold
+                // at start rather than at the first resolve.
+                try
+                {
+                    SpeakerModelFile.ReadInfo(ModelPath);
+                }
+                catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+                {
+                    errors.Add($"ModelPath: {e.Message}");
+                }
+            }
         }
         if (Threshold is { } t && !(t >= -1 && t <= 1)) errors.Add($"Threshold must be in [−1, 1] (a cosine) or null, found {t}.");
         if (Embedder is null) errors.Add("Embedder must not be null.");

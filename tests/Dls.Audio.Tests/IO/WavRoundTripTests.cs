@@ -121,6 +121,35 @@ public sealed class WavRoundTripTests
         Assert.Contains("frame count", ex.Message);
     }
 
+    [Theory]
+    [InlineData(16384, WavSampleFormat.Float32, 65536)]
+    [InlineData(21846, WavSampleFormat.Pcm24, 65538)]
+    public void WavWriter_BlockAlignOver16Bits_ThrowsAndWritesNothing(int channels, WavSampleFormat format, long blockAlign)
+    {
+        using var buffer = new MemoryStream();
+
+        var ex = Assert.Throws<ArgumentException>(() => new WavWriter(buffer, new WavFormat(16000, channels, format)));
+
+        // nBlockAlign is 16 bits: the header would have held blockAlign mod 65536, a corrupt file.
+        Assert.Contains("block align", ex.Message);
+        Assert.Contains("at most 65535", ex.Message);
+        Assert.Contains($"found {channels} × {format.BytesPerSample()} = {blockAlign}", ex.Message);
+        Assert.Equal(0, buffer.Length);
+    }
+
+    [Fact]
+    public void WavWriter_WriteChannelsWithNullChannel_ArgumentExceptionNamingIt()
+    {
+        using var buffer = new MemoryStream();
+        using var writer = new WavWriter(buffer, new WavFormat(16000, 3, WavSampleFormat.Pcm16), leaveOpen: true);
+
+        var ex = Assert.Throws<ArgumentException>(() => writer.WriteChannels([new float[4], new float[4], null!]));
+
+        Assert.Equal("channels", ex.ParamName);
+        Assert.Contains("Channel 2 is null", ex.Message);
+        Assert.Equal(0, writer.FramesWritten);
+    }
+
     [Fact]
     public void WavWriter_SeekableStreaming_PatchesSizes()
     {

@@ -66,4 +66,93 @@ public sealed class LevelsTests
 
         Assert.Contains("silent", ex.Message);
     }
+
+    [Fact]
+    public void PeakAndRms_NaNSample_ArgumentExceptionWithIndex()
+    {
+        float[] x = Sine(0.5, 100);
+        x[42] = float.NaN;
+
+        var peak = Assert.Throws<ArgumentException>(() => AudioLevels.Peak(x));
+        var rms = Assert.Throws<ArgumentException>(() => AudioLevels.RmsDbfs(x));
+
+        Assert.Contains("Expected finite samples; found NaN at index 42 of 100", peak.Message);
+        Assert.Contains("at index 42 of 100", rms.Message);
+        Assert.Equal("samples", peak.ParamName);
+    }
+
+    [Fact]
+    public void Normalize_InfiniteSample_ArgumentExceptionWithIndexNotNaNOutput()
+    {
+        float[] x = Sine(0.5, 100);
+        x[7] = float.PositiveInfinity;
+
+        var peak = Assert.Throws<ArgumentException>(() => AudioLevels.NormalizePeak(x));
+        var rms = Assert.Throws<ArgumentException>(() => AudioLevels.NormalizeRms(x));
+
+        Assert.Contains("Expected finite samples", peak.Message);
+        Assert.Contains("at index 7 of 100", peak.Message);
+        Assert.Contains("at index 7 of 100", rms.Message);
+    }
+
+    [Theory]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    [InlineData(double.NegativeInfinity)]
+    public void Normalize_NonFiniteTarget_ArgumentOutOfRangeNamingValue(double target)
+    {
+        float[] x = Sine(0.5, 100);
+
+        var peak = Assert.Throws<ArgumentOutOfRangeException>(() => AudioLevels.NormalizePeak(x, target));
+        var rms = Assert.Throws<ArgumentOutOfRangeException>(() => AudioLevels.NormalizeRms(x, target));
+
+        Assert.Equal("targetDbfs", peak.ParamName);
+        Assert.Equal(target, peak.ActualValue);
+        Assert.Contains("finite number of dBFS", peak.Message);
+        Assert.Equal("targetDbfs", rms.ParamName);
+    }
+
+    [Fact]
+    public void Scale_NonFiniteGainOrSample_Throws()
+    {
+        float[] x = Sine(0.5, 100);
+
+        var nanGain = Assert.Throws<ArgumentOutOfRangeException>(() => AudioLevels.Scale(x, double.NaN));
+        // Finite as a double, ∞ as the float32 factor actually applied.
+        var hugeGain = Assert.Throws<ArgumentOutOfRangeException>(() => AudioLevels.Scale(x, 1e40));
+        x[99] = float.NaN;
+        var nanSample = Assert.Throws<ArgumentException>(() => AudioLevels.Scale(x, 2.0));
+
+        Assert.Equal("gain", nanGain.ParamName);
+        Assert.Contains("finite float32", nanGain.Message);
+        Assert.Contains("found NaN", nanGain.Message);
+        Assert.Equal(1e40, hugeGain.ActualValue);
+        Assert.Contains("found NaN at index 99 of 100", nanSample.Message);
+    }
+
+    [Fact]
+    public void MixAtSnr_NaNSpeech_ArgumentExceptionWithIndex()
+    {
+        float[] speech = Sine(0.3, 100);
+        speech[13] = float.NaN;
+
+        var ex = Assert.Throws<ArgumentException>(() => NoiseMixer.MixAtSnr(speech, Sine(0.1, 100), 5));
+
+        Assert.Equal("speech", ex.ParamName);
+        Assert.Contains("Expected finite speech samples; found NaN at index 13 of 100", ex.Message);
+    }
+
+    [Fact]
+    public void MixAtSnr_InfiniteNoise_IndexIntoTheNoiseNotTheSegment()
+    {
+        float[] noise = Sine(0.1, 50);
+        noise[3] = float.NegativeInfinity;
+
+        // From offset 40 the segment reaches noise[3] after wrapping around, at segment index 13.
+        var ex = Assert.Throws<ArgumentException>(() => NoiseMixer.MixAtSnr(Sine(0.3, 100), noise, 5, noiseOffset: 40));
+
+        Assert.Equal("noise", ex.ParamName);
+        Assert.Contains("Expected finite noise samples", ex.Message);
+        Assert.Contains("at index 3 of 50", ex.Message);
+    }
 }

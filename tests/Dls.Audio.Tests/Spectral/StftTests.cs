@@ -91,6 +91,26 @@ public sealed class StftTests
         }
     }
 
+    [Theory]
+    [InlineData(0, 5, "bins", "Expected at least 1 frequency bin; found 0")]
+    [InlineData(-3, 5, "bins", "Expected at least 1 frequency bin; found -3")]
+    [InlineData(4, -1, "frames", "Expected 0 or more frames; found -1")]
+    public void FromPolar_BadShape_ArgumentOutOfRangeNamingIt(int bins, int frames, string param, string message)
+    {
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => ComplexSpectrogram.FromPolar(bins, frames, [], []));
+
+        Assert.Equal(param, ex.ParamName);
+        Assert.Contains(message, ex.Message);
+    }
+
+    [Fact]
+    public void FromPolar_WrongLengths_ExpectedAndFoundCounts()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => ComplexSpectrogram.FromPolar(3, 2, new float[6], new float[5]));
+
+        Assert.Contains("Expected 3 × 2 = 6 magnitudes and phases; found 6 magnitudes and 5 phases", ex.Message);
+    }
+
     [Fact]
     public void Options_SeveralBadFields_AllReported()
     {

@@ -106,4 +106,39 @@ public sealed class SpeakerEvaluationTests
         var lifted = SpeakerEvaluation.Baseline(trials, new SpeakerFeatureOptions { LogFloor = 0.1 });
         Assert.NotEqual(result.TargetScores[0], lifted.TargetScores[0], 1e-4);
     }
+    [Fact]
+    public void Evaluate_TooShortOrSilentFile_NamesTheFileAndSampleCounts()
+    {
+        using var tree = new TempTree();
+        TestModels.WriteDataset(tree.Root, speakers: 3, utterances: 2, seconds: 0.6);
+        string shortPath = Path.Combine(tree.Root, "speakers", "spk1", "spk1_001.wav");
+        AudioFile.Save(shortPath, new Dls.Audio.AudioSignal(TestAudio.Voice(150, 1, 0.1, seed: 1), TestAudio.Rate));
+        var trials = TrialList.Generate(SpeakerDataset.Open(tree.Root), seed: 1);
+        using var embedder = new SpeakerEmbedder(TestModels.Random());
+
+        var tooShort = Assert.Throws<ArgumentException>(() => SpeakerEvaluation.Evaluate(embedder, trials));
+        Assert.Contains($"utterance 'spk1/spk1_001.wav' (file '{shortPath}') is too short", tooShort.Message);
+        Assert.Contains("expected at least 8000 samples (0.5 s at 16000 Hz), found 1600", tooShort.Message);
+
+        AudioFile.Save(shortPath, new Dls.Audio.AudioSignal(new float[16000], TestAudio.Rate));
+        var silent = Assert.Throws<ArgumentException>(() => SpeakerEvaluation.Evaluate(embedder, [trials]));
+        Assert.Contains($"utterance 'spk1/spk1_001.wav' (file '{shortPath}') is silent", silent.Message);
+    }
+
+    [Fact]
+    public void Score_EmbedAllReturnsWrongCountOrNull_InvalidOperationWithCounts()
+    {
+        var a1 = new SpeakerUtterance("a", "/a/1.wav", "a/1.wav");
+        var a2 = new SpeakerUtterance("a", "/a/2.wav", "a/2.wav");
+        var b1 = new SpeakerUtterance("b", "/b/1.wav", "b/1.wav");
+        Trial[] trials = [new Trial(true, a1, a2), new Trial(false, a1, b1)];
+
+        var fewer = Assert.Throws<InvalidOperationException>(() => SpeakerEvaluation.Score(trials, _ => [[1f, 0f], [0f, 1f]]));
+        var none = Assert.Throws<InvalidOperationException>(() => SpeakerEvaluation.Score(trials, _ => null!));
+        var hole = Assert.Throws<InvalidOperationException>(() => SpeakerEvaluation.Score(trials, _ => [[1f, 0f], null!, [0f, 1f]]));
+
+        Assert.Contains("embedAll returned 2 embeddings for 3 utterances", fewer.Message);
+        Assert.Contains("embedAll returned null for 3 utterances", none.Message);
+        Assert.Contains("embedAll returned a null embedding for utterance 1 ('a/2.wav')", hole.Message);
+    }
 }

@@ -198,6 +198,37 @@ public sealed class SpeakerTrainingTests
     }
 
     [Fact]
+    public void Validate_MorePairsPerBatchThanPerEpoch_ReportedOnlyForDrawnPairs()
+    {
+        var errors = new SpeakerTrainingOptions { PairsPerEpoch = 32, PairsPerBatch = 64 }.Validate();
+        Assert.Equal("PairsPerBatch must be ≤ PairsPerEpoch = 32 when pairs are drawn (SpeakersPerBatch = 0), found 64: an epoch would make no batch.", Assert.Single(errors));
+        // Group batches do not use PairsPerBatch (the quick recipe draws 48 pairs' worth with the default 32 per batch).
+        Assert.Empty(new SpeakerTrainingOptions { PairsPerEpoch = 16, PairsPerBatch = 32, SpeakersPerBatch = 4 }.Validate());
+    }
+
+    [Fact]
+    public void Train_InvalidSettings_AllListedBeforeAnyAudioIsRead()
+    {
+        // Files that do not exist: had features been computed first, this would be a FileNotFound/InvalidData error.
+        var dataset = new SpeakerDataset("/nonexistent", Enumerable.Range(0, 8).Select(i => new SpeakerUtterance($"spk{i / 2}", $"/nonexistent/spk{i / 2}/{i}.wav", $"spk{i / 2}/{i}.wav")));
+        var request = new SpeakerTrainingRequest
+        {
+            Encoder = new GruSpeakerEncoderOptions { HiddenSize = 0 },
+            Training = new SpeakerTrainingOptions { PairsPerEpoch = 8, PairsPerBatch = 16, BandWarps = [new(1.1, 0.9)], BandWarpKneeBin = 600 },
+            Trainer = new TrainerOptions { Epochs = 0 },
+            ValidationFraction = 0.5,
+        };
+
+        var ex = Assert.Throws<ArgumentException>(() => SpeakerTraining.Train(dataset, request));
+
+        Assert.Equal("request", ex.ParamName);
+        Assert.Contains("Encoder.HiddenSize must be ≥ 1, found 0.", ex.Message);
+        Assert.Contains("Training.PairsPerBatch must be ≤ PairsPerEpoch = 8", ex.Message);
+        Assert.Contains("Training.BandWarpKneeBin must be below the 513 feature bins, found 600.", ex.Message);
+        Assert.Contains("Trainer.Epochs must be at least 1, got 0.", ex.Message);
+    }
+
+    [Fact]
     public void Constructor_BandWarps_AddOneIdentityPerSpeakerEach()
     {
         using var data = new TwoAndTwoSpeakers();

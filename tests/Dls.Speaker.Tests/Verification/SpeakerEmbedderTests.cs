@@ -150,4 +150,13 @@ public sealed class SpeakerEmbedderTests
         Assert.Contains("WindowOverlap", ex.Message);
         Assert.Contains("MaxWindowsPerBatch", ex.Message);
     }
+    [Fact]
+    public void Constructor_FeatureSizeNotEncoderInputSize_ThrowsWithBothSizes()
+    {
+        using var encoder = new Dls.Speaker.Encoders.GruSpeakerEncoder(TestModels.Tiny);
+        var model = new SpeakerModel(encoder, new Dls.Speaker.Features.SpeakerFeatureOptions { Kind = Dls.Speaker.Features.SpeakerFeatureKind.LogMel, MelBins = 64 }, 0.5, null);
+        var ex = Assert.Throws<ArgumentException>(() => new SpeakerEmbedder(model));
+        Assert.Equal("model", ex.ParamName);
+        Assert.Contains("features give 64 values per frame (LogMel), its encoder expects InputSize = 513", ex.Message);
+    }
 }

@@ -125,4 +125,98 @@ public sealed class SpeakerVerifierTests
         Assert.Equal(0.25, verifier.Threshold);
         Assert.Equal(16000, verifier.SampleRate);
     }
+    [Fact]
+    public void SpeakerEnrollment_NonFiniteValue_ThrowsWithIndex()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => new SpeakerEnrollment([0.6f, float.NaN, 0.8f], 1));
+        Assert.Equal("embedding", ex.ParamName);
+        Assert.Contains("Expected finite enrollment values, found NaN at index 1 of 3", ex.Message);
+    }
+
+    [Fact]
+    public void Verify_EnrollmentOfAnotherModelSize_ThrowsNamingBothSizes()
+    {
+        using var verifier = new SpeakerVerifier(new SpeakerEmbedder(TestModels.Random()));
+        var enrolled = new SpeakerEnrollment([0.5f, 0.5f, 0.5f, 0.5f], 1);
+        var verify = Assert.Throws<ArgumentException>(() => verifier.Verify(enrolled, TestAudio.Voice(150, 1, 1.0, 1), TestAudio.Rate));
+        // Checked before the file is read: the enrollment is the problem, not the (missing) file.
+        var verifyFile = Assert.Throws<ArgumentException>(() => verifier.VerifyFile(enrolled, "/nonexistent/test.wav"));
+        Assert.Equal("enrolled", verify.ParamName);
+        Assert.Contains("The enrollment has 4 values, this model embeds 6", verify.Message);
+        Assert.Contains("The enrollment has 4 values, this model embeds 6", verifyFile.Message);
+    }
+
+    [Fact]
+    public void ModelFile_ThresholdOutsideCosineRange_RejectedOnSaveAndLoadNamingFile()
+    {
+        using var tree = new TempTree();
+        var model = TestModels.Random();
+        string path = Path.Combine(tree.Root, "m.ckpt");
+        var save = Assert.Throws<ArgumentException>(() => SpeakerModelFile.Save(path, model.Encoder, model.Features, 1.5));
+        Assert.Contains("Threshold must be in [−1, 1] (a cosine), found 1.5", save.Message);
+        Assert.False(File.Exists(path));
+
+        SpeakerModelFile.Save(path, model.Encoder, model.Features, 0.5);
+        string sidecar = path + ".json";
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(sidecar))!.AsObject();
+        json["metadata"]!["threshold"] = 1.5;
+        File.WriteAllText(sidecar, json.ToJsonString());
+        // The file is at fault, not a `threshold` argument of SpeakerVerifier.
+        var load = Assert.Throws<InvalidDataException>(() => SpeakerVerifier.Load(path));
+        Assert.Contains($"Speaker model '{path}'", load.Message);
+        Assert.Contains("expected a number in [−1, 1] (a cosine) as metadata 'threshold', found 1.5", load.Message);
+    }
+
+    [Fact]
+    public void ModelFileReadInfo_AnotherArchitecture_ThrowsInvalidDataNamingBoth()
+    {
+        using var tree = new TempTree();
+        string path = Path.Combine(tree.Root, "siamese.ckpt");
+        using (var siamese = new Dls.Speaker.Training.SiameseSpeakerModel(new Dls.Speaker.Encoders.GruSpeakerEncoder(TestModels.Tiny)))
+            Dls.Models.Checkpoints.Checkpoint.Save(path, siamese);
+        var ex = Assert.Throws<InvalidDataException>(() => SpeakerModelFile.ReadInfo(path));
+        Assert.Contains($"Speaker model '{path}'", ex.Message);
+        Assert.Contains("expected architecture 'gru-speaker-encoder'", ex.Message);
+        Assert.Contains($"found '{Dls.Speaker.Training.SiameseSpeakerModel.ArchitectureName}'", ex.Message);
+    }
+
+    [Fact]
+    public async Task AddDlsSpeakerVerifier_MissingSidecar_FailsOnStartNamingModelPath()
+    {
+        using var tree = new TempTree();
+        var model = TestModels.Random();
+        string path = Path.Combine(tree.Root, "m.ckpt");
+        SpeakerModelFile.Save(path, model.Encoder, model.Features, model.Threshold);
+        model.Encoder.Dispose();
+        File.Delete(path + ".json");
+
+        var ex = await StartupFailure(o => o.ModelPath = path);
+        Assert.Contains("SpeakerVerifierOptions.ModelPath:", ex.Message);
+        Assert.Contains($"sidecar '{path}.json' not found", ex.Message);
+    }
+
+    [Fact]
+    public async Task AddDlsSpeakerVerifier_BadThresholdInFile_FailsOnStartNamingFile()
+    {
+        using var tree = new TempTree();
+        var model = TestModels.Random();
+        string path = Path.Combine(tree.Root, "m.ckpt");
+        SpeakerModelFile.Save(path, model.Encoder, model.Features, model.Threshold);
+        model.Encoder.Dispose();
+        string sidecar = path + ".json";
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(sidecar))!.AsObject();
+        json["metadata"]!["threshold"] = -3;
+        File.WriteAllText(sidecar, json.ToJsonString());
+
+        var ex = await StartupFailure(o => o.ModelPath = path);
+        Assert.Contains($"SpeakerVerifierOptions.ModelPath: Speaker model '{path}'", ex.Message);
+        Assert.Contains("metadata 'threshold', found -3", ex.Message);
+    }
+
+    private static async Task<OptionsValidationException> StartupFailure(Action<SpeakerVerifierOptions> configure)
+    {
+        await using var provider = new ServiceCollection().AddDlsSpeakerVerifier(configure).BuildServiceProvider();
+        // What a host runs on start (ValidateOnStart).
+        return await Assert.ThrowsAsync<OptionsValidationException>(() => provider.GetRequiredService<IAsyncStartupValidator>().ValidateAsync(CancellationToken.None));
+    }
 }
