@@ -42,10 +42,16 @@ public sealed record CompressionPolicy
     /// </summary>
     public bool ForceFactorization { get; init; }
 
-    /// <summary>Layer-name patterns (<c>*</c> matches any run of characters, e.g. <c>encoder.*</c>); empty includes every layer.</summary>
+    /// <summary>
+    /// Layer-name patterns (<c>*</c> matches any run of characters, e.g. <c>encoder.*</c>); empty includes every layer.
+    /// <see cref="ModelCompressor.Compress"/> rejects a pattern that matches no Linear layer of the model.
+    /// </summary>
     public IReadOnlyList<string> Include { get; init; } = [];
 
-    /// <summary>Layer-name patterns to leave dense, applied after <see cref="Include"/>.</summary>
+    /// <summary>
+    /// Layer-name patterns to leave dense, applied after <see cref="Include"/>. <see cref="ModelCompressor.Compress"/> rejects a
+    /// pattern that matches no Linear layer of the model (a typo would otherwise factorize the layer meant to stay dense).
+    /// </summary>
     public IReadOnlyList<string> Exclude { get; init; } = [];
 
     /// <summary>A fixed-rank policy.</summary>
@@ -99,6 +105,6 @@ public sealed record CompressionPolicy
     public bool Selects(string name)
         => (Include.Count == 0 || Include.Any(p => Matches(p, name))) && !Exclude.Any(p => Matches(p, name));
 
-    private static bool Matches(string pattern, string name)
+    internal static bool Matches(string pattern, string name)
         => Regex.IsMatch(name, "^" + string.Join(".*", pattern.Split('*').Select(Regex.Escape)) + "$", RegexOptions.CultureInvariant);
 }

@@ -29,7 +29,7 @@ public sealed class WeightSvd : IDisposable
     /// <summary>Decomposes <paramref name="weight"/> (out, in).</summary>
     /// <param name="weight">A 2-D weight.</param>
     /// <returns>The decomposition.</returns>
-    /// <exception cref="ArgumentException">The weight is not 2-D.</exception>
+    /// <exception cref="ArgumentException">The weight is not 2-D, or has NaN or infinite entries (counted).</exception>
     /// <remarks>
     /// Computed through the symmetric eigendecomposition of the smaller Gram matrix (W·Wᵀ or Wᵀ·W) in float64 rather
     /// than LAPACK's SVD driver: on the 2-core build machines <c>torch.linalg.svd</c> of a 1024×1024 matrix takes
@@ -38,14 +38,29 @@ public sealed class WeightSvd : IDisposable
     /// other factor is recovered as W·V·S⁻¹ (or S⁻¹·Uᵀ·W), so U_r·S_r·V_rᵀ is the projection of W onto its top-r
     /// singular subspace, the Eckart–Young optimum, whatever the precision of the small σ.
     /// </remarks>
-    public static WeightSvd Of(Tensor weight)
+    public static WeightSvd Of(Tensor weight) => Of(weight, null);
+
+    /// <summary>Decomposes the weight (out, in) of the layer named <paramref name="layerName"/>.</summary>
+    /// <param name="weight">A 2-D weight.</param>
+    /// <param name="layerName">The layer's dotted name for messages (e.g. <c>layers.3</c>), or null.</param>
+    /// <returns>The decomposition.</returns>
+    /// <exception cref="ArgumentException">The weight is not 2-D, or has NaN or infinite entries (counted).</exception>
+    /// <remarks>See <see cref="Of(Tensor)"/>.</remarks>
+    public static WeightSvd Of(Tensor weight, string? layerName)
     {
         ArgumentNullException.ThrowIfNull(weight);
+        string what = layerName is null ? "weight" : $"weight of layer '{layerName}'";
         if (weight.dim() != 2)
-            throw new ArgumentException($"Expected a 2-D weight (out, in), found shape [{string.Join("×", weight.shape)}].", nameof(weight));
+            throw new ArgumentException($"Expected a 2-D {what} (out, in), found shape [{string.Join("×", weight.shape)}].", nameof(weight));
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var w = weight.detach().to(ScalarType.Float64).cpu();
+        // A NaN or ∞ entry makes the Gram matrix non-finite: eigh then fails or returns NaN factors.
+        long nonFinite = w.isfinite().logical_not().sum().item<long>();
+        if (nonFinite > 0)
+            throw new ArgumentException(
+                $"Expected a finite {what}; found {nonFinite} NaN or infinite value(s) among its {w.numel()} ({string.Join("×", w.shape)}). Was the model trained to NaN?",
+                nameof(weight));
         long m = w.shape[0], n = w.shape[1];
         bool wide = m <= n;
         // Eigenvalues come in ascending order: flip to the SVD's descending order.

@@ -22,11 +22,18 @@ public static class ModelCompressor
     /// <param name="policy">Ranks, filters and the keep-dense rule.</param>
     /// <param name="decompositions">
     /// Decompositions of (some of) the layers' weights keyed by dotted layer name, computed earlier with
-    /// <see cref="WeightSvd.Of"/> and still owned by the caller — to compress copies of one model at several ranks
+    /// <see cref="WeightSvd.Of(Tensor, string?)"/> and still owned by the caller — to compress copies of one model at several ranks
     /// with one SVD per layer. Missing layers are decomposed here.
     /// </param>
     /// <returns>What was done to each layer, with totals.</returns>
-    /// <exception cref="ArgumentException">The policy is invalid, or a budget is below the smallest reachable size.</exception>
+    /// <exception cref="ArgumentException">
+    /// The policy is invalid, an <see cref="CompressionPolicy.Include"/> or <see cref="CompressionPolicy.Exclude"/> pattern
+    /// matches no Linear layer (the patterns and the layer names are listed), or a budget is below the smallest reachable size.
+    /// </exception>
+    /// <exception cref="NotSupportedException">
+    /// A layer to factorize is held in a field or list that cannot hold a <see cref="LowRankLinear"/>; checked for every
+    /// layer before any is replaced, so the model is left unchanged.
+    /// </exception>
     public static CompressionReport Compress(Module model, CompressionPolicy policy, IReadOnlyDictionary<string, WeightSvd>? decompositions = null)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -37,6 +44,7 @@ public static class ModelCompressor
 
         long paramsBefore = ModelCounter.CountParameters(model).Total;
         var linears = FindLinears(model);
+        CheckPatternsMatch(policy, linears);
         var selected = linears.Where(l => policy.Selects(l.Name)).ToList();
         var svds = new Dictionary<string, WeightSvd>(StringComparer.Ordinal);
         var owned = new List<WeightSvd>();
@@ -56,7 +64,7 @@ public static class ModelCompressor
                 }
                 else
                 {
-                    var svd = WeightSvd.Of(l.Layer.weight!);
+                    var svd = WeightSvd.Of(l.Layer.weight!, l.Name);
                     owned.Add(svd);
                     svds[l.Name] = svd;
                 }
@@ -68,6 +76,13 @@ public static class ModelCompressor
                 RankSelection.EnergyThreshold => selected.ToDictionary(l => l.Name, l => svds[l.Name].RankForEnergy(policy.Energy)),
                 _ => AllocateBudget(selected, svds, policy, paramsBefore),
             };
+
+            // Every replacement is checked before the first one is made, so a layer that cannot be swapped leaves the model as it was.
+            foreach (var l in linears)
+            {
+                if (ranks.TryGetValue(l.Name, out int r) && (policy.ForceFactorization || Factorization.SavesParameters(l.Layer.in_features, l.Layer.out_features, r)))
+                    ModuleReplacer.CheckReplaceable(l.Parent, l.ChildName, l.Layer, typeof(LowRankLinear));
+            }
 
             var rows = new List<LayerCompression>();
             foreach (var l in linears)
@@ -102,6 +117,24 @@ public static class ModelCompressor
             foreach (var svd in owned)
                 svd.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Throws when a name pattern matches no Linear layer: a typo in <see cref="CompressionPolicy.Include"/> would compress
+    /// nothing, and one in <see cref="CompressionPolicy.Exclude"/> would factorize the layer meant to stay dense.
+    /// </summary>
+    private static void CheckPatternsMatch(CompressionPolicy policy, List<Found> linears)
+    {
+        var unmatched = policy.Include.Select(p => (Option: nameof(CompressionPolicy.Include), Pattern: p))
+            .Concat(policy.Exclude.Select(p => (Option: nameof(CompressionPolicy.Exclude), Pattern: p)))
+            .Where(x => !linears.Any(l => CompressionPolicy.Matches(x.Pattern, l.Name)))
+            .Select(x => $"{x.Option} pattern '{x.Pattern}'")
+            .ToList();
+        if (unmatched.Count > 0)
+            throw new ArgumentException(
+                $"{string.Join(", ", unmatched)} match{(unmatched.Count == 1 ? "es" : "")} no Linear layer; the Linear layers are " +
+                $"[{(linears.Count == 0 ? "none" : string.Join(", ", linears.Select(l => l.Name)))}].",
+                nameof(policy));
     }
 
     private sealed record Found(string Name, Module Parent, string ChildName, Linear Layer);

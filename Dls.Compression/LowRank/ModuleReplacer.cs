@@ -24,30 +24,10 @@ internal static class ModuleReplacer
     /// <exception cref="NotSupportedException">The parent holds the child somewhere the new module's type does not fit.</exception>
     public static void Replace(Module parent, string childName, Module oldChild, Module newChild)
     {
-        bool replacedForwardReference = false;
-        for (var type = parent.GetType(); type is not null && type != typeof(Module); type = type.BaseType)
-        {
-            foreach (var field in type.GetFields(InstanceFields))
-            {
-                object? value = field.GetValue(parent);
-                if (ReferenceEquals(value, oldChild))
-                {
-                    if (!field.FieldType.IsInstanceOfType(newChild))
-                        throw new NotSupportedException(
-                            $"Cannot replace '{childName}' in {parent.GetType().Name}: its field '{field.Name}' is declared as {field.FieldType.Name}, " +
-                            $"which cannot hold a {newChild.GetType().Name}. Declare the field as Module<Tensor, Tensor>.");
-                    field.SetValue(parent, newChild);
-                    replacedForwardReference = true;
-                }
-                else if (value is IList list && value is not Array && ReplaceInList(list, oldChild, newChild, childName, parent))
-                {
-                    replacedForwardReference = true;
-                }
-            }
-        }
-        if (!replacedForwardReference)
-            throw new NotSupportedException(
-                $"Cannot replace '{childName}' in {parent.GetType().Name}: the child is registered but not held in a field or list the forward pass can read.");
+        // Every place is checked before any is written, so a failure leaves the parent unchanged.
+        var writes = Plan(parent, childName, oldChild, newChild.GetType());
+        foreach (var write in writes)
+            write(newChild);
 
         // Re-register under the same key, keeping the key's position (state-dict order).
         var registered = RegisteredChildren.GetValue(parent)!;
@@ -56,20 +36,52 @@ internal static class ModuleReplacer
         indexer.SetValue(registered, newChild, [childName]);
     }
 
-    private static bool ReplaceInList(IList list, Module oldChild, Module newChild, string childName, Module parent)
+    /// <summary>Checks, without changing anything, that <see cref="Replace"/> could put a <paramref name="newChildType"/> there.</summary>
+    /// <exception cref="NotSupportedException">The parent holds the child somewhere a <paramref name="newChildType"/> does not fit.</exception>
+    public static void CheckReplaceable(Module parent, string childName, Module oldChild, Type newChildType)
+        => Plan(parent, childName, oldChild, newChildType);
+
+    /// <summary>The writes that put a new child where the parent's forward pass reads <paramref name="oldChild"/>.</summary>
+    private static List<Action<Module>> Plan(Module parent, string childName, Module oldChild, Type newChildType)
     {
-        bool replaced = false;
+        var writes = new List<Action<Module>>();
+        for (var type = parent.GetType(); type is not null && type != typeof(Module); type = type.BaseType)
+        {
+            foreach (var field in type.GetFields(InstanceFields))
+            {
+                object? value = field.GetValue(parent);
+                if (ReferenceEquals(value, oldChild))
+                {
+                    if (!field.FieldType.IsAssignableFrom(newChildType))
+                        throw new NotSupportedException(
+                            $"Cannot replace '{childName}' in {parent.GetType().Name}: its field '{field.Name}' is declared as {field.FieldType.Name}, " +
+                            $"which cannot hold a {newChildType.Name}. Declare the field as Module<Tensor, Tensor>.");
+                    writes.Add(newChild => field.SetValue(parent, newChild));
+                }
+                else if (value is IList list && value is not Array)
+                {
+                    PlanInList(list, oldChild, newChildType, childName, parent, writes);
+                }
+            }
+        }
+        if (writes.Count == 0)
+            throw new NotSupportedException(
+                $"Cannot replace '{childName}' in {parent.GetType().Name}: the child is registered but not held in a field or list the forward pass can read.");
+        return writes;
+    }
+
+    private static void PlanInList(IList list, Module oldChild, Type newChildType, string childName, Module parent, List<Action<Module>> writes)
+    {
         for (int i = 0; i < list.Count; i++)
         {
             if (!ReferenceEquals(list[i], oldChild))
                 continue;
             var elementType = list.GetType().IsGenericType ? list.GetType().GetGenericArguments()[0] : typeof(object);
-            if (!elementType.IsInstanceOfType(newChild))
+            if (!elementType.IsAssignableFrom(newChildType))
                 throw new NotSupportedException(
-                    $"Cannot replace '{childName}' in {parent.GetType().Name}: it sits in a list of {elementType.Name}, which cannot hold a {newChild.GetType().Name}.");
-            list[i] = newChild;
-            replaced = true;
+                    $"Cannot replace '{childName}' in {parent.GetType().Name}: it sits in a list of {elementType.Name}, which cannot hold a {newChildType.Name}.");
+            int index = i;
+            writes.Add(newChild => list[index] = newChild);
         }
-        return replaced;
     }
 }

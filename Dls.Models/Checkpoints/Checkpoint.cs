@@ -123,7 +123,10 @@ public static class Checkpoint
     /// <summary>Rebuilds the model a checkpoint describes (through <see cref="ModelArchitectures"/>) and loads its weights.</summary>
     /// <param name="path">The weights path.</param>
     /// <returns>The model (in eval mode) and the sidecar.</returns>
-    /// <exception cref="InvalidDataException">Files are malformed, truncated or inconsistent, or the architecture is unknown.</exception>
+    /// <exception cref="InvalidDataException">
+    /// Files are malformed, truncated or inconsistent, the architecture is unknown, or its options have unknown keys or
+    /// invalid values (the message names the sidecar).
+    /// </exception>
     public static (Module Model, CheckpointInfo Info) Load(string path)
     {
         var info = ReadInfo(path);
@@ -131,7 +134,15 @@ public static class Checkpoint
             throw new InvalidDataException(
                 $"Checkpoint '{path}' holds a {info.ModelType} saved without an architecture description; " +
                 "construct the model yourself and use Checkpoint.LoadInto.");
-        var model = ModelArchitectures.Create(new ModelDescription(info.Architecture, info.Options));
+        Module model;
+        try
+        {
+            model = ModelArchitectures.Create(new ModelDescription(info.Architecture, info.Options));
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"Checkpoint sidecar '{SidecarPath(path)}': {e.Message}", e);
+        }
         try
         {
             LoadWeights(model, path, info, mismatchIsDataError: true);
@@ -284,6 +295,10 @@ public static class Checkpoint
                     Required(o, "shape", sidecar).AsArray().Select(d => (d ?? throw new InvalidDataException($"Checkpoint sidecar '{sidecar}': expected shape sizes, found null.")).GetValue<long>()).ToArray(),
                     Required(o, "dtype", sidecar).GetValue<string>()));
             }
+            var duplicates = state.GroupBy(e => e.Name, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => $"'{g.Key}' ×{g.Count()}").ToArray();
+            if (duplicates.Length > 0)
+                throw new InvalidDataException(
+                    $"Checkpoint sidecar '{sidecar}': expected each state name once, found {string.Join(", ", duplicates)}.");
             return new CheckpointInfo(
                 version,
                 json["architecture"]?.GetValue<string>(),

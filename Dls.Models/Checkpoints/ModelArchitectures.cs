@@ -27,6 +27,14 @@ public static class ModelArchitectures
         Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
     };
 
+    /// <summary>As <see cref="JsonOptions"/>, but a key that maps to no property (at any depth) is an error.</summary>
+    private static readonly JsonSerializerOptions StrictJsonOptions = new(JsonOptions)
+    {
+        UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+        // Set explicitly: GetTypeInfo (used to list the expected keys) needs a resolver before any serialization has run.
+        TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(),
+    };
+
     /// <summary>The registered architecture names, sorted.</summary>
     public static IReadOnlyList<string> Names => Registry.Keys.Order(StringComparer.Ordinal).ToArray();
 
@@ -42,17 +50,31 @@ public static class ModelArchitectures
         ArgumentNullException.ThrowIfNull(factory);
         var registration = new Registration(typeof(TOptions), json =>
         {
+            // A misspelled key would otherwise be dropped and its option left at the default: a different model.
+            var expected = StrictJsonOptions.GetTypeInfo(typeof(TOptions)).Properties.Select(p => p.Name).ToArray();
+            var unknown = json.Select(p => p.Key).Where(k => !expected.Contains(k, StringComparer.OrdinalIgnoreCase)).ToArray();
+            if (unknown.Length > 0)
+                throw new InvalidDataException(
+                    $"The options of architecture '{name}' have unknown key(s) [{string.Join(", ", unknown)}]; expected keys of {typeof(TOptions).Name}: [{string.Join(", ", expected)}].");
             TOptions options;
             try
             {
-                options = json.Deserialize<TOptions>(JsonOptions)
+                // Strict options also reject unknown keys of nested objects (e.g. the shape of a low-rank MLP).
+                options = json.Deserialize<TOptions>(StrictJsonOptions)
                     ?? throw new InvalidDataException($"The options of architecture '{name}' are null.");
             }
             catch (JsonException e)
             {
                 throw new InvalidDataException($"The options of architecture '{name}' do not deserialize as {typeof(TOptions).Name}: {e.Message}", e);
             }
-            return factory(options);
+            try
+            {
+                return factory(options);
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidDataException($"The options of architecture '{name}' are invalid: {e.Message}", e);
+            }
         });
         var existing = Registry.GetOrAdd(name, registration);
         if (!ReferenceEquals(existing, registration) && existing.OptionsType != typeof(TOptions))
@@ -68,7 +90,10 @@ public static class ModelArchitectures
     /// <summary>Builds an untrained model of a registered architecture.</summary>
     /// <param name="description">The architecture name and options.</param>
     /// <returns>The new model.</returns>
-    /// <exception cref="InvalidDataException">The name is not registered, or the options do not deserialize.</exception>
+    /// <exception cref="InvalidDataException">
+    /// The name is not registered, the options have a key the options type lacks (all such keys and the expected ones are
+    /// named), do not deserialize, or are rejected by the model's constructor.
+    /// </exception>
     public static Module Create(ModelDescription description)
     {
         ArgumentNullException.ThrowIfNull(description);

@@ -58,6 +58,8 @@ public static class DenoisingEvaluation
     /// <param name="includeOracles">Also score the oracle masks where the noise is known.</param>
     /// <param name="cancellationToken">Stops between files.</param>
     /// <returns>The report (at least one file).</returns>
+    /// <exception cref="ArgumentException">No example, a null one, or one that cannot be scored (e.g. a silent clean reference); the message names it.</exception>
+    /// <exception cref="InvalidOperationException">The denoiser returned null, the wrong length or a non-finite sample for an example (named).</exception>
     public static DenoisingReport Evaluate(
         IReadOnlyList<DenoisingExample> examples,
         Func<float[], float[]> denoise,
@@ -72,30 +74,50 @@ public static class DenoisingEvaluation
         }
 
         var scores = new List<DenoisingFileScore>(examples.Count);
-        foreach (DenoisingExample e in examples)
+        for (int index = 0; index < examples.Count; index++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            float[] output = denoise(e.Noisy);
+            DenoisingExample e = examples[index] ?? throw new ArgumentException($"Expected examples; found null at index {index}.", nameof(examples));
+            float[]? output = denoise(e.Noisy);
+            if (output is null)
+            {
+                throw new InvalidOperationException($"The denoiser returned null for example '{e.Name}' (index {index}); expected {e.Clean.Length} samples.");
+            }
+
             if (output.Length != e.Clean.Length)
             {
                 throw new InvalidOperationException($"The denoiser returned {output.Length} samples for '{e.Name}'; expected {e.Clean.Length}.");
             }
 
-            double? irm = null, power = null;
-            if (includeOracles && e.Noise is not null)
+            int bad = Array.FindIndex(output, x => !float.IsFinite(x));
+            if (bad >= 0)
             {
-                irm = SignalMetrics.SnrDb(e.Clean, OracleMask.Apply(e.Noisy, e.Clean, e.Noise, OracleMaskKind.IdealRatio));
-                power = SignalMetrics.SnrDb(e.Clean, OracleMask.Apply(e.Noisy, e.Clean, e.Noise, OracleMaskKind.PowerRatio));
+                throw new InvalidOperationException($"The denoiser returned a non-finite sample ({output[bad]}) at index {bad} for '{e.Name}' (example {index}); expected finite samples.");
             }
 
-            scores.Add(new DenoisingFileScore(
-                e.Name,
-                SignalMetrics.SnrDb(e.Clean, e.Noisy),
-                SignalMetrics.SnrDb(e.Clean, output),
-                SignalMetrics.SiSdrDb(e.Clean, e.Noisy),
-                SignalMetrics.SiSdrDb(e.Clean, output),
-                irm,
-                power));
+            try
+            {
+                double? irm = null, power = null;
+                if (includeOracles && e.Noise is not null)
+                {
+                    irm = SignalMetrics.SnrDb(e.Clean, OracleMask.Apply(e.Noisy, e.Clean, e.Noise, OracleMaskKind.IdealRatio));
+                    power = SignalMetrics.SnrDb(e.Clean, OracleMask.Apply(e.Noisy, e.Clean, e.Noise, OracleMaskKind.PowerRatio));
+                }
+
+                scores.Add(new DenoisingFileScore(
+                    e.Name,
+                    SignalMetrics.SnrDb(e.Clean, e.Noisy),
+                    SignalMetrics.SnrDb(e.Clean, output),
+                    SignalMetrics.SiSdrDb(e.Clean, e.Noisy),
+                    SignalMetrics.SiSdrDb(e.Clean, output),
+                    irm,
+                    power));
+            }
+            catch (ArgumentException ex)
+            {
+                // The output was checked above, so what the metrics reject is the example itself (e.g. a silent clean reference).
+                throw new ArgumentException($"Example '{e.Name}' (index {index}) cannot be scored: {ex.Message}", nameof(examples), ex);
+            }
         }
 
         return new DenoisingReport(scores);

@@ -13,7 +13,7 @@ public sealed record DenoisingExample(string Name, float[] Noisy, float[] Clean,
     /// <param name="pair">The files.</param>
     /// <param name="sampleRate">The rate in Hz to load at.</param>
     /// <returns>The example.</returns>
-    /// <exception cref="InvalidDataException">The files are of different lengths or empty.</exception>
+    /// <exception cref="InvalidDataException">The files are of different lengths or empty, or a file has a non-finite sample (NaN, ±∞).</exception>
     public static DenoisingExample Load(DenoisingPair pair, int sampleRate)
     {
         ArgumentNullException.ThrowIfNull(pair);
@@ -38,7 +38,23 @@ public sealed record DenoisingExample(string Name, float[] Noisy, float[] Clean,
                 $"'{pair.NoisePath}' has {noise.Length} samples but its mixture '{pair.MixturePath}' has {noisy.Length}; a pair must have equal lengths.");
         }
 
+        RequireFinite(noisy, pair.MixturePath, sampleRate);
+        RequireFinite(clean, pair.CleanPath, sampleRate);
+        if (noise is not null)
+        {
+            RequireFinite(noise, pair.NoisePath!, sampleRate);
+        }
+
         return new DenoisingExample(pair.Name, noisy, clean, noise);
+    }
+
+    private static void RequireFinite(float[] samples, string path, int sampleRate)
+    {
+        int bad = Array.FindIndex(samples, x => !float.IsFinite(x));
+        if (bad >= 0)
+        {
+            throw new InvalidDataException($"'{path}' has a non-finite sample ({samples[bad]}) at index {bad} (at {sampleRate} Hz); expected finite samples.");
+        }
     }
 
     /// <summary>Reads every pair of a dataset folder (homework or VoiceBank layout).</summary>

@@ -142,6 +142,14 @@ internal static class MaskShapes
     public static void Check(Tensor magnitude, int bins)
     {
         ArgumentNullException.ThrowIfNull(magnitude);
+        if (magnitude.dtype != ScalarType.Float32)
+        {
+            // The usual mistake is passing the complex STFT itself, or a float64 copy of the magnitude.
+            string hint = magnitude.is_complex() ? " — pass spectrum.abs()" : magnitude.is_floating_point() ? " — convert with .to(ScalarType.Float32)" : string.Empty;
+            throw new ArgumentException(
+                $"Expected a real float32 magnitude (batch, frames, {bins}); found {magnitude.dtype}{hint}.", nameof(magnitude));
+        }
+
         if (magnitude.dim() != 3 || magnitude.shape[2] != bins)
         {
             throw new ArgumentException(

@@ -45,6 +45,7 @@ public interface IMaskNetwork
     /// <summary>Computes the mask for whole sequences.</summary>
     /// <param name="magnitude">Noisy magnitude, shape (batch, frames, bins), linear scale.</param>
     /// <returns>The mask, shape (batch, frames, bins), values in (0, MaskScale) — (0, 1) by default.</returns>
+    /// <exception cref="ArgumentException">The magnitude is not real float32 of shape (batch, frames, <see cref="Bins"/>).</exception>
     Tensor forward(Tensor magnitude);
 
     /// <summary>
@@ -55,5 +56,6 @@ public interface IMaskNetwork
     /// <param name="state">The state returned by the previous call, or <c>null</c> at the start.</param>
     /// <param name="nextState">The state after these frames (<c>null</c> for frame-wise networks); the caller owns it.</param>
     /// <returns>The mask of these frames, shape (batch, frames, bins).</returns>
+    /// <exception cref="ArgumentException">The magnitude is not real float32 of shape (batch, frames, <see cref="Bins"/>), or the state does not fit.</exception>
     Tensor ForwardContinued(Tensor magnitude, Tensor? state, out Tensor? nextState);
 }

@@ -26,7 +26,7 @@ public static class MaskFeatures
     /// </summary>
     /// <param name="signals">Noisy training signals (at least one frame in all; each at least one sample).</param>
     /// <returns>The statistics over 513 bins.</returns>
-    /// <exception cref="ArgumentException">No signal, or an empty one.</exception>
+    /// <exception cref="ArgumentException">No signal, a null or empty one, or one with a non-finite sample (index and sample named).</exception>
     public static FeatureStatistics Measure(IEnumerable<float[]> signals)
     {
         ArgumentNullException.ThrowIfNull(signals);
@@ -34,12 +34,22 @@ public static class MaskFeatures
         var sumSquares = new double[DenoisingStft.Bins];
         long frames = 0;
         using var guard = no_grad();
+        int index = 0;
         foreach (float[] signal in signals)
         {
             if (signal is null || signal.Length == 0)
             {
-                throw new ArgumentException("Expected non-empty signals; found an empty one.", nameof(signals));
+                throw new ArgumentException($"Expected non-empty signals; found {(signal is null ? "a null" : "an empty")} one (signal {index}).", nameof(signals));
             }
+
+            int bad = Array.FindIndex(signal, x => !float.IsFinite(x));
+            if (bad >= 0)
+            {
+                // One NaN would make every statistic of its bins NaN, and the network's input with them.
+                throw new ArgumentException($"Expected finite samples; signal {index} has {signal[bad]} at sample {bad}.", nameof(signals));
+            }
+
+            index++;
 
             using var scope = NewDisposeScope();
             float[] padded = signal.Length > DenoisingStft.HopLength ? signal : [.. signal, .. new float[DenoisingStft.HopLength + 1 - signal.Length]];

@@ -10,6 +10,9 @@ namespace Dls.Models.Denoising;
 /// </summary>
 public sealed class OnTheFlyMixer
 {
+    /// <summary>Most consecutive silent excerpts <see cref="Mix"/> draws before it gives up.</summary>
+    private const int MaxSilentDraws = 1000;
+
     private readonly float[][] _clean;
     private readonly float[][] _noise;
     private readonly double _babbleProbability;
@@ -17,23 +20,19 @@ public sealed class OnTheFlyMixer
     private readonly int _sampleRate = 16000;
 
     /// <summary>Creates a mixer over utterances and noise sources already in memory (one sample rate).</summary>
-    /// <param name="clean">Clean utterances (at least one, none empty).</param>
-    /// <param name="noise">Noise sources (at least one, none empty); shorter than an utterance is looped.</param>
+    /// <param name="clean">Clean utterances (at least one; none null, empty or silent; finite samples).</param>
+    /// <param name="noise">Noise sources (at least one; none null, empty or silent; finite samples); shorter than an utterance is looped.</param>
     /// <param name="minSnrDb">Lowest SNR in dB.</param>
     /// <param name="maxSnrDb">Highest SNR in dB (≥ <paramref name="minSnrDb"/>).</param>
+    /// <exception cref="ArgumentException">
+    /// A pool is empty, holds a null, empty or silent (all-zero) signal or a non-finite sample (the message says which), or the SNR range is not finite and ordered.
+    /// </exception>
     public OnTheFlyMixer(IReadOnlyList<float[]> clean, IReadOnlyList<float[]> noise, double minSnrDb = -5, double maxSnrDb = 10)
     {
         ArgumentNullException.ThrowIfNull(clean);
         ArgumentNullException.ThrowIfNull(noise);
-        if (clean.Count == 0 || clean.Any(c => c.Length == 0))
-        {
-            throw new ArgumentException($"Expected at least one non-empty clean utterance; found {clean.Count} utterance(s), {clean.Count(c => c.Length == 0)} empty.", nameof(clean));
-        }
-
-        if (noise.Count == 0 || noise.Any(n => n.Length == 0 || n.All(x => x == 0)))
-        {
-            throw new ArgumentException($"Expected at least one non-silent noise source; found {noise.Count} source(s), {noise.Count(n => n.Length == 0 || n.All(x => x == 0))} empty or silent.", nameof(noise));
-        }
+        CheckPool(clean, "clean utterance", nameof(clean));
+        CheckPool(noise, "noise source", nameof(noise));
 
         if (!double.IsFinite(minSnrDb) || !double.IsFinite(maxSnrDb) || minSnrDb > maxSnrDb)
         {
@@ -131,8 +130,8 @@ public sealed class OnTheFlyMixer
         };
 
     /// <summary>A mixer over these pools plus more utterances and noise sources (same rate), with the same settings.</summary>
-    /// <param name="clean">More clean utterances (none empty).</param>
-    /// <param name="noise">More noise sources (none empty or silent).</param>
+    /// <param name="clean">More clean utterances (none null, empty or silent; finite samples).</param>
+    /// <param name="noise">More noise sources (none null, empty or silent; finite samples).</param>
     /// <returns>The new mixer.</returns>
     public OnTheFlyMixer WithMore(IReadOnlyList<float[]> clean, IReadOnlyList<float[]> noise)
     {
@@ -169,6 +168,7 @@ public sealed class OnTheFlyMixer
     /// <param name="minSnrDb">Lowest SNR in dB.</param>
     /// <param name="maxSnrDb">Highest SNR in dB.</param>
     /// <returns>The mixer.</returns>
+    /// <exception cref="InvalidDataException">A folder holds no WAV file, or a file is empty, silent or has a non-finite sample (named).</exception>
     public static OnTheFlyMixer FromFolders(string cleanDirectory, string noiseDirectory, int sampleRate, double minSnrDb = -5, double maxSnrDb = 10)
     {
         return new OnTheFlyMixer(LoadFolder(cleanDirectory, sampleRate, "clean"), LoadFolder(noiseDirectory, sampleRate, "noise"), minSnrDb, maxSnrDb);
@@ -198,9 +198,29 @@ public sealed class OnTheFlyMixer
     /// <param name="rng">The random source (the only source of randomness).</param>
     /// <param name="maxSamples">When positive, a random excerpt of at most this many samples of the utterance is used.</param>
     /// <returns>The example; <c>Noisy == Clean + Noise</c> exactly.</returns>
+    /// <exception cref="InvalidOperationException">
+    /// 1000 draws in a row gave a silent clean or noise excerpt (pools that are almost entirely silence).
+    /// </exception>
     public DenoisingExample Mix(Random rng, int maxSamples = 0)
     {
         ArgumentNullException.ThrowIfNull(rng);
+        // No SNR is defined for a silent excerpt: draw again. The pools hold no all-silent signal (checked at construction),
+        // so a redraw almost always succeeds; the bound turns pools of near-total silence into an error, not a hang.
+        for (int draw = 0; draw < MaxSilentDraws; draw++)
+        {
+            if (TryMix(rng, maxSamples) is { } example)
+            {
+                return example;
+            }
+        }
+
+        throw new InvalidOperationException(
+            $"{MaxSilentDraws} draws in a row gave a silent clean or noise excerpt (maxSamples = {maxSamples}); expected pools of mostly non-silent audio " +
+            $"({_clean.Length} clean utterance(s), {_noise.Length} noise source(s)).");
+    }
+
+    private DenoisingExample? TryMix(Random rng, int maxSamples)
+    {
         float[] utterance = _clean[rng.Next(_clean.Length)];
         if (AugmentSpeech)
         {
@@ -242,8 +262,7 @@ public sealed class OnTheFlyMixer
 
         if (clean.All(x => x == 0) || noise.All(x => x == 0))
         {
-            // No SNR is defined for a silent excerpt; draw again (the pools hold no all-silent file, checked above).
-            return Mix(rng, maxSamples);
+            return null;
         }
 
         NoisyMixture mixed = NoiseMixer.MixAtSnr(clean, noise, snrDb);
@@ -301,6 +320,58 @@ public sealed class OnTheFlyMixer
         return babble;
     }
 
+    /// <summary>
+    /// Throws unless <paramref name="pool"/> has at least one signal and every signal is non-null, non-empty, finite and
+    /// not all zero (an all-zero utterance has no SNR; a pool of them made <see cref="Mix"/> redraw for ever).
+    /// </summary>
+    private static void CheckPool(IReadOnlyList<float[]> pool, string what, string paramName)
+    {
+        var nulls = new List<int>();
+        var empty = new List<int>();
+        var silent = new List<int>();
+        for (int i = 0; i < pool.Count; i++)
+        {
+            float[]? signal = pool[i];
+            if (signal is null)
+            {
+                nulls.Add(i);
+                continue;
+            }
+
+            bool audible = false;
+            for (int k = 0; k < signal.Length; k++)
+            {
+                float x = signal[k];
+                if (!float.IsFinite(x))
+                {
+                    throw new ArgumentException($"Expected finite samples; {what} {i} has {x} at sample {k}.", paramName);
+                }
+
+                audible |= x != 0;
+            }
+
+            if (signal.Length == 0)
+            {
+                empty.Add(i);
+            }
+            else if (!audible)
+            {
+                silent.Add(i);
+            }
+        }
+
+        if (pool.Count == 0 || nulls.Count + empty.Count + silent.Count > 0)
+        {
+            throw new ArgumentException(
+                $"Expected at least one {what}, none null, empty or silent; found {pool.Count} {what}(s), {nulls.Count} null{Indices(nulls)}, " +
+                $"{empty.Count + silent.Count} empty or silent{Indices([.. empty, .. silent])}, of which {silent.Count} all zero{Indices(silent)}.",
+                paramName);
+        }
+    }
+
+    private static string Indices(List<int> indices) =>
+        indices.Count == 0 ? string.Empty : $" (index {string.Join(", ", indices.Order().Take(8))}{(indices.Count > 8 ? ", …" : string.Empty)})";
+
     private static float[][] LoadFolder(string directory, int sampleRate, string what)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
@@ -315,6 +386,22 @@ public sealed class OnTheFlyMixer
             throw new InvalidDataException($"The {what} folder '{directory}' holds no .wav files (expected at least 1).");
         }
 
-        return files.Select(f => AudioFile.Load(f, sampleRate).Samples).ToArray();
+        return files.Select(f => Checked(f, AudioFile.Load(f, sampleRate).Samples, what)).ToArray();
+    }
+
+    private static float[] Checked(string path, float[] samples, string what)
+    {
+        int bad = Array.FindIndex(samples, x => !float.IsFinite(x));
+        if (bad >= 0)
+        {
+            throw new InvalidDataException($"The {what} file '{path}' has a non-finite sample ({samples[bad]}) at index {bad}; expected finite samples.");
+        }
+
+        if (Array.TrueForAll(samples, x => x == 0))
+        {
+            throw new InvalidDataException($"The {what} file '{path}' is {(samples.Length == 0 ? "empty" : "silent (all zero)")}; expected audible audio.");
+        }
+
+        return samples;
     }
 }

@@ -14,7 +14,7 @@ public static partial class PairedDataset
     /// <param name="directory">The dataset folder.</param>
     /// <returns>The layout.</returns>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
-    /// <exception cref="InvalidDataException">The folder has neither layout.</exception>
+    /// <exception cref="InvalidDataException">The folder has neither layout, or several clean*/noisy* sub-folders.</exception>
     public static DenoisingLayout DetectLayout(string directory)
     {
         RequireDirectory(directory);
@@ -37,13 +37,14 @@ public static partial class PairedDataset
     /// <summary>Lists the pairs of <paramref name="directory"/>, detecting its layout.</summary>
     /// <param name="directory">The dataset folder.</param>
     /// <returns>The pairs, sorted by name.</returns>
+    /// <exception cref="InvalidDataException">The folder has neither layout, several clean*/noisy* sub-folders, unpaired files or no pairs.</exception>
     public static IReadOnlyList<DenoisingPair> List(string directory) => List(directory, DetectLayout(directory));
 
     /// <summary>Lists the pairs of <paramref name="directory"/> in the given layout.</summary>
     /// <param name="directory">The dataset folder.</param>
     /// <param name="layout">The layout to expect.</param>
     /// <returns>The pairs, sorted by name (never empty).</returns>
-    /// <exception cref="InvalidDataException">A file lacks its partner, or there are no pairs.</exception>
+    /// <exception cref="InvalidDataException">A file lacks its partner, there are no pairs, or (VoiceBank) there are several clean*/noisy* sub-folders.</exception>
     public static IReadOnlyList<DenoisingPair> List(string directory, DenoisingLayout layout)
     {
         RequireDirectory(directory);
@@ -148,9 +149,23 @@ public static partial class PairedDataset
     private static (string Clean, string Noisy)? FindVoiceBankFolders(string directory)
     {
         string[] subs = Directory.EnumerateDirectories(directory).ToArray();
-        string? clean = subs.SingleOrDefault(d => Path.GetFileName(d).StartsWith("clean", StringComparison.OrdinalIgnoreCase));
-        string? noisy = subs.SingleOrDefault(d => Path.GetFileName(d).StartsWith("noisy", StringComparison.OrdinalIgnoreCase));
-        return clean is null || noisy is null ? null : (clean, noisy);
+        string[] clean = subs.Where(d => Path.GetFileName(d).StartsWith("clean", StringComparison.OrdinalIgnoreCase)).ToArray();
+        string[] noisy = subs.Where(d => Path.GetFileName(d).StartsWith("noisy", StringComparison.OrdinalIgnoreCase)).ToArray();
+        if (clean.Length == 0 || noisy.Length == 0)
+        {
+            return null;
+        }
+
+        if (clean.Length > 1 || noisy.Length > 1)
+        {
+            // The VoiceBank-DEMAND root holds both splits (clean_testset_wav, clean_trainset_28spk_wav, …): which pairs
+            // with which is a choice the caller has to make.
+            throw new InvalidDataException(
+                $"'{directory}' has {clean.Length} clean* and {noisy.Length} noisy* sub-folders [{Shown(clean.Concat(noisy).Select(Path.GetFileName))}]; " +
+                "expected exactly one of each. Pass the folder of one split (one clean* and one noisy* sub-folder, e.g. clean_testset_wav and noisy_testset_wav).");
+        }
+
+        return (clean[0], noisy[0]);
     }
 
     private static void RequireDirectory(string directory)

@@ -120,10 +120,12 @@ public static class MnistIdx
                 dims[d] = BinaryPrimitives.ReadInt32BigEndian(header);
                 if (dims[d] <= 0)
                     throw new InvalidDataException($"{source}: expected a positive size for dimension {d}, found {dims[d]}.");
+                // Checked per dimension: total ≤ Array.MaxLength < 2³¹ before the product, so it cannot overflow a long.
                 total *= dims[d];
+                if (total > Array.MaxLength)
+                    throw new InvalidDataException(
+                        $"{source}: header announces dimensions [{string.Join("×", dims[..(d + 1)])}{(d + 1 < expectedDims ? "×…" : "")}], more than {Array.MaxLength} bytes of data can be held.");
             }
-            if (total > Array.MaxLength)
-                throw new InvalidDataException($"{source}: header announces {total} bytes of data, more than can be held ({Array.MaxLength}).");
             var data = new byte[total];
             int read = input.ReadAtLeast(data, data.Length, throwOnEndOfStream: false);
             if (read < data.Length)

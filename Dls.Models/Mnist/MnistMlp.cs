@@ -52,7 +52,8 @@ public sealed class MnistMlp : Module<Tensor, Tensor>, IDescribedModel
     /// <summary>Computes class logits.</summary>
     /// <param name="input">(batch, 784) pixels in [0, 1].</param>
     /// <returns>(batch, 10) logits.</returns>
-    public override Tensor forward(Tensor input) => MlpForward.Run(layers, input, dropout, training);
+    /// <exception cref="ArgumentException">The input is not (batch, <see cref="MnistMlpOptions.InputSize"/>).</exception>
+    public override Tensor forward(Tensor input) => MlpForward.Run(layers, input, Options.InputSize, dropout, training);
 
     /// <inheritdoc />
     public ModelDescription Describe() => new(ArchitectureName, ModelArchitectures.ToJson(Options));
@@ -111,7 +112,7 @@ public sealed class LowRankMlp : Module<Tensor, Tensor>, IDescribedModel
     public static LowRankMlp FromDense(MnistMlp dense, int rank, bool factorizeOutput = false)
     {
         ArgumentNullException.ThrowIfNull(dense);
-        var svds = dense.Layers.Select(l => WeightSvd.Of(((Linear)l).weight!)).ToArray();
+        var svds = dense.Layers.Select((l, i) => WeightSvd.Of(((Linear)l).weight!, $"layers.{i}")).ToArray();
         try
         {
             return FromDense(dense, svds, rank, factorizeOutput);
@@ -170,7 +171,8 @@ public sealed class LowRankMlp : Module<Tensor, Tensor>, IDescribedModel
     /// <summary>Computes class logits.</summary>
     /// <param name="input">(batch, 784) pixels in [0, 1].</param>
     /// <returns>(batch, 10) logits.</returns>
-    public override Tensor forward(Tensor input) => MlpForward.Run(layers, input, dropout, training);
+    /// <exception cref="ArgumentException">The input is not (batch, <see cref="LowRankMlpOptions.Shape"/>.InputSize).</exception>
+    public override Tensor forward(Tensor input) => MlpForward.Run(layers, input, Options.Shape.InputSize, dropout, training);
 
     /// <inheritdoc />
     public ModelDescription Describe() => new(ArchitectureName, ModelArchitectures.ToJson(Options));
@@ -179,10 +181,11 @@ public sealed class LowRankMlp : Module<Tensor, Tensor>, IDescribedModel
 /// <summary>The shared forward pass: layer, ReLU (in place), dropout, …, output layer.</summary>
 internal static class MlpForward
 {
-    public static Tensor Run(ModuleList<Module<Tensor, Tensor>> layers, Tensor input, double dropout, bool training)
+    public static Tensor Run(ModuleList<Module<Tensor, Tensor>> layers, Tensor input, int inputSize, double dropout, bool training)
     {
-        if (input.dim() != 2)
-            throw new ArgumentException($"Expected input of shape (batch, features), found [{string.Join("×", input.shape)}].", nameof(input));
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.dim() != 2 || input.shape[1] != inputSize)
+            throw new ArgumentException($"Expected (batch, {inputSize}); found ({string.Join(", ", input.shape)}).", nameof(input));
         int last = layers.Count - 1;
         Tensor x = input;
         for (int i = 0; i < last; i++)

@@ -1,3 +1,4 @@
+using Dls.Models.Checkpoints;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -11,7 +12,10 @@ public sealed class MnistModelOptions
     public string? CheckpointPath { get; set; }
 }
 
-/// <summary>Checks <see cref="MnistModelOptions"/>; messages name the bad field.</summary>
+/// <summary>
+/// Checks <see cref="MnistModelOptions"/>; messages name the bad field. A checkpoint must exist and its sidecar must name an
+/// MNIST architecture (the weights are read only when the classifier is first resolved).
+/// </summary>
 internal sealed class MnistModelOptionsValidator : IValidateOptions<MnistModelOptions>
 {
     public ValidateOptionsResult Validate(string? name, MnistModelOptions options)
@@ -20,8 +24,22 @@ internal sealed class MnistModelOptionsValidator : IValidateOptions<MnistModelOp
         {
             if (string.IsNullOrWhiteSpace(path))
                 return ValidateOptionsResult.Fail($"{nameof(MnistModelOptions)}.{nameof(MnistModelOptions.CheckpointPath)} must be null or a path, got '{path}'.");
+            string what = $"{nameof(MnistModelOptions)}.{nameof(MnistModelOptions.CheckpointPath)}";
             if (!File.Exists(path))
-                return ValidateOptionsResult.Fail($"{nameof(MnistModelOptions)}.{nameof(MnistModelOptions.CheckpointPath)}: checkpoint '{path}' does not exist.");
+                return ValidateOptionsResult.Fail($"{what}: checkpoint '{path}' does not exist.");
+            // Read the sidecar now, so that a missing sidecar or another model fails at start, naming the file, rather than at first use.
+            string[] architectures = [MnistMlp.ArchitectureName, LowRankMlp.ArchitectureName];
+            try
+            {
+                var info = Checkpoint.ReadInfo(path);
+                if (info.Architecture is null || !architectures.Contains(info.Architecture))
+                    return ValidateOptionsResult.Fail(
+                        $"{what}: checkpoint '{path}' holds architecture '{info.Architecture ?? "(none)"}'; a {nameof(MnistClassifier)} needs one of [{string.Join(", ", architectures)}].");
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException)
+            {
+                return ValidateOptionsResult.Fail($"{what}: {e.Message}");
+            }
         }
         return ValidateOptionsResult.Success;
     }

@@ -51,8 +51,15 @@ public sealed class Trainer
     /// <param name="progress">Receives a report after every batch and every epoch; may be null.</param>
     /// <param name="cancellationToken">Stops training between batches (throws <see cref="OperationCanceledException"/>).</param>
     /// <returns>The per-epoch history and the best epoch.</returns>
-    /// <exception cref="InvalidOperationException">The problem yields no batch, or validation lacks the monitored metric.</exception>
-    /// <exception cref="ArgumentException">Resuming after <see cref="TrainerOptions.AverageFromEpoch"/> (the running average is not checkpointed).</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The problem yields no batch, validation lacks the monitored metric, or the training loss becomes NaN or infinite
+    /// (the message names the epoch and batch; the checkpoint written before it is kept).
+    /// </exception>
+    /// <exception cref="ArgumentException">
+    /// Resuming after <see cref="TrainerOptions.AverageFromEpoch"/> (the running average is not checkpointed), or from a
+    /// checkpoint written with another monitored metric, optimizer, weight decay or momentum.
+    /// </exception>
+    /// <exception cref="InvalidDataException">The checkpoint to resume from is malformed.</exception>
     public TrainingResult Fit<TBatch>(
         Module model,
         ITrainingProblem<TBatch> problem,
@@ -241,7 +248,7 @@ public sealed class Trainer
         // Float64 running sum kept on the tensor side: adding into it costs no synchronisation.
         using var lossSum = torch.zeros(Array.Empty<long>(), ScalarType.Float64);
         long samples = 0;
-        int batches = 0;
+        int batches = 0, lastRead = 0;
         double running = double.NaN;
         var watch = Stopwatch.StartNew();
         using (var batchEnumerator = problem.TrainBatches(epoch, rng).GetEnumerator())
@@ -265,7 +272,10 @@ public sealed class Trainer
                 batches++;
                 if (o.LossReadEveryBatches > 0 && batches % o.LossReadEveryBatches == 0)
                 {
-                    running = lossSum.item<double>() / batches;
+                    double sum = lossSum.item<double>();
+                    ThrowIfNotFinite(sum, epoch, batches, lastRead);
+                    lastRead = batches;
+                    running = sum / batches;
                     logger.LogDebug("Epoch {Epoch} batch {Batch}: running loss {Loss:F4}", epoch, batches, running);
                 }
                 progress?.Report(new TrainingProgress(TrainingProgressKind.Batch, epoch, o.Epochs, batches, batchesPerEpoch,
@@ -274,9 +284,28 @@ public sealed class Trainer
         }
         if (batches == 0)
             throw new InvalidOperationException($"The training problem produced no batches in epoch {epoch}.");
-        double meanLoss = lossSum.item<double>() / batches;
+        double lossTotal = lossSum.item<double>();
+        ThrowIfNotFinite(lossTotal, epoch, batches, lastRead);
+        double meanLoss = lossTotal / batches;
         watch.Stop();
         return (meanLoss, samples, batches, watch.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// Stops training once the running loss sum is NaN or infinite. It is checked only where it is read anyway (every
+    /// <see cref="TrainerOptions.LossReadEveryBatches"/> batches and at the end of the epoch), so the check costs no extra
+    /// synchronisation; the culprit is then one of the batches since the previous read. Throwing before validation means no
+    /// checkpoint is written from the broken weights.
+    /// </summary>
+    private void ThrowIfNotFinite(double lossSum, int epoch, int batch, int lastRead)
+    {
+        if (double.IsFinite(lossSum))
+            return;
+        string which = batch - lastRead > 1 ? $" (the loss is read every {Options.LossReadEveryBatches} batches; the first non-finite batch is one of {lastRead + 1}–{batch})" : "";
+        throw new InvalidOperationException(
+            $"Epoch {epoch} batch {batch}: the loss is {lossSum}{which}; expected a finite loss. Training stopped (the model's weights are likely " +
+            $"non-finite now); {(Options.CheckpointPath is { } path ? $"the checkpoint '{path}' is left as it was (the best earlier epoch, if any)" : "no checkpoint was written")}. " +
+            $"Lower {nameof(TrainerOptions.LearningRate)} (now {Options.LearningRate}), set {nameof(TrainerOptions.GradientClipNorm)}, or check the data for NaN/Inf.");
     }
 
     private static readonly IReadOnlyDictionary<string, double> EmptyMetrics = new Dictionary<string, double>();
@@ -348,6 +377,32 @@ public sealed class Trainer
     private static JsonNode Need(JsonObject json, string key, string path)
         => json[key] ?? throw new InvalidDataException($"Checkpoint '{path}': expected a '{key}' field in the trainer metadata, found none.");
 
+    /// <summary>
+    /// Loading an optimizer state also loads its hyper-parameters (weight decay, momentum), which would silently replace the
+    /// ones of these options; a resumed run must ask for the same ones. (The learning rate is set anew every epoch.)
+    /// </summary>
+    private void CheckLoadedOptimizerOptions(TorchSharp.Modules.OptimizerHelper optimizer, string optimizerPath)
+    {
+        var differences = new List<string>();
+        foreach (var group in optimizer.ParamGroups.OfType<TorchSharp.Modules.ParamGroup>())
+        {
+            (double? decay, double? momentum) = group.Options switch
+            {
+                TorchSharp.Modules.SGD.Options sgd => (sgd.weight_decay, sgd.momentum),
+                TorchSharp.Modules.Adam.Options adam => (adam.weight_decay, (double?)null),
+                _ => (null, null),
+            };
+            if (decay is { } d && d != Options.WeightDecay)
+                differences.Add($"{nameof(TrainerOptions.WeightDecay)}: saved {d}, requested {Options.WeightDecay}");
+            if (momentum is { } m && m != Options.Momentum)
+                differences.Add($"{nameof(TrainerOptions.Momentum)}: saved {m}, requested {Options.Momentum}");
+        }
+        if (differences.Count > 0)
+            throw new ArgumentException(
+                $"Cannot resume from the optimizer state '{optimizerPath}': it was saved with other hyper-parameters ({string.Join("; ", differences.Distinct())}); " +
+                "resume with the saved values, or start afresh.");
+    }
+
     private sealed record ResumeState(int Epoch, int BestEpoch, double BestMetric, int SinceBest, List<EpochRecord> History);
 
     private ResumeState Resume(Module model, TorchSharp.Modules.OptimizerHelper optimizer, string path)
@@ -355,11 +410,15 @@ public sealed class Trainer
         var info = Checkpoint.LoadInto(model, path);
         if (info.Metadata[TrainerMetadataKey] is not JsonObject trainer)
             throw new InvalidDataException($"Checkpoint '{path}' was not written by the trainer: its metadata has no '{TrainerMetadataKey}' object.");
-        string? monitored = trainer["monitor_metric"]?.GetValue<string>();
-        if (monitored != Options.MonitorMetric)
-            throw new ArgumentException($"Cannot resume from '{path}': it monitored '{monitored}', these options monitor '{Options.MonitorMetric}'.");
         try
         {
+            string? monitored = trainer["monitor_metric"]?.GetValue<string>();
+            if (monitored != Options.MonitorMetric)
+                throw new ArgumentException($"Cannot resume from '{path}': it monitored '{monitored}', these options monitor '{Options.MonitorMetric}'.");
+            string? savedOptimizer = trainer["optimizer"]?.GetValue<string>();
+            if (savedOptimizer is not null && savedOptimizer != Options.Optimizer.ToString())
+                throw new ArgumentException(
+                    $"Cannot resume from '{path}': it was trained with optimizer {savedOptimizer}, these options request {nameof(TrainerOptions.Optimizer)} = {Options.Optimizer}.");
             int epoch = Need(trainer, "epoch", path).GetValue<int>();
             int bestEpoch = Need(trainer, "best_epoch", path).GetValue<int>();
             double bestMetric = trainer["best_metric"]?.GetValue<double>() ?? double.NaN;
@@ -386,6 +445,7 @@ public sealed class Trainer
                 using var stream = File.OpenRead(optimizerPath);
                 using var reader = new BinaryReader(stream);
                 optimizer.load_state_dict(reader);
+                CheckLoadedOptimizerOptions(optimizer, optimizerPath);
             }
             else
             {

@@ -81,7 +81,8 @@ public sealed record TrainerOptions
 
     /// <summary>
     /// A checkpoint written by this trainer to continue from: its weights are loaded into the model, its optimizer state
-    /// (when present) into the optimizer, and training resumes after its epoch. Null starts afresh.
+    /// (when present) into the optimizer, and training resumes after its epoch. The monitored metric, the optimizer and its
+    /// weight decay and momentum must be those the checkpoint was written with. Null starts afresh.
     /// </summary>
     public string? ResumeFrom { get; init; }
 

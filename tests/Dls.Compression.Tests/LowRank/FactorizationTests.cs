@@ -133,4 +133,17 @@ public sealed class FactorizationTests
                 layer.call(x).Dispose();
         Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
     }
+
+    [Fact]
+    public void Of_NaNWeight_ThrowsWithCount()
+    {
+        using var layer = Layer(6, 4, seed: 1);
+        using (torch.no_grad())
+            layer.weight![1, 2] = float.NaN;
+
+        var e = Assert.Throws<ArgumentException>(() => WeightSvd.Of(layer.weight!, "fc"));
+
+        Assert.Equal("weight", e.ParamName);
+        Assert.Contains("Expected a finite weight of layer 'fc'; found 1 NaN or infinite value(s) among its 24 (4×6)", e.Message);
+    }
 }

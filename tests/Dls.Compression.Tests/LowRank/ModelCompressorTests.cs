@@ -43,6 +43,26 @@ public sealed class ModelCompressorTests
         public override Tensor forward(Tensor input) => fc.call(input);
     }
 
+    /// <summary>A module whose first Linear can be replaced and whose second cannot (a field typed Linear).</summary>
+    private sealed class HalfRigid : Module<Tensor, Tensor>
+    {
+        private readonly Module<Tensor, Tensor> fc1;
+        private readonly TorchSharp.Modules.Linear fc2;
+
+        public HalfRigid() : base(nameof(HalfRigid))
+        {
+            fc1 = Linear(8, 8);
+            fc2 = Linear(8, 8);
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor input)
+        {
+            using var h = fc1.call(input);
+            return fc2.call(h);
+        }
+    }
+
     [Fact]
     public void Compress_FixedRank_ReplacesNestedLayersAndKeepsUnprofitableDense()
     {
@@ -129,6 +149,66 @@ public sealed class ModelCompressorTests
         using var net = new Rigid();
         var e = Assert.Throws<NotSupportedException>(() => ModelCompressor.Compress(net, CompressionPolicy.FixedRank(1)));
         Assert.Contains("'fc'", e.Message);
+    }
+
+    [Fact]
+    public void Compress_SecondLayerNotReplaceable_ThrowsAndLeavesModelUnchanged()
+    {
+        using var net = new HalfRigid();
+        using var x = torch.randn(2, 8);
+        using var before = net.call(x);
+
+        var e = Assert.Throws<NotSupportedException>(() => ModelCompressor.Compress(net, CompressionPolicy.FixedRank(1)));
+
+        Assert.Contains("'fc2'", e.Message);
+        // fc1 comes first and could be replaced: the check of every layer before any replacement keeps it dense and alive.
+        Assert.DoesNotContain(net.modules(), m => m is LowRankLinear);
+        Assert.Equal(["fc1.bias", "fc1.weight", "fc2.bias", "fc2.weight"], net.state_dict().Keys.Order(StringComparer.Ordinal));
+        using var after = net.call(x);
+        Assert.Equal(before.data<float>().ToArray(), after.data<float>().ToArray());
+    }
+
+    [Fact]
+    public void Compress_IncludePatternMatchingNoLayer_ThrowsNamingPatternAndLayers()
+    {
+        using var net = new Net();
+
+        var e = Assert.Throws<ArgumentException>(() => ModelCompressor.Compress(net, CompressionPolicy.FixedRank(2) with { Include = ["encoder.*", "encodr.fc1"] }));
+
+        Assert.Equal("policy", e.ParamName);
+        Assert.Contains("Include pattern 'encodr.fc1' matches no Linear layer", e.Message);
+        Assert.DoesNotContain("'encoder.*'", e.Message);
+        Assert.Contains("[encoder.fc1, encoder.fc2, head]", e.Message);
+        Assert.DoesNotContain(net.modules(), m => m is LowRankLinear);
+    }
+
+    [Fact]
+    public void Compress_ExcludePatternMatchingNoLayer_ThrowsNamingPattern()
+    {
+        using var net = new Net();
+
+        var e = Assert.Throws<ArgumentException>(() => ModelCompressor.Compress(net, CompressionPolicy.FixedRank(2) with { Exclude = ["encoder.fc3"] }));
+
+        Assert.Contains("Exclude pattern 'encoder.fc3' matches no Linear layer", e.Message);
+        Assert.Contains("[encoder.fc1, encoder.fc2, head]", e.Message);
+        Assert.DoesNotContain(net.modules(), m => m is LowRankLinear);
+    }
+
+    [Fact]
+    public void Compress_NonFiniteWeight_ThrowsNamingLayerAndCount()
+    {
+        using var net = new Net();
+        var fc2 = net.named_modules().Single(m => m.name == "encoder.fc2").module as TorchSharp.Modules.Linear;
+        using (torch.no_grad())
+        {
+            fc2!.weight![0, 0] = float.NaN;
+            fc2.weight[3, 1] = float.PositiveInfinity;
+        }
+
+        var e = Assert.Throws<ArgumentException>(() => ModelCompressor.Compress(net, CompressionPolicy.FixedRank(2)));
+
+        Assert.Contains("layer 'encoder.fc2'", e.Message);
+        Assert.Contains("found 2 NaN or infinite value(s) among its 256 (16×16)", e.Message);
     }
 
     [Fact]

@@ -105,4 +105,70 @@ public sealed class CheckpointTests : IDisposable
         Assert.Throws<InvalidOperationException>(() =>
             ModelArchitectures.Register<LowRankMlpOptions>(MnistMlp.ArchitectureName, o => new LowRankMlp(o)));
     }
+
+    [Fact]
+    public void Load_MisspelledOptionKey_ThrowsNamingSidecarKeyAndExpectedKeys()
+    {
+        string path = Path.Combine(dir, "mlp.bin");
+        using (var model = new MnistMlp(Tiny)) Checkpoint.Save(path, model);
+        EditOptions(path, o => o["hidden_layer"] = o["hidden_layers"]!.DeepClone());
+
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path));
+
+        Assert.Contains($"Checkpoint sidecar '{Checkpoint.SidecarPath(path)}'", e.Message);
+        Assert.Contains("unknown key(s) [hidden_layer]", e.Message);
+        Assert.Contains("expected keys of MnistMlpOptions: [input_size, hidden_size, hidden_layers, classes, dropout]", e.Message);
+    }
+
+    [Fact]
+    public void Load_UnknownNestedOptionKey_ThrowsInvalidData()
+    {
+        string path = Path.Combine(dir, "lowrank.bin");
+        using (var model = new LowRankMlp(new LowRankMlpOptions { Shape = Tiny, Rank = 2 })) Checkpoint.Save(path, model);
+        EditOptions(path, o => o["shape"]!["hiden_size"] = 8);
+
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path));
+
+        Assert.Contains(Checkpoint.SidecarPath(path), e.Message);
+        Assert.Contains("hiden_size", e.Message);
+    }
+
+    [Fact]
+    public void Load_InvalidOptionValue_ThrowsInvalidDataNamingSidecarAndField()
+    {
+        string path = Path.Combine(dir, "mlp.bin");
+        using (var model = new MnistMlp(Tiny)) Checkpoint.Save(path, model);
+        EditOptions(path, o => o["dropout"] = 1.5);
+
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path));
+
+        Assert.Contains($"Checkpoint sidecar '{Checkpoint.SidecarPath(path)}'", e.Message);
+        Assert.Contains("are invalid", e.Message);
+        Assert.Contains("Dropout must be in [0, 1), got 1.5", e.Message);
+        Assert.IsType<ArgumentException>(e.InnerException!.InnerException);
+    }
+
+    [Fact]
+    public void ReadInfo_DuplicateStateName_ThrowsNamingIt()
+    {
+        string path = Path.Combine(dir, "mlp.bin");
+        using (var model = new MnistMlp(Tiny)) Checkpoint.Save(path, model);
+        string sidecar = Checkpoint.SidecarPath(path);
+        var json = JsonNode.Parse(File.ReadAllText(sidecar))!.AsObject();
+        var state = json["state"]!.AsArray();
+        state.Add(state[0]!.DeepClone());
+        File.WriteAllText(sidecar, json.ToJsonString());
+
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.ReadInfo(path));
+
+        Assert.Contains($"Checkpoint sidecar '{sidecar}': expected each state name once, found '{state[0]!["name"]}' ×2", e.Message);
+    }
+
+    private static void EditOptions(string path, Action<JsonObject> edit)
+    {
+        string sidecar = Checkpoint.SidecarPath(path);
+        var json = JsonNode.Parse(File.ReadAllText(sidecar))!.AsObject();
+        edit(json["options"]!.AsObject());
+        File.WriteAllText(sidecar, json.ToJsonString());
+    }
 }

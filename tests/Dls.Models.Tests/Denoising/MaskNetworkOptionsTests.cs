@@ -145,6 +145,18 @@ public sealed class MaskNetworkOptionsTests
     }
 
     [Fact]
+    public void Measure_NaNSample_ThrowsWithSignalAndSample()
+    {
+        float[] bad = DenoisingFixtures.Tone(2000);
+        bad[1234] = float.NaN;
+
+        var e = Assert.Throws<ArgumentException>(() => MaskFeatures.Measure([DenoisingFixtures.Tone(2000), bad]));
+
+        Assert.Equal("signals", e.ParamName);
+        Assert.Contains("Expected finite samples; signal 1 has NaN at sample 1234", e.Message);
+    }
+
+    [Fact]
     public void Options_InvalidGruSettings_ListsEveryBadField()
     {
         var e = Assert.Throws<ArgumentException>(() => new GruMaskNetwork(new GruMaskNetworkOptions(HiddenSize: 4) { Layers = 3, LookaheadFrames = 9, MaskScale = 0.5 }));

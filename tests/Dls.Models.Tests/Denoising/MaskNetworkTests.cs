@@ -36,6 +36,32 @@ public sealed class MaskNetworkTests
     }
 
     [Theory]
+    [InlineData("fc")]
+    [InlineData("gru")]
+    public void Forward_ComplexSpectrum_ThrowsSayingPassAbs(string kind)
+    {
+        IMaskNetwork network = kind == "fc" ? DenoisingFixtures.TinyFc() : DenoisingFixtures.TinyGru();
+        using var module = (nn.Module)network;
+        using Tensor spectrum = complex(rand(1, 4, 513), rand(1, 4, 513));
+
+        var e = Assert.Throws<ArgumentException>(() => network.forward(spectrum));
+
+        Assert.Equal("magnitude", e.ParamName);
+        Assert.Contains("Expected a real float32 magnitude (batch, frames, 513); found ComplexFloat32 — pass spectrum.abs().", e.Message);
+    }
+
+    [Fact]
+    public void ForwardContinued_Float64Magnitude_ThrowsNamingType()
+    {
+        using var network = new GruMaskNetwork(new GruMaskNetworkOptions(HiddenSize: 4));
+        using Tensor x = rand(1, 3, 513, dtype: ScalarType.Float64);
+
+        var e = Assert.Throws<ArgumentException>(() => network.ForwardContinued(x, null, out _));
+
+        Assert.Contains("found Float64 — convert with .to(ScalarType.Float32)", e.Message);
+    }
+
+    [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public void ForwardContinued_PiecesWithState_EqualsWholeSequence(bool refined)

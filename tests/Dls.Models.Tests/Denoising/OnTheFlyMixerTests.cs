@@ -98,4 +98,48 @@ public sealed class OnTheFlyMixerTests
 
         Assert.Contains("found 1.5", e.Message);
     }
+
+    [Fact]
+    public void Constructor_SilentCleanUtterances_ThrowsListingThem()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new OnTheFlyMixer(
+            [new float[500], DenoisingFixtures.Tone(100), new float[300]], [DenoisingFixtures.Noise(100)]));
+
+        Assert.Equal("clean", e.ParamName);
+        Assert.Contains("found 3 clean utterance(s), 0 null, 2 empty or silent (index 0, 2), of which 2 all zero (index 0, 2).", e.Message);
+    }
+
+    [Fact]
+    public void Constructor_NullUtterance_ThrowsWithIndex()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new OnTheFlyMixer([DenoisingFixtures.Tone(100), null!], [DenoisingFixtures.Noise(100)]));
+
+        Assert.Contains("1 null (index 1)", e.Message);
+    }
+
+    [Fact]
+    public void Constructor_InfiniteNoiseSample_ThrowsWithSourceAndSample()
+    {
+        float[] noise = DenoisingFixtures.Noise(100);
+        noise[42] = float.PositiveInfinity;
+
+        var e = Assert.Throws<ArgumentException>(() => new OnTheFlyMixer([DenoisingFixtures.Tone(100)], [DenoisingFixtures.Noise(100), noise]));
+
+        Assert.Equal("noise", e.ParamName);
+        Assert.Contains($"noise source 1 has {float.PositiveInfinity} at sample 42", e.Message);
+    }
+
+    [Fact]
+    public void Mix_ExcerptsAlmostAlwaysSilent_ThrowsInsteadOfRecursing()
+    {
+        // One audible sample in 100,000: a 10-sample excerpt holds it with probability 1e-4, so 1000 draws almost surely
+        // (and, with this seed, certainly) all come out silent. Before the bound this recursed until the stack overflowed.
+        var clean = new float[100_000];
+        clean[0] = 0.5f;
+        var mixer = new OnTheFlyMixer([clean], [DenoisingFixtures.Noise(1000)]);
+
+        var e = Assert.Throws<InvalidOperationException>(() => mixer.Mix(new Random(1), maxSamples: 10));
+
+        Assert.Contains("1000 draws in a row gave a silent clean or noise excerpt (maxSamples = 10)", e.Message);
+    }
 }

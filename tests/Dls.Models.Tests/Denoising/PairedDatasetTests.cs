@@ -96,4 +96,36 @@ public sealed class PairedDatasetTests
         // PCM16 storage rounds each file separately, so mixture = clean + noise holds to two quantisation steps.
         Assert.All(examples, e => Assert.True(DenoisingFixtures.MaxAbsDifference(e.Noisy, DenoisingFixtures.Add(e.Clean, e.Noise!)) <= 2.0f / 32768));
     }
+
+    [Fact]
+    public void DetectLayout_VoiceBankRootWithTwoSplits_ThrowsNamingFolders()
+    {
+        using var temp = new TempFolder();
+        foreach (string folder in new[] { "clean_testset_wav", "noisy_testset_wav", "clean_trainset_28spk_wav", "noisy_trainset_28spk_wav" })
+        {
+            Directory.CreateDirectory(temp.File(folder));
+        }
+
+        var e = Assert.Throws<InvalidDataException>(() => PairedDataset.DetectLayout(temp.Path));
+        Assert.Throws<InvalidDataException>(() => PairedDataset.List(temp.Path, DenoisingLayout.VoiceBank));
+
+        Assert.Contains("has 2 clean* and 2 noisy* sub-folders [clean_testset_wav, clean_trainset_28spk_wav, noisy_testset_wav, noisy_trainset_28spk_wav]", e.Message);
+        Assert.Contains("Pass the folder of one split", e.Message);
+    }
+
+    [Fact]
+    public void Load_NaNSampleInCleanFile_ThrowsNamingFileAndIndex()
+    {
+        using var temp = new TempFolder();
+        DenoisingFixtures.WriteHomework(temp.Path, 1);
+        float[] clean = DenoisingFixtures.Tone(12000, 10);
+        clean[345] = float.NaN;
+        // Float32 WAV stores the NaN as it is (PCM would turn it into silence).
+        Dls.Audio.IO.AudioFile.Save(temp.File("tes0000.wav"), new Dls.Audio.AudioSignal(clean, DenoisingFixtures.Rate), Dls.Audio.IO.WavSampleFormat.Float32);
+        DenoisingPair pair = Assert.Single(PairedDataset.List(temp.Path));
+
+        var e = Assert.Throws<InvalidDataException>(() => DenoisingExample.Load(pair, DenoisingFixtures.Rate));
+
+        Assert.Contains("tes0000.wav' has a non-finite sample (NaN) at index 345", e.Message);
+    }
 }

@@ -114,4 +114,19 @@ public sealed class MnistIdxTests : IDisposable
         var data = MnistDataset.Load(Path.Combine(root, "samples", "data", "mnist"));
         Assert.Equal((8000, 2000, 28, 28), (data.Train.Count, data.Test.Count, data.Train.Rows, data.Train.Columns));
     }
+
+    [Fact]
+    public void ReadImages_DimensionProductBeyondLong_ThrowsBeforeOverflow()
+    {
+        // 2³⁰ × 2³⁰ × 16 = 2⁶⁴ wraps to 0 in a long: multiplied out first, this header announced "0 bytes".
+        byte[] raw = IdxFixtures.Images(1, 1, 1);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(raw.AsSpan(4), 1 << 30);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(raw.AsSpan(8), 1 << 30);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(raw.AsSpan(12), 16);
+        using var stream = new MemoryStream(raw);
+
+        var e = Assert.Throws<InvalidDataException>(() => MnistIdx.ReadImages(stream, "x"));
+
+        Assert.Contains("x: header announces dimensions [1073741824×1073741824×…], more than", e.Message);
+    }
 }

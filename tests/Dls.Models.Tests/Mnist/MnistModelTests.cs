@@ -163,4 +163,18 @@ public sealed class MnistModelTests
         public bool Equals(StateEntry? a, StateEntry? b) => a!.Name == b!.Name && a.Shape.SequenceEqual(b.Shape) && a.DType == b.DType;
         public int GetHashCode(StateEntry e) => e.Name.GetHashCode(StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Forward_WrongFeatureCount_ThrowsWithExpectedAndFoundShapes()
+    {
+        using var dense = new MnistMlp(Tiny with { InputSize = 784 });
+        using var lowRank = new LowRankMlp(new LowRankMlpOptions { Shape = Tiny, Rank = 2 });
+        using var x = torch.rand(32, 100);
+
+        var e = Assert.Throws<ArgumentException>(() => dense.call(x));
+        var f = Assert.Throws<ArgumentException>(() => lowRank.call(x));
+
+        Assert.Contains("Expected (batch, 784); found (32, 100).", e.Message);
+        Assert.Contains("Expected (batch, 16); found (32, 100).", f.Message);
+    }
 }

@@ -49,4 +49,30 @@ public sealed class MnistServiceCollectionExtensionsTests : IDisposable
         var e = Assert.Throws<InvalidOperationException>(() => provider.GetRequiredService<MnistClassifier>());
         Assert.Contains("CheckpointPath", e.Message);
     }
+
+    [Fact]
+    public void Options_CheckpointWithoutSidecar_FailValidationNamingSidecar()
+    {
+        string path = Path.Combine(dir, "weights.bin");
+        File.WriteAllBytes(path, [1, 2, 3]);
+        var provider = new ServiceCollection().AddDlsMnistModels(o => o.CheckpointPath = path).BuildServiceProvider();
+
+        var e = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<MnistModelOptions>>().Value);
+
+        Assert.Contains("MnistModelOptions.CheckpointPath", e.Message);
+        Assert.Contains($"'{Checkpoint.SidecarPath(path)}' not found", e.Message);
+    }
+
+    [Fact]
+    public void Options_CheckpointOfAnotherModel_FailValidationNamingArchitectures()
+    {
+        string path = Path.Combine(dir, "denoiser.ckpt");
+        using (var network = new Dls.Models.Denoising.FcMaskNetwork(new Dls.Models.Denoising.FcMaskNetworkOptions(HiddenSize: 4)))
+            Dls.Models.Denoising.DenoisingModels.Save(path, network);
+        var provider = new ServiceCollection().AddDlsMnistModels(o => o.CheckpointPath = path).BuildServiceProvider();
+
+        var e = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<MnistModelOptions>>().Value);
+
+        Assert.Contains($"checkpoint '{path}' holds architecture 'fc-mask'; a MnistClassifier needs one of [mnist-mlp, mnist-lowrank-mlp]", e.Message);
+    }
 }

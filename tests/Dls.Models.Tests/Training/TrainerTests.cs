@@ -240,6 +240,112 @@ public sealed class TrainerTests : IDisposable
         Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
     }
 
+    [Theory]
+    [InlineData(1, "Epoch 2 batch 3: the loss is NaN; expected a finite loss.")]
+    [InlineData(20, "Epoch 2 batch 8: the loss is NaN (the loss is read every 20 batches; the first non-finite batch is one of 1–8)")]
+    public void Fit_LossBecomesNaN_ThrowsNamingEpochAndBatchAndKeepsEarlierCheckpoint(int readEvery, string expected)
+    {
+        string path = Path.Combine(dir, "nan.bin");
+        torch.manual_seed(5);
+        using var net = new ToyNet();
+        using var problem = new NaNFromProblem(epoch: 2, batch: 3);
+        var trainer = new Trainer(new TrainerOptions { Epochs = 3, LearningRate = 0.05, CheckpointPath = path, LossReadEveryBatches = readEvery });
+
+        var e = Assert.Throws<InvalidOperationException>(() => trainer.Fit(net, problem));
+
+        Assert.Contains(expected, e.Message);
+        Assert.Contains($"the checkpoint '{path}' is left as it was", e.Message);
+        var (loaded, info) = Checkpoint.Load(path);
+        using (loaded)
+        {
+            Assert.Equal(1, info.Metadata["epoch"]!.GetValue<int>());
+            Assert.All(Weights((ToyNet)loaded), w => Assert.True(float.IsFinite(w)));
+        }
+    }
+
+    [Fact]
+    public void Fit_ResumeWithOtherOptimizer_ThrowsSavedVsRequested()
+    {
+        string path = Path.Combine(dir, "adam.bin");
+        var options = new TrainerOptions { Seed = 2, LearningRate = 0.02, MonitorMetric = "train_loss" };
+        torch.manual_seed(4);
+        using var net = new ToyNet();
+        using var problem = new ToyProblem();
+        new Trainer(options with { Epochs = 1, CheckpointPath = path }).Fit(net, problem);
+
+        var e = Assert.Throws<ArgumentException>(() => new Trainer(options with { Epochs = 2, ResumeFrom = path, Optimizer = OptimizerKind.Sgd }).Fit(net, problem));
+
+        Assert.Contains($"Cannot resume from '{path}': it was trained with optimizer Adam, these options request Optimizer = Sgd.", e.Message);
+    }
+
+    [Theory]
+    [InlineData(OptimizerKind.Adam, 0.9, 0.0, "WeightDecay: saved 0.01, requested 0")]
+    [InlineData(OptimizerKind.Sgd, 0.5, 0.01, "Momentum: saved 0.9, requested 0.5")]
+    public void Fit_ResumeWithOtherOptimizerSettings_ThrowsSavedVsRequested(OptimizerKind optimizer, double momentum, double weightDecay, string expected)
+    {
+        string path = Path.Combine(dir, "settings.bin");
+        var options = new TrainerOptions { Seed = 2, LearningRate = 0.02, MonitorMetric = "train_loss", Optimizer = optimizer, WeightDecay = 0.01, Momentum = 0.9 };
+        torch.manual_seed(4);
+        using var net = new ToyNet();
+        using var problem = new ToyProblem();
+        new Trainer(options with { Epochs = 1, CheckpointPath = path }).Fit(net, problem);
+
+        var e = Assert.Throws<ArgumentException>(() =>
+            new Trainer(options with { Epochs = 2, ResumeFrom = path, Momentum = momentum, WeightDecay = weightDecay }).Fit(net, problem));
+
+        Assert.Contains($"'{Trainer.OptimizerStatePath(path)}'", e.Message);
+        Assert.Contains(expected, e.Message);
+        // The same settings resume.
+        var resumed = new Trainer(options with { Epochs = 2, ResumeFrom = path }).Fit(net, problem);
+        Assert.Equal([1, 2], resumed.History.Select(h => h.Epoch));
+    }
+
+    [Fact]
+    public void Fit_ResumeFromNonStringMonitorMetric_ThrowsInvalidDataNamingFile()
+    {
+        string path = Path.Combine(dir, "metric.bin");
+        var options = new TrainerOptions { Seed = 2, LearningRate = 0.02, MonitorMetric = "train_loss" };
+        torch.manual_seed(4);
+        using var net = new ToyNet();
+        using var problem = new ToyProblem();
+        new Trainer(options with { Epochs = 1, CheckpointPath = path }).Fit(net, problem);
+        string sidecar = Checkpoint.SidecarPath(path);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(sidecar))!.AsObject();
+        json["metadata"]!["trainer"]!["monitor_metric"] = 3;
+        File.WriteAllText(sidecar, json.ToJsonString());
+
+        var e = Assert.Throws<InvalidDataException>(() => new Trainer(options with { Epochs = 2, ResumeFrom = path }).Fit(net, problem));
+
+        Assert.Contains($"Checkpoint '{path}' has malformed trainer metadata", e.Message);
+    }
+
+    /// <summary>The toy problem whose loss turns NaN from a given batch of a given epoch on (as a diverging run's would).</summary>
+    private sealed class NaNFromProblem(int epoch, int batch) : ITrainingProblem<(Tensor X, Tensor Y)>, IDisposable
+    {
+        private readonly ToyProblem inner = new();
+        private int currentEpoch, currentBatch;
+
+        public IEnumerable<(Tensor X, Tensor Y)> TrainBatches(int epochNumber, Random rng)
+        {
+            currentEpoch = epochNumber;
+            currentBatch = 0;
+            return inner.TrainBatches(epochNumber, rng);
+        }
+
+        public Tensor Loss(nn.Module model, (Tensor X, Tensor Y) b)
+        {
+            currentBatch++;
+            var loss = inner.Loss(model, b);
+            return currentEpoch > epoch || (currentEpoch == epoch && currentBatch >= batch) ? loss.mul(float.NaN) : loss;
+        }
+
+        public long CountSamples((Tensor X, Tensor Y) b) => inner.CountSamples(b);
+
+        public IReadOnlyDictionary<string, double> Validate(nn.Module model, CancellationToken cancellationToken) => inner.Validate(model, cancellationToken);
+
+        public void Dispose() => inner.Dispose();
+    }
+
     /// <summary>Progress&lt;T&gt; posts to the thread pool; tests need synchronous delivery.</summary>
     private sealed class SyncProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
     {
