@@ -39,7 +39,7 @@ internal static class AudioCommands
             foreach (string path in parse.GetValue(files)!)
             {
                 RequireFile(path);
-                (WavInfo info, double peak, double rms) = Measure(path);
+                (WavInfo info, double peak, double rms, long nonFinite, long firstNonFinite) = Measure(path);
                 WavFormat format = info.Format;
                 var entry = new JsonObject
                 {
@@ -53,6 +53,7 @@ internal static class AudioCommands
                     ["duration_s"] = Math.Round(info.DurationSeconds, 6),
                     ["peak_dbfs"] = Number(peak),
                     ["rms_dbfs"] = Number(rms),
+                    ["non_finite_samples"] = nonFinite,
                 };
                 all.Add(entry);
                 if (!parse.GetValue(json))
@@ -65,6 +66,10 @@ internal static class AudioCommands
                     host.Out.WriteLine($"  duration     {info.DurationSeconds:F3} s ({info.FrameCount} frames)");
                     host.Out.WriteLine($"  peak         {Db(peak)} dBFS");
                     host.Out.WriteLine($"  RMS          {Db(rms)} dBFS");
+                    if (nonFinite > 0)
+                    {
+                        host.Out.WriteLine($"  warning      {nonFinite} NaN/∞ sample(s), the first at frame {firstNonFinite}; peak and RMS leave them out");
+                    }
                 }
             }
 
@@ -97,6 +102,17 @@ internal static class AudioCommands
             }
 
             WavData data = WavFile.Read(inPath);
+            for (int c = 0; c < data.ChannelCount; c++)
+            {
+                // Checked before anything is written: resampling would spread a NaN, and an integer encoding has no code for it.
+                float[] channel = data.GetChannel(c);
+                int bad = Array.FindIndex(channel, x => !float.IsFinite(x));
+                if (bad >= 0)
+                {
+                    throw new InvalidDataException($"'{inPath}': expected finite samples, found {channel[bad]} at frame {bad} of channel {c}; nothing was written.");
+                }
+            }
+
             float[][] channels = parse.GetValue(mono)
                 ? [data.ToMono()]
                 : Enumerable.Range(0, data.ChannelCount).Select(data.GetChannel).ToArray();
@@ -223,28 +239,44 @@ internal static class AudioCommands
         return command;
     }
 
-    /// <summary>Streams the file in blocks: peak and RMS over all channels in bounded memory, whatever the length.</summary>
-    private static (WavInfo Info, double PeakDbfs, double RmsDbfs) Measure(string path)
+    /// <summary>
+    /// Streams the file in blocks: peak and RMS over all channels in bounded memory, whatever the length. A float file may
+    /// hold NaN or ∞ samples; they are counted (with the frame of the first) and left out of the levels.
+    /// </summary>
+    private static (WavInfo Info, double PeakDbfs, double RmsDbfs, long NonFinite, long FirstNonFiniteFrame) Measure(string path)
     {
         using var reader = new WavReader(path);
-        var block = new float[8192 * reader.Format.ChannelCount];
+        int channels = reader.Format.ChannelCount;
+        var block = new float[8192 * channels];
         double peak = 0, sumSquares = 0;
-        long count = 0;
+        long count = 0, nonFinite = 0, firstNonFinite = -1, framesBefore = 0;
         int frames;
         while ((frames = reader.ReadFrames(block)) > 0)
         {
-            int n = frames * reader.Format.ChannelCount;
-            peak = Math.Max(peak, AudioLevels.Peak(block.AsSpan(0, n)));
-            foreach (float v in block.AsSpan(0, n))
+            int n = frames * channels;
+            for (int i = 0; i < n; i++)
             {
+                float v = block[i];
+                if (!float.IsFinite(v))
+                {
+                    if (nonFinite++ == 0)
+                    {
+                        firstNonFinite = framesBefore + (i / channels);
+                    }
+
+                    continue;
+                }
+
+                peak = Math.Max(peak, Math.Abs(v));
                 sumSquares += (double)v * v;
+                count++;
             }
 
-            count += n;
+            framesBefore += frames;
         }
 
         double rms = count == 0 ? double.NegativeInfinity : 10 * Math.Log10(sumSquares / count);
-        return (new WavInfo(reader.Format, reader.FrameCount, reader.IsExtensible), 20 * Math.Log10(peak), rms);
+        return (new WavInfo(reader.Format, reader.FrameCount, reader.IsExtensible), 20 * Math.Log10(peak), rms, nonFinite, firstNonFinite);
     }
 
     internal static WavSampleFormat ParseFormat(string name) => name switch

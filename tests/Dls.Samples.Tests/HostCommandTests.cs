@@ -113,4 +113,39 @@ public sealed class HostCommandTests
             Directory.Delete(root, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task AudioInfoAndConvert_FloatWavWithNaN_InfoCountsThemAndConvertWritesNothing()
+    {
+        // A float WAV can store NaN: info must still describe the file (levels over the finite samples, the NaNs counted with
+        // the frame of the first), and convert must refuse before writing, naming the frame and channel.
+        string dir = Path.Combine(Path.GetTempPath(), $"dls-nan-wav-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var left = Enumerable.Repeat(0.5f, 20000).ToArray();
+            var right = Enumerable.Repeat(-0.25f, 20000).ToArray();
+            right[12345] = float.NaN;
+            right[15000] = float.PositiveInfinity;
+            string wav = Path.Combine(dir, "nan.wav");
+            Dls.Audio.IO.WavFile.Write(wav, new Dls.Audio.IO.WavData(16000, [left, right], Dls.Audio.IO.WavSampleFormat.Float32));
+
+            var (infoCode, infoOut, _) = await HostRunner.RunAsync("audio", "info", wav, "--json");
+            Assert.Equal(0, infoCode);
+            var entry = HostRunner.LastJsonLine(infoOut)["files"]![0]!;
+            Assert.Equal(2, (long)entry["non_finite_samples"]!);
+            // Peak of the finite samples: 0.5 → −6.0206 dBFS; the JSON rounds to 6 decimals, hence the 1e-5 tolerance.
+            Assert.Equal(20 * Math.Log10(0.5), (double)entry["peak_dbfs"]!, 1e-5);
+
+            string converted = Path.Combine(dir, "out.wav");
+            var (convertCode, _, convertErr) = await HostRunner.RunAsync("audio", "convert", wav, converted, "--format", "pcm16");
+            Assert.Equal(1, convertCode);
+            Assert.Contains("found NaN at frame 12345 of channel 1; nothing was written", convertErr);
+            Assert.False(File.Exists(converted));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
