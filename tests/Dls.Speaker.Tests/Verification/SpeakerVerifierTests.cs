@@ -184,10 +184,7 @@ public sealed class SpeakerVerifierTests
     public async Task AddDlsSpeakerVerifier_MissingSidecar_FailsOnStartNamingModelPath()
     {
         using var tree = new TempTree();
-        var model = TestModels.Random();
-        string path = Path.Combine(tree.Root, "m.ckpt");
-        SpeakerModelFile.Save(path, model.Encoder, model.Features, model.Threshold);
-        model.Encoder.Dispose();
+        string path = SaveRandomModel(tree);
         File.Delete(path + ".json");
 
         var ex = await StartupFailure(o => o.ModelPath = path);
@@ -199,10 +196,7 @@ public sealed class SpeakerVerifierTests
     public async Task AddDlsSpeakerVerifier_BadThresholdInFile_FailsOnStartNamingFile()
     {
         using var tree = new TempTree();
-        var model = TestModels.Random();
-        string path = Path.Combine(tree.Root, "m.ckpt");
-        SpeakerModelFile.Save(path, model.Encoder, model.Features, model.Threshold);
-        model.Encoder.Dispose();
+        string path = SaveRandomModel(tree);
         string sidecar = path + ".json";
         var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(sidecar))!.AsObject();
         json["metadata"]!["threshold"] = -3;
@@ -218,5 +212,15 @@ public sealed class SpeakerVerifierTests
         await using var provider = new ServiceCollection().AddDlsSpeakerVerifier(configure).BuildServiceProvider();
         // What a host runs on start (ValidateOnStart).
         return await Assert.ThrowsAsync<OptionsValidationException>(() => provider.GetRequiredService<IAsyncStartupValidator>().ValidateAsync(CancellationToken.None));
+    }
+
+    /// <summary>A random test model saved as <c>m.ckpt</c> (+ sidecar) in <paramref name="tree"/>; returns the weights path.</summary>
+    private static string SaveRandomModel(TempTree tree)
+    {
+        var model = TestModels.Random();
+        string path = Path.Combine(tree.Root, "m.ckpt");
+        SpeakerModelFile.Save(path, model.Encoder, model.Features, model.Threshold);
+        model.Encoder.Dispose();
+        return path;
     }
 }
