@@ -112,9 +112,12 @@ public sealed class LowRankMlp : Module<Tensor, Tensor>, IDescribedModel
     public static LowRankMlp FromDense(MnistMlp dense, int rank, bool factorizeOutput = false)
     {
         ArgumentNullException.ThrowIfNull(dense);
-        var svds = dense.Layers.Select((l, i) => WeightSvd.Of(((Linear)l).weight!, $"layers.{i}")).ToArray();
+        var svds = new List<WeightSvd>();
         try
         {
+            // Added one by one, so the decompositions made before a failing layer (e.g. non-finite weights) are disposed too.
+            foreach (var (layer, i) in dense.Layers.Select((l, i) => (l, i)))
+                svds.Add(WeightSvd.Of(((Linear)layer).weight!, $"layers.{i}"));
             return FromDense(dense, svds, rank, factorizeOutput);
         }
         finally

@@ -8,14 +8,21 @@ public sealed class SpeakerEnrollment
     /// <summary>Creates an enrollment from already-enrolled embedding values (copied).</summary>
     /// <param name="embedding">A unit-length embedding (e.g. from <see cref="SpeakerEmbeddings.Enroll"/>).</param>
     /// <param name="utteranceCount">How many utterances it was made from (≥ 1).</param>
-    /// <exception cref="ArgumentException">An empty embedding, a non-finite value (NaN/∞) or a count below 1.</exception>
+    /// <exception cref="ArgumentException">An empty or all-zero embedding, a non-finite value (NaN/∞) or a count below 1.</exception>
     public SpeakerEnrollment(ReadOnlySpan<float> embedding, int utteranceCount)
     {
         if (embedding.IsEmpty) throw new ArgumentException("Expected a non-empty enrollment embedding, found none.", nameof(embedding));
         // A NaN would make every later cosine NaN, which no threshold accepts: a silent "different speaker".
+        bool allZero = true;
         for (int i = 0; i < embedding.Length; i++)
+        {
             if (!float.IsFinite(embedding[i]))
                 throw new ArgumentException($"Expected finite enrollment values, found {embedding[i]} at index {i} of {embedding.Length}.", nameof(embedding));
+            allZero &= embedding[i] == 0;
+        }
+        // No cosine is defined against a zero vector: every later Verify would fail, so fail here, where the cause is.
+        if (allZero)
+            throw new ArgumentException($"Expected a unit-length enrollment embedding, found {embedding.Length} zeros.", nameof(embedding));
         if (utteranceCount < 1) throw new ArgumentException($"Expected at least 1 enrollment utterance, found {utteranceCount}.", nameof(utteranceCount));
         _embedding = embedding.ToArray();
         UtteranceCount = utteranceCount;

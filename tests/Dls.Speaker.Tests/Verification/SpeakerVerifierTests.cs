@@ -134,6 +134,14 @@ public sealed class SpeakerVerifierTests
     }
 
     [Fact]
+    public void SpeakerEnrollment_AllZero_ThrowsAtConstructionNotAtVerify()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => new SpeakerEnrollment(new float[4], 1));
+        Assert.Equal("embedding", ex.ParamName);
+        Assert.Contains("Expected a unit-length enrollment embedding, found 4 zeros", ex.Message);
+    }
+
+    [Fact]
     public void Verify_EnrollmentOfAnotherModelSize_ThrowsNamingBothSizes()
     {
         using var verifier = new SpeakerVerifier(new SpeakerEmbedder(TestModels.Random()));
