@@ -48,7 +48,8 @@ internal static class SpeakerCommands
         var trialsFile = new Option<string?>("--trials") { Description = "A VoxCeleb trial list ('label path1 path2', paths relative to DIR/wav); default: generated trials." };
         var seed = new Option<int>("--seed") { Description = "Seed of the different-speaker trials (default 42, as run/reproduce).", DefaultValueFactory = _ => 42 };
         var json = new Option<bool>("--json") { Description = "Print the figures as one JSON object on the last stdout line." };
-        var command = new Command("speaker-eval", "EER, minDCF and the EER threshold of a speaker model on trials from a data folder, beside the no-learning baseline.") { data, model, split, trialsFile, seed, json };
+        var outDir = new Option<string>("--out") { Description = "Folder for the DET plot (det.png).", DefaultValueFactory = _ => Path.Combine("results", "speaker-eval") };
+        var command = new Command("speaker-eval", "EER, minDCF and the EER threshold of a speaker model on trials from a data folder, beside the no-learning baseline.") { data, model, split, trialsFile, seed, json, outDir };
         command.SetAction(parse =>
         {
             string dir = parse.GetValue(data)!;
@@ -96,6 +97,14 @@ internal static class SpeakerCommands
             host.Out.WriteLine($"at model threshold {verifier.Threshold:F4}: miss {miss:P2}, false accept {falseAccept:P2}");
             if (exhaustive is not null)
                 host.Out.WriteLine($"all pairs  {exhaustive.Trials} trials ({exhaustive.NonTargetScores.Length} different-speaker, no sampling): EER {exhaustive.Eer.Eer:P2}, minDCF {exhaustive.MinDcf.MinDcf:F4}, baseline {exhaustiveBaseline!.Eer.Eer:P2}");
+
+            string plotDir = parse.GetValue(outDir)!;
+            Directory.CreateDirectory(plotDir);
+            string detPath = Path.Combine(plotDir, "det.png");
+            var systems = new List<(string, SpeakerEvaluationResult)> { ("model", result), ("mean log-spectrum baseline", baseline) };
+            if (exhaustive is not null) systems.Add(("model, all pairs", exhaustive));
+            DetPlot.Save(detPath, $"DET curve, {result.Speakers} speakers, {result.Trials} trials", systems);
+            host.Out.WriteLine($"DET plot   {detPath}");
             if (parse.GetValue(json))
             {
                 host.WriteJsonResult(new JsonObject
@@ -113,6 +122,7 @@ internal static class SpeakerCommands
                     ["eer_all_pairs"] = exhaustive is null ? null : Math.Round(exhaustive.Eer.Eer, 6),
                     ["min_dcf_all_pairs"] = exhaustive is null ? null : Math.Round(exhaustive.MinDcf.MinDcf, 6),
                     ["baseline_eer_all_pairs"] = exhaustiveBaseline is null ? null : Math.Round(exhaustiveBaseline.Eer.Eer, 6),
+                    ["det_png"] = detPath,
                 });
             }
         });

@@ -143,8 +143,8 @@ internal static class SpeakerTrainTask
             });
         }
 
-        Plots.Lines(context.Results.PathFor("speaker_det.png"), "DET curve, unseen test speakers", "false-accept rate (%, log scale; 0 shown at 0.01)", "miss rate (%)",
-            [DetSeries($"GRU encoder (EER {evaluation.Eer.Eer:P2})", evaluation.Det()), DetSeries($"mean log-spectrum baseline (EER {baseline.Eer.Eer:P2})", baseline.Det())], logX: true);
+        DetPlot.Save(context.Results.PathFor("speaker_det.png"), "DET curve, unseen test speakers",
+            [("GRU encoder", evaluation), ("mean log-spectrum baseline", baseline)]);
         Plots.Lines(context.Results.PathFor("speaker_compression.png"), "EER against encoder size (truncated SVD, no fine-tuning)", "trainable parameters", "EER (%)",
             [new PlotSeries("GRU encoder", sweep.Select(p => (double)p.Parameters).ToArray(), sweep.Select(p => 100 * p.Eer).ToArray())], logX: true);
 
@@ -211,13 +211,6 @@ internal static class SpeakerTrainTask
         context.Out.WriteLine($"speaker-train: test EER {evaluation.Eer.Eer:P2} (baseline {baseline.Eer.Eer:P2}; all pairs {exhaustive.Eer.Eer:P2}), minDCF {evaluation.MinDcf.MinDcf:F3}, " +
             $"{evaluation.Trials} trials on {evaluation.Speakers} unseen speakers; model {modelPath}");
         return Task.CompletedTask;
-    }
-
-    /// <summary>The operating region of a DET curve (both error rates ≤ 40 %), false accepts floored at 0.01 % for the log axis.</summary>
-    private static PlotSeries DetSeries(string label, IReadOnlyList<Dls.Speaker.Metrics.DetPoint> det)
-    {
-        var points = det.Where(p => p.MissRate <= 0.4 && p.FalseAcceptRate <= 0.4).ToArray();
-        return new PlotSeries(label, points.Select(p => Math.Max(100 * p.FalseAcceptRate, 0.01)).ToArray(), points.Select(p => 100 * p.MissRate).ToArray());
     }
 
     /// <summary>

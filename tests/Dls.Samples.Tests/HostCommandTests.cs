@@ -148,4 +148,30 @@ public sealed class HostCommandTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task SpeakerEval_EmbeddedTestSpeakers_PrintsFiguresAndWritesTheDetPlot()
+    {
+        // The embedded speaker subset (6 test speakers × 8 utterances) scored by the shipped model: the JSON carries the
+        // issue's keys and the DET plot is written where --out says. EERs are rates, so they must lie in [0, 1].
+        string data = Path.Combine(RepoPaths.Root, "samples", "data", "speaker");
+        string outDir = Path.Combine(Path.GetTempPath(), $"dls-speaker-eval-{Guid.NewGuid():N}");
+        try
+        {
+            var (code, stdout, stderr) = await HostRunner.RunAsync("speaker-eval", "--data", data, "--out", outDir, "--json");
+            Assert.True(code == 0, stderr);
+            var json = HostRunner.LastJsonLine(stdout);
+            Assert.Equal(6, (int)json["speakers"]!);
+            Assert.Equal(6 * 28 * 2, (int)json["trials"]!); // 28 same-speaker pairs of 8 utterances per speaker, as many different
+            foreach (string key in new[] { "eer", "baseline_eer", "eer_all_pairs" })
+                Assert.InRange((double)json[key]!, 0.0, 1.0);
+            string det = Path.Combine(outDir, "det.png");
+            Assert.Equal(det, (string)json["det_png"]!);
+            Assert.True(new FileInfo(det).Length > 1000, "det.png should be a drawn PNG");
+        }
+        finally
+        {
+            if (Directory.Exists(outDir)) Directory.Delete(outDir, recursive: true);
+        }
+    }
 }
