@@ -26,6 +26,7 @@ internal static class GruRecurrence
     /// <param name="biasHh">3H.</param>
     /// <param name="reverse">Walk the frames from last to first.</param>
     /// <param name="mean">H values: the mean over frames of the hidden state.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MeanHiddenState(ReadOnlySpan<float> inputGates, ReadOnlySpan<float> weightHh, ReadOnlySpan<float> biasHh, bool reverse, Span<float> mean)
     {
         int hidden = mean.Length;
@@ -48,6 +49,7 @@ internal static class GruRecurrence
     }
 
     /// <summary>y = W·x + b for a row-major W of y.Length × x.Length; four rows share each load of x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void MatVec(ReadOnlySpan<float> w, ReadOnlySpan<float> x, ReadOnlySpan<float> b, Span<float> y)
     {
         int rows = y.Length, cols = x.Length;
@@ -92,6 +94,7 @@ internal static class GruRecurrence
     }
 
     /// <summary>One time step's gate arithmetic: h ← (1 − z) ⊙ n + z ⊙ h.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Update(ReadOnlySpan<float> gi, ReadOnlySpan<float> gh, Span<float> h)
     {
         int hidden = h.Length;
