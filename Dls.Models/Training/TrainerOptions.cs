@@ -60,7 +60,9 @@ public sealed record TrainerOptions
 
     /// <summary>
     /// Seed of torch's generator (initialization is the caller's, dropout is the trainer's) and of the batch shuffling.
-    /// Each epoch is seeded from (Seed, epoch), so a resumed run shuffles like an uninterrupted one. Default 0.
+    /// Each epoch is seeded from (Seed, epoch), so a resumed run shuffles like an uninterrupted one. Default 0. The model's
+    /// initial weights are drawn when it is constructed, from whatever state torch's generator is in then, which differs
+    /// from process to process: call <c>torch.manual_seed</c> before constructing the model for a run that repeats.
     /// </summary>
     public int Seed { get; init; }
 

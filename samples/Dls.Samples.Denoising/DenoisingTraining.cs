@@ -60,6 +60,10 @@ internal static class DenoisingTraining
         string? best = null;
         double bestValidation = double.NegativeInfinity;
 
+        // The networks draw their initial weights from torch's global generator, whose state at process start differs from
+        // run to run: seeded once here, the first network starts the same in every run, and the later ones already did
+        // (they are created after the trainer's per-epoch seeding of the earlier ones).
+        torch.manual_seed(ctx.Seed);
         foreach (Spec spec in specs)
         {
             ct.ThrowIfCancellationRequested();
