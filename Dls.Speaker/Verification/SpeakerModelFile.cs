@@ -77,19 +77,9 @@ public static class SpeakerModelFile
     /// threshold in [−1, 1] (see <see cref="ReadInfo"/>).</exception>
     public static SpeakerModel Load(string path)
     {
+        // Every check of the sidecar (features against the encoder's input size among them) is made before the weights load.
         var (info, features, threshold, embeddingMean) = ReadSidecar(path);
-        var encoder = Checkpoint.Load<GruSpeakerEncoder>(path);
-        try
-        {
-            if (features.FeatureSize != encoder.Options.InputSize)
-                throw new InvalidDataException($"Speaker model '{path}': features give {features.FeatureSize} values per frame, the encoder expects {encoder.Options.InputSize}.");
-            return new SpeakerModel(encoder, features, threshold, info) { EmbeddingMean = embeddingMean };
-        }
-        catch
-        {
-            encoder.Dispose();
-            throw;
-        }
+        return new SpeakerModel(Checkpoint.Load<GruSpeakerEncoder>(path), features, threshold, info) { EmbeddingMean = embeddingMean };
     }
 
     /// <summary>
