@@ -178,12 +178,10 @@ public static class SignalMetrics
 
     private static void CheckFinite(ReadOnlySpan<float> x, string name)
     {
-        for (int i = 0; i < x.Length; i++)
+        int i = SampleChecks.IndexOfNonFinite(x);
+        if (i >= 0)
         {
-            if (!float.IsFinite(x[i]))
-            {
-                throw new ArgumentException($"Sample {i} of {name} is {x[i]}; metrics need finite samples.", name);
-            }
+            throw new ArgumentException($"Sample {i} of {name} is {x[i]}; metrics need finite samples.", name);
         }
     }
 }

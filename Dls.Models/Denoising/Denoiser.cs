@@ -183,12 +183,10 @@ public sealed class Denoiser : IDenoiser, IDisposable
 
     internal static void CheckFinite(ReadOnlySpan<float> samples, long offset)
     {
-        for (int i = 0; i < samples.Length; i++)
+        int i = SampleChecks.IndexOfNonFinite(samples);
+        if (i >= 0)
         {
-            if (!float.IsFinite(samples[i]))
-            {
-                throw new ArgumentException($"Expected finite samples; found {samples[i]} at index {offset + i}.", nameof(samples));
-            }
+            throw new ArgumentException($"Expected finite samples; found {samples[i]} at index {offset + i}.", nameof(samples));
         }
     }
 

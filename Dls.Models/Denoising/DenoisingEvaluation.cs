@@ -1,3 +1,4 @@
+using Dls.Audio;
 using Dls.Audio.Metrics;
 
 namespace Dls.Models.Denoising;
@@ -89,7 +90,7 @@ public static class DenoisingEvaluation
                 throw new InvalidOperationException($"The denoiser returned {output.Length} samples for '{e.Name}'; expected {e.Clean.Length}.");
             }
 
-            int bad = Array.FindIndex(output, x => !float.IsFinite(x));
+            int bad = SampleChecks.IndexOfNonFinite(output);
             if (bad >= 0)
             {
                 throw new InvalidOperationException($"The denoiser returned a non-finite sample ({output[bad]}) at index {bad} for '{e.Name}' (example {index}); expected finite samples.");

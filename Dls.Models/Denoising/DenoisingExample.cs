@@ -1,3 +1,4 @@
+using Dls.Audio;
 using Dls.Audio.IO;
 
 namespace Dls.Models.Denoising;
@@ -50,7 +51,7 @@ public sealed record DenoisingExample(string Name, float[] Noisy, float[] Clean,
 
     private static void RequireFinite(float[] samples, string path, int sampleRate)
     {
-        int bad = Array.FindIndex(samples, x => !float.IsFinite(x));
+        int bad = SampleChecks.IndexOfNonFinite(samples);
         if (bad >= 0)
         {
             throw new InvalidDataException($"'{path}' has a non-finite sample ({samples[bad]}) at index {bad} (at {sampleRate} Hz); expected finite samples.");

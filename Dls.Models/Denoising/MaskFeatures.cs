@@ -1,3 +1,4 @@
+using Dls.Audio;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -42,7 +43,7 @@ public static class MaskFeatures
                 throw new ArgumentException($"Expected non-empty signals; found {(signal is null ? "a null" : "an empty")} one (signal {index}).", nameof(signals));
             }
 
-            int bad = Array.FindIndex(signal, x => !float.IsFinite(x));
+            int bad = SampleChecks.IndexOfNonFinite(signal);
             if (bad >= 0)
             {
                 // One NaN would make every statistic of its bins NaN, and the network's input with them.

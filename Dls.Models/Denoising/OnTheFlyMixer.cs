@@ -1,3 +1,4 @@
+using Dls.Audio;
 using Dls.Audio.IO;
 using Dls.Audio.Levels;
 
@@ -391,7 +392,7 @@ public sealed class OnTheFlyMixer
 
     private static float[] Checked(string path, float[] samples, string what)
     {
-        int bad = Array.FindIndex(samples, x => !float.IsFinite(x));
+        int bad = SampleChecks.IndexOfNonFinite(samples);
         if (bad >= 0)
         {
             throw new InvalidDataException($"The {what} file '{path}' has a non-finite sample ({samples[bad]}) at index {bad}; expected finite samples.");

@@ -1,3 +1,4 @@
+using Dls.Audio;
 using Dls.Audio.IO;
 using Dls.Audio.Resampling;
 using Dls.Speaker.Data;
@@ -55,9 +56,9 @@ public sealed class SpeakerFeatureSet : IDisposable
                 // its neighbours and on into the input normalization of the whole training set.
                 var native = AudioFile.Load(u.Path);
                 var samples = native.Samples;
-                for (int k = 0; k < samples.Length; k++)
-                    if (!float.IsFinite(samples[k]))
-                        throw new InvalidDataException($"'{u.Path}': expected finite samples, found {samples[k]} at sample {k} of {samples.Length}.");
+                int bad = SampleChecks.IndexOfNonFinite(samples);
+                if (bad >= 0)
+                    throw new InvalidDataException($"'{u.Path}': expected finite samples, found {samples[bad]} at sample {bad} of {samples.Length}.");
                 var signal = Resampler.Resample(native, extractor.Options.SampleRate);
                 if (signal.Length <= extractor.Options.NFft / 2)
                     throw new InvalidDataException($"'{u.Path}': expected more than {extractor.Options.NFft / 2} samples for one STFT frame, found {signal.Length}.");

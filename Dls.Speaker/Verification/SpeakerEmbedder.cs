@@ -1,3 +1,4 @@
+using Dls.Audio;
 using Dls.Audio.IO;
 using Dls.Audio.Levels;
 using Dls.Audio.Resampling;
@@ -122,9 +123,9 @@ public sealed class SpeakerEmbedder : IDisposable
         int minimum = (int)Math.Ceiling(Options.MinDurationSeconds * sampleRate);
         if (samples.Length < minimum)
             throw new ArgumentException($"The {what} is too short: expected at least {minimum} samples ({Options.MinDurationSeconds:0.###} s at {sampleRate} Hz), found {samples.Length}.", nameof(samples));
-        for (int i = 0; i < samples.Length; i++)
-            if (!float.IsFinite(samples[i]))
-                throw new ArgumentException($"The {what} contains a non-finite sample ({samples[i]}) at index {i}; expected finite values in [−1, 1].", nameof(samples));
+        int bad = SampleChecks.IndexOfNonFinite(samples);
+        if (bad >= 0)
+            throw new ArgumentException($"The {what} contains a non-finite sample ({samples[bad]}) at index {bad}; expected finite values in [−1, 1].", nameof(samples));
         double rmsDbfs = AudioLevels.RmsDbfs(samples);
         if (!(rmsDbfs >= Options.SilenceThresholdDbfs))
             throw new ArgumentException($"The {what} is silent: RMS level {rmsDbfs:0.0} dBFS, expected at least {Options.SilenceThresholdDbfs:0.0} dBFS.", nameof(samples));

@@ -106,7 +106,7 @@ internal static class AudioCommands
             {
                 // Checked before anything is written: resampling would spread a NaN, and an integer encoding has no code for it.
                 float[] channel = data.GetChannel(c);
-                int bad = Array.FindIndex(channel, x => !float.IsFinite(x));
+                int bad = SampleChecks.IndexOfNonFinite(channel);
                 if (bad >= 0)
                 {
                     throw new InvalidDataException($"'{inPath}': expected finite samples, found {channel[bad]} at frame {bad} of channel {c}; nothing was written.");
