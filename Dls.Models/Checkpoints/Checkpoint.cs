@@ -200,10 +200,11 @@ public static class Checkpoint
     /// <param name="expected">The layout of the model being loaded into.</param>
     /// <param name="found">The layout stored in a checkpoint.</param>
     /// <returns>One line per difference.</returns>
+    /// <exception cref="ArgumentException">A layout names a state twice (the duplicates are listed).</exception>
     public static IReadOnlyList<string> DescribeDifferences(IReadOnlyList<StateEntry> expected, IReadOnlyList<StateEntry> found)
     {
-        var e = expected.ToDictionary(x => x.Name, StringComparer.Ordinal);
-        var f = found.ToDictionary(x => x.Name, StringComparer.Ordinal);
+        var e = ByName(expected, nameof(expected));
+        var f = ByName(found, nameof(found));
         var lines = new List<string>();
         foreach (var (name, entry) in e.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
@@ -216,6 +217,15 @@ public static class Checkpoint
             if (!e.ContainsKey(name))
                 lines.Add($"not in model: {entry}");
         return lines;
+    }
+
+    private static Dictionary<string, StateEntry> ByName(IReadOnlyList<StateEntry> entries, string parameter)
+    {
+        ArgumentNullException.ThrowIfNull(entries, parameter);
+        var duplicates = entries.GroupBy(x => x.Name, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => $"'{g.Key}' ×{g.Count()}").ToArray();
+        if (duplicates.Length > 0)
+            throw new ArgumentException($"Expected each state name once in {parameter}, found {string.Join(", ", duplicates)}.", parameter);
+        return entries.ToDictionary(x => x.Name, StringComparer.Ordinal);
     }
 
     private static void LoadWeights(Module model, string path, CheckpointInfo info, bool mismatchIsDataError)

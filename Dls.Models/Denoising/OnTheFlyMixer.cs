@@ -183,6 +183,7 @@ public sealed class OnTheFlyMixer
     /// <param name="minSnrDb">Lowest SNR in dB.</param>
     /// <param name="maxSnrDb">Highest SNR in dB.</param>
     /// <returns>The mixer.</returns>
+    /// <exception cref="ArgumentException">No example has a noise, or one has a silent or non-finite clean or noise signal (named).</exception>
     public static OnTheFlyMixer FromExamples(IReadOnlyList<DenoisingExample> examples, double minSnrDb = -5, double maxSnrDb = 10)
     {
         ArgumentNullException.ThrowIfNull(examples);
@@ -190,6 +191,21 @@ public sealed class OnTheFlyMixer
         if (withNoise.Length == 0)
         {
             throw new ArgumentException($"Re-mixing needs examples whose noise is known (homework layout); found {examples.Count} example(s), none with noise.", nameof(examples));
+        }
+
+        // Checked here, where the examples' names are known (the pools below only know positions).
+        foreach (DenoisingExample e in withNoise)
+        {
+            foreach ((string part, float[] signal) in new[] { ("clean", e.Clean), ("noise", e.Noise!) })
+            {
+                int bad = SampleChecks.IndexOfNonFinite(signal);
+                if (bad >= 0 || Array.TrueForAll(signal, x => x == 0))
+                {
+                    throw new ArgumentException(
+                        $"Example '{e.Name}': its {part} signal {(bad >= 0 ? $"has {signal[bad]} at sample {bad}" : "is silent")}; re-mixing needs finite, non-silent clean and noise signals.",
+                        nameof(examples));
+                }
+            }
         }
 
         return new OnTheFlyMixer(withNoise.Select(e => e.Clean).ToArray(), withNoise.Select(e => e.Noise!).ToArray(), minSnrDb, maxSnrDb);

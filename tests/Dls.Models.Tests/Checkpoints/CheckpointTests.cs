@@ -171,4 +171,16 @@ public sealed class CheckpointTests : IDisposable
         edit(json["options"]!.AsObject());
         File.WriteAllText(sidecar, json.ToJsonString());
     }
+
+    [Fact]
+    public void DescribeDifferences_DuplicateStateName_ThrowsNamingIt()
+    {
+        var weight = new StateEntry("fc.weight", [2, 3], "Float32");
+        var bias = new StateEntry("fc.bias", [2], "Float32");
+
+        var e = Assert.Throws<ArgumentException>(() => Checkpoint.DescribeDifferences([weight, bias], [weight, bias, bias]));
+
+        Assert.Equal("found", e.ParamName);
+        Assert.Contains("Expected each state name once in found, found 'fc.bias' ×2", e.Message);
+    }
 }

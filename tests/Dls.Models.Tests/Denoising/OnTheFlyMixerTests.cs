@@ -110,6 +110,20 @@ public sealed class OnTheFlyMixerTests
     }
 
     [Fact]
+    public void FromExamples_ExampleWithSilentNoise_ThrowsNamingTheExample()
+    {
+        var clean = DenoisingFixtures.Tone(100);
+        var noise = DenoisingFixtures.Noise(100);
+        var good = new DenoisingExample("trx0000.wav", clean.Zip(noise, (c, n) => c + n).ToArray(), clean, noise);
+        var silentNoise = new DenoisingExample("trx0001.wav", clean, clean, new float[100]);
+
+        var e = Assert.Throws<ArgumentException>(() => OnTheFlyMixer.FromExamples([good, silentNoise]));
+
+        Assert.Equal("examples", e.ParamName);
+        Assert.Contains("Example 'trx0001.wav': its noise signal is silent", e.Message);
+    }
+
+    [Fact]
     public void Constructor_NullUtterance_ThrowsWithIndex()
     {
         var e = Assert.Throws<ArgumentException>(() => new OnTheFlyMixer([DenoisingFixtures.Tone(100), null!], [DenoisingFixtures.Noise(100)]));
