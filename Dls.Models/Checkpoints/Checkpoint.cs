@@ -222,11 +222,15 @@ public static class Checkpoint
     private static Dictionary<string, StateEntry> ByName(IReadOnlyList<StateEntry> entries, string parameter)
     {
         ArgumentNullException.ThrowIfNull(entries, parameter);
-        var duplicates = entries.GroupBy(x => x.Name, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => $"'{g.Key}' ×{g.Count()}").ToArray();
+        var duplicates = DuplicateNames(entries);
         if (duplicates.Length > 0)
             throw new ArgumentException($"Expected each state name once in {parameter}, found {string.Join(", ", duplicates)}.", parameter);
         return entries.ToDictionary(x => x.Name, StringComparer.Ordinal);
     }
+
+    /// <summary>Every state name that occurs more than once, as <c>'name' ×count</c>.</summary>
+    private static string[] DuplicateNames(IEnumerable<StateEntry> entries) =>
+        entries.GroupBy(x => x.Name, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => $"'{g.Key}' ×{g.Count()}").ToArray();
 
     private static void LoadWeights(Module model, string path, CheckpointInfo info, bool mismatchIsDataError)
     {
@@ -305,7 +309,7 @@ public static class Checkpoint
                     Required(o, "shape", sidecar).AsArray().Select(d => (d ?? throw new InvalidDataException($"Checkpoint sidecar '{sidecar}': expected shape sizes, found null.")).GetValue<long>()).ToArray(),
                     Required(o, "dtype", sidecar).GetValue<string>()));
             }
-            var duplicates = state.GroupBy(e => e.Name, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => $"'{g.Key}' ×{g.Count()}").ToArray();
+            var duplicates = DuplicateNames(state);
             if (duplicates.Length > 0)
                 throw new InvalidDataException(
                     $"Checkpoint sidecar '{sidecar}': expected each state name once, found {string.Join(", ", duplicates)}.");
