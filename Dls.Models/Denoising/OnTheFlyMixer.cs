@@ -198,8 +198,8 @@ public sealed class OnTheFlyMixer
         {
             foreach ((string part, float[] signal) in new[] { ("clean", e.Clean), ("noise", e.Noise!) })
             {
-                int bad = SampleChecks.IndexOfNonFinite(signal);
-                if (bad >= 0 || Array.TrueForAll(signal, x => x == 0))
+                (int bad, bool silent) = Inspect(signal);
+                if (bad >= 0 || silent)
                 {
                     throw new ArgumentException(
                         $"Example '{e.Name}': its {part} signal {(bad >= 0 ? $"has {signal[bad]} at sample {bad}" : "is silent")}; re-mixing needs finite, non-silent clean and noise signals.",
@@ -355,23 +355,17 @@ public sealed class OnTheFlyMixer
                 continue;
             }
 
-            bool audible = false;
-            for (int k = 0; k < signal.Length; k++)
+            (int bad, bool allZero) = Inspect(signal);
+            if (bad >= 0)
             {
-                float x = signal[k];
-                if (!float.IsFinite(x))
-                {
-                    throw new ArgumentException($"Expected finite samples; {what} {i} has {x} at sample {k}.", paramName);
-                }
-
-                audible |= x != 0;
+                throw new ArgumentException($"Expected finite samples; {what} {i} has {signal[bad]} at sample {bad}.", paramName);
             }
 
             if (signal.Length == 0)
             {
                 empty.Add(i);
             }
-            else if (!audible)
+            else if (allZero)
             {
                 silent.Add(i);
             }
@@ -384,6 +378,16 @@ public sealed class OnTheFlyMixer
                 $"{empty.Count + silent.Count} empty or silent{Indices([.. empty, .. silent])}, of which {silent.Count} all zero{Indices(silent)}.",
                 paramName);
         }
+    }
+
+    /// <summary>
+    /// The first non-finite sample (−1 when none) and, when every sample is finite, whether all are zero (true for an
+    /// empty signal): the one check behind the constructor's, <see cref="FromFolders"/>' and <see cref="FromExamples"/>' messages.
+    /// </summary>
+    private static (int NonFinite, bool Silent) Inspect(float[] signal)
+    {
+        int bad = SampleChecks.IndexOfNonFinite(signal);
+        return (bad, bad < 0 && Array.TrueForAll(signal, x => x == 0));
     }
 
     private static string Indices(List<int> indices) =>
@@ -408,13 +412,13 @@ public sealed class OnTheFlyMixer
 
     private static float[] Checked(string path, float[] samples, string what)
     {
-        int bad = SampleChecks.IndexOfNonFinite(samples);
+        (int bad, bool silent) = Inspect(samples);
         if (bad >= 0)
         {
             throw new InvalidDataException($"The {what} file '{path}' has a non-finite sample ({samples[bad]}) at index {bad}; expected finite samples.");
         }
 
-        if (Array.TrueForAll(samples, x => x == 0))
+        if (silent)
         {
             throw new InvalidDataException($"The {what} file '{path}' is {(samples.Length == 0 ? "empty" : "silent (all zero)")}; expected audible audio.");
         }
