@@ -147,6 +147,9 @@ public static class SpeakerTraining
     /// Every settings problem the later stages (extractor, problem, encoder, trainer) would report, listed at once before
     /// the features of the whole dataset are computed.
     /// </summary>
+    private static string? ValidationFractionProblem(SpeakerTrainingRequest request) =>
+        request.ValidationFraction > 0 && request.ValidationFraction < 1 ? null : $"ValidationFraction must be in (0, 1), found {request.ValidationFraction}.";
+
     private static void ValidateRequest(SpeakerTrainingRequest request)
     {
         var errors = new List<string>();
@@ -154,10 +157,10 @@ public static class SpeakerTraining
         errors.AddRange(request.Features.Validate().Select(e => "Features." + e));
         errors.AddRange((request.Encoder with { InputSize = bins }).Validate().Select(e => "Encoder." + e));
         errors.AddRange(request.Training.Validate().Select(e => "Training." + e));
-        if (request.Training.BandWarps?.Count > 0 && request.Training.BandWarpKneeBin > bins - 1)
-            errors.Add($"Training.BandWarpKneeBin must be below the {bins} feature bins, found {request.Training.BandWarpKneeBin}.");
+        if (request.Training.BandWarps is not null && request.Training.BandWarpKneeProblem(bins) is { } kneeProblem)
+            errors.Add("Training." + kneeProblem);
         errors.AddRange((request.Trainer with { MonitorMetric = "val_selection", HigherIsBetter = false }).Validate().Select(e => "Trainer." + e));
-        if (!(request.ValidationFraction > 0 && request.ValidationFraction < 1)) errors.Add($"ValidationFraction must be in (0, 1), found {request.ValidationFraction}.");
+        if (ValidationFractionProblem(request) is { } fractionProblem) errors.Add(fractionProblem);
         if (errors.Count > 0) throw new ArgumentException("Invalid SpeakerTrainingRequest: " + string.Join(" ", errors), nameof(request));
     }
 
@@ -184,8 +187,8 @@ public static class SpeakerTraining
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(request);
-        if (!(request.ValidationFraction > 0 && request.ValidationFraction < 1))
-            throw new ArgumentException($"ValidationFraction must be in (0, 1), found {request.ValidationFraction}.", nameof(request));
+        if (ValidationFractionProblem(request) is { } fractionProblem)
+            throw new ArgumentException(fractionProblem, nameof(request));
         int validationCount = Math.Max(2, (int)Math.Round(dataset.Speakers.Count * request.ValidationFraction));
         if (dataset.Speakers.Count - validationCount < 2)
             throw new ArgumentException($"Training needs at least 4 speakers (2 to train, 2 to validate); the dataset has {dataset.Speakers.Count}.", nameof(dataset));

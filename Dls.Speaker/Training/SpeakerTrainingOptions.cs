@@ -105,6 +105,10 @@ public sealed record SpeakerTrainingOptions
     /// <summary>Seed of the validation trial list (kept fixed so epochs are compared on the same trials). Default 1.</summary>
     public int ValidationSeed { get; init; } = 1;
 
+    /// <summary>The problem of <see cref="BandWarpKneeBin"/> for features of <paramref name="bins"/> bins, or null when it fits.</summary>
+    internal string? BandWarpKneeProblem(int bins) =>
+        BandWarps.Count > 0 && BandWarpKneeBin > bins - 1 ? $"BandWarpKneeBin must be below the {bins} feature bins, found {BandWarpKneeBin}." : null;
+
     /// <summary>Every problem with these options, empty when valid.</summary>
     public IReadOnlyList<string> Validate()
     {

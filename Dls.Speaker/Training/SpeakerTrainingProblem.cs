@@ -70,8 +70,8 @@ public sealed class SpeakerTrainingProblem : ITrainingProblem<SpeakerTrainingBat
         _validationTrials = TrialList.Generate(validation.Dataset, options.ValidationSeed);
         _validationIndex = validation.Dataset.Utterances.Select((u, i) => (u.Key, i)).ToDictionary(t => t.Key, t => t.i, StringComparer.Ordinal);
         int bins = train.Options.FeatureSize;
-        if (options.BandWarps.Count > 0 && options.BandWarpKneeBin > bins - 1)
-            throw new ArgumentException($"BandWarpKneeBin must be below the {bins} feature bins, found {options.BandWarpKneeBin}.", nameof(options));
+        if (options.BandWarpKneeProblem(bins) is { } kneeProblem)
+            throw new ArgumentException(kneeProblem, nameof(options));
         _warps = options.WarpFactors.Select(f => f == 1.0 ? null : new FrequencyWarp(bins, f))
             .Concat(options.BandWarps.Select(w => (FrequencyWarp?)new FrequencyWarp(bins, w.Low, w.High, options.BandWarpKneeBin)))
             .ToArray();
