@@ -32,7 +32,8 @@ internal static class MnistTasks
         /// <summary>
         /// Fine-tuning starts from trained weights, so it takes a third of the training rate: when the rate was chosen
         /// (an earlier build; the README gives the current figures), over 5 seeds of the baseline on the embedded data,
-        /// 2 epochs at 3e-4 gave 95.75 % mean test accuracy (95.45–96.10) against 95.22 % (94.85–95.60) at 1e-3, 95.38 % at 1e-4 and 95.58 % with a cosine decay from 1e-3. A PyTorch peer of the same
+        /// 2 epochs at 3e-4 gave 95.75 % mean test accuracy (95.45–96.10) against 95.22 % (94.85–95.60) at 1e-3,
+        /// 95.38 % at 1e-4 and 95.58 % with a cosine decay from 1e-3. A PyTorch peer of the same
         /// recipe (peer/mnist_peer.py, 5 seeds) behaves alike: 95.68 % at 3e-4, 95.30 % at 1e-3.
         /// </summary>
         public const double FineTuneLearningRate = 3e-4;
