@@ -37,6 +37,14 @@ public static class NoiseMixer
             throw new ArgumentOutOfRangeException(nameof(noiseOffset), noiseOffset, $"The noise offset must be in 0..{noise.Length - 1}.");
         }
 
+        // One NaN would make the gain, and so every mixture sample, NaN. The speech is checked here, the noise while its
+        // segment is copied (the index then points into the noise as given).
+        int badSpeech = SampleChecks.IndexOfNonFinite(speech);
+        if (badSpeech >= 0)
+        {
+            throw new ArgumentException($"Expected finite speech samples; found {speech[badSpeech]} at index {badSpeech} of {speech.Length}.", nameof(speech));
+        }
+
         var segment = new float[speech.Length];
         for (int i = 0, j = noiseOffset; i < segment.Length; i++, j++)
         {
@@ -53,8 +61,8 @@ public static class NoiseMixer
             segment[i] = noise[j];
         }
 
-        double speechEnergy = Energy(speech, nameof(speech));
-        double noiseEnergy = Energy(segment, nameof(noise));
+        double speechEnergy = Energy(speech);
+        double noiseEnergy = Energy(segment);
         if (speechEnergy == 0)
         {
             throw new ArgumentException("The speech is silent, so no noise level gives a finite SNR.", nameof(speech));
@@ -77,18 +85,11 @@ public static class NoiseMixer
         return new NoisyMixture(mixture, gain, scaled);
     }
 
-    private static double Energy(ReadOnlySpan<float> x, string name)
+    private static double Energy(ReadOnlySpan<float> x)
     {
         double sum = 0;
-        for (int i = 0; i < x.Length; i++)
+        foreach (float v in x)
         {
-            float v = x[i];
-            if (!float.IsFinite(v))
-            {
-                // One NaN would make the gain, and so every mixture sample, NaN.
-                throw new ArgumentException($"Expected finite {name} samples; found {v} at index {i} of {x.Length}.", name);
-            }
-
             sum += (double)v * v;
         }
 
