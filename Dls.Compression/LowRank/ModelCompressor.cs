@@ -80,7 +80,7 @@ public static class ModelCompressor
             // Every replacement is checked before the first one is made, so a layer that cannot be swapped leaves the model as it was.
             foreach (var l in linears)
             {
-                if (ranks.TryGetValue(l.Name, out int r) && (policy.ForceFactorization || Factorization.SavesParameters(l.Layer.in_features, l.Layer.out_features, r)))
+                if (ranks.TryGetValue(l.Name, out int r) && Factorizes(policy, l.Layer, r))
                     ModuleReplacer.CheckReplaceable(l.Parent, l.ChildName, l.Layer, typeof(LowRankLinear));
             }
 
@@ -96,7 +96,7 @@ public static class ModelCompressor
                     continue;
                 }
                 int rank = ranks[l.Name];
-                if (!policy.ForceFactorization && !Factorization.SavesParameters(n, m, rank))
+                if (!Factorizes(policy, l.Layer, rank))
                 {
                     rows.Add(new LayerCompression(l.Name, n, m, null, LayerDecision.KeptDenseNoSaving,
                         $"kept dense: rank {rank} needs {rank}x({n}+{m}) = {rank * (n + m):N0} >= {m}x{n} = {m * n:N0} weights",
@@ -136,6 +136,10 @@ public static class ModelCompressor
                 $"[{(linears.Count == 0 ? "none" : string.Join(", ", linears.Select(l => l.Name)))}].",
                 nameof(policy));
     }
+
+    /// <summary>Whether a selected layer is factorized at <paramref name="rank"/>: forced, or when that saves parameters.</summary>
+    private static bool Factorizes(CompressionPolicy policy, Linear layer, int rank) =>
+        policy.ForceFactorization || Factorization.SavesParameters(layer.in_features, layer.out_features, rank);
 
     private sealed record Found(string Name, Module Parent, string ChildName, Linear Layer);
 
