@@ -9,27 +9,55 @@ public static class AtomicFile
     /// <summary>Writes <paramref name="path"/> by letting <paramref name="write"/> fill a stream, then renaming.</summary>
     /// <param name="path">The file to create or replace.</param>
     /// <param name="write">Fills the stream; any exception it throws removes the temporary file and propagates.</param>
-    public static void Write(string path, Action<Stream> write)
+    public static void Write(string path, Action<Stream> write) => WriteAll([(path, write)]);
+
+    /// <summary>
+    /// Writes several files that belong together (a checkpoint's weights and its sidecar): every file's content goes to
+    /// a temporary file first, and only when all are written are they renamed over their targets, in the order given. A
+    /// failure while writing leaves every target untouched; what remains is the short run of renames at the end.
+    /// </summary>
+    /// <param name="files">Each target path with the action that fills its stream.</param>
+    /// <exception cref="ArgumentException">No files, or a path given twice.</exception>
+    public static void WriteAll(IReadOnlyList<(string Path, Action<Stream> Write)> files)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        ArgumentNullException.ThrowIfNull(write);
-        string full = Path.GetFullPath(path);
-        string directory = Path.GetDirectoryName(full) ?? ".";
-        Directory.CreateDirectory(directory);
-        // Same folder as the target, so the final rename stays on one file system and is atomic.
-        string temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        ArgumentNullException.ThrowIfNull(files);
+        if (files.Count == 0) throw new ArgumentException("Expected at least one file to write; found none.", nameof(files));
+        var targets = new string[files.Count];
+        for (int i = 0; i < files.Count; i++)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(files[i].Path);
+            ArgumentNullException.ThrowIfNull(files[i].Write);
+            targets[i] = Path.GetFullPath(files[i].Path);
+            if (Array.IndexOf(targets, targets[i], 0, i) >= 0)
+                throw new ArgumentException($"Expected each file once; '{targets[i]}' is given twice.", nameof(files));
+        }
+        var temps = new List<string>(files.Count);
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            for (int i = 0; i < files.Count; i++)
             {
-                write(stream);
-                stream.Flush(flushToDisk: false);
+                string directory = Path.GetDirectoryName(targets[i]) ?? ".";
+                Directory.CreateDirectory(directory);
+                // Same folder as the target, so the final rename stays on one file system and is atomic.
+                string temp = Path.Combine(directory, $".{Path.GetFileName(targets[i])}.{Guid.NewGuid():N}.tmp");
+                temps.Add(temp);
+                using var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+                files[i].Write(stream);
+                // On disk before the rename: after a power cut the target is the old file or the new one, never empty.
+                stream.Flush(flushToDisk: true);
             }
-            File.Move(temp, full, overwrite: true);
+            for (int i = 0; i < files.Count; i++)
+            {
+                File.Move(temps[i], targets[i], overwrite: true);
+            }
         }
         catch
         {
-            TryDelete(temp);
+            foreach (string temp in temps)
+            {
+                TryDelete(temp);
+            }
+
             throw;
         }
     }

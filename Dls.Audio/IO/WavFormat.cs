@@ -39,6 +39,11 @@ public sealed record WavFormat(int SampleRate, int ChannelCount, WavSampleFormat
             // nBlockAlign is a 16-bit header field: a larger frame would be written truncated and corrupt the file.
             errors.Add($"ChannelCount × bytes per sample (the block align) must be at most {ushort.MaxValue}; found {ChannelCount} × {BytesPerSample} = {(long)ChannelCount * BytesPerSample}");
         }
+        else if (SampleRate > 0 && ChannelCount > 0 && (long)SampleRate * BlockAlign > uint.MaxValue)
+        {
+            // nAvgBytesPerSec is a 32-bit header field: a larger rate would be written wrapped around.
+            errors.Add($"SampleRate × block align (the byte rate) must be at most {uint.MaxValue}; found {SampleRate} × {BlockAlign} = {(long)SampleRate * BlockAlign}");
+        }
 
         if (errors.Count > 0)
         {

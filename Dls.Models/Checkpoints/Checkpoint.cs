@@ -72,7 +72,16 @@ public static class Checkpoint
     /// <param name="description">Architecture and options; null when the model cannot be rebuilt from the files (load it with <see cref="LoadInto"/>).</param>
     /// <param name="metadata">Metadata to store (copied); null stores none.</param>
     /// <returns>The sidecar as written.</returns>
-    public static CheckpointInfo Save(string path, Module model, ModelDescription? description, JsonObject? metadata = null)
+    public static CheckpointInfo Save(string path, Module model, ModelDescription? description, JsonObject? metadata = null) =>
+        Save(path, model, description, metadata, []);
+
+    /// <summary>
+    /// Saves a model together with companion files (the trainer's optimizer state): the sidecar is serialized before
+    /// anything is written, every file goes to a temporary name first, and the renames run last — companions, weights,
+    /// sidecar — so a failure leaves the previous checkpoint whole (<see cref="AtomicFile.WriteAll"/>).
+    /// </summary>
+    internal static CheckpointInfo Save(string path, Module model, ModelDescription? description, JsonObject? metadata,
+        IReadOnlyList<(string Path, byte[] Content)> companions)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         ArgumentNullException.ThrowIfNull(model);
@@ -91,8 +100,12 @@ public static class Checkpoint
             sha,
             StateOf(model),
             metadata?.DeepClone().AsObject() ?? new JsonObject());
-        AtomicFile.Write(path, s => weights.WriteTo(s));
-        AtomicFile.WriteAllText(SidecarPath(path), ToJson(info).ToJsonString(ModelArchitectures.JsonOptions));
+        // Serialized first: metadata JSON cannot hold (±∞, NaN) fails here, before any file is touched.
+        byte[] sidecar = new System.Text.UTF8Encoding(false).GetBytes(ToJson(info).ToJsonString(ModelArchitectures.JsonOptions));
+        var files = companions.Select(c => (c.Path, (Action<Stream>)(s => s.Write(c.Content)))).ToList();
+        files.Add((path, s => weights.WriteTo(s)));
+        files.Add((SidecarPath(path), s => s.Write(sidecar)));
+        AtomicFile.WriteAll(files);
         return info;
     }
 

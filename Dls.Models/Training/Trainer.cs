@@ -330,6 +330,10 @@ public sealed class Trainer
     private void SaveCheckpoint(string path, Module model, TorchSharp.Modules.OptimizerHelper optimizer, List<EpochRecord> history,
         int epoch, int bestEpoch, double bestMetric, int sinceBest)
     {
+        var optimizerBytes = new MemoryStream();
+        using (var writer = new BinaryWriter(optimizerBytes, System.Text.Encoding.UTF8, leaveOpen: true))
+            optimizer.save_state_dict(writer);
+        byte[] optimizerState = optimizerBytes.ToArray();
         var trainer = new JsonObject
         {
             ["epoch"] = epoch,
@@ -339,6 +343,8 @@ public sealed class Trainer
             ["higher_is_better"] = Options.HigherIsBetter,
             ["epochs_since_best"] = sinceBest,
             ["optimizer"] = Options.Optimizer.ToString(),
+            // Ties the optimizer-state file to this checkpoint: resuming refuses a state file saved with other weights.
+            [OptimizerStateSha256Key] = Sha256(optimizerState),
             ["history"] = new JsonArray(history.Select(HistoryToJson).ToArray<JsonNode?>()),
         };
         var metadata = new JsonObject
@@ -347,13 +353,14 @@ public sealed class Trainer
             [Options.MonitorMetric] = JsonNumberOrNull(bestMetric),
             [TrainerMetadataKey] = trainer,
         };
-        // Optimizer state first: the sidecar (written last by Checkpoint.Save) is what makes a checkpoint visible.
-        var optimizerBytes = new MemoryStream();
-        using (var writer = new BinaryWriter(optimizerBytes, System.Text.Encoding.UTF8, leaveOpen: true))
-            optimizer.save_state_dict(writer);
-        Dls.Audio.IO.AtomicFile.Write(OptimizerStatePath(path), s => optimizerBytes.WriteTo(s));
-        Checkpoint.Save(path, model, metadata);
+        // One write of the three files: all go to temporary names, then are renamed together (optimizer state, weights,
+        // sidecar), so a failure leaves the previous best checkpoint and its optimizer state whole.
+        Checkpoint.Save(path, model, (model as IDescribedModel)?.Describe(), metadata, [(OptimizerStatePath(path), optimizerState)]);
     }
+
+    private const string OptimizerStateSha256Key = "optimizer_state_sha256";
+
+    private static string Sha256(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
 
     private static JsonNode? JsonNumberOrNull(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;
 
@@ -442,7 +449,13 @@ public sealed class Trainer
             string optimizerPath = OptimizerStatePath(path);
             if (File.Exists(optimizerPath))
             {
-                using var stream = File.OpenRead(optimizerPath);
+                byte[] state = File.ReadAllBytes(optimizerPath);
+                // Checkpoints of earlier versions carry no hash; those states are taken as they are.
+                if (trainer[OptimizerStateSha256Key]?.GetValue<string>() is string expected && Sha256(state) != expected)
+                    throw new InvalidDataException(
+                        $"Cannot resume from '{path}': the optimizer state '{optimizerPath}' does not belong to it (expected SHA-256 {expected}, " +
+                        $"found {Sha256(state)} over {state.Length} bytes); it was saved with other weights. Delete it to resume with a fresh optimizer.");
+                using var stream = new MemoryStream(state, writable: false);
                 using var reader = new BinaryReader(stream);
                 optimizer.load_state_dict(reader);
                 CheckLoadedOptimizerOptions(optimizer, optimizerPath);

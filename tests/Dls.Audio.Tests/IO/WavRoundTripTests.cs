@@ -138,6 +138,20 @@ public sealed class WavRoundTripTests
     }
 
     [Fact]
+    public void WavWriter_ByteRateOver32Bits_ThrowsAndWritesNothing()
+    {
+        using var buffer = new MemoryStream();
+
+        // 2,000,000,000 Hz × 4 bytes = 8e9 bytes/s: nAvgBytesPerSec (32 bits) would have held it mod 2^32.
+        var ex = Assert.Throws<ArgumentException>(() => new WavWriter(buffer, new WavFormat(2_000_000_000, 2, WavSampleFormat.Pcm16)));
+
+        Assert.Contains("byte rate", ex.Message);
+        Assert.Contains($"at most {uint.MaxValue}", ex.Message);
+        Assert.Contains("found 2000000000 × 4 = 8000000000", ex.Message);
+        Assert.Equal(0, buffer.Length);
+    }
+
+    [Fact]
     public void WavWriter_WriteChannelsWithNullChannel_ArgumentExceptionNamingIt()
     {
         using var buffer = new MemoryStream();

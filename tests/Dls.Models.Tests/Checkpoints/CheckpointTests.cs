@@ -37,6 +37,25 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void Save_MetadataJsonCannotHold_ThrowsAndLeavesPreviousCheckpointWhole()
+    {
+        string path = Path.Combine(dir, "kept.bin");
+        using var first = new MnistMlp(Tiny);
+        Checkpoint.Save(path, first, new JsonObject { ["epoch"] = 1 });
+        byte[] weights = File.ReadAllBytes(path), sidecar = File.ReadAllBytes(Checkpoint.SidecarPath(path));
+        using var second = new MnistMlp(Tiny);
+
+        // JSON has no infinity: the sidecar cannot be written, and neither may the new weights (they would no longer
+        // match the old sidecar, and the old checkpoint would be lost).
+        Assert.ThrowsAny<ArgumentException>(() => Checkpoint.Save(path, second, new JsonObject { ["loss"] = double.PositiveInfinity }));
+
+        Assert.Equal(weights, File.ReadAllBytes(path));
+        Assert.Equal(sidecar, File.ReadAllBytes(Checkpoint.SidecarPath(path)));
+        Assert.Empty(Directory.GetFiles(dir, "*.tmp", SearchOption.AllDirectories));
+        using var loaded = Checkpoint.Load<MnistMlp>(path);   // still a consistent pair
+    }
+
+    [Fact]
     public void LoadInto_DifferentArchitecture_ListsDifferingNamesAndShapes()
     {
         string path = Path.Combine(dir, "mlp.bin");

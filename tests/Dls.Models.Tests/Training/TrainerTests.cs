@@ -301,6 +301,27 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void Fit_ResumeWithOptimizerStateOfAnotherSave_ThrowsNamingBothHashes()
+    {
+        string path = Path.Combine(dir, "tied.bin"), other = Path.Combine(dir, "other.bin");
+        var options = new TrainerOptions { Seed = 2, LearningRate = 0.02, MonitorMetric = "train_loss" };
+        torch.manual_seed(4);
+        using var net = new ToyNet();
+        using var problem = new ToyProblem();
+        new Trainer(options with { Epochs = 1, CheckpointPath = path }).Fit(net, problem);
+        new Trainer(options with { Epochs = 2, CheckpointPath = other }).Fit(net, problem);
+        string expected = Checkpoint.ReadInfo(path).Metadata["trainer"]!["optimizer_state_sha256"]!.GetValue<string>();
+        // A state file left over from another run (or written by a save whose checkpoint never landed) beside this checkpoint.
+        File.Copy(Trainer.OptimizerStatePath(other), Trainer.OptimizerStatePath(path), overwrite: true);
+
+        var e = Assert.Throws<InvalidDataException>(() => new Trainer(options with { Epochs = 2, ResumeFrom = path }).Fit(net, problem));
+
+        Assert.Contains($"the optimizer state '{Trainer.OptimizerStatePath(path)}' does not belong to it", e.Message);
+        Assert.Contains($"expected SHA-256 {expected}", e.Message);
+        Assert.Contains($"over {new FileInfo(Trainer.OptimizerStatePath(path)).Length} bytes", e.Message);
+    }
+
+    [Fact]
     public void Fit_ResumeFromNonStringMonitorMetric_ThrowsInvalidDataNamingFile()
     {
         string path = Path.Combine(dir, "metric.bin");
