@@ -109,6 +109,30 @@ public static class Checkpoint
         return info;
     }
 
+    /// <summary>
+    /// Copies a checkpoint (weights and sidecar) after checking that the two belong together, writing both as one unit
+    /// (<see cref="AtomicFile.WriteAll"/>): how a run publishes the checkpoint it trained in a scratch folder, replacing
+    /// an earlier one only once the new one is known good.
+    /// </summary>
+    /// <param name="source">The weights path of the checkpoint to copy.</param>
+    /// <param name="destination">The weights path to write; its sidecar goes to <see cref="SidecarPath"/>.</param>
+    /// <returns>The sidecar as copied.</returns>
+    /// <exception cref="FileNotFoundException">The source weights or sidecar are missing.</exception>
+    /// <exception cref="InvalidDataException">The source sidecar is malformed, or the weights do not match it.</exception>
+    /// <exception cref="ArgumentException">Source and destination are the same file.</exception>
+    public static CheckpointInfo Copy(string source, string destination)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(source);
+        ArgumentException.ThrowIfNullOrWhiteSpace(destination);
+        if (string.Equals(Path.GetFullPath(source), Path.GetFullPath(destination), StringComparison.Ordinal))
+            throw new ArgumentException($"Expected a destination other than the source; found '{source}' for both.", nameof(destination));
+        var info = ReadInfo(source);
+        byte[] weights = ReadCheckedWeights(source, info);
+        byte[] sidecar = File.ReadAllBytes(SidecarPath(source));
+        AtomicFile.WriteAll([(destination, s => s.Write(weights)), (SidecarPath(destination), s => s.Write(sidecar))]);
+        return info;
+    }
+
     /// <summary>Reads and checks a checkpoint's sidecar (not the weights).</summary>
     /// <param name="path">The weights path.</param>
     /// <returns>The sidecar.</returns>
@@ -245,6 +269,22 @@ public static class Checkpoint
     private static string[] DuplicateNames(IEnumerable<StateEntry> entries) =>
         entries.GroupBy(x => x.Name, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => $"'{g.Key}' ×{g.Count()}").ToArray();
 
+    /// <summary>The weights file's bytes, checked against the length and SHA-256 its sidecar records.</summary>
+    private static byte[] ReadCheckedWeights(string path, CheckpointInfo info)
+    {
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"Checkpoint weights '{path}' not found (its sidecar exists).", path);
+        byte[] bytes = File.ReadAllBytes(path);
+        if (bytes.LongLength != info.WeightsBytes)
+            throw new InvalidDataException(
+                $"Checkpoint weights '{path}' are truncated or replaced: expected {info.WeightsBytes} bytes, found {bytes.LongLength}.");
+        string sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        if (sha != info.WeightsSha256)
+            throw new InvalidDataException(
+                $"Checkpoint weights '{path}' are corrupt: expected SHA-256 {info.WeightsSha256}, found {sha}.");
+        return bytes;
+    }
+
     private static void LoadWeights(Module model, string path, CheckpointInfo info, bool mismatchIsDataError)
     {
         var differences = DescribeDifferences(StateOf(model), info.State);
@@ -256,16 +296,7 @@ public static class Checkpoint
                 throw new InvalidDataException(message);
             throw new ArgumentException(message, nameof(model));
         }
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"Checkpoint weights '{path}' not found (its sidecar exists).", path);
-        byte[] bytes = File.ReadAllBytes(path);
-        if (bytes.LongLength != info.WeightsBytes)
-            throw new InvalidDataException(
-                $"Checkpoint weights '{path}' are truncated or replaced: expected {info.WeightsBytes} bytes, found {bytes.LongLength}.");
-        string sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
-        if (sha != info.WeightsSha256)
-            throw new InvalidDataException(
-                $"Checkpoint weights '{path}' are corrupt: expected SHA-256 {info.WeightsSha256}, found {sha}.");
+        byte[] bytes = ReadCheckedWeights(path, info);
         using var scope = torch.NewDisposeScope();
         using var reader = new BinaryReader(new MemoryStream(bytes, writable: false));
         try

@@ -87,14 +87,15 @@ public static class SpeakerTraining
         using var validation = SpeakerFeatureSet.Load(dataset.WithSpeakers(validationSpeakers), extractor, cancellationToken: cancellationToken);
         using var problem = new SpeakerTrainingProblem(train, validation, request.Training);
 
+        TorchSharp.torch.manual_seed(request.Trainer.Seed);
+        var encoder = new GruSpeakerEncoder(request.Encoder with { InputSize = request.Features.FeatureSize });
+        using var siamese = new SiameseSpeakerModel(encoder, request.Training.IdentityLossWeight > 0 ? problem.IdentityCount : 0);
+
+        // Created right before the try whose finally removes it, so that no failure above leaves it behind.
         string work = request.WorkDirectory ?? Directory.CreateTempSubdirectory("dls-speaker-train-").FullName;
         Directory.CreateDirectory(work);
         string checkpoint = Path.Combine(work, "siamese-best.ckpt");
         var trainerOptions = request.Trainer with { MonitorMetric = "val_selection", HigherIsBetter = false, CheckpointPath = checkpoint };
-
-        TorchSharp.torch.manual_seed(request.Trainer.Seed);
-        var encoder = new GruSpeakerEncoder(request.Encoder with { InputSize = request.Features.FeatureSize });
-        using var siamese = new SiameseSpeakerModel(encoder, request.Training.IdentityLossWeight > 0 ? problem.IdentityCount : 0);
         try
         {
             var (mean, scale) = train.Statistics();
@@ -139,7 +140,7 @@ public static class SpeakerTraining
         }
         finally
         {
-            if (request.WorkDirectory is null) Directory.Delete(work, recursive: true);
+            if (request.WorkDirectory is null) TryDeleteFolder(work);
         }
     }
 
@@ -226,5 +227,18 @@ public static class SpeakerTraining
             ["validation_speakers"] = new JsonArray(result.ValidationSpeakers.Select(s => (JsonNode?)s).ToArray()),
             ["history"] = JsonSerializer.SerializeToNode(result.Result.History.Select(h => new { h.Epoch, h.TrainLoss, h.Metrics, h.SamplesPerSecond, h.TrainSeconds }), ModelArchitectures.JsonOptions),
         };
+    }
+
+    /// <summary>Removes a scratch folder; a failure to do so must not replace the exception that ended the training.</summary>
+    private static void TryDeleteFolder(string path)
+    {
+        try
+        {
+            Directory.Delete(path, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A leftover temporary folder is harmless.
+        }
     }
 }

@@ -97,46 +97,40 @@ internal static class AudioBenchmark
     /// <summary>Reads and writes a 10-minute 16 kHz mono PCM16 file (19.2 MB) in a temporary folder (page cache).</summary>
     private static (double ReadMbPerS, double WriteMbPerS) WavPcm16(double seconds, CancellationToken ct)
     {
-        string dir = Directory.CreateTempSubdirectory("dls-audio-bench").FullName;
-        try
+        using var scratch = ScratchFolder.Create("dls-audio-bench");
+        string dir = scratch.Path;
+        var random = new Random(3);
+        float[] samples = new float[600 * 16000];
+        for (int i = 0; i < samples.Length; i++)
         {
-            var random = new Random(3);
-            float[] samples = new float[600 * 16000];
-            for (int i = 0; i < samples.Length; i++)
-            {
-                samples[i] = (float)((random.NextDouble() * 1.8) - 0.9);
-            }
-
-            var data = new WavData(16000, [samples], WavSampleFormat.Pcm16);
-            string path = Path.Combine(dir, "bench.wav");
-            WavFile.Write(path, data);
-            double megabytes = new FileInfo(path).Length / 1e6;
-
-            WavFile.Read(path);
-            double readTime = 0;
-            int reads = 0;
-            while (readTime < seconds || reads < 3)
-            {
-                ct.ThrowIfCancellationRequested();
-                readTime += Time(() => WavFile.Read(path), 1);
-                reads++;
-            }
-
-            double writeTime = 0;
-            int writes = 0;
-            while (writeTime < seconds || writes < 3)
-            {
-                ct.ThrowIfCancellationRequested();
-                writeTime += Time(() => WavFile.Write(path, data), 1);
-                writes++;
-            }
-
-            return (reads * megabytes / readTime, writes * megabytes / writeTime);
+            samples[i] = (float)((random.NextDouble() * 1.8) - 0.9);
         }
-        finally
+
+        var data = new WavData(16000, [samples], WavSampleFormat.Pcm16);
+        string path = Path.Combine(dir, "bench.wav");
+        WavFile.Write(path, data);
+        double megabytes = new FileInfo(path).Length / 1e6;
+
+        WavFile.Read(path);
+        double readTime = 0;
+        int reads = 0;
+        while (readTime < seconds || reads < 3)
         {
-            Directory.Delete(dir, recursive: true);
+            ct.ThrowIfCancellationRequested();
+            readTime += Time(() => WavFile.Read(path), 1);
+            reads++;
         }
+
+        double writeTime = 0;
+        int writes = 0;
+        while (writeTime < seconds || writes < 3)
+        {
+            ct.ThrowIfCancellationRequested();
+            writeTime += Time(() => WavFile.Write(path, data), 1);
+            writes++;
+        }
+
+        return (reads * megabytes / readTime, writes * megabytes / writeTime);
     }
 
     /// <summary>Resamples 10 s of 48 kHz noise to 16 kHz with a reused <see cref="Resampler"/>.</summary>

@@ -84,17 +84,46 @@ public sealed class DenoisingPlugin : ISamplePlugin
             }
 
             bool singleFile = files.Count == 1 && outPath.EndsWith(".wav", StringComparison.OrdinalIgnoreCase);
+            string[] targets = files.Select(file => singleFile ? outPath : Path.Combine(outPath, Path.GetFileName(file))).ToArray();
+            CheckTargets(files, targets);
             using DenoiserLease lease = DenoiserLease.Open(host, parse.GetValue(model));
             using IProgressTask task = host.Progress.Start("denoise", files.Count);
-            foreach (string file in files)
+            foreach ((string file, string target) in files.Zip(targets))
             {
-                string target = singleFile ? outPath : Path.Combine(outPath, Path.GetFileName(file));
                 lease.Denoiser.DenoiseFile(file, target);
                 host.Out.WriteLine($"{file} -> {target}");
                 task.Increment();
             }
         });
         return command;
+    }
+
+    /// <summary>
+    /// Refuses, before anything is written, an output that would replace an input (<c>--out</c> naming the input folder)
+    /// and two inputs of one file name (from different folders) that would land on one output, the second silently
+    /// replacing the first.
+    /// </summary>
+    private static void CheckTargets(IReadOnlyList<string> files, IReadOnlyList<string> targets)
+    {
+        var inputs = new HashSet<string>(files.Select(Path.GetFullPath), StringComparer.Ordinal);
+        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i < files.Count; i++)
+        {
+            string target = Path.GetFullPath(targets[i]);
+            if (inputs.Contains(target))
+            {
+                throw new ArgumentException(
+                    $"The output '{targets[i]}' is an input file; denoising would replace it. Expected --out to name another folder (or file).");
+            }
+
+            if (seen.TryGetValue(target, out string? earlier))
+            {
+                throw new ArgumentException(
+                    $"Inputs '{earlier}' and '{files[i]}' would both be written to '{targets[i]}'. Expected inputs of distinct file names; denoise them in separate runs.");
+            }
+
+            seen[target] = files[i];
+        }
     }
 
     private static Command EvalCommand(ISampleHost host)

@@ -46,8 +46,12 @@ internal static class DenoisingTraining
 
         string modelDir = Path.Combine(ctx.OutputDirectory, "denoise", "models");
         string workDir = Path.Combine(ctx.OutputDirectory, "denoise", "work");
+        // Finished models wait here until every model of the run is trained and scored; only then do they replace the
+        // previous run's in models/, right before the figures that describe them (a failed run leaves both intact).
+        string finishedDir = Path.Combine(workDir, "finished");
+        var finished = new List<(string Staged, string Published)>();
         Directory.CreateDirectory(modelDir);
-        Directory.CreateDirectory(workDir);
+        Directory.CreateDirectory(finishedDir);
 
         DenoisingReport validationOracle = DenoisingEvaluation.Evaluate(validation, x => x, includeOracles: true, ct);
         DenoisingReport? testOracle = test.Count > 0 ? DenoisingEvaluation.Evaluate(test, x => x, includeOracles: true, ct) : null;
@@ -77,10 +81,10 @@ internal static class DenoisingTraining
             var module = (nn.Module)network;
             (TrainingResult result, double seconds) = Train(ctx, spec.Name, module, problem, spec.Epochs, 1e-3, Path.Combine(workDir, spec.Name + ".ckpt"), ct);
             curves.Add(new PlotSeries(spec.Name, result.History.Select(h => (double)h.Epoch).ToArray(), result.History.Select(h => h.Metrics[DenoisingTrainingProblem.SnrImprovementMetric]).ToArray()));
-            string parentPath = Path.Combine(modelDir, spec.Name + ".ckpt");
+            string parentPath = Path.Combine(finishedDir, spec.Name + ".ckpt");
             JsonObject parentMeta = Provenance(data, spec.Loss, result.BestEpoch, result.History.Count);
             DenoisingModels.Save(parentPath, network, SampleRate, parentMeta);
-            JsonObject parentJson = Score(ctx, data, network, validation, test, parentPath, ct);
+            JsonObject parentJson = Score(ctx, data, network, validation, test, parentPath, Publish(parentPath), ct);
             SaveWithFigures(parentPath, network, parentMeta, parentJson);
             parentJson["loss"] = spec.Loss.ToString();
             parentJson["epochs"] = result.History.Count;
@@ -99,11 +103,11 @@ internal static class DenoisingTraining
                 var fineTuneProblem = new DenoisingTrainingProblem(data.Fixed, data.Mixer, validation, trainingOptions with { Loss = spec.Loss });
                 string compressedName = spec.Name + "-compressed";
                 (TrainingResult ft, double ftSeconds) = Train(ctx, compressedName, (nn.Module)compressed, fineTuneProblem, spec.FineTuneEpochs, 5e-4, Path.Combine(workDir, compressedName + ".ckpt"), ct);
-                string compressedPath = Path.Combine(modelDir, compressedName + ".ckpt");
+                string compressedPath = Path.Combine(finishedDir, compressedName + ".ckpt");
                 JsonObject compressedMeta = Provenance(data, spec.Loss, ft.BestEpoch, ft.History.Count);
                 compressedMeta["compressed_from"] = spec.Name;
                 DenoisingModels.Save(compressedPath, compressed, SampleRate, compressedMeta);
-                JsonObject compressedJson = Score(ctx, data, compressed, validation, test, compressedPath, ct);
+                JsonObject compressedJson = Score(ctx, data, compressed, validation, test, compressedPath, Publish(compressedPath), ct);
                 SaveWithFigures(compressedPath, compressed, compressedMeta, compressedJson);
                 compressedJson["compressed_from"] = spec.Name;
                 compressedJson["compression_ratio"] = Math.Round((double)parentParameters / compressedJson["parameters"]!.GetValue<long>(), 2);
@@ -117,6 +121,11 @@ internal static class DenoisingTraining
             }
 
             module.Dispose();
+        }
+
+        foreach ((string staged, string published) in finished)
+        {
+            Checkpoint.Copy(staged, published);
         }
 
         JsonObject results = new()
@@ -176,6 +185,14 @@ internal static class DenoisingTraining
         md.AppendLine($"![parameters vs SNR]({Path.GetFileName(scatter)}) ![validation curves]({Path.GetFileName(curvePath)})");
         ctx.Results.WriteMarkdown("denoise", md.ToString());
         ctx.Out.WriteLine(md.ToString());
+
+        // Where a model trained into finishedDir will be published (and what the figures name as its checkpoint).
+        string Publish(string staged)
+        {
+            string published = Path.Combine(modelDir, Path.GetFileName(staged));
+            finished.Add((staged, published));
+            return published;
+        }
 
         void Add(string family, string name, JsonObject json, string loss, double seconds)
         {
@@ -324,7 +341,7 @@ internal static class DenoisingTraining
         }
     }
 
-    private static JsonObject Score(TaskContext ctx, DenoisingData data, IMaskNetwork network, IReadOnlyList<DenoisingExample> validation, IReadOnlyList<DenoisingExample> test, string path, CancellationToken ct)
+    private static JsonObject Score(TaskContext ctx, DenoisingData data, IMaskNetwork network, IReadOnlyList<DenoisingExample> validation, IReadOnlyList<DenoisingExample> test, string path, string publishedPath, CancellationToken ct)
     {
         DenoisingReport onValidation = Evaluate(network, validation, ct);
         DenoisingReport? onTest = test.Count > 0 ? Evaluate(network, test, ct) : null;
@@ -333,7 +350,7 @@ internal static class DenoisingTraining
         json["parameters"] = ((nn.Module)network).parameters().Sum(p => p.numel());
         json["file_bytes"] = new FileInfo(path).Length;
         json["lookahead_frames"] = network.LookaheadFrames;
-        json["checkpoint"] = Path.GetFullPath(path);
+        json["checkpoint"] = Path.GetFullPath(publishedPath);
         json["validation"] = DenoisingReports.ToJson(onValidation);
         if (onTest is not null)
         {

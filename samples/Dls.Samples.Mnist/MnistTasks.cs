@@ -113,17 +113,19 @@ internal static class MnistTasks
 
     private static (MnistMlp Model, TrainingResult Result, double Accuracy) TrainBaseline(TaskContext ctx, Recipe recipe, MnistDataset data, CancellationToken ct)
     {
-        string path = ctx.Results.PathFor(BaselineFile);
+        // Trained into a scratch folder: the results folder's baseline is replaced only by a finished one.
+        using var scratch = ScratchFolder.Create("dls-mnist-baseline-");
+        string trained = scratch.PathFor(BaselineFile);
         torch.manual_seed(ctx.Seed);
         var model = new MnistMlp();
         using var problem = new MnistTrainingProblem(data.Train, data.Test, Recipe.BatchSize);
-        var result = Train(ctx, "baseline", model, problem, TrainerOptionsFor(ctx, recipe.BaselineEpochs, path), ct);
+        var result = Train(ctx, "baseline", model, problem, TrainerOptionsFor(ctx, recipe.BaselineEpochs, trained), ct);
         // Reload the saved (best) model so the figures describe exactly what the later tasks use.
         model.Dispose();
-        var best = Checkpoint.Load<MnistMlp>(path);
+        var best = Checkpoint.Load<MnistMlp>(trained);
         var accuracy = Accuracy(best, data.Test);
-        // Mark the checkpoint with the recipe so later tasks know whether it fits their mode.
-        Checkpoint.Save(path, best, WithRecipe(Checkpoint.ReadInfo(path).Metadata, ctx));
+        // Published with the recipe, so later tasks know whether it fits their mode.
+        Checkpoint.Save(ctx.Results.PathFor(BaselineFile), best, WithRecipe(Checkpoint.ReadInfo(trained).Metadata, ctx));
         return (best, result, accuracy);
     }
 
@@ -226,7 +228,7 @@ internal static class MnistTasks
             ["svd_compression_report_rank20"] = report.ToJson(),
             ["svd_compressor_rank20_test_acc"] = compressedAccuracy,
         });
-        Plots.Scatter(ctx.Results.PathFor("mnist_accuracy_vs_params.png"), "MNIST: test accuracy vs parameters (SVD, no retraining)",
+        Plots.Scatter(ctx.Results.PathFor("mnist_svd_accuracy_vs_params.png"), "MNIST: test accuracy vs parameters (SVD, no retraining)",
             "parameters", "test accuracy",
             [new PlotSeries("SVD truncation D = 10 … 200, full", rows.Select(r => (double)r.Params).ToArray(), rows.Select(r => r.Accuracy).ToArray())],
             logX: true);
@@ -244,7 +246,7 @@ internal static class MnistTasks
             $"({fullReport.ModelParametersAfter:N0} parameters) scores {fullAccuracy:P2}.");
         md.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"Per-layer report of `ModelCompressor` at D = 20 (test accuracy {compressedAccuracy:P2}):").AppendLine();
         md.AppendLine("```").Append(report.ToTable()).AppendLine("```");
-        md.AppendLine().AppendLine("![accuracy vs parameters](mnist_accuracy_vs_params.png)");
+        md.AppendLine().AppendLine("![accuracy vs parameters](mnist_svd_accuracy_vs_params.png)");
         ctx.Results.WriteMarkdown("mnist-svd", md.ToString());
         foreach (var r in rows)
             ctx.Out.WriteLine(string.Create(C, $"mnist-svd D={r.Rank}: {r.Params:N0} parameters, test accuracy {r.Accuracy:P2}"));
@@ -263,33 +265,29 @@ internal static class MnistTasks
         long baselineParams = ModelCounter.CountParameters(dense).Total;
         using var problem = new MnistTrainingProblem(data.Train, data.Test, Recipe.BatchSize);
 
+        // Every checkpoint of this task is trained into a scratch folder; the results folder's rank-20 model is replaced
+        // only after all of the task's training has succeeded, right before its figures.
+        using var scratchFolder = ScratchFolder.Create("dls-mnist-lowrank-");
+        string fineTunedPath = scratchFolder.PathFor(LowRankFile);
         using var fineTuned = LowRankMlp.FromDense(dense, rank);
         double svdInitAccuracy = Accuracy(fineTuned, data.Test);
         var fineTune = Train(ctx, "rank-20 fine-tune", fineTuned, problem,
-            TrainerOptionsFor(ctx, recipe.FineTuneEpochs, ctx.Results.PathFor(LowRankFile), Recipe.FineTuneLearningRate), ct);
-        using var bestFineTuned = Checkpoint.Load<LowRankMlp>(ctx.Results.PathFor(LowRankFile));
+            TrainerOptionsFor(ctx, recipe.FineTuneEpochs, fineTunedPath, Recipe.FineTuneLearningRate), ct);
+        using var bestFineTuned = Checkpoint.Load<LowRankMlp>(fineTunedPath);
         double fineTunedAccuracy = Accuracy(bestFineTuned, data.Test);
 
         // The same fine-tuning with other seeds (batch order, dropout masks) from the same baseline: one 2,000-image test
         // split moves by ±0.5 % between runs, so a single figure says little on its own.
         var seedAccuracies = new List<double> { fineTunedAccuracy };
-        var scratchDir = Directory.CreateTempSubdirectory("dls-mnist-seeds-");
-        try
+        for (int k = 1; k < recipe.SeedRepeats; k++)
         {
-            for (int k = 1; k < recipe.SeedRepeats; k++)
-            {
-                ct.ThrowIfCancellationRequested();
-                using var repeat = LowRankMlp.FromDense(dense, rank);
-                string repeatPath = Path.Combine(scratchDir.FullName, $"seed{ctx.Seed + k}.bin");
-                Train(ctx, $"rank-20 fine-tune, seed {ctx.Seed + k}", repeat, problem,
-                    TrainerOptionsFor(ctx, recipe.FineTuneEpochs, repeatPath, Recipe.FineTuneLearningRate, ctx.Seed + k), ct);
-                using var bestRepeat = Checkpoint.Load<LowRankMlp>(repeatPath);
-                seedAccuracies.Add(Accuracy(bestRepeat, data.Test));
-            }
-        }
-        finally
-        {
-            scratchDir.Delete(recursive: true);
+            ct.ThrowIfCancellationRequested();
+            using var repeat = LowRankMlp.FromDense(dense, rank);
+            string repeatPath = scratchFolder.PathFor($"seed{ctx.Seed + k}.bin");
+            Train(ctx, $"rank-20 fine-tune, seed {ctx.Seed + k}", repeat, problem,
+                TrainerOptionsFor(ctx, recipe.FineTuneEpochs, repeatPath, Recipe.FineTuneLearningRate, ctx.Seed + k), ct);
+            using var bestRepeat = Checkpoint.Load<LowRankMlp>(repeatPath);
+            seedAccuracies.Add(Accuracy(bestRepeat, data.Test));
         }
 
         // A longer recipe: more epochs from the training rate with a cosine decay.
@@ -307,6 +305,7 @@ internal static class MnistTasks
         using var forced = new LowRankMlp(new LowRankMlpOptions { Rank = rank, FactorizeOutput = true });
         long forcedParams = ModelCounter.CountParameters(forced).Total;
 
+        Checkpoint.Save(ctx.Results.PathFor(LowRankFile), bestFineTuned, Checkpoint.ReadInfo(fineTunedPath).Metadata);
         ctx.Results.MergeJson(ResultsName, new JsonObject
         {
             ["quick"] = ctx.Quick,

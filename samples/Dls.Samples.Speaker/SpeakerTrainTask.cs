@@ -108,7 +108,6 @@ internal static class SpeakerTrainTask
             ["validation_fraction"] = request.ValidationFraction,
         };
         metadata["train_seconds"] = Math.Round(trainSeconds, 1);
-        SpeakerModelFile.Save(modelPath, trained.Model.Encoder, trained.Model.Features, trained.Model.Threshold, metadata, trained.Model.EmbeddingMean);
 
         var trials = TrialList.Generate(test, context.Seed);
         // Every pair as well: the EER without the sampling noise of the seeded different-speaker half.
@@ -181,6 +180,9 @@ internal static class SpeakerTrainTask
             ["model"] = modelPath,
             ["quick"] = context.Quick,
         };
+        // Saved only now, after the evaluation and the compression sweep succeeded: a run that fails on the way leaves the
+        // previous model and the figures describing it together.
+        SpeakerModelFile.Save(modelPath, trained.Model.Encoder, trained.Model.Features, trained.Model.Threshold, metadata, trained.Model.EmbeddingMean);
         context.Results.MergeJson("speaker", figures);
 
         var md = new StringBuilder();

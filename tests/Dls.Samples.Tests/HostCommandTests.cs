@@ -92,6 +92,53 @@ public sealed class HostCommandTests
     }
 
     [Fact]
+    public async Task Denoise_OutIsTheInputFolder_RefusedAndInputsUntouched()
+    {
+        string dir = Directory.CreateTempSubdirectory("dls-denoise-inplace").FullName;
+        try
+        {
+            string wav = Path.Combine(dir, "noisy.wav");
+            Dls.Audio.IO.AudioFile.Save(wav, new Dls.Audio.AudioSignal(Enumerable.Range(0, 1600).Select(i => MathF.Sin(i * 0.1f) * 0.3f).ToArray(), 16000));
+            byte[] before = File.ReadAllBytes(wav);
+
+            var (code, _, stderr) = await HostRunner.RunAsync("denoise", dir, "--out", dir);
+
+            Assert.Equal(1, code);
+            Assert.Contains($"The output '{wav}' is an input file; denoising would replace it.", stderr);
+            Assert.Equal(before, File.ReadAllBytes(wav));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Denoise_TwoInputsOfOneName_RefusedBeforeWriting()
+    {
+        string dir = Directory.CreateTempSubdirectory("dls-denoise-names").FullName;
+        try
+        {
+            string a = Path.Combine(dir, "a", "x.wav"), b = Path.Combine(dir, "b", "x.wav"), outDir = Path.Combine(dir, "out");
+            foreach (string wav in new[] { a, b })
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(wav)!);
+                Dls.Audio.IO.AudioFile.Save(wav, new Dls.Audio.AudioSignal(new float[1600], 16000));
+            }
+
+            var (code, _, stderr) = await HostRunner.RunAsync("denoise", a, b, "--out", outDir);
+
+            Assert.Equal(1, code);
+            Assert.Contains($"Inputs '{a}' and '{b}' would both be written to '{Path.Combine(outDir, "x.wav")}'.", stderr);
+            Assert.False(Directory.Exists(outDir), "nothing may be written");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task SpeakerTrain_FolderWithoutSplitFile_SaysASpeakersCsvIsNeeded()
     {
         string root = Path.Combine(Path.GetTempPath(), $"dls-nosplit-{Guid.NewGuid():N}");

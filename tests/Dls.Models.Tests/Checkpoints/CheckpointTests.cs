@@ -56,6 +56,41 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void Copy_GoodCheckpoint_ReplacesDestinationPairLoadably()
+    {
+        string source = Path.Combine(dir, "scratch", "new.bin"), destination = Path.Combine(dir, "published.bin");
+        using var old = new MnistMlp(Tiny);
+        Checkpoint.Save(destination, old, new JsonObject { ["run"] = "old" });
+        using var fresh = new MnistMlp(Tiny);
+        Checkpoint.Save(source, fresh, new JsonObject { ["run"] = "new" });
+
+        Checkpoint.Copy(source, destination);
+
+        Assert.Equal(File.ReadAllBytes(source), File.ReadAllBytes(destination));
+        Assert.Equal(File.ReadAllBytes(Checkpoint.SidecarPath(source)), File.ReadAllBytes(Checkpoint.SidecarPath(destination)));
+        var (loaded, info) = Checkpoint.Load(destination);
+        loaded.Dispose();
+        Assert.Equal("new", info.Metadata["run"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Copy_WeightsNotMatchingSidecar_ThrowsAndLeavesDestinationWhole()
+    {
+        string source = Path.Combine(dir, "broken.bin"), destination = Path.Combine(dir, "kept.bin");
+        using var model = new MnistMlp(Tiny);
+        Checkpoint.Save(destination, model, new JsonObject { ["run"] = "old" });
+        byte[] kept = File.ReadAllBytes(destination);
+        Checkpoint.Save(source, model);
+        File.WriteAllBytes(source, File.ReadAllBytes(source)[..100]);
+
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Copy(source, destination));
+
+        Assert.Contains($"Checkpoint weights '{source}' are truncated or replaced", e.Message);
+        Assert.Equal(kept, File.ReadAllBytes(destination));
+        Assert.Equal("old", Checkpoint.ReadInfo(destination).Metadata["run"]!.GetValue<string>());
+    }
+
+    [Fact]
     public void LoadInto_DifferentArchitecture_ListsDifferingNamesAndShapes()
     {
         string path = Path.Combine(dir, "mlp.bin");
