@@ -17,8 +17,9 @@ public sealed class WeightSvd : IDisposable
 
     private WeightSvd(Tensor left, double[] singularValues, Tensor right, ScalarType weightType)
     {
-        this.left = left;
-        this.right = right;
+        // Owned by this object (disposed by Dispose), so out of any scope the caller has open.
+        this.left = left.DetachFromDisposeScope();
+        this.right = right.DetachFromDisposeScope();
         SingularValues = singularValues;
         WeightType = weightType;
         cumulativeEnergy = new double[singularValues.Length + 1];

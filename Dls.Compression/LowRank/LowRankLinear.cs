@@ -1,3 +1,4 @@
+using Dls.Compression.Modules;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -50,6 +51,7 @@ public sealed class LowRankLinear : Module<Tensor, Tensor>
         }
         DetachParameters();
         RegisterComponents();
+        this.DetachStateFromDisposeScopes();
     }
 
     private LowRankLinear(Parameter u, Parameter v, Parameter? bias)
@@ -60,6 +62,7 @@ public sealed class LowRankLinear : Module<Tensor, Tensor>
         this.bias = bias;
         DetachParameters();
         RegisterComponents();
+        this.DetachStateFromDisposeScopes();
     }
 
     /// <summary>Parameters belong to the module, never to a dispose scope the caller happens to have open.</summary>

@@ -1,4 +1,5 @@
 using Dls.Compression.LowRank;
+using Dls.Compression.Modules;
 using Dls.Models.Checkpoints;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -81,6 +82,7 @@ public sealed class FcMaskNetwork : nn.Module<Tensor, Tensor>, IMaskNetwork, IDe
         input_mean = _io.Mean;
         input_std = _io.Std;
         RegisterComponents();
+        this.DetachStateFromDisposeScopes();
     }
 
     /// <summary>The hyper-parameters, with <c>Ranks</c> reflecting the layers as they are now (after any compression).</summary>

@@ -1,4 +1,5 @@
 using Dls.Compression.LowRank;
+using Dls.Compression.Modules;
 using Dls.Models.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -178,6 +179,7 @@ public sealed class GruMaskNetwork : nn.Module<Tensor, Tensor>, IMaskNetwork, ID
         input_mean = _io.Mean;
         input_std = _io.Std;
         RegisterComponents();
+        this.DetachStateFromDisposeScopes();
     }
 
     /// <summary>The hyper-parameters, with <c>Ranks</c> reflecting the layers as they are now (after any compression).</summary>

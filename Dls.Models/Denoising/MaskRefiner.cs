@@ -1,3 +1,4 @@
+using Dls.Compression.Modules;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -34,9 +35,13 @@ internal sealed class MaskRefiner : nn.Module
     {
         _frames = frames;
         _bins = bins;
+        // TorchSharp 0.107's Conv2d constructor leaves one stray (kernel-sized) tensor behind; this scope disposes it.
+        // The module's own parameters are taken out of the scope before it closes.
+        using var strays = NewDisposeScope();
         conv_in = nn.Conv2d(2, channels, (frames, kernelBins), padding: (0, kernelBins / 2));
         conv_out = nn.Conv2d(channels, 1, (1, kernelBins), padding: (0, kernelBins / 2));
         RegisterComponents();
+        this.DetachStateFromDisposeScopes();
     }
 
     /// <summary>Width of the carried history: the features and logits of the last <c>frames − 1</c> frames.</summary>

@@ -49,7 +49,8 @@ internal sealed class MaskingStream : IDisposable
         _model = model;
         _sink = sink;
         _maxFramesPerBatch = maxFramesPerBatch;
-        _window = DenoisingStft.Window();
+        // The stream's tensors (window, GRU state, pending spectra) live from block to block: never in a caller's scope.
+        _window = DenoisingStft.Window().DetachFromDisposeScope();
         float[] w = _window.data<float>().ToArray();
         _windowSquared = w.Select(x => x * x).ToArray();
     }
@@ -194,13 +195,13 @@ internal sealed class MaskingStream : IDisposable
         int lookahead = _model.LookaheadFrames;
         float[] output;
         using (no_grad())
-        using (var scope = NewDisposeScope())
+        using (NewDisposeScope())
         {
             Tensor x = tensor(frames, [count, N]) * _window;
             Tensor spec = fft.rfft(x, N, dim: 1);
             Tensor mask = _model.ForwardContinued(spec.abs().unsqueeze(0), _state, out Tensor? next);
             _state?.Dispose();
-            _state = next is null ? null : scope.MoveToOuter(next);
+            _state = next?.DetachFromDisposeScope();
             Tensor target = spec;
             if (lookahead > 0)
             {
@@ -209,7 +210,7 @@ internal sealed class MaskingStream : IDisposable
                 Tensor all = cat([_pending ?? zeros(lookahead, spec.shape[1], dtype: spec.dtype), spec], 0);
                 target = all.narrow(0, 0, count);
                 _pending?.Dispose();
-                _pending = scope.MoveToOuter(all.narrow(0, count, lookahead).clone());
+                _pending = all.narrow(0, count, lookahead).clone().DetachFromDisposeScope();
             }
 
             output = Invert(target, mask.squeeze(0));
@@ -224,7 +225,7 @@ internal sealed class MaskingStream : IDisposable
         int lookahead = _model.LookaheadFrames;
         float[] output;
         using (no_grad())
-        using (var scope = NewDisposeScope())
+        using (NewDisposeScope())
         {
             Tensor mask = _model.Flush(_state, 1);
             output = Invert(_pending!, mask.squeeze(0));

@@ -1,4 +1,5 @@
 using Dls.Compression.LowRank;
+using Dls.Compression.Modules;
 using Dls.Models.Checkpoints;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -41,6 +42,7 @@ public sealed class MnistMlp : Module<Tensor, Tensor>, IDescribedModel
         }
         layers.Add(nn.Linear(width, Options.Classes));
         RegisterComponents();
+        this.DetachStateFromDisposeScopes();
     }
 
     /// <summary>The shape.</summary>
@@ -93,6 +95,7 @@ public sealed class LowRankMlp : Module<Tensor, Tensor>, IDescribedModel
             ? new LowRankLinear(width, shape.Classes, Options.Rank)
             : nn.Linear(width, shape.Classes));
         RegisterComponents();
+        this.DetachStateFromDisposeScopes();
     }
 
     /// <summary>Shape and rank.</summary>

@@ -35,6 +35,9 @@ public sealed class MnistTrainingProblem : ITrainingProblem<MnistBatch>, IDispos
         trainCount = train.Count;
         (trainImages, trainLabels) = MnistTensors.From(train);
         (testImages, testLabels) = MnistTensors.From(test);
+        // Held for the problem's lifetime: out of any scope the caller has open (disposed by Dispose).
+        foreach (var t in new[] { trainImages, trainLabels, testImages, testLabels })
+            t.DetachFromDisposeScope();
     }
 
     /// <summary>Training batch size.</summary>

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Dls.Compression.LowRank;
+using Dls.Compression.Modules;
 using Dls.Models.Checkpoints;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -40,10 +41,7 @@ public sealed class GruSpeakerEncoder : nn.Module<Tensor, Tensor, Tensor>, IDesc
         // Feature statistics are parameters without gradient (not buffers) so every checkpoint path that saves
         // parameters keeps them; SetInputNormalization fills them from training data.
         input_mean = new Parameter(zeros(options.InputSize), requires_grad: false);
-        // Parameters belong to the module, never to a dispose scope the caller happens to have open.
-        input_mean.DetachFromDisposeScope();
         input_scale = new Parameter(ones(options.InputSize), requires_grad: false);
-        input_scale.DetachFromDisposeScope();
         int gruInput = options.InputSize;
         if (options.InputProjectionRank > 0)
         {
@@ -56,6 +54,7 @@ public sealed class GruSpeakerEncoder : nn.Module<Tensor, Tensor, Tensor>, IDesc
             ? new LowRankLinear(2 * options.HiddenSize, options.EmbeddingSize, options.OutputRank)
             : nn.Linear(2 * options.HiddenSize, options.EmbeddingSize);
         RegisterComponents();
+        this.DetachStateFromDisposeScopes();
     }
 
     private readonly GruSpeakerEncoderOptions _options;

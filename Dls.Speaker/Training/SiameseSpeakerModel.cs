@@ -1,3 +1,4 @@
+using Dls.Compression.Modules;
 using Dls.Models.Checkpoints;
 using Dls.Speaker.Encoders;
 using TorchSharp;
@@ -44,6 +45,7 @@ public sealed class SiameseSpeakerModel : nn.Module<Tensor, Tensor, Tensor>, IDe
             identity_weights.DetachFromDisposeScope();
         }
         RegisterComponents();
+        this.DetachStateFromDisposeScopes();
     }
 
     /// <summary>Training identities of the auxiliary head (0 without one).</summary>
