@@ -49,7 +49,6 @@ public sealed class LowRankLinear : Module<Tensor, Tensor>
             if (hasBias)
                 bias = new Parameter(torch.empty(outFeatures).uniform_(-boundV, boundV));
         }
-        DetachParameters();
         RegisterComponents();
         this.DetachStateFromDisposeScopes();
     }
@@ -60,17 +59,8 @@ public sealed class LowRankLinear : Module<Tensor, Tensor>
         this.u = u;
         this.v = v;
         this.bias = bias;
-        DetachParameters();
         RegisterComponents();
         this.DetachStateFromDisposeScopes();
-    }
-
-    /// <summary>Parameters belong to the module, never to a dispose scope the caller happens to have open.</summary>
-    private void DetachParameters()
-    {
-        u.DetachFromDisposeScope();
-        v.DetachFromDisposeScope();
-        bias?.DetachFromDisposeScope();
     }
 
     /// <summary>Builds a layer from given factors (copied, detached).</summary>
@@ -88,6 +78,9 @@ public sealed class LowRankLinear : Module<Tensor, Tensor>
                 $"Expected u (out, rank) and v (rank, in) with matching rank, found u [{string.Join("×", u.shape)}] and v [{string.Join("×", v.shape)}].");
         if (bias is not null && (bias.dim() != 1 || bias.shape[0] != u.shape[0]))
             throw new ArgumentException($"Expected bias of shape [{u.shape[0]}], found [{string.Join("×", bias.shape)}].", nameof(bias));
+        // The detached views and contiguous copies are temporaries of this call; the layer's parameters leave the scope
+        // (the constructor takes them out of any scope).
+        using (torch.NewDisposeScope())
         using (torch.no_grad())
         {
             return new LowRankLinear(

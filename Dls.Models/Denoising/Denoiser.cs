@@ -89,7 +89,7 @@ public sealed class Denoiser : IDenoiser, IDisposable
     public static Denoiser Load(string path, int maxFramesPerBatch = 1024)
     {
         (IMaskNetwork network, int rate) = DenoisingModels.Load(path);
-        return new Denoiser(network, rate, maxFramesPerBatch);
+        return Own(network, rate, maxFramesPerBatch);
     }
 
     /// <summary>Loads the default model shipped inside this library (a causal GRU mask network, 16 kHz).</summary>
@@ -98,7 +98,21 @@ public sealed class Denoiser : IDenoiser, IDisposable
     public static Denoiser LoadDefault(int maxFramesPerBatch = 1024)
     {
         (IMaskNetwork network, int rate) = DenoisingModels.LoadDefault();
-        return new Denoiser(network, rate, maxFramesPerBatch);
+        return Own(network, rate, maxFramesPerBatch);
+    }
+
+    /// <summary>A denoiser owning a freshly loaded network; the network is disposed if the denoiser cannot be made.</summary>
+    private static Denoiser Own(IMaskNetwork network, int rate, int maxFramesPerBatch)
+    {
+        try
+        {
+            return new Denoiser(network, rate, maxFramesPerBatch);
+        }
+        catch
+        {
+            ((nn.Module)network).Dispose();
+            throw;
+        }
     }
 
     /// <inheritdoc />

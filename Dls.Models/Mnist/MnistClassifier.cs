@@ -27,6 +27,25 @@ public sealed class MnistClassifier : IDisposable
     private readonly Step[] steps;
     private readonly object gate = new();
     private readonly Dictionary<long, BatchBuffers> buffers = [];
+    private long uses;
+
+    /// <summary>
+    /// Batch sizes whose buffers are kept; the least recently used set is freed for a new one, so a classifier serving
+    /// requests of ever-new sizes holds a bounded amount of memory (a few MB per set at 1,024 hidden units).
+    /// </summary>
+    internal const int CachedBatchSizes = 4;
+
+    /// <summary>Batch sizes whose buffers are held now (at most <see cref="CachedBatchSizes"/>).</summary>
+    internal int CachedBufferSets
+    {
+        get
+        {
+            lock (gate)
+            {
+                return buffers.Count;
+            }
+        }
+    }
     private bool disposed;
 
     /// <summary>
@@ -168,9 +187,19 @@ public sealed class MnistClassifier : IDisposable
         long batch = x.shape[0];
         if (!buffers.TryGetValue(batch, out var buf))
         {
+            if (buffers.Count >= CachedBatchSizes)
+            {
+                // Under the gate, and every result is copied out before it is released: no caller holds these buffers.
+                var oldest = buffers.MinBy(b => b.Value.LastUse);
+                oldest.Value.Dispose();
+                buffers.Remove(oldest.Key);
+            }
+
             buf = new BatchBuffers(steps, batch);
             buffers[batch] = buf;
         }
+
+        buf.LastUse = ++uses;
         // (features, batch) view of the (batch, features) input: BLAS reads it as a transposed operand, no copy.
         using var input = x.t();
         Tensor h = input;
@@ -199,9 +228,15 @@ public sealed class MnistClassifier : IDisposable
         return h;
     }
 
-    /// <summary>The buffers of one batch size; they live as long as the classifier, outside any caller's dispose scope.</summary>
+    /// <summary>
+    /// The buffers of one batch size, outside any caller's dispose scope; they live until the classifier is disposed or
+    /// the set is the least recently used of <see cref="CachedBatchSizes"/>.
+    /// </summary>
     private sealed class BatchBuffers : IDisposable
     {
+        /// <summary>When the set was last used (a counter of runs).</summary>
+        public long LastUse { get; set; }
+
         public BatchBuffers(Step[] steps, long batch)
         {
             Logits = torch.empty(steps[^1].OutFeatures, batch).DetachFromDisposeScope();

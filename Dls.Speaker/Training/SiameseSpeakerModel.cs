@@ -108,6 +108,7 @@ public sealed class SiameseSpeakerModel : nn.Module<Tensor, Tensor, Tensor>, IDe
     public Tensor Logits(Tensor cosine)
     {
         ArgumentNullException.ThrowIfNull(cosine);
-        return cosine.mul(scale).add(offset, Scalars.One);
+        using var scaled = cosine.mul(scale);
+        return scaled.add(offset, Scalars.One);
     }
 }

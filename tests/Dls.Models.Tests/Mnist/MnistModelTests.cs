@@ -149,6 +149,29 @@ public sealed class MnistModelTests
     }
 
     [Fact]
+    public void Classifier_ManyBatchSizes_KeepsFourBufferSetsAndTheSameResults()
+    {
+        using var model = new MnistMlp(Tiny);
+        model.eval();
+        using var classifier = new MnistClassifier(model);
+        var random = new Random(8);
+        float[] Pixels(int images) => Enumerable.Range(0, images * 16).Select(_ => (float)random.NextDouble()).ToArray();
+        float[] three = Pixels(3);
+        float[] first = classifier.Logits(three);
+
+        // A service answering requests of 20 different sizes: buffers of the least recently used sizes are freed.
+        for (int images = 4; images < 24; images++)
+        {
+            classifier.Logits(Pixels(images));
+            Assert.True(classifier.CachedBufferSets <= MnistClassifier.CachedBatchSizes, $"{classifier.CachedBufferSets} buffer sets after {images} images");
+        }
+
+        // Size 3 was evicted long ago; its buffers are made anew and give the same logits bit for bit.
+        Assert.Equal(first, classifier.Logits(three));
+        Assert.Equal(MnistClassifier.CachedBatchSizes, classifier.CachedBufferSets);
+    }
+
+    [Fact]
     public void Options_Invalid_ListEveryProblem()
     {
         var e = Assert.Throws<ArgumentException>(() => new MnistMlp(new MnistMlpOptions { HiddenSize = 0, Classes = 1, Dropout = 1 }));
