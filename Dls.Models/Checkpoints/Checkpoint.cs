@@ -133,6 +133,42 @@ public static class Checkpoint
         return info;
     }
 
+    /// <summary>
+    /// Writes a checkpoint held in memory (the models embedded in the Dls assemblies) to a folder under the temporary
+    /// directory named by the SHA-256 of both files, once, and returns its weights path, so that it loads through the
+    /// regular code. A copy found there is used only when both files equal the given bytes; anything else (a damaged or
+    /// half-written copy) is written anew, as one unit (<see cref="AtomicFile.WriteAll"/>). Safe from many threads and
+    /// processes at once.
+    /// </summary>
+    /// <param name="fileName">The weights file name, e.g. <c>speaker-gru.ckpt</c>.</param>
+    /// <param name="weights">The weights file's bytes.</param>
+    /// <param name="sidecar">The sidecar's bytes.</param>
+    /// <returns>The weights path.</returns>
+    public static string ExtractToTemporaryFolder(string fileName, byte[] weights, byte[] sidecar)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(fileName);
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(sidecar);
+        if (Path.GetFileName(fileName) != fileName)
+            throw new ArgumentException($"Expected a file name without folders; found '{fileName}'.", nameof(fileName));
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(weights);
+        hash.AppendData(sidecar);
+        string folder = Path.Combine(Path.GetTempPath(), "dls-models", Path.GetFileNameWithoutExtension(fileName) + "-" + Convert.ToHexStringLower(hash.GetHashAndReset())[..16]);
+        string path = Path.Combine(folder, fileName);
+        lock (ExtractGate)
+        {
+            if (!HoldsExactly(path, weights) || !HoldsExactly(SidecarPath(path), sidecar))
+                AtomicFile.WriteAll([(path, s => s.Write(weights)), (SidecarPath(path), s => s.Write(sidecar))]);
+        }
+        return path;
+    }
+
+    private static readonly object ExtractGate = new();
+
+    private static bool HoldsExactly(string path, byte[] expected) =>
+        File.Exists(path) && new FileInfo(path).Length == expected.Length && File.ReadAllBytes(path).AsSpan().SequenceEqual(expected);
+
     /// <summary>Reads and checks a checkpoint's sidecar (not the weights).</summary>
     /// <param name="path">The weights path.</param>
     /// <returns>The sidecar.</returns>

@@ -1,7 +1,5 @@
 using System.Reflection;
-using System.Security.Cryptography;
 using System.Text.Json.Nodes;
-using Dls.Audio.IO;
 using Dls.Models.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -96,24 +94,13 @@ public static class DenoisingModels
 
     /// <summary>
     /// Copies the shipped default checkpoint (embedded in this assembly) to a per-content folder under the temporary
-    /// directory, once, and returns its path.
+    /// directory, once, and returns its path (<see cref="Checkpoint.ExtractToTemporaryFolder"/>).
     /// </summary>
     /// <returns>The path of the extracted weights file.</returns>
     public static string ExtractDefault()
     {
         Assembly assembly = typeof(DenoisingModels).Assembly;
-        byte[] weights = ReadResource(assembly, DefaultFileName);
-        byte[] sidecar = ReadResource(assembly, DefaultFileName + ".json");
-        string hash = Convert.ToHexStringLower(SHA256.HashData(weights))[..16];
-        string folder = Path.Combine(Path.GetTempPath(), "dls-models", "denoise-" + hash);
-        string path = Path.Combine(folder, DefaultFileName);
-        if (!File.Exists(path) || !File.Exists(Checkpoint.SidecarPath(path)) || new FileInfo(path).Length != weights.Length)
-        {
-            AtomicFile.WriteAllBytes(Checkpoint.SidecarPath(path), sidecar);
-            AtomicFile.WriteAllBytes(path, weights);
-        }
-
-        return path;
+        return Checkpoint.ExtractToTemporaryFolder(DefaultFileName, ReadResource(assembly, DefaultFileName), ReadResource(assembly, DefaultFileName + ".json"));
     }
 
     private static byte[] ReadResource(Assembly assembly, string name)

@@ -1,5 +1,4 @@
-using System.Security.Cryptography;
-using Dls.Audio.IO;
+using Dls.Models.Checkpoints;
 
 namespace Dls.Speaker.Verification;
 
@@ -12,7 +11,6 @@ public static class DefaultSpeakerModel
 {
     private const string WeightsResource = "Dls.Speaker.Models.speaker-gru.ckpt";
     private const string SidecarResource = "Dls.Speaker.Models.speaker-gru.ckpt.json";
-    private static readonly object Gate = new();
 
     /// <summary>Whether the assembly carries the default model.</summary>
     public static bool IsAvailable => typeof(DefaultSpeakerModel).Assembly.GetManifestResourceInfo(WeightsResource) is not null;
@@ -26,21 +24,7 @@ public static class DefaultSpeakerModel
     public static string ExtractedPath()
     {
         var assembly = typeof(DefaultSpeakerModel).Assembly;
-        byte[] weights = Read(assembly, WeightsResource);
-        byte[] sidecar = Read(assembly, SidecarResource);
-        string hash = Convert.ToHexStringLower(SHA256.HashData(weights))[..16];
-        string folder = Path.Combine(Path.GetTempPath(), "dls-speaker-model-" + hash);
-        string path = Path.Combine(folder, "speaker-gru.ckpt");
-        lock (Gate)
-        {
-            if (!File.Exists(path) || !File.Exists(path + ".json") || new FileInfo(path).Length != weights.Length)
-            {
-                Directory.CreateDirectory(folder);
-                AtomicFile.WriteAllBytes(path, weights);
-                AtomicFile.WriteAllBytes(path + ".json", sidecar);
-            }
-        }
-        return path;
+        return Checkpoint.ExtractToTemporaryFolder("speaker-gru.ckpt", Read(assembly, WeightsResource), Read(assembly, SidecarResource));
     }
 
     private static byte[] Read(System.Reflection.Assembly assembly, string name)

@@ -91,6 +91,32 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void ExtractToTemporaryFolder_DamagedCopyOfTheSameLength_IsWrittenAnew()
+    {
+        string source = Path.Combine(dir, "embedded.bin");
+        using var model = new MnistMlp(Tiny);
+        Checkpoint.Save(source, model, new JsonObject { ["run"] = Guid.NewGuid().ToString() });   // content unique to this test
+        byte[] weights = File.ReadAllBytes(source), sidecar = File.ReadAllBytes(Checkpoint.SidecarPath(source));
+
+        string path = Checkpoint.ExtractToTemporaryFolder("embedded.bin", weights, sidecar);
+        try
+        {
+            byte[] damaged = weights.ToArray();
+            damaged[^1] ^= 0xFF;                      // same length: a length check alone would keep it forever
+            File.WriteAllBytes(path, damaged);
+
+            Assert.Equal(path, Checkpoint.ExtractToTemporaryFolder("embedded.bin", weights, sidecar));
+
+            Assert.Equal(weights, File.ReadAllBytes(path));
+            using var loaded = Checkpoint.Load<MnistMlp>(path);
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
+        }
+    }
+
+    [Fact]
     public void LoadInto_DifferentArchitecture_ListsDifferingNamesAndShapes()
     {
         string path = Path.Combine(dir, "mlp.bin");
