@@ -116,4 +116,35 @@ public sealed class CallerScopeTests
             Assert.InRange(metrics["val_acc"], 0, 1);
         }
     }
+
+    [Fact]
+    public void FileDenoisingEvaluationAndCheckpoints_RepeatedCalls_LeaveNoLiveTensors()
+    {
+        string dir = Directory.CreateTempSubdirectory("dls-leak").FullName;
+        try
+        {
+            using var denoiser = new Denoiser(DenoisingFixtures.TinyGru());
+            float[] clean = DenoisingFixtures.Tone(8000), noise = DenoisingFixtures.Noise(8000);
+            var examples = new[] { new DenoisingExample("a", DenoisingFixtures.Add(clean, noise), clean, noise) };
+            string input = Path.Combine(dir, "in.wav"), output = Path.Combine(dir, "out.wav"), checkpoint = Path.Combine(dir, "m.ckpt");
+            Dls.Audio.IO.AudioFile.Save(input, new Dls.Audio.AudioSignal(examples[0].Noisy, DenoisingFixtures.Rate));
+            void Calls()
+            {
+                denoiser.DenoiseFile(input, output);
+                DenoisingEvaluation.Evaluate(examples, x => denoiser.Denoise(x, DenoisingFixtures.Rate), includeOracles: true);
+                DenoisingModels.Save(checkpoint, denoiser.Network);
+                using var reloaded = Denoiser.Load(checkpoint);
+            }
+
+            Calls();
+            long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+            for (int i = 0; i < 5; i++) Calls();
+            Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
+

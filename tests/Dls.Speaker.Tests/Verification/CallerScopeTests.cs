@@ -52,4 +52,22 @@ public sealed class CallerScopeTests
             Assert.Equal([1L, 6L], compressed.forward(x, lengths).shape);
         }
     }
+
+    [Fact]
+    public void EnrollVerifyAndEmbedMany_RepeatedCalls_LeaveNoLiveTensors()
+    {
+        using var verifier = new SpeakerVerifier(new SpeakerEmbedder(TestModels.Random()), threshold: 0.5);
+        float[] a = TestAudio.Voice(150, 1, 1.0, 1), b = TestAudio.Voice(210, 0.5, 1.2, 2), longer = TestAudio.Voice(150, 1, 4.0, 3);
+        void Calls()
+        {
+            var enrolled = verifier.Enroll([a, b], TestAudio.Rate);
+            verifier.Verify(enrolled, longer, TestAudio.Rate);
+            verifier.Embedder.EmbedMany([a, b, longer], TestAudio.Rate);
+        }
+
+        Calls();   // warm-up (lazy buffers, the first-call caches)
+        long before = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        for (int i = 0; i < 10; i++) Calls();
+        Assert.Equal(before, TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
 }
