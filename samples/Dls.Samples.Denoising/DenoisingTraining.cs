@@ -183,7 +183,7 @@ internal static class DenoisingTraining
 
         md.AppendLine(CultureInfo.InvariantCulture, $"Best by validation: **{best}** ({bestValidation:F2} dB on validation).{(ctx.Quick ? " (quick mode: tiny networks, a few batches — figures are not meaningful)" : string.Empty)}").AppendLine();
         md.AppendLine($"![parameters vs SNR]({Path.GetFileName(scatter)}) ![validation curves]({Path.GetFileName(curvePath)})");
-        ctx.Results.WriteMarkdown("denoise", md.ToString());
+        ctx.Results.WriteMarkdown("denoise-train", md.ToString());
         ctx.Out.WriteLine(md.ToString());
 
         // Where a model trained into finishedDir will be published (and what the figures name as its checkpoint).

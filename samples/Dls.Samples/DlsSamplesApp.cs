@@ -214,7 +214,15 @@ public static class DlsSamplesApp
 
                 report.AppendLine($"| {task.Name} | {status.Replace("|", "\\|")} | {clock.Elapsed.TotalSeconds:F1} |");
                 // The sections this task wrote, whatever it named them.
-                sections.AddRange(context.Results.WrittenSections.Where(File.Exists).Select(File.ReadAllText));
+                var written = context.Results.WrittenSections.Where(File.Exists).ToList();
+                sections.AddRange(written.Select(File.ReadAllText));
+                // A failed task's section of an earlier run (<task>.md) stays in the report, marked, rather than vanishing.
+                string earlier = context.Results.PathFor(task.Name + ".md");
+                if (status != "ok" && !written.Contains(earlier) && File.Exists(earlier))
+                {
+                    sections.Add($"> **{task.Name} failed in this run** ({status}); the section below is from an earlier run, " +
+                        $"written {File.GetLastWriteTimeUtc(earlier):yyyy-MM-dd HH:mm} UTC.\n\n" + File.ReadAllText(earlier));
+                }
             }
 
             report.AppendLine();

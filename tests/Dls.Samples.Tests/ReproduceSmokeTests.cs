@@ -61,6 +61,18 @@ public sealed class ReproduceSmokeTests : IDisposable
         {
             Assert.True(new FileInfo(Path.Combine(_out, plot)).Length > 0, $"expected a non-empty {plot}");
         }
+
+        // A second run in which the MNIST tasks fail (their results file is no JSON object): the report says so and keeps
+        // their sections of the first run, marked, instead of dropping them.
+        File.WriteAllText(Path.Combine(_out, "mnist.json"), "not json");
+        (code, stdout, stderr) = await HostRunner.RunAsync("reproduce", "--quick", "--out", _out, "--threads", "2");
+        Assert.True(code == 1, $"expected exit code 1 with failed tasks, found {code}.\nstderr:\n{stderr}");
+        report = File.ReadAllText(Path.Combine(_out, "report.md"));
+        Assert.Contains("| mnist-baseline | failed: ", report);
+        Assert.Contains("> **mnist-baseline failed in this run** (failed: ", report);
+        Assert.Contains("the section below is from an earlier run", report);
+        Assert.Contains("## MNIST baseline", report);
+        Assert.Contains("| speaker-train | ok |", report);
     }
 
     private JsonObject ReadJson(string name)
