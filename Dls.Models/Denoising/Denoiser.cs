@@ -23,7 +23,10 @@ public sealed class Denoiser : IDenoiser, IDisposable
     private readonly IMaskNetwork _network;
     private readonly int _maxFramesPerBatch;
     private readonly bool _ownsNetwork;
-    private bool _disposed;
+    private readonly object _gate = new();
+    private int _inFlight;          // calls (and stream blocks) running now
+    private bool _disposeRequested; // Dispose was called: no new call may start
+    private bool _disposed;         // the network is disposed (by Dispose, or by the last call running then)
     private int? _outputSampleRate;
 
     /// <summary>Wraps a network (switched to evaluation mode).</summary>
@@ -118,7 +121,7 @@ public sealed class Denoiser : IDenoiser, IDisposable
     /// <inheritdoc />
     public float[] Denoise(ReadOnlySpan<float> samples, int sampleRate)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        using Lease lease = Enter();
         CheckInput(samples, sampleRate);
         if (sampleRate == SampleRate)
         {
@@ -135,7 +138,7 @@ public sealed class Denoiser : IDenoiser, IDisposable
     /// <inheritdoc />
     public void DenoiseFile(string inputPath, string outputPath)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        using Lease lease = Enter();
         ArgumentException.ThrowIfNullOrWhiteSpace(inputPath);
         ArgumentException.ThrowIfNullOrWhiteSpace(outputPath);
         if (!File.Exists(inputPath))
@@ -163,21 +166,75 @@ public sealed class Denoiser : IDenoiser, IDisposable
     /// <inheritdoc />
     public IStreamingDenoiser CreateStream()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        return new StreamingDenoiser(_network, SampleRate, _maxFramesPerBatch);
+        using Lease lease = Enter();
+        return new StreamingDenoiser(this, _network, SampleRate, _maxFramesPerBatch);
     }
 
-    /// <inheritdoc />
+    /// <summary>
+    /// Disposes the network (when the denoiser owns it). Calls running on other threads finish first: the last of them
+    /// disposes it; calls starting afterwards, and blocks fed to its streams, get an <see cref="ObjectDisposedException"/>.
+    /// </summary>
     public void Dispose()
     {
-        if (!_disposed)
+        lock (_gate)
         {
-            _disposed = true;
-            if (_ownsNetwork)
+            if (_disposeRequested)
             {
-                _module.Dispose();
+                return;
             }
+
+            _disposeRequested = true;
+            if (_inFlight > 0)
+            {
+                return;
+            }
+
+            _disposed = true;
         }
+
+        DisposeNetwork();
+    }
+
+    /// <summary>Marks a call as running (so that Dispose waits for it to end), or throws if the denoiser is disposed.</summary>
+    internal Lease Enter()
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposeRequested, this);
+            _inFlight++;
+        }
+
+        return new Lease(this);
+    }
+
+    private void Exit()
+    {
+        lock (_gate)
+        {
+            _inFlight--;
+            if (_inFlight > 0 || !_disposeRequested || _disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+        }
+
+        DisposeNetwork();
+    }
+
+    private void DisposeNetwork()
+    {
+        if (_ownsNetwork)
+        {
+            _module.Dispose();
+        }
+    }
+
+    /// <summary>One running call; disposing it ends the call.</summary>
+    internal readonly struct Lease(Denoiser owner) : IDisposable
+    {
+        public void Dispose() => owner.Exit();
     }
 
     internal static void CheckInput(ReadOnlySpan<float> samples, int sampleRate)
@@ -226,13 +283,16 @@ public sealed class Denoiser : IDenoiser, IDisposable
 /// <summary>The <see cref="IStreamingDenoiser"/> over the shared engine.</summary>
 internal sealed class StreamingDenoiser : IStreamingDenoiser
 {
+    private readonly Denoiser _owner;
     private readonly MaskingStream _stream;
     private readonly List<float> _pending = [];
     private long _samplesIn;
     private bool _completed;
+    private bool _disposed;
 
-    public StreamingDenoiser(IMaskNetwork network, int sampleRate, int maxFramesPerBatch)
+    public StreamingDenoiser(Denoiser owner, IMaskNetwork network, int sampleRate, int maxFramesPerBatch)
     {
+        _owner = owner;
         SampleRate = sampleRate;
         MaxLatencySamples = MaskingStream.LatencySamples(network);
         _stream = new MaskingStream(network, s => _pending.AddRange(s), maxFramesPerBatch);
@@ -246,6 +306,8 @@ internal sealed class StreamingDenoiser : IStreamingDenoiser
 
     public float[] Process(ReadOnlySpan<float> block)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        using Denoiser.Lease lease = _owner.Enter();   // the network stays alive while this block runs
         if (_completed)
         {
             throw new InvalidOperationException("Complete() was already called; create a new stream for more audio.");
@@ -259,10 +321,13 @@ internal sealed class StreamingDenoiser : IStreamingDenoiser
 
     public float[] Complete()
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (_completed)
         {
             return [];
         }
+
+        using Denoiser.Lease lease = _owner.Enter();
 
         if (_samplesIn == 0)
         {
@@ -274,7 +339,14 @@ internal sealed class StreamingDenoiser : IStreamingDenoiser
         return Drain();
     }
 
-    public void Dispose() => _stream.Dispose();
+    public void Dispose()
+    {
+        if (!_disposed)
+        {
+            _disposed = true;
+            _stream.Dispose();
+        }
+    }
 
     private float[] Drain()
     {

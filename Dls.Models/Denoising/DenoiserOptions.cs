@@ -48,7 +48,7 @@ internal sealed class DenoiserOptionsValidator : IValidateOptions<DenoiserOption
                 {
                     DenoisingModels.ReadMaskInfo(options.ModelPath);
                 }
-                catch (Exception e) when (e is InvalidDataException or FileNotFoundException or IOException)
+                catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
                 {
                     errors.Add($"{what}: {e.Message}");
                 }

@@ -195,7 +195,13 @@ public sealed class MnistClassifier : IDisposable
                 buffers.Remove(oldest.Key);
             }
 
-            buf = new BatchBuffers(steps, batch);
+            // Made outside inference mode: tensors made inside it may not be written outside it, and Forward may run
+            // under no_grad only; ordinary tensors may be written in place under either.
+            using (torch.inference_mode(false))
+            {
+                buf = new BatchBuffers(steps, batch);
+            }
+
             buffers[batch] = buf;
         }
 

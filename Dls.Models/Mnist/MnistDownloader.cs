@@ -96,6 +96,16 @@ public sealed class MnistDownloader
                 {
                     failures.Add($"{uri}: {e.Message}");
                 }
+                catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // HttpClient's own timeout (not the caller's cancellation): try the next mirror.
+                    failures.Add($"{uri}: timed out ({e.Message})");
+                }
+                catch (IOException e)
+                {
+                    // The connection broke while the body was read.
+                    failures.Add($"{uri}: {e.Message}");
+                }
                 catch (InvalidDataException e)
                 {
                     failures.Add($"{uri}: {e.Message}");

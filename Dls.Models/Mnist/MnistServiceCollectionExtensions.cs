@@ -36,7 +36,7 @@ internal sealed class MnistModelOptionsValidator : IValidateOptions<MnistModelOp
                     return ValidateOptionsResult.Fail(
                         $"{what}: checkpoint '{path}' holds architecture '{info.Architecture ?? "(none)"}'; a {nameof(MnistClassifier)} needs one of [{string.Join(", ", architectures)}].");
             }
-            catch (Exception e) when (e is InvalidDataException or IOException)
+            catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
             {
                 return ValidateOptionsResult.Fail($"{what}: {e.Message}");
             }

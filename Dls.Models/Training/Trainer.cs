@@ -49,7 +49,10 @@ public sealed class Trainer
     /// </param>
     /// <param name="problem">Batches, loss and validation.</param>
     /// <param name="progress">Receives a report after every batch and every epoch; may be null.</param>
-    /// <param name="cancellationToken">Stops training between batches (throws <see cref="OperationCanceledException"/>).</param>
+    /// <param name="cancellationToken">
+    /// Stops training between batches (throws <see cref="OperationCanceledException"/>; the model is left in eval mode with
+    /// the weights of the batches run so far, the last best checkpoint untouched).
+    /// </param>
     /// <returns>The per-epoch history and the best epoch.</returns>
     /// <exception cref="InvalidOperationException">
     /// The problem yields no batch, validation lacks the monitored metric, or the training loss becomes NaN or infinite
@@ -108,8 +111,18 @@ public sealed class Trainer
                 group.LearningRate = learningRate;
 
             model.train();
-            var (trainLoss, samples, batches, trainSeconds) = RunEpoch(
-                model, problem, optimizer, parameters, epoch, rng, learningRate, batchesPerEpoch, progress, cancellationToken);
+            (double Loss, long Samples, int Batches, double Seconds) run;
+            try
+            {
+                run = RunEpoch(model, problem, optimizer, parameters, epoch, rng, learningRate, batchesPerEpoch, progress, cancellationToken);
+            }
+            catch
+            {
+                model.eval();   // cancelled or failed mid-epoch: never hand the model back in training mode (dropout on)
+                throw;
+            }
+
+            var (trainLoss, samples, batches, trainSeconds) = run;
             batchesPerEpoch = batches;
             double samplesPerSecond = samples / Math.Max(trainSeconds, 1e-9);
             if (o.AverageFromEpoch is { } averageFrom && epoch >= averageFrom)

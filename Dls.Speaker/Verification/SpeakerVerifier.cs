@@ -23,13 +23,17 @@ public sealed class SpeakerVerifier : ISpeakerVerifier, IDisposable
     public static SpeakerVerifier Load(string? modelPath = null, double? threshold = null, SpeakerEmbedderOptions? options = null)
     {
         var model = modelPath is null ? DefaultSpeakerModel.Load() : SpeakerModelFile.Load(modelPath);
+        SpeakerEmbedder? embedder = null;
         try
         {
-            return new SpeakerVerifier(new SpeakerEmbedder(model, options), threshold);
+            embedder = new SpeakerEmbedder(model, options);
+            return new SpeakerVerifier(embedder, threshold);
         }
         catch
         {
-            model.Encoder.Dispose();
+            // The embedder (once made) owns the encoder and its feature extractor; before that only the encoder exists.
+            if (embedder is not null) embedder.Dispose();
+            else model.Encoder.Dispose();
             throw;
         }
     }

@@ -41,6 +41,66 @@ public sealed class DenoiserTests
         Assert.True(DenoisingFixtures.MaxAbsDifference(whole, chunked) < 1e-5f);
     }
 
+    [Fact]
+    public void Dispose_WhileCallsRun_EachCallSucceedsOrSaysDisposed()
+    {
+        // A host shutting down (the DI container disposing the singleton) while requests are being denoised: every call
+        // either finishes with the serial result or is refused with ObjectDisposedException; none reads freed tensors.
+        var denoiser = new Denoiser(DenoisingFixtures.TinyGru(), maxFramesPerBatch: 8);
+        float[] input = Noisy(16000);
+        float[] expected = denoiser.Denoise(input, DenoisingFixtures.Rate);
+        using IStreamingDenoiser stream = denoiser.CreateStream();
+        int finished = 0, refused = 0;
+        var failures = new System.Collections.Concurrent.ConcurrentBag<Exception>();
+        using var started = new CountdownEvent(4);
+        var workers = Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+        {
+            started.Signal();
+            for (int call = 0; call < 200; call++)
+            {
+                try
+                {
+                    float[] output = denoiser.Denoise(input, DenoisingFixtures.Rate);
+                    if (!output.AsSpan().SequenceEqual(expected)) failures.Add(new Exception("a call returned another result"));
+                    Interlocked.Increment(ref finished);
+                }
+                catch (ObjectDisposedException)
+                {
+                    Interlocked.Increment(ref refused);
+                    return;
+                }
+                catch (Exception e)
+                {
+                    failures.Add(e);
+                    return;
+                }
+            }
+        })).ToArray();
+        started.Wait();
+        Thread.Sleep(20);
+
+        denoiser.Dispose();
+        Task.WaitAll(workers);
+
+        Assert.Empty(failures);
+        Assert.True(refused > 0, $"expected the calls after Dispose to be refused ({finished} finished)");
+        Assert.Throws<ObjectDisposedException>(() => denoiser.Denoise(input, DenoisingFixtures.Rate));
+        Assert.Throws<ObjectDisposedException>(() => stream.Process(input));   // a stream of a disposed denoiser
+        denoiser.Dispose();                                                     // twice: no effect
+    }
+
+    [Fact]
+    public void Stream_AfterItsDispose_ThrowsObjectDisposed()
+    {
+        using var denoiser = new Denoiser(DenoisingFixtures.TinyGru());
+        IStreamingDenoiser stream = denoiser.CreateStream();
+        stream.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => stream.Process(new float[100]));
+        Assert.Throws<ObjectDisposedException>(() => stream.Complete());
+        stream.Dispose();
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

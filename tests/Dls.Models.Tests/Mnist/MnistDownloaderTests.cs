@@ -36,7 +36,17 @@ public sealed class MnistDownloaderTests : IDisposable
             try { context = await listener.GetContextAsync(); }
             catch (Exception e) when (e is HttpListenerException or ObjectDisposedException) { return; }
             Interlocked.Increment(ref requests);
+            _ = Task.Run(() => RespondAsync(context));   // one request at a time would let a slow one hold up the rest
+        }
+    }
+
+    private async Task RespondAsync(HttpListenerContext context)
+    {
+        try
+        {
             string path = context.Request.Url!.AbsolutePath;
+            if (path.StartsWith("/slow/", StringComparison.Ordinal))
+                await Task.Delay(3000);                   // a mirror that does not answer within the client's timeout
             if (served.TryGetValue(path, out var body))
             {
                 context.Response.StatusCode = 200;
@@ -48,6 +58,10 @@ public sealed class MnistDownloaderTests : IDisposable
                 context.Response.StatusCode = 404;
             }
             context.Response.Close();
+        }
+        catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The client gave up (timeout) or the listener stopped.
         }
     }
 
@@ -80,6 +94,24 @@ public sealed class MnistDownloaderTests : IDisposable
         int before = requests;
         await new MnistDownloader(http, options).DownloadAsync(dir); // verified files are not fetched again
         Assert.Equal(before, requests);
+    }
+
+    [Fact]
+    public async Task DownloadAsync_FirstMirrorTimesOut_FallsBackToTheNext()
+    {
+        byte[] labels = IdxFixtures.Gzip(IdxFixtures.Labels(3, 4));
+        served["/slow/b.gz"] = labels;
+        served["/good/b.gz"] = labels;
+        var options = new MnistDownloadOptions
+        {
+            Mirrors = [new Uri(prefix + "slow/"), new Uri(prefix + "good/")],
+            Sha256 = new Dictionary<string, string> { ["b.gz"] = Sha(labels) },
+        };
+        using var http = new HttpClient { Timeout = TimeSpan.FromMilliseconds(300) };
+
+        var paths = await new MnistDownloader(http, options).DownloadAsync(dir);
+
+        Assert.Equal(labels, File.ReadAllBytes(Assert.Single(paths)));
     }
 
     [Fact]

@@ -172,6 +172,29 @@ public sealed class MnistModelTests
     }
 
     [Fact]
+    public void Classifier_LogitsThenForwardUnderNoGrad_SameBatchSize_GiveTheSameLogits()
+    {
+        // Logits runs under inference_mode, Forward under whatever the caller opened (no_grad here): the cached buffers
+        // of one batch size serve both, in either order.
+        using var model = new MnistMlp(Tiny);
+        model.eval();
+        using var classifier = new MnistClassifier(model);
+        var pixels = Enumerable.Range(0, 5 * 16).Select(i => (float)(i % 7) / 7).ToArray();
+        float[] logits = classifier.Logits(pixels);
+
+        using var images = torch.tensor(pixels, [5, 16]);
+        float[] forward;
+        using (torch.no_grad())
+        using (var result = classifier.Forward(images))
+        {
+            forward = result.data<float>().ToArray();
+        }
+
+        Assert.Equal(logits, forward);
+        Assert.Equal(logits, classifier.Logits(pixels));
+    }
+
+    [Fact]
     public void Options_Invalid_ListEveryProblem()
     {
         var e = Assert.Throws<ArgumentException>(() => new MnistMlp(new MnistMlpOptions { HiddenSize = 0, Classes = 1, Dropout = 1 }));

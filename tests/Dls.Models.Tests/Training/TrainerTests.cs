@@ -36,6 +36,24 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void Fit_CancelledMidEpoch_ThrowsAndLeavesTheModelInEvalMode()
+    {
+        torch.manual_seed(3);
+        using var net = new ToyNet();
+        using var problem = new ToyProblem();
+        using var cancel = new CancellationTokenSource();
+        var trainer = new Trainer(new TrainerOptions { Epochs = 3, LearningRate = 0.05 });
+        var progress = new SyncProgress(p =>
+        {
+            if (p.Kind == TrainingProgressKind.Batch) cancel.Cancel();   // after the first batch of epoch 1
+        });
+
+        Assert.ThrowsAny<OperationCanceledException>(() => trainer.Fit(net, problem, progress, cancel.Token));
+
+        Assert.False(net.training);   // dropout and the like off, as after a finished Fit
+    }
+
+    [Fact]
     public void Fit_SameSeed_RepeatsExactly()
     {
         float[] Run()
