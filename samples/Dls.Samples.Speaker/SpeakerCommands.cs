@@ -45,7 +45,7 @@ internal static class SpeakerCommands
         var data = new Option<string>("--data") { Description = "Speakers as <speaker>/<utterance>.wav folders (a speakers.csv split selects --split), or a VoxCeleb folder with wav/.", Required = true };
         var model = new Option<string?>("--model") { Description = "A speaker model (.ckpt with its .json sidecar); default: the shipped model." };
         var split = new Option<string>("--split") { Description = "Which split of speakers.csv to evaluate: test (default), train or all.", DefaultValueFactory = _ => "test" };
-        var trialsFile = new Option<string?>("--trials") { Description = "A VoxCeleb trial list ('label path1 path2', paths relative to DIR/wav); default: generated trials." };
+        var trialsFile = new Option<string?>("--trials") { Description = "A VoxCeleb trial list ('label path1 path2', paths relative to DIR/wav, or to DIR when it has no wav/); default: generated trials." };
         var seed = new Option<int>("--seed") { Description = "Seed of the different-speaker trials (default 42, as run/reproduce).", DefaultValueFactory = _ => 42 };
         var json = new Option<bool>("--json") { Description = "Print the figures as one JSON object on the last stdout line." };
         var outDir = new Option<string>("--out") { Description = "Folder for the DET plot (det.png).", DefaultValueFactory = _ => Path.Combine("results", "speaker-eval") };

@@ -7,7 +7,7 @@
 #
 #   CORPUS  the Dls speech corpus (speakers/, speakers.csv, denoise/train+test, noise/train+test)
 #   OUT     created: OUT/denoise -> CORPUS/denoise, OUT/noise/test -> CORPUS/noise/test,
-#           OUT/noise/train = CORPUS/noise/train + 6-second excerpts of the extra music tracks,
+#           OUT/noise/train = CORPUS/noise/train + 8-second excerpts of the extra music tracks,
 #           OUT/speakers + OUT/speakers.csv = CORPUS's speakers + one train speaker per unused espeak-ng variant
 #
 # What keeps the test honest: no test voice (every variant CORPUS uses, in any split, is left out by
