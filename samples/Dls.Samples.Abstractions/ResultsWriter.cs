@@ -50,27 +50,7 @@ public sealed class ResultsWriter
         string path = PathFor(CheckName(name) + ".json");
         lock (MergeLock)
         {
-            JsonObject merged = new();
-            if (File.Exists(path))
-            {
-                JsonNode? existing;
-                try
-                {
-                    existing = JsonNode.Parse(File.ReadAllText(path));
-                }
-                catch (JsonException e)
-                {
-                    throw new InvalidDataException($"Cannot merge results into '{path}': expected a JSON object, found invalid JSON ({e.Message}).", e);
-                }
-
-                if (existing is not JsonObject existingObject)
-                {
-                    throw new InvalidDataException($"Cannot merge results into '{path}': expected a JSON object, found {existing?.GetValueKind().ToString() ?? "null"}.");
-                }
-
-                merged = existingObject;
-            }
-
+            JsonObject merged = ReadExisting(path);
             foreach ((string key, JsonNode? value) in values)
             {
                 merged[key] = value?.DeepClone();
@@ -78,6 +58,44 @@ public sealed class ResultsWriter
 
             AtomicFile.WriteAllText(path, merged.ToJsonString(Indented) + "\n");
         }
+    }
+
+    /// <summary>
+    /// Checks that <see cref="MergeJson"/> will be able to merge into <c>&lt;out&gt;/&lt;name&gt;.json</c>; tasks call it
+    /// before their work, so that a damaged results file stops them at once rather than after a long training whose
+    /// models would already have replaced the earlier ones.
+    /// </summary>
+    /// <param name="name">File name without extension, e.g. <c>mnist</c>.</param>
+    /// <exception cref="InvalidDataException">The existing file is not a JSON object.</exception>
+    public void CheckMergeable(string name)
+    {
+        string path = PathFor(CheckName(name) + ".json");
+        lock (MergeLock)
+        {
+            ReadExisting(path);
+        }
+    }
+
+    /// <summary>The results file's object, or a new one when there is no file.</summary>
+    private static JsonObject ReadExisting(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return new JsonObject();
+        }
+
+        JsonNode? existing;
+        try
+        {
+            existing = JsonNode.Parse(File.ReadAllText(path));
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"Cannot merge results into '{path}': expected a JSON object, found invalid JSON ({e.Message}).", e);
+        }
+
+        return existing as JsonObject
+            ?? throw new InvalidDataException($"Cannot merge results into '{path}': expected a JSON object, found {existing?.GetValueKind().ToString() ?? "null"}.");
     }
 
     /// <summary>Writes this task's section of the report, <c>&lt;out&gt;/&lt;name&gt;.md</c>.</summary>

@@ -22,6 +22,7 @@ internal static class AudioDemoTask
 
     public static Task RunAsync(TaskContext context, CancellationToken cancellationToken)
     {
+        context.Results.CheckMergeable("audio");
         using var progress = context.Progress.Start("audio demo", 4);
         double duration = context.Quick ? 1.0 : 3.0;
         float[] clean = Voiced(duration);

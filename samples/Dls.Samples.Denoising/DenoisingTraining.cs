@@ -28,6 +28,7 @@ internal static class DenoisingTraining
 
     private static void Run(TaskContext ctx, CancellationToken ct)
     {
+        ctx.Results.CheckMergeable("denoise");   // a damaged denoise.json stops the task now, not after training
         DenoisingModels.RegisterArchitectures();
         string root = SampleData.Resolve(ctx.DataDirectory, "denoise");
         DenoisingData data = DenoisingData.Load(root, SampleRate, ctx.Seed);

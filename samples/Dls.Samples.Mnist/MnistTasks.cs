@@ -79,6 +79,7 @@ internal static class MnistTasks
 
     private static void Baseline(TaskContext ctx, CancellationToken ct)
     {
+        ctx.Results.CheckMergeable(ResultsName);
         var recipe = Recipe.For(ctx.Quick);
         var data = LoadData(ctx, recipe);
         var (model, result, accuracy) = TrainBaseline(ctx, recipe, data, ct);
@@ -161,6 +162,7 @@ internal static class MnistTasks
 
     private static void Svd(TaskContext ctx, CancellationToken ct)
     {
+        ctx.Results.CheckMergeable(ResultsName);
         var recipe = Recipe.For(ctx.Quick);
         var data = LoadData(ctx, recipe);
         var (dense, _) = BaselineFor(ctx, recipe, data, ct);
@@ -256,6 +258,7 @@ internal static class MnistTasks
 
     private static void LowRank(TaskContext ctx, CancellationToken ct)
     {
+        ctx.Results.CheckMergeable(ResultsName);
         const int rank = 20;
         var recipe = Recipe.For(ctx.Quick);
         var data = LoadData(ctx, recipe);

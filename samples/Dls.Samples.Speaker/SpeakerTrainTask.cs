@@ -71,6 +71,7 @@ internal static class SpeakerTrainTask
 
     public static Task RunAsync(TaskContext context, CancellationToken cancellationToken)
     {
+        context.Results.CheckMergeable("speaker");   // a damaged speaker.json stops the task now, not after training
         string root = SampleData.Resolve(context.DataDirectory, "speaker");
         var (train, trainDescription) = SpeakerData.Select(root, "train");
         var (test, testDescription) = SpeakerData.Select(root, "test");

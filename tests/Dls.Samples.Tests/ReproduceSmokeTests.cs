@@ -65,6 +65,7 @@ public sealed class ReproduceSmokeTests : IDisposable
         // A second run in which the MNIST tasks fail (their results file is no JSON object): the report says so and keeps
         // their sections of the first run, marked, instead of dropping them.
         File.WriteAllText(Path.Combine(_out, "mnist.json"), "not json");
+        byte[] baseline = File.ReadAllBytes(Path.Combine(_out, "mnist-baseline.bin"));
         (code, stdout, stderr) = await HostRunner.RunAsync("reproduce", "--quick", "--out", _out, "--threads", "2");
         Assert.True(code == 1, $"expected exit code 1 with failed tasks, found {code}.\nstderr:\n{stderr}");
         report = File.ReadAllText(Path.Combine(_out, "report.md"));
@@ -73,6 +74,9 @@ public sealed class ReproduceSmokeTests : IDisposable
         Assert.Contains("the section below is from an earlier run", report);
         Assert.Contains("## MNIST baseline", report);
         Assert.Contains("| speaker-train | ok |", report);
+        Assert.Contains("Cannot merge results into", report);
+        // The damaged results file stopped the MNIST tasks before any training: the earlier baseline model is untouched.
+        Assert.Equal(baseline, File.ReadAllBytes(Path.Combine(_out, "mnist-baseline.bin")));
     }
 
     private JsonObject ReadJson(string name)

@@ -28,6 +28,27 @@ public sealed class ResultsWriterTests : IDisposable
         Assert.Empty(Directory.GetFiles(_dir, "*.tmp", SearchOption.AllDirectories));
     }
 
+    [Theory]
+    [InlineData(null, null)]                        // no file yet: fine
+    [InlineData("{\"a\": 1}", null)]                // an object: fine
+    [InlineData("[1, 2]", "found Array")]
+    [InlineData("{\"a\": ", "found invalid JSON")]
+    public void CheckMergeable_ExistingFile_PassesOnlyForAnObject(string? content, string? expected)
+    {
+        Directory.CreateDirectory(_dir);
+        if (content is not null) File.WriteAllText(Path.Combine(_dir, "r.json"), content);
+        var writer = new ResultsWriter(_dir);
+
+        if (expected is null)
+        {
+            writer.CheckMergeable("r");
+            return;
+        }
+
+        var e = Assert.Throws<InvalidDataException>(() => writer.CheckMergeable("r"));
+        Assert.Contains($"Cannot merge results into '{Path.Combine(_dir, "r.json")}': expected a JSON object, {expected}", e.Message);
+    }
+
     [Fact]
     public void MergeJson_CorruptExistingFile_ThrowsAndLeavesItUntouched()
     {
