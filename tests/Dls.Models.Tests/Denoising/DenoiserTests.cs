@@ -42,7 +42,7 @@ public sealed class DenoiserTests
     }
 
     [Fact]
-    public void Dispose_WhileCallsRun_EachCallSucceedsOrSaysDisposed()
+    public async Task Dispose_WhileCallsRun_EachCallSucceedsOrSaysDisposed()
     {
         // A host shutting down (the DI container disposing the singleton) while requests are being denoised: every call
         // either finishes with the serial result or is refused with ObjectDisposedException; none reads freed tensors.
@@ -80,7 +80,7 @@ public sealed class DenoiserTests
         Thread.Sleep(20);
 
         denoiser.Dispose();
-        Task.WaitAll(workers);
+        await Task.WhenAll(workers);
 
         Assert.Empty(failures);
         Assert.True(refused > 0, $"expected the calls after Dispose to be refused ({finished} finished)");
