@@ -129,7 +129,7 @@ public static class Checkpoint
         var info = ReadInfo(source);
         byte[] weights = ReadCheckedWeights(source, info);
         byte[] sidecar = File.ReadAllBytes(SidecarPath(source));
-        AtomicFile.WriteAll([(destination, s => s.Write(weights)), (SidecarPath(destination), s => s.Write(sidecar))]);
+        WritePair(destination, weights, sidecar);
         return info;
     }
 
@@ -159,12 +159,16 @@ public static class Checkpoint
         lock (ExtractGate)
         {
             if (!HoldsExactly(path, weights) || !HoldsExactly(SidecarPath(path), sidecar))
-                AtomicFile.WriteAll([(path, s => s.Write(weights)), (SidecarPath(path), s => s.Write(sidecar))]);
+                WritePair(path, weights, sidecar);
         }
         return path;
     }
 
     private static readonly object ExtractGate = new();
+
+    /// <summary>Writes a checkpoint's two files as one unit.</summary>
+    private static void WritePair(string path, byte[] weights, byte[] sidecar) =>
+        AtomicFile.WriteAll([(path, s => s.Write(weights)), (SidecarPath(path), s => s.Write(sidecar))]);
 
     private static bool HoldsExactly(string path, byte[] expected) =>
         File.Exists(path) && new FileInfo(path).Length == expected.Length && File.ReadAllBytes(path).AsSpan().SequenceEqual(expected);
