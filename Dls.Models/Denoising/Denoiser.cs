@@ -119,24 +119,24 @@ public sealed class Denoiser : IDenoiser, IDisposable
     }
 
     /// <inheritdoc />
-    public float[] Denoise(ReadOnlySpan<float> samples, int sampleRate)
+    public float[] Denoise(ReadOnlySpan<float> samples, int sampleRate, CancellationToken cancellationToken = default)
     {
         using Lease lease = Enter();
         CheckInput(samples, sampleRate);
         if (sampleRate == SampleRate)
         {
-            return Run(samples);
+            return Run(samples, cancellationToken);
         }
 
         float[] atModelRate = Resampler.Resample(samples, sampleRate, SampleRate);
-        float[] back = Resampler.Resample(Run(atModelRate), SampleRate, sampleRate);
+        float[] back = Resampler.Resample(Run(atModelRate, cancellationToken), SampleRate, sampleRate);
         // Resampling there and back can be a sample off; the output always matches the input length.
         Array.Resize(ref back, samples.Length);
         return back;
     }
 
     /// <inheritdoc />
-    public void DenoiseFile(string inputPath, string outputPath)
+    public void DenoiseFile(string inputPath, string outputPath, CancellationToken cancellationToken = default)
     {
         using Lease lease = Enter();
         ArgumentException.ThrowIfNullOrWhiteSpace(inputPath);
@@ -152,7 +152,7 @@ public sealed class Denoiser : IDenoiser, IDisposable
             throw new InvalidDataException($"'{inputPath}' holds no samples (expected at least 1).");
         }
 
-        float[] output = Denoise(input.Samples, input.SampleRate);
+        float[] output = Denoise(input.Samples, input.SampleRate, cancellationToken);
         int rate = _outputSampleRate ?? input.SampleRate;
         if (rate != input.SampleRate)
         {
@@ -261,7 +261,7 @@ public sealed class Denoiser : IDenoiser, IDisposable
         }
     }
 
-    private float[] Run(ReadOnlySpan<float> samples)
+    private float[] Run(ReadOnlySpan<float> samples, CancellationToken cancellationToken)
     {
         var output = new float[samples.Length];
         int written = 0;
@@ -272,6 +272,7 @@ public sealed class Denoiser : IDenoiser, IDisposable
         }, _maxFramesPerBatch);
         for (int start = 0; start < samples.Length; start += FeedSamples)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             stream.Push(samples.Slice(start, Math.Min(FeedSamples, samples.Length - start)));
         }
 

@@ -19,16 +19,20 @@ public interface IDenoiser
     /// <summary>Denoises mono samples.</summary>
     /// <param name="samples">Mono samples in [-1, 1] (at least one; all finite).</param>
     /// <param name="sampleRate">Their rate in Hz (&gt; 0).</param>
+    /// <param name="cancellationToken">Checked between blocks of 65,536 samples (about 4 s at 16 kHz).</param>
     /// <returns>The denoised samples, as many as the input, at <paramref name="sampleRate"/>.</returns>
     /// <exception cref="ArgumentException">Empty input, a non-finite sample, or a rate ≤ 0.</exception>
-    float[] Denoise(ReadOnlySpan<float> samples, int sampleRate);
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    float[] Denoise(ReadOnlySpan<float> samples, int sampleRate, CancellationToken cancellationToken = default);
 
     /// <summary>Denoises a WAV file into another (16-bit PCM, at the input's rate). The output appears only when complete.</summary>
     /// <param name="inputPath">The noisy WAV file.</param>
     /// <param name="outputPath">Where to write the result (replaced if it exists).</param>
+    /// <param name="cancellationToken">Checked between blocks; a cancelled call writes nothing.</param>
     /// <exception cref="FileNotFoundException">The input does not exist.</exception>
     /// <exception cref="InvalidDataException">The input is not a readable WAV file or holds no samples.</exception>
-    void DenoiseFile(string inputPath, string outputPath);
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    void DenoiseFile(string inputPath, string outputPath, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Starts a stream that accepts audio block by block at the model rate and returns denoised audio as soon as it

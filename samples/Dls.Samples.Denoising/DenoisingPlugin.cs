@@ -57,7 +57,7 @@ public sealed class DenoisingPlugin : ISamplePlugin
         var output = new Option<string>("--out") { Description = "Output folder (or a .wav file when there is one input file).", Required = true };
         var model = new Option<string?>("--model") { Description = "Mask-network checkpoint (default: the shipped model)." };
         var command = new Command("denoise", "Denoise WAV files with a mask network.") { inputs, output, model };
-        command.SetAction(parse =>
+        command.SetAction((parse, ct) =>
         {
             string[] paths = parse.GetValue(inputs) ?? [];
             string outPath = parse.GetValue(output)!;
@@ -90,10 +90,12 @@ public sealed class DenoisingPlugin : ISamplePlugin
             using IProgressTask task = host.Progress.Start("denoise", files.Count);
             foreach ((string file, string target) in files.Zip(targets))
             {
-                lease.Denoiser.DenoiseFile(file, target);
+                lease.Denoiser.DenoiseFile(file, target, ct);
                 host.Out.WriteLine($"{file} -> {target}");
                 task.Increment();
             }
+
+            return Task.CompletedTask;
         });
         return command;
     }
@@ -133,7 +135,7 @@ public sealed class DenoisingPlugin : ISamplePlugin
         var json = new Option<bool>("--json") { Description = "Print the means as one JSON object on the last stdout line." };
         var outDir = new Option<string>("--out") { Description = "Folder for the per-file CSV and spectrogram PNGs.", DefaultValueFactory = _ => Path.Combine("results", "denoise-eval") };
         var command = new Command("denoise-eval", "Score a denoiser on a paired dataset (SNR, SI-SDR, oracle masks).") { data, model, json, outDir };
-        command.SetAction(parse =>
+        command.SetAction((parse, ct) =>
         {
             string folder = parse.GetValue(data)!;
             string output = parse.GetValue(outDir)!;
@@ -153,10 +155,10 @@ public sealed class DenoisingPlugin : ISamplePlugin
 
             DenoisingReport report = DenoisingEvaluation.Evaluate(examples, x =>
             {
-                float[] y = denoiser.Denoise(x, denoiser.SampleRate);
+                float[] y = denoiser.Denoise(x, denoiser.SampleRate, ct);
                 outputs[examples[outputs.Count].Name] = y;
                 return y;
-            });
+            }, includeOracles: true, ct);
             DenoisingReports.WriteCsv(Path.Combine(output, "denoise-eval.csv"), report);
             foreach (DenoisingExample e in examples.Take(3))
             {
@@ -182,6 +184,8 @@ public sealed class DenoisingPlugin : ISamplePlugin
                     host.Out.WriteLine($"{key,-30} {value}");
                 }
             }
+
+            return Task.CompletedTask;
         });
         return command;
     }

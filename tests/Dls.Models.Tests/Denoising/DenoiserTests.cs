@@ -90,6 +90,31 @@ public sealed class DenoiserTests
     }
 
     [Fact]
+    public void DenoiseFile_Cancelled_ThrowsAndWritesNothing()
+    {
+        string dir = Directory.CreateTempSubdirectory("dls-cancel").FullName;
+        try
+        {
+            using var denoiser = new Denoiser(DenoisingFixtures.TinyGru());
+            string input = Path.Combine(dir, "in.wav"), output = Path.Combine(dir, "out.wav");
+            Dls.Audio.IO.AudioFile.Save(input, new Dls.Audio.AudioSignal(Noisy(200_000), DenoisingFixtures.Rate));   // four blocks
+            using var cancel = new CancellationTokenSource();
+            cancel.Cancel();
+
+            Assert.ThrowsAny<OperationCanceledException>(() => denoiser.DenoiseFile(input, output, cancel.Token));
+            Assert.ThrowsAny<OperationCanceledException>(() => denoiser.Denoise(Noisy(200_000), 8000, cancel.Token));   // resampled path too
+
+            Assert.False(File.Exists(output));
+            Assert.Single(Directory.GetFiles(dir));
+            Assert.Equal(200_000, denoiser.Denoise(Noisy(200_000), DenoisingFixtures.Rate, CancellationToken.None).Length);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Stream_AfterItsDispose_ThrowsObjectDisposed()
     {
         using var denoiser = new Denoiser(DenoisingFixtures.TinyGru());
