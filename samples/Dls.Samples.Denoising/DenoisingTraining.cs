@@ -85,7 +85,7 @@ internal static class DenoisingTraining
             string parentPath = Path.Combine(finishedDir, spec.Name + ".ckpt");
             JsonObject parentMeta = Provenance(data, spec.Loss, result.BestEpoch, result.History.Count);
             DenoisingModels.Save(parentPath, network, SampleRate, parentMeta);
-            JsonObject parentJson = Score(ctx, data, network, validation, test, parentPath, Publish(parentPath), ct);
+            JsonObject parentJson = Score(ctx, data, network, validation, test, parentPath, MarkForPublishing(parentPath), ct);
             SaveWithFigures(parentPath, network, parentMeta, parentJson);
             parentJson["loss"] = spec.Loss.ToString();
             parentJson["epochs"] = result.History.Count;
@@ -108,7 +108,7 @@ internal static class DenoisingTraining
                 JsonObject compressedMeta = Provenance(data, spec.Loss, ft.BestEpoch, ft.History.Count);
                 compressedMeta["compressed_from"] = spec.Name;
                 DenoisingModels.Save(compressedPath, compressed, SampleRate, compressedMeta);
-                JsonObject compressedJson = Score(ctx, data, compressed, validation, test, compressedPath, Publish(compressedPath), ct);
+                JsonObject compressedJson = Score(ctx, data, compressed, validation, test, compressedPath, MarkForPublishing(compressedPath), ct);
                 SaveWithFigures(compressedPath, compressed, compressedMeta, compressedJson);
                 compressedJson["compressed_from"] = spec.Name;
                 compressedJson["compression_ratio"] = Math.Round((double)parentParameters / compressedJson["parameters"]!.GetValue<long>(), 2);
@@ -187,8 +187,9 @@ internal static class DenoisingTraining
         ctx.Results.WriteMarkdown("denoise-train", md.ToString());
         ctx.Out.WriteLine(md.ToString());
 
-        // Where a model trained into finishedDir will be published (and what the figures name as its checkpoint).
-        string Publish(string staged)
+        // Adds a model trained into finishedDir to those copied into models/ before the figures; returns where it will be
+        // (what the figures name as its checkpoint).
+        string MarkForPublishing(string staged)
         {
             string published = Path.Combine(modelDir, Path.GetFileName(staged));
             finished.Add((staged, published));

@@ -76,10 +76,7 @@ public sealed class SpeakerVerifierTests
         var save = Assert.Throws<ArgumentException>(() => SpeakerModelFile.Save(path, model.Encoder, model.Features, model.Threshold, embeddingMean: [0f, float.NaN]));
         Assert.Contains("6 finite values, found 2 values with a non-finite one", save.Message);
         SpeakerModelFile.Save(path, model.Encoder, model.Features, model.Threshold);
-        string sidecar = path + ".json";
-        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(sidecar))!.AsObject();
-        json["metadata"]!["embedding_mean"] = new System.Text.Json.Nodes.JsonArray(1, 2);
-        File.WriteAllText(sidecar, json.ToJsonString());
+        SetSidecarMetadata(path, "embedding_mean", new System.Text.Json.Nodes.JsonArray(1, 2));
         var load = Assert.Throws<InvalidDataException>(() => SpeakerModelFile.Load(path));
         Assert.Contains("array of 6 finite numbers, found [1,2]", load.Message);
     }
@@ -165,10 +162,7 @@ public sealed class SpeakerVerifierTests
         Assert.False(File.Exists(path));
 
         SpeakerModelFile.Save(path, model.Encoder, model.Features, 0.5);
-        string sidecar = path + ".json";
-        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(sidecar))!.AsObject();
-        json["metadata"]!["threshold"] = 1.5;
-        File.WriteAllText(sidecar, json.ToJsonString());
+        SetSidecarMetadata(path, "threshold", 1.5);
         // The file is at fault, not a `threshold` argument of SpeakerVerifier.
         var load = Assert.Throws<InvalidDataException>(() => SpeakerVerifier.Load(path));
         Assert.Contains($"Speaker model '{path}'", load.Message);
@@ -205,10 +199,7 @@ public sealed class SpeakerVerifierTests
     {
         using var tree = new TempTree();
         string path = SaveRandomModel(tree);
-        string sidecar = path + ".json";
-        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(sidecar))!.AsObject();
-        json["metadata"]!["threshold"] = -3;
-        File.WriteAllText(sidecar, json.ToJsonString());
+        SetSidecarMetadata(path, "threshold", -3);
 
         var ex = await StartupFailure(o => o.ModelPath = path);
         Assert.Contains($"SpeakerVerifierOptions.ModelPath: Speaker model '{path}'", ex.Message);
@@ -220,6 +211,15 @@ public sealed class SpeakerVerifierTests
         await using var provider = new ServiceCollection().AddDlsSpeakerVerifier(configure).BuildServiceProvider();
         // What a host runs on start (ValidateOnStart).
         return await Assert.ThrowsAsync<OptionsValidationException>(() => provider.GetRequiredService<IAsyncStartupValidator>().ValidateAsync(CancellationToken.None));
+    }
+
+    /// <summary>Rewrites one metadata entry of the sidecar of the model at <paramref name="path"/> (a hand-edited or damaged file).</summary>
+    private static void SetSidecarMetadata(string path, string key, System.Text.Json.Nodes.JsonNode value)
+    {
+        string sidecar = path + ".json";
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(sidecar))!.AsObject();
+        json["metadata"]![key] = value;
+        File.WriteAllText(sidecar, json.ToJsonString());
     }
 
     /// <summary>A random test model saved as <c>m.ckpt</c> (+ sidecar) in <paramref name="tree"/>; returns the weights path.</summary>
