@@ -46,7 +46,7 @@ public sealed class MnistDownloaderTests : IDisposable
         {
             string path = context.Request.Url!.AbsolutePath;
             if (path.StartsWith("/slow/", StringComparison.Ordinal))
-                await Task.Delay(3000);                   // a mirror that does not answer within the client's timeout
+                await Task.Delay(30_000);                 // a mirror that does not answer within the client's timeout
             if (served.TryGetValue(path, out var body))
             {
                 context.Response.StatusCode = 200;
@@ -107,7 +107,9 @@ public sealed class MnistDownloaderTests : IDisposable
             Mirrors = [new Uri(prefix + "slow/"), new Uri(prefix + "good/")],
             Sha256 = new Dictionary<string, string> { ["b.gz"] = Sha(labels) },
         };
-        using var http = new HttpClient { Timeout = TimeSpan.FromMilliseconds(300) };
+        // 2 s: the good mirror answers in milliseconds, but a loaded CI machine running tests in parallel once took more
+        // than 300 ms; the slow one never answers within 30 s.
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
 
         var paths = await new MnistDownloader(http, options).DownloadAsync(dir);
 
