@@ -126,11 +126,32 @@ public static class Checkpoint
         ArgumentException.ThrowIfNullOrWhiteSpace(destination);
         if (string.Equals(Path.GetFullPath(source), Path.GetFullPath(destination), StringComparison.Ordinal))
             throw new ArgumentException($"Expected a destination other than the source; found '{source}' for both.", nameof(destination));
-        var info = ReadInfo(source);
-        byte[] weights = ReadCheckedWeights(source, info);
-        byte[] sidecar = File.ReadAllBytes(SidecarPath(source));
-        WritePair(destination, weights, sidecar);
-        return info;
+        CheckpointFiles files = ReadFiles(source);
+        files.WriteTo(destination);
+        return files.Info;
+    }
+
+    /// <summary>
+    /// Reads a checkpoint's two files into memory after checking that the weights are the ones its sidecar describes
+    /// (length and SHA-256): what a run holds while it writes the checkpoint together with other files as one unit
+    /// (<see cref="CheckpointFiles.WritesTo"/> with <see cref="AtomicFile.WriteAll"/>), e.g. a model and the figures
+    /// measured on it.
+    /// </summary>
+    /// <param name="path">The weights path.</param>
+    /// <returns>Both files' bytes and the parsed sidecar.</returns>
+    /// <exception cref="FileNotFoundException">The weights or the sidecar are missing.</exception>
+    /// <exception cref="InvalidDataException">The sidecar is malformed, or the weights do not match it.</exception>
+    public static CheckpointFiles ReadFiles(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        string sidecarPath = SidecarPath(path);
+        if (!File.Exists(sidecarPath))
+            throw new FileNotFoundException($"Checkpoint sidecar '{sidecarPath}' not found (a checkpoint is '{path}' plus '{sidecarPath}').", sidecarPath);
+        // The sidecar is read once and parsed from those bytes, so the pair returned is the pair that was checked.
+        byte[] sidecar = File.ReadAllBytes(sidecarPath);
+        var info = FromJson(ParseSidecar(new MemoryStream(sidecar, writable: false), sidecarPath), sidecarPath);
+        byte[] weights = ReadCheckedWeights(path, info);
+        return new CheckpointFiles(info, weights, sidecar);
     }
 
     /// <summary>
@@ -168,7 +189,11 @@ public static class Checkpoint
 
     /// <summary>Writes a checkpoint's two files as one unit.</summary>
     private static void WritePair(string path, byte[] weights, byte[] sidecar) =>
-        AtomicFile.WriteAll([(path, s => s.Write(weights)), (SidecarPath(path), s => s.Write(sidecar))]);
+        AtomicFile.WriteAll(PairWrites(path, weights, sidecar));
+
+    /// <summary>A checkpoint's two files as writes for <see cref="AtomicFile.WriteAll"/>: weights first, sidecar last.</summary>
+    internal static (string Path, Action<Stream> Write)[] PairWrites(string path, byte[] weights, byte[] sidecar) =>
+        [(path, s => s.Write(weights)), (SidecarPath(path), s => s.Write(sidecar))];
 
     private static bool HoldsExactly(string path, byte[] expected) =>
         File.Exists(path) && new FileInfo(path).Length == expected.Length && File.ReadAllBytes(path).AsSpan().SequenceEqual(expected);
@@ -184,17 +209,21 @@ public static class Checkpoint
         string sidecar = SidecarPath(path);
         if (!File.Exists(sidecar))
             throw new FileNotFoundException($"Checkpoint sidecar '{sidecar}' not found (a checkpoint is '{path}' plus '{sidecar}').", sidecar);
-        JsonObject json;
+        using var stream = File.OpenRead(sidecar);
+        return FromJson(ParseSidecar(stream, sidecar), sidecar);
+    }
+
+    private static JsonObject ParseSidecar(Stream content, string sidecar)
+    {
         try
         {
-            json = JsonNode.Parse(File.ReadAllText(sidecar))?.AsObject()
+            return JsonNode.Parse(content)?.AsObject()
                 ?? throw new InvalidDataException($"Checkpoint sidecar '{sidecar}': expected a JSON object, found null.");
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             throw new InvalidDataException($"Checkpoint sidecar '{sidecar}' is not a JSON object: {e.Message}", e);
         }
-        return FromJson(json, sidecar);
     }
 
     /// <summary>Rebuilds the model a checkpoint describes (through <see cref="ModelArchitectures"/>) and loads its weights.</summary>

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dls.Audio.IO;
@@ -44,24 +45,41 @@ public sealed class ResultsWriter
     /// <param name="name">File name without extension, e.g. <c>mnist</c>.</param>
     /// <param name="values">The figures to add or replace.</param>
     /// <exception cref="InvalidDataException">The existing file is not a JSON object.</exception>
-    public void MergeJson(string name, JsonObject values)
+    /// <exception cref="IOException">Another process held the results file's lock for longer than <see cref="LockTimeout"/>.</exception>
+    public void MergeJson(string name, JsonObject values) => MergeJson(name, values, []);
+
+    /// <summary>
+    /// Merges <paramref name="values"/> into <c>&lt;out&gt;/&lt;name&gt;.json</c> (as <see cref="MergeJson(string, JsonObject)"/>)
+    /// and writes <paramref name="alongside"/> — the models these figures describe — in the same
+    /// <see cref="AtomicFile.WriteAll"/>: a failure while writing leaves the earlier models and figures together; the
+    /// JSON is renamed last.
+    /// </summary>
+    /// <param name="name">File name without extension, e.g. <c>denoise</c>.</param>
+    /// <param name="values">The figures to add or replace.</param>
+    /// <param name="alongside">Files to write with the figures (e.g. <c>CheckpointFiles.WritesTo</c>).</param>
+    /// <exception cref="InvalidDataException">The existing file is not a JSON object.</exception>
+    /// <exception cref="IOException">Another process held the results file's lock for longer than <see cref="LockTimeout"/>.</exception>
+    public void MergeJson(string name, JsonObject values, IReadOnlyList<(string Path, Action<Stream> Write)> alongside)
     {
         ArgumentNullException.ThrowIfNull(values);
+        ArgumentNullException.ThrowIfNull(alongside);
         string path = PathFor(CheckName(name) + ".json");
         lock (MergeLock)
         {
+            using var crossProcess = AcquireFileLock(path);
             JsonObject merged = ReadExisting(path);
             foreach ((string key, JsonNode? value) in values)
             {
                 merged[key] = value?.DeepClone();
             }
 
-            AtomicFile.WriteAllText(path, merged.ToJsonString(Indented) + "\n");
+            string text = merged.ToJsonString(Indented) + "\n";
+            AtomicFile.WriteAll([.. alongside, (path, s => s.Write(new UTF8Encoding(false).GetBytes(text)))]);
         }
     }
 
     /// <summary>
-    /// Checks that <see cref="MergeJson"/> will be able to merge into <c>&lt;out&gt;/&lt;name&gt;.json</c>; tasks call it
+    /// Checks that <see cref="MergeJson(string, JsonObject)"/> will be able to merge into <c>&lt;out&gt;/&lt;name&gt;.json</c>; tasks call it
     /// before their work, so that a damaged results file stops them at once rather than after a long training whose
     /// models would already have replaced the earlier ones.
     /// </summary>
@@ -72,7 +90,45 @@ public sealed class ResultsWriter
         string path = PathFor(CheckName(name) + ".json");
         lock (MergeLock)
         {
+            using var crossProcess = AcquireFileLock(path);
             ReadExisting(path);
+        }
+    }
+
+    /// <summary>
+    /// How long a merge waits for another process (a second <c>dls-samples</c> writing the same results folder) to
+    /// finish its merge into the same file before giving up; 60 s by default.
+    /// </summary>
+    public TimeSpan LockTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// The lock that makes read-merge-write of <paramref name="path"/> exclusive across processes: a hidden
+    /// <c>.&lt;name&gt;.json.lock</c> beside it, opened without sharing (an advisory <c>flock</c> on Unix, a share-mode
+    /// lock on Windows), released when the stream is disposed. The file stays, empty: deleting it would let two
+    /// processes lock two different files of one name.
+    /// </summary>
+    private FileStream AcquireFileLock(string path)
+    {
+        Directory.CreateDirectory(OutputDirectory);
+        string lockPath = Path.Combine(OutputDirectory, "." + Path.GetFileName(path) + ".lock");
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException && File.Exists(lockPath))
+            {
+                if (waited.Elapsed >= LockTimeout)
+                {
+                    throw new IOException(
+                        $"Cannot merge results into '{path}': expected to get its lock '{lockPath}' within {LockTimeout.TotalSeconds:0.#} s, " +
+                        "found it held by another process all that time (another dls-samples writing the same results folder?).", e);
+                }
+
+                Thread.Sleep(50);
+            }
         }
     }
 

@@ -48,7 +48,7 @@ internal static class DenoisingTraining
         string modelDir = Path.Combine(ctx.OutputDirectory, "denoise", "models");
         string workDir = Path.Combine(ctx.OutputDirectory, "denoise", "work");
         // Finished models wait here until every model of the run is trained and scored; only then do they replace the
-        // previous run's in models/, right before the figures that describe them (a failed run leaves both intact).
+        // previous run's in models/, written as one unit with the figures that describe them (a failed run leaves both intact).
         string finishedDir = Path.Combine(workDir, "finished");
         var finished = new List<(string Staged, string Published)>();
         Directory.CreateDirectory(modelDir);
@@ -74,12 +74,12 @@ internal static class DenoisingTraining
             ct.ThrowIfCancellationRequested();
             var problem = new DenoisingTrainingProblem(data.Fixed, data.Mixer, validation, trainingOptions with { Loss = spec.Loss });
             IMaskNetwork network = spec.Create();
+            using var module = (nn.Module)network;   // disposed after each model, also when training fails or is cancelled
             if (network.NormalizesInput)
             {
                 network.SetInputStatistics(statistics);
             }
 
-            var module = (nn.Module)network;
             (TrainingResult result, double seconds) = Train(ctx, spec.Name, module, problem, spec.Epochs, 1e-3, Path.Combine(workDir, spec.Name + ".ckpt"), ct);
             curves.Add(new PlotSeries(spec.Name, result.History.Select(h => (double)h.Epoch).ToArray(), result.History.Select(h => h.Metrics[DenoisingTrainingProblem.SnrImprovementMetric]).ToArray()));
             string parentPath = Path.Combine(finishedDir, spec.Name + ".ckpt");
@@ -98,12 +98,13 @@ internal static class DenoisingTraining
             {
                 // Compression: SVD of every linear layer under a budget of one fifth of the parent's parameters, then fine-tuning.
                 IMaskNetwork compressed = Reload(parentPath);
+                using var compressedModule = (nn.Module)compressed;
                 long parentParameters = parentJson["parameters"]!.GetValue<long>();
-                CompressionReport compression = ModelCompressor.Compress((nn.Module)compressed, CompressionPolicy.ParameterBudgetOf(parentParameters / 5));
+                CompressionReport compression = ModelCompressor.Compress(compressedModule, CompressionPolicy.ParameterBudgetOf(parentParameters / 5));
                 double beforeFineTune = Evaluate(compressed, validation, ct).SnrImprovementDb;
                 var fineTuneProblem = new DenoisingTrainingProblem(data.Fixed, data.Mixer, validation, trainingOptions with { Loss = spec.Loss });
                 string compressedName = spec.Name + "-compressed";
-                (TrainingResult ft, double ftSeconds) = Train(ctx, compressedName, (nn.Module)compressed, fineTuneProblem, spec.FineTuneEpochs, 5e-4, Path.Combine(workDir, compressedName + ".ckpt"), ct);
+                (TrainingResult ft, double ftSeconds) = Train(ctx, compressedName, compressedModule, fineTuneProblem, spec.FineTuneEpochs, 5e-4, Path.Combine(workDir, compressedName + ".ckpt"), ct);
                 string compressedPath = Path.Combine(finishedDir, compressedName + ".ckpt");
                 JsonObject compressedMeta = Provenance(data, spec.Loss, ft.BestEpoch, ft.History.Count);
                 compressedMeta["compressed_from"] = spec.Name;
@@ -118,15 +119,7 @@ internal static class DenoisingTraining
                 compressedJson["train_seconds"] = Math.Round(ftSeconds, 1);
                 models[compressedName] = compressedJson;
                 Add(spec.Name, compressedName, compressedJson, spec.Loss + ", SVD + fine-tuning", ftSeconds);
-                ((nn.Module)compressed).Dispose();
             }
-
-            module.Dispose();
-        }
-
-        foreach ((string staged, string published) in finished)
-        {
-            Checkpoint.Copy(staged, published);
         }
 
         JsonObject results = new()
@@ -150,7 +143,8 @@ internal static class DenoisingTraining
             results["oracle_irm_per_noise_type"] = ByType(data, testOracle, f => f.OracleIrmSnrDb!.Value - f.InputSnrDb).ToJson();
         }
 
-        ctx.Results.MergeJson("denoise", results);
+        // The trained models replace the published ones together with the figures measured on them, as one unit.
+        ctx.Results.MergeJson("denoise", results, finished.SelectMany(f => Checkpoint.ReadFiles(f.Staged).WritesTo(f.Published)).ToList());
 
         string scatter = ctx.Results.PathFor("denoise-parameters-vs-snr.png");
         Plots.Scatter(scatter, "Denoising: parameters vs SNR improvement", "parameters", "SNR improvement (dB)",
@@ -187,8 +181,8 @@ internal static class DenoisingTraining
         ctx.Results.WriteMarkdown("denoise-train", md.ToString());
         ctx.Out.WriteLine(md.ToString());
 
-        // Adds a model trained into finishedDir to those copied into models/ before the figures; returns where it will be
-        // (what the figures name as its checkpoint).
+        // Adds a model trained into finishedDir to those published into models/ with the figures; returns where it will
+        // be (what the figures name as its checkpoint).
         string MarkForPublishing(string staged)
         {
             string published = Path.Combine(modelDir, Path.GetFileName(staged));

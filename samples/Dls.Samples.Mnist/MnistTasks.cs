@@ -82,21 +82,10 @@ internal static class MnistTasks
         ctx.Results.CheckMergeable(ResultsName);
         var recipe = Recipe.For(ctx.Quick);
         var data = LoadData(ctx, recipe);
-        var (model, result, accuracy) = TrainBaseline(ctx, recipe, data, ct);
+        var (model, result, accuracy) = TrainAndPublishBaseline(ctx, recipe, data, ct);
         using (model)
         {
             long parameters = ModelCounter.CountParameters(model).Total;
-            var json = new JsonObject
-            {
-                ["quick"] = ctx.Quick,
-                ["data"] = DataJson(ctx, data),
-                ["baseline_params"] = parameters,
-                ["baseline_test_acc"] = accuracy,
-                ["baseline_epochs"] = recipe.BaselineEpochs,
-                ["baseline_train_samples_per_s"] = result.History.Average(h => h.SamplesPerSecond),
-                ["baseline_history"] = HistoryJson(result.History),
-            };
-            ctx.Results.MergeJson(ResultsName, json);
             Plots.Lines(ctx.Results.PathFor("mnist_baseline_loss.png"), "MNIST baseline: loss per epoch", "epoch", "cross-entropy",
                 LossSeries("baseline", result.History, 0));
 
@@ -112,22 +101,50 @@ internal static class MnistTasks
         }
     }
 
-    private static (MnistMlp Model, TrainingResult Result, double Accuracy) TrainBaseline(TaskContext ctx, Recipe recipe, MnistDataset data, CancellationToken ct)
+    /// <summary>
+    /// Trains the baseline in a scratch folder, then publishes it and its figures (the <c>baseline_*</c> keys of
+    /// mnist.json) as one unit: the results folder's baseline is replaced only by a finished one, and never without
+    /// the figures that describe it — also when mnist-svd or mnist-lowrank train it because none fitted.
+    /// </summary>
+    private static (MnistMlp Model, TrainingResult Result, double Accuracy) TrainAndPublishBaseline(TaskContext ctx, Recipe recipe, MnistDataset data, CancellationToken ct)
     {
-        // Trained into a scratch folder: the results folder's baseline is replaced only by a finished one.
         using var scratch = ScratchFolder.Create("dls-mnist-baseline-");
         string trained = scratch.PathFor(BaselineFile);
         torch.manual_seed(ctx.Seed);
         var model = new MnistMlp();
-        using var problem = new MnistTrainingProblem(data.Train, data.Test, Recipe.BatchSize);
-        var result = Train(ctx, "baseline", model, problem, TrainerOptionsFor(ctx, recipe.BaselineEpochs, trained), ct);
+        TrainingResult result;
+        using (var problem = new MnistTrainingProblem(data.Train, data.Test, Recipe.BatchSize))
+        using (model)
+        {
+            result = Train(ctx, "baseline", model, problem, TrainerOptionsFor(ctx, recipe.BaselineEpochs, trained), ct);
+        }
+
         // Reload the saved (best) model so the figures describe exactly what the later tasks use.
-        model.Dispose();
         var best = Checkpoint.Load<MnistMlp>(trained);
-        var accuracy = Accuracy(best, data.Test);
-        // Published with the recipe, so later tasks know whether it fits their mode.
-        Checkpoint.Save(ctx.Results.PathFor(BaselineFile), best, WithRecipe(Checkpoint.ReadInfo(trained).Metadata, ctx));
-        return (best, result, accuracy);
+        try
+        {
+            var accuracy = Accuracy(best, data.Test);
+            // Published with the recipe, so later tasks know whether it fits their mode.
+            string publishing = scratch.PathFor("published-" + BaselineFile);
+            Checkpoint.Save(publishing, best, WithRecipe(Checkpoint.ReadInfo(trained).Metadata, ctx));
+            var json = new JsonObject
+            {
+                ["quick"] = ctx.Quick,
+                ["data"] = DataJson(ctx, data),
+                ["baseline_params"] = ModelCounter.CountParameters(best).Total,
+                ["baseline_test_acc"] = accuracy,
+                ["baseline_epochs"] = recipe.BaselineEpochs,
+                ["baseline_train_samples_per_s"] = result.History.Average(h => h.SamplesPerSecond),
+                ["baseline_history"] = HistoryJson(result.History),
+            };
+            ctx.Results.MergeJson(ResultsName, json, Checkpoint.ReadFiles(publishing).WritesTo(ctx.Results.PathFor(BaselineFile)));
+            return (best, result, accuracy);
+        }
+        catch
+        {
+            best.Dispose();
+            throw;
+        }
     }
 
     private static JsonObject WithRecipe(JsonObject metadata, TaskContext ctx)
@@ -154,7 +171,7 @@ internal static class MnistTasks
             }
         }
         ctx.Logger.LogInformation("No baseline for this mode/data at {Path}; training it first (as mnist-baseline does).", path);
-        var (model, result, _) = TrainBaseline(ctx, recipe, data, ct);
+        var (model, result, _) = TrainAndPublishBaseline(ctx, recipe, data, ct);
         return (model, result.History);
     }
 
@@ -308,7 +325,7 @@ internal static class MnistTasks
         using var forced = new LowRankMlp(new LowRankMlpOptions { Rank = rank, FactorizeOutput = true });
         long forcedParams = ModelCounter.CountParameters(forced).Total;
 
-        Checkpoint.Save(ctx.Results.PathFor(LowRankFile), bestFineTuned, Checkpoint.ReadInfo(fineTunedPath).Metadata);
+        // The fine-tuned model and its figures replace the earlier ones together.
         ctx.Results.MergeJson(ResultsName, new JsonObject
         {
             ["quick"] = ctx.Quick,
@@ -332,7 +349,7 @@ internal static class MnistTasks
             ["lowrank20_scratch_epochs"] = recipe.ScratchEpochs,
             ["lowrank20_finetune_history"] = HistoryJson(fineTune.History),
             ["lowrank20_scratch_history"] = HistoryJson(scratchResult.History),
-        });
+        }, Checkpoint.ReadFiles(fineTunedPath).WritesTo(ctx.Results.PathFor(LowRankFile)));
 
         // Each network on its own epoch axis (the fine-tuning starts at its epoch 1), so the curves stay clear of the legend.
         Plots.Lines(ctx.Results.PathFor("mnist_loss.png"), "MNIST: training loss per epoch", "epochs of training of that network", "training cross-entropy",

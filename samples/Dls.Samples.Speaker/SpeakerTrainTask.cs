@@ -95,6 +95,8 @@ internal static class SpeakerTrainTask
             trained = SpeakerTraining.Train(train, request, context.Logger, reporter, cancellationToken);
         }
         double trainSeconds = watch.Elapsed.TotalSeconds;
+        // Owns the trained encoder from here on, so it is released however the rest of the task ends.
+        using var embedder = new SpeakerEmbedder(trained.Model);
 
         string modelPath = context.Results.PathFor("speaker-model.ckpt");
         var metadata = SpeakerTraining.Describe(trained);
@@ -113,7 +115,6 @@ internal static class SpeakerTrainTask
         var trials = TrialList.Generate(test, context.Seed);
         // Every pair as well: the EER without the sampling noise of the seeded different-speaker half.
         var allPairs = TrialList.GenerateAll(test);
-        using var embedder = new SpeakerEmbedder(trained.Model);
         var evaluations = SpeakerEvaluation.Evaluate(embedder, [trials, allPairs]);
         var (evaluation, exhaustive) = (evaluations[0], evaluations[1]);
         var baseline = SpeakerEvaluation.Baseline(trials);
@@ -181,10 +182,14 @@ internal static class SpeakerTrainTask
             ["model"] = modelPath,
             ["quick"] = context.Quick,
         };
-        // Saved only now, after the evaluation and the compression sweep succeeded: a run that fails on the way leaves the
-        // previous model and the figures describing it together.
-        SpeakerModelFile.Save(modelPath, trained.Model.Encoder, trained.Model.Features, trained.Model.Threshold, metadata, trained.Model.EmbeddingMean);
-        context.Results.MergeJson("speaker", figures);
+        // Published only now, after the evaluation and the compression sweep succeeded, and as one unit with the figures:
+        // a run that fails on the way leaves the previous model and the figures describing it together.
+        using (var scratch = ScratchFolder.Create("dls-speaker-train-"))
+        {
+            string staged = scratch.PathFor(Path.GetFileName(modelPath));
+            SpeakerModelFile.Save(staged, trained.Model.Encoder, trained.Model.Features, trained.Model.Threshold, metadata, trained.Model.EmbeddingMean);
+            context.Results.MergeJson("speaker", figures, Checkpoint.ReadFiles(staged).WritesTo(modelPath));
+        }
 
         var md = new StringBuilder();
         md.AppendLine("## Speaker verification (speaker-train)");

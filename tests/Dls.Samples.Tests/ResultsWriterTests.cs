@@ -62,6 +62,84 @@ public sealed class ResultsWriterTests : IDisposable
     }
 
     [Fact]
+    public void MergeJson_WithAlongsideFiles_WritesFiguresAndFilesTogether()
+    {
+        var writer = new ResultsWriter(_dir);
+        string model = Path.Combine(_dir, "models", "m.bin");
+
+        writer.MergeJson("r", new JsonObject { ["acc"] = 0.9 }, [(model, s => s.Write([1, 2, 3]))]);
+
+        Assert.Equal(new byte[] { 1, 2, 3 }, File.ReadAllBytes(model));
+        Assert.Equal(0.9, (double)JsonNode.Parse(File.ReadAllText(Path.Combine(_dir, "r.json")))!["acc"]!);
+        Assert.Empty(Directory.GetFiles(_dir, "*.tmp", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public void MergeJson_AlongsideFileFailsToWrite_LeavesEarlierFiguresAndModelTogether()
+    {
+        var writer = new ResultsWriter(_dir);
+        string model = Path.Combine(_dir, "m.bin");
+        writer.MergeJson("r", new JsonObject { ["acc"] = 0.9 }, [(model, s => s.Write([1, 2, 3]))]);
+        string figures = File.ReadAllText(Path.Combine(_dir, "r.json"));
+
+        // The new model's bytes cannot be produced (a full disk, a failing read of the staged file): neither the model nor
+        // the figures measured on it may replace the earlier pair.
+        Assert.Throws<IOException>(() => writer.MergeJson("r", new JsonObject { ["acc"] = 0.95 },
+            [(model, s => { s.Write([9]); throw new IOException("disk full"); })]));
+
+        Assert.Equal(new byte[] { 1, 2, 3 }, File.ReadAllBytes(model));
+        Assert.Equal(figures, File.ReadAllText(Path.Combine(_dir, "r.json")));
+        Assert.Empty(Directory.GetFiles(_dir, "*.tmp", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public void MergeJson_LockHeldByAnotherWriter_WaitsForItAndKeepsBothWritersKeys()
+    {
+        var writer = new ResultsWriter(_dir);
+        writer.MergeJson("r", new JsonObject { ["first"] = 1 });
+        string lockPath = Path.Combine(_dir, ".r.json.lock");
+        Task merge;
+        // Another process's merge is simulated by holding its lock the way it does (an unshared open of the lock file).
+        using (var held = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        {
+            using var started = new ManualResetEventSlim();
+            // A thread of its own: a pool thread can take over half a second to start on a busy machine, which would hide
+            // a merge that does not wait at all.
+            merge = Task.Factory.StartNew(() =>
+            {
+                started.Set();
+                writer.MergeJson("r", new JsonObject { ["second"] = 2 });
+            }, TaskCreationOptions.LongRunning);
+            Assert.True(started.Wait(TimeSpan.FromSeconds(30)));
+            // 500 ms is ten of the writer's 50-ms polls, and an unhindered merge takes about 20 ms: had it not waited for
+            // the lock, it would be long done.
+            Thread.Sleep(500);
+            Assert.False(merge.IsCompleted, "The merge must wait while another writer holds the results file's lock.");
+            File.WriteAllText(Path.Combine(_dir, "r.json"), "{\"first\": 1, \"other\": 3}");   // what the other writer merged meanwhile
+        }
+
+        Assert.True(merge.Wait(TimeSpan.FromSeconds(30)), "The merge must go on once the lock is released.");
+        var merged = JsonNode.Parse(File.ReadAllText(Path.Combine(_dir, "r.json")))!.AsObject();
+        Assert.Equal(3, (int)merged["other"]!);
+        Assert.Equal(2, (int)merged["second"]!);
+        Assert.Equal(1, (int)merged["first"]!);
+    }
+
+    [Fact]
+    public void MergeJson_LockHeldPastTheTimeout_ThrowsNamingTheLockAndLeavesTheFile()
+    {
+        var writer = new ResultsWriter(_dir) { LockTimeout = TimeSpan.FromMilliseconds(200) };
+        writer.MergeJson("r", new JsonObject { ["first"] = 1 });
+        string lockPath = Path.Combine(_dir, ".r.json.lock");
+        using var held = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+
+        var e = Assert.Throws<IOException>(() => writer.MergeJson("r", new JsonObject { ["second"] = 2 }));
+
+        Assert.Contains($"expected to get its lock '{lockPath}' within 0.2 s, found it held by another process", e.Message);
+        Assert.Null(JsonNode.Parse(File.ReadAllText(Path.Combine(_dir, "r.json")))!["second"]);
+    }
+
+    [Fact]
     public void PathFor_PathWithFolder_IsRejected()
     {
         var writer = new ResultsWriter(_dir);

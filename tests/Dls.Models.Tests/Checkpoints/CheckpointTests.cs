@@ -91,6 +91,38 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void ReadFiles_GoodCheckpoint_HoldsTheBytesOnDiskAndWritesThemElsewhere()
+    {
+        string source = Path.Combine(dir, "a.bin"), destination = Path.Combine(dir, "out", "b.bin");
+        using var model = new MnistMlp(Tiny);
+        Checkpoint.Save(source, model, new JsonObject { ["run"] = "a" });
+
+        CheckpointFiles files = Checkpoint.ReadFiles(source);
+        files.WriteTo(destination);
+
+        Assert.Equal(File.ReadAllBytes(source), files.Weights.ToArray());
+        Assert.Equal(File.ReadAllBytes(Checkpoint.SidecarPath(source)), files.Sidecar.ToArray());
+        Assert.Equal("a", files.Info.Metadata["run"]!.GetValue<string>());
+        Assert.Equal([destination, Checkpoint.SidecarPath(destination)], files.WritesTo(destination).Select(w => w.Path));
+        using var loaded = Checkpoint.Load<MnistMlp>(destination);
+    }
+
+    [Fact]
+    public void ReadFiles_WeightsChangedAtTheSameLength_ThrowsNamingTheHashes()
+    {
+        string source = Path.Combine(dir, "a.bin");
+        using var model = new MnistMlp(Tiny);
+        var info = Checkpoint.Save(source, model);
+        byte[] weights = File.ReadAllBytes(source);
+        weights[^1] ^= 0xFF;
+        File.WriteAllBytes(source, weights);
+
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.ReadFiles(source));
+
+        Assert.Contains($"Checkpoint weights '{source}' are corrupt: expected SHA-256 {info.WeightsSha256}, found ", e.Message);
+    }
+
+    [Fact]
     public void ExtractToTemporaryFolder_DamagedCopyOfTheSameLength_IsWrittenAnew()
     {
         string source = Path.Combine(dir, "embedded.bin");
