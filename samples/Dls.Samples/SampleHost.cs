@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Dls.Samples.Abstractions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Dls.Samples;
 
@@ -34,7 +35,20 @@ internal sealed class SampleHost : ISampleHost, IDisposable
                 plugin.ConfigureServices(services);
             }
 
-            return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+            ServiceProvider provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+            try
+            {
+                // What a Generic Host does when it starts: options registered with ValidateOnStart (the Dls AddDls…
+                // extensions do) are checked now, before any command uses a service, not at their first resolve.
+                provider.GetService<IStartupValidator>()?.Validate();
+            }
+            catch
+            {
+                provider.Dispose();
+                throw;
+            }
+
+            return provider;
         });
     }
 

@@ -1,0 +1,54 @@
+using System.CommandLine;
+using Dls.Samples.Abstractions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Dls.Samples.Tests;
+
+public sealed class SampleHostTests
+{
+    [Fact]
+    public void Services_OptionsFailingValidateOnStart_ThrowOnFirstUseNamingTheOption()
+    {
+        using var host = new SampleHost([new PluginWithBadOptions()], TextWriter.Null, TextWriter.Null, verbose: false);
+
+        // Nothing resolves StrictOptions here: only a start-time validation (what a Generic Host runs) can report it.
+        var e = Assert.Throws<OptionsValidationException>(() => host.Services);
+
+        Assert.Contains("Level: expected 1 to 10, found 0.", e.Message);
+    }
+
+    [Fact]
+    public void Services_ValidOptions_BuildTheContainer()
+    {
+        using var host = new SampleHost([new PluginWithBadOptions { Level = 5 }], TextWriter.Null, TextWriter.Null, verbose: false);
+
+        Assert.Equal(5, host.Services.GetRequiredService<IOptions<StrictOptions>>().Value.Level);
+    }
+
+    public sealed class StrictOptions
+    {
+        public int Level { get; set; }
+    }
+
+    private sealed class PluginWithBadOptions : ISamplePlugin
+    {
+        public int Level { get; init; }
+
+        public string Name => "strict";
+
+        public string Description => "registers options validated on start";
+
+        public IReadOnlyList<SampleTask> Tasks => [];
+
+        public IReadOnlyList<BenchmarkArea> Benchmarks => [];
+
+        public void ConfigureServices(IServiceCollection services) =>
+            services.AddOptions<StrictOptions>()
+                .Configure(o => o.Level = Level)
+                .Validate(o => o.Level is >= 1 and <= 10, $"Level: expected 1 to 10, found {Level}.")
+                .ValidateOnStart();
+
+        public IEnumerable<Command> CreateCommands(ISampleHost host) => [];
+    }
+}
