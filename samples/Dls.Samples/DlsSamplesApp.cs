@@ -59,9 +59,13 @@ public static class DlsSamplesApp
         {
             if (parse.GetValue(threads) is int n)
             {
-                if (n < 1)
+                // Torch starts one OpenMP worker per thread at once: --threads 1000 on a small container exhausted its
+                // process limit and took the whole machine down. More threads than cores only slow torch, so beyond
+                // four per logical processor is refused rather than attempted.
+                int most = 4 * Environment.ProcessorCount;
+                if (n < 1 || n > most)
                 {
-                    throw new ArgumentException($"--threads: expected a positive number of threads, found {n}.");
+                    throw new ArgumentException($"--threads: expected 1 to {most} (at most 4 per logical processor, this machine has {Environment.ProcessorCount}), found {n}.");
                 }
 
                 torch.set_num_threads(n);

@@ -31,13 +31,18 @@ public sealed class HostCommandTests
         }
     }
 
-    [Fact]
-    public async Task Threads_Zero_FailsWithOneClearLine()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-3)]
+    [InlineData(100_000)]   // would start that many OpenMP workers: refused before torch sees it
+    public async Task Threads_OutOfRange_FailsWithOneClearLine(int threads)
     {
-        var (code, _, stderr) = await HostRunner.RunAsync("--threads", "0", "env");
+        int before = torch.get_num_threads();
+        var (code, _, stderr) = await HostRunner.RunAsync("--threads", threads.ToString(System.Globalization.CultureInfo.InvariantCulture), "env");
         Assert.Equal(1, code);
-        Assert.Contains("--threads: expected a positive number of threads, found 0", stderr);
+        Assert.Contains($"--threads: expected 1 to {4 * Environment.ProcessorCount} (at most 4 per logical processor, this machine has {Environment.ProcessorCount}), found {threads}.", stderr);
         Assert.DoesNotContain("   at ", stderr);
+        Assert.Equal(before, torch.get_num_threads());
     }
 
     [Fact]
