@@ -3,7 +3,9 @@ namespace Dls.Audio.IO;
 /// <summary>Whole-file WAV reading and writing; see <see cref="WavReader"/> and <see cref="WavWriter"/> for streaming.</summary>
 public static class WavFile
 {
-    private const int BlockFrames = 1 << 14;
+    // Working blocks are sized in bytes, not frames: a frame can hold 65,535 channels, and 16,384 such frames of
+    // floats would be 4.3 GB for a file of a few kilobytes.
+    private const int BlockBytes = 1 << 16;
 
     /// <summary>Reads a whole WAV file.</summary>
     /// <param name="path">The file.</param>
@@ -87,11 +89,17 @@ public static class WavFile
         // could still lie, so there the arrays grow as data actually arrives instead of trusting the header.
         int declared = (int)reader.FrameCount;
         int channelCount = reader.Format.ChannelCount;
-        int capacity = reader.IsSizeVerified ? declared : Math.Min(declared, BlockFrames);
+        int blockFrames = Math.Max(1, BlockBytes / (channelCount * sizeof(float)));
+        int capacity = reader.IsSizeVerified ? declared : Math.Min(declared, blockFrames);
         var channels = new float[channelCount][];
         for (int c = 0; c < channelCount; c++)
         {
             channels[c] = new float[capacity];
+        }
+
+        if (declared == 0)
+        {
+            return new WavData(reader.Format.SampleRate, channels, reader.Format.SampleFormat);
         }
 
         if (channelCount == 1 && reader.IsSizeVerified)
@@ -102,7 +110,7 @@ public static class WavFile
             return new WavData(reader.Format.SampleRate, channels, reader.Format.SampleFormat);
         }
 
-        var block = new float[BlockFrames * channelCount];
+        var block = new float[blockFrames * channelCount];
         int frames = 0;
         while (true)
         {

@@ -98,13 +98,23 @@ public sealed class WavReader : IDisposable
     /// <summary>
     /// Decodes up to <c>destination.Length / ChannelCount</c> whole frames, interleaved, as floats in [-1, 1).
     /// </summary>
-    /// <param name="destination">Receives interleaved samples; its length need not be a multiple of the channel count.</param>
+    /// <param name="destination">Receives interleaved samples: at least one frame (<c>ChannelCount</c> samples); the length
+    /// need not be a multiple of the channel count.</param>
     /// <returns>The number of frames decoded; 0 once the data chunk is exhausted.</returns>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than one frame, whether or not frames
+    /// remain (such a buffer can never make progress, so it is refused on every file, not only on those with data left).</exception>
     /// <exception cref="InvalidDataException">The stream ends before the data chunk does.</exception>
     public int ReadFrames(Span<float> destination)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         int channels = Format.ChannelCount;
+        if (destination.Length < channels)
+        {
+            // Returning 0 here would read as end of data and end a caller's loop with frames left unread.
+            throw new ArgumentException(
+                $"The destination must hold at least one frame ({channels} samples); found {destination.Length}.", nameof(destination));
+        }
+
         int blockAlign = Format.BlockAlign;
         long wanted = Math.Min(destination.Length / channels, FramesRemaining);
         int done = 0;

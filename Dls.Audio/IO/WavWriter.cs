@@ -13,7 +13,8 @@ namespace Dls.Audio.IO;
 /// </remarks>
 public sealed class WavWriter : IDisposable
 {
-    private const int BufferFrames = 8192;
+    // Sized in bytes, not frames: a frame can hold 65,535 channels of 8 bytes, so a fixed frame count could mean gigabytes.
+    private const int BufferBytes = 1 << 16;
 
     private readonly Stream _stream;
     private readonly bool _leaveOpen;
@@ -22,6 +23,7 @@ public sealed class WavWriter : IDisposable
     private readonly int _dataSizeOffset;
     private readonly int _factOffset;
     private readonly byte[] _buffer;
+    private readonly int _bufferFrames;
     private long _framesWritten;
     private bool _disposed;
 
@@ -62,7 +64,8 @@ public sealed class WavWriter : IDisposable
         Span<byte> header = stackalloc byte[58];
         int length = BuildHeader(header, format, frames, isFloat, out _dataSizeOffset, out _factOffset);
         stream.Write(header[..length]);
-        _buffer = new byte[BufferFrames * format.BlockAlign];
+        _bufferFrames = Math.Max(1, BufferBytes / format.BlockAlign);
+        _buffer = new byte[_bufferFrames * format.BlockAlign];
     }
 
     /// <summary>The layout being written.</summary>
@@ -93,7 +96,7 @@ public sealed class WavWriter : IDisposable
 
         CheckSize(_framesWritten + frames, asOperation: true);
         int bytesPerSample = Format.BytesPerSample;
-        int maxSamples = BufferFrames * channels;
+        int maxSamples = _bufferFrames * channels;
         while (!interleaved.IsEmpty)
         {
             int n = Math.Min(interleaved.Length, maxSamples);
@@ -141,10 +144,11 @@ public sealed class WavWriter : IDisposable
         }
 
         int n = channels.Count;
-        var block = new float[BufferFrames * n];
-        for (int start = 0; start < frames; start += BufferFrames)
+        int blockFrames = Math.Max(1, BufferBytes / (n * sizeof(float)));
+        var block = new float[Math.Min(frames, blockFrames) * n];
+        for (int start = 0; start < frames; start += blockFrames)
         {
-            int count = Math.Min(BufferFrames, frames - start);
+            int count = Math.Min(blockFrames, frames - start);
             for (int c = 0; c < n; c++)
             {
                 float[] ch = channels[c];

@@ -122,9 +122,10 @@ public static class AudioLevels
 
     /// <summary>Multiplies every sample by <paramref name="gain"/>.</summary>
     /// <param name="samples">The signal (finite samples).</param>
-    /// <param name="gain">The amplitude factor (finite in float32).</param>
+    /// <param name="gain">The amplitude factor (finite in float32, and small enough that no scaled sample overflows).</param>
     /// <returns>A new array.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="gain"/> is NaN or ±∞ in float32.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="gain"/> is NaN or ±∞ in float32, or takes a sample
+    /// beyond float32's range (the message gives its index).</exception>
     /// <exception cref="ArgumentException">A sample is NaN or ±∞ (the message gives its index).</exception>
     public static float[] Scale(ReadOnlySpan<float> samples, double gain)
     {
@@ -144,6 +145,12 @@ public static class AudioLevels
             }
 
             result[i] = v * g;
+            if (!float.IsFinite(result[i]))
+            {
+                // Finite gain and samples can still overflow together; an ∞ here would go on to poison every level measured.
+                throw new ArgumentOutOfRangeException(nameof(gain), gain,
+                    $"Scaling by {g} takes sample {v} at index {i} of {samples.Length} to {(double)v * g:G4}, beyond float32's largest value {float.MaxValue:G4}.");
+            }
         }
 
         return result;

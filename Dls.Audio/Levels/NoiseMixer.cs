@@ -20,6 +20,9 @@ public static class NoiseMixer
     /// <returns>The mixture, the gain applied to the noise and the scaled noise.</returns>
     /// <exception cref="ArgumentException">Empty or silent inputs, a NaN or ±∞ sample in the speech or the noise used (the
     /// message gives its index), a non-finite SNR, or a bad offset.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="snrDb"/> lies outside the range float32 can hold for
+    /// these signals (the message gives it): below it the noise or the mixture would overflow to ±∞, above it the loudest
+    /// scaled noise sample would fall below float32's smallest normal value (1.2e-38), losing precision down to 0.</exception>
     public static NoisyMixture MixAtSnr(ReadOnlySpan<float> speech, ReadOnlySpan<float> noise, double snrDb, int noiseOffset = 0)
     {
         if (speech.IsEmpty || noise.IsEmpty)
@@ -73,7 +76,22 @@ public static class NoiseMixer
             throw new ArgumentException("The noise segment used is silent, so no gain reaches the target SNR.", nameof(noise));
         }
 
-        double gain = Math.Sqrt(speechEnergy / (noiseEnergy * Math.Pow(10, snrDb / 10)));
+        // gain = √(Es / En) · 10^(−SNR/20). The range check works in dB so that no 10^(SNR/10) is formed: that power
+        // overflows double beyond ±3083 dB, which would make the gain 0 or ∞ before any check could see it.
+        double unitGain = Math.Sqrt(speechEnergy / noiseEnergy);
+        double noisePeak = Peak(segment);
+        double speechPeak = Peak(speech);
+        double lowestSnr = 20 * Math.Log10(unitGain * noisePeak / ((double)float.MaxValue - speechPeak));
+        double highestSnr = 20 * Math.Log10(unitGain * noisePeak / SmallestNormalFloat);
+        if (!(snrDb >= lowestSnr && snrDb <= highestSnr))
+        {
+            throw new ArgumentOutOfRangeException(nameof(snrDb), snrDb,
+                $"For these signals the target SNR must be within [{lowestSnr:F2}, {highestSnr:F2}] dB: lower targets overflow float32 " +
+                $"(speech peak {speechPeak:G4} + scaled noise peak ≤ {float.MaxValue:G4}), higher ones push the loudest noise sample below " +
+                $"float32's smallest normal value {SmallestNormalFloat:G4}; found {snrDb} dB.");
+        }
+
+        double gain = unitGain * Math.Pow(10, -snrDb / 20);
         var scaled = new float[speech.Length];
         var mixture = new float[speech.Length];
         for (int i = 0; i < mixture.Length; i++)
@@ -83,6 +101,20 @@ public static class NoiseMixer
         }
 
         return new NoisyMixture(mixture, gain, scaled);
+    }
+
+    // 2^−126: below it float32 loses a bit of precision with every halving until the value flushes to 0.
+    private const double SmallestNormalFloat = 1.1754943508222875e-38;
+
+    private static double Peak(ReadOnlySpan<float> x)
+    {
+        float peak = 0;
+        foreach (float v in x)
+        {
+            peak = MathF.Max(peak, MathF.Abs(v));
+        }
+
+        return peak;
     }
 
     private static double Energy(ReadOnlySpan<float> x)

@@ -24,6 +24,7 @@ public static class AudioPlots
     /// <param name="width">Width in pixels.</param>
     /// <param name="height">Height in pixels.</param>
     /// <returns>The PNG bytes.</returns>
+    /// <exception cref="ArgumentException">The signal is empty, or a sample is NaN or ±∞ (the message gives its index).</exception>
     public static byte[] RenderSpectrogram(
         AudioSignal signal,
         string? title = null,
@@ -38,6 +39,8 @@ public static class AudioPlots
         {
             throw new ArgumentException("Cannot draw the spectrogram of an empty signal.", nameof(signal));
         }
+
+        CheckFinite(signal);
 
         if (!(dynamicRangeDb > 0))
         {
@@ -115,6 +118,7 @@ public static class AudioPlots
     /// <param name="width">Width in pixels.</param>
     /// <param name="height">Height in pixels.</param>
     /// <returns>The PNG bytes.</returns>
+    /// <exception cref="ArgumentException">The signal is empty, or a sample is NaN or ±∞ (the message gives its index).</exception>
     public static byte[] RenderWaveform(AudioSignal signal, string? title = null, int width = DefaultWidth, int height = 300)
     {
         ArgumentNullException.ThrowIfNull(signal);
@@ -123,6 +127,8 @@ public static class AudioPlots
         {
             throw new ArgumentException("Cannot draw the waveform of an empty signal.", nameof(signal));
         }
+
+        CheckFinite(signal);
 
         double[] ys = new double[signal.Length];
         for (int i = 0; i < ys.Length; i++)
@@ -154,6 +160,18 @@ public static class AudioPlots
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         AtomicFile.WriteAllBytes(path, RenderWaveform(signal, title));
+    }
+
+    // One NaN makes the spectrogram's maximum NaN, so every pixel falls to the floor colour, and the waveform's axis
+    // limits NaN: a blank picture and no error unless the samples are checked first.
+    private static void CheckFinite(AudioSignal signal)
+    {
+        int bad = SampleChecks.IndexOfNonFinite(signal.Samples);
+        if (bad >= 0)
+        {
+            throw new ArgumentException(
+                $"Expected finite samples; found {signal.Samples[bad]} at index {bad} of {signal.Length}.", nameof(signal));
+        }
     }
 
     private static void CheckSize(int width, int height)

@@ -26,6 +26,12 @@ public sealed class Resampler
     /// <summary>The stop-band edge as a fraction of the lower Nyquist frequency.</summary>
     public const double StopbandEdge = 1.0;
 
+    /// <summary>
+    /// The largest input rate / output rate accepted (192 kHz → 2 Hz fits). The filter grows with the ratio, about
+    /// 100 taps per unit: 10 million taps at this limit, beyond which the length would soon overflow <see cref="int"/>.
+    /// </summary>
+    public const int MaxDownsamplingRatio = 100_000;
+
     // Above this many coefficients the phase table is not stored; weights are computed per output sample instead.
     private const long MaxTableSize = 1 << 21;
 
@@ -40,7 +46,8 @@ public sealed class Resampler
     /// <summary>Prepares the filter for one pair of rates.</summary>
     /// <param name="inputRate">The input sample rate in Hz.</param>
     /// <param name="outputRate">The output sample rate in Hz.</param>
-    /// <exception cref="ArgumentOutOfRangeException">A rate is not positive.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A rate is not positive, or the input rate is more than
+    /// <see cref="MaxDownsamplingRatio"/> times the output rate.</exception>
     public Resampler(int inputRate, int outputRate)
     {
         if (inputRate <= 0 || outputRate <= 0)
@@ -48,6 +55,14 @@ public sealed class Resampler
             throw new ArgumentOutOfRangeException(
                 inputRate <= 0 ? nameof(inputRate) : nameof(outputRate),
                 $"Sample rates must be positive; found input {inputRate} Hz, output {outputRate} Hz.");
+        }
+
+        // The filter length grows with the ratio; far enough out it overflows int and silently becomes no filter at all.
+        if ((long)inputRate > (long)outputRate * MaxDownsamplingRatio)
+        {
+            throw new ArgumentOutOfRangeException(nameof(inputRate), inputRate,
+                $"The downsampling ratio input rate / output rate must be at most {MaxDownsamplingRatio} (its filter takes about 100 taps per unit of ratio); " +
+                $"found {inputRate} Hz → {outputRate} Hz, a ratio of {(double)inputRate / outputRate:G6}.");
         }
 
         InputRate = inputRate;

@@ -90,13 +90,23 @@ public sealed class LogMelSpectrogram : IDisposable
     /// <param name="power">Power values (modified copy is returned).</param>
     /// <param name="reference">The 0 dB reference (default 1).</param>
     /// <param name="amin">Smallest power considered (default 1e-10).</param>
-    /// <param name="topDb">Dynamic range kept below the maximum, or <see langword="null"/> for none (default 80 dB).</param>
+    /// <param name="topDb">Dynamic range kept below the maximum, ≥ 0 (<see cref="double.PositiveInfinity"/> keeps
+    /// everything), or <see langword="null"/> for none (default 80 dB).</param>
     /// <returns>Values in dB.</returns>
+    /// <exception cref="ArgumentException"><paramref name="amin"/> or <paramref name="reference"/> is not positive.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="topDb"/> is negative or NaN.</exception>
     public static float[] PowerToDb(ReadOnlySpan<float> power, double reference = 1.0, double amin = 1e-10, double? topDb = 80.0)
     {
         if (!(amin > 0) || !(reference > 0))
         {
             throw new ArgumentException($"amin and reference must be positive; found amin {amin}, reference {reference}.");
+        }
+
+        // librosa.power_to_db raises for top_db < 0: a negative range would lift every value above the maximum, and NaN
+        // would turn every value into NaN.
+        if (topDb is double range && !(range >= 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(topDb), range, $"topDb must be a non-negative number of dB (or null for no floor); found {range}.");
         }
 
         var db = new float[power.Length];

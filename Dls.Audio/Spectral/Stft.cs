@@ -68,7 +68,8 @@ public sealed class Stft : IDisposable
     /// <param name="waveform">Real signal, <c>(samples)</c> or <c>(batch, samples)</c>, float32 or float64, any device.</param>
     /// <returns>A complex tensor <c>(bins, frames)</c> or <c>(batch, bins, frames)</c> (complex64 for float32 input,
     /// complex128 for float64), as <c>librosa.stft</c> and <c>torch.stft(return_complex=True)</c> lay it out.</returns>
-    /// <exception cref="ArgumentException">Wrong rank or dtype, or a signal too short for the options.</exception>
+    /// <exception cref="ArgumentException">Wrong rank or dtype, an empty batch (<c>(0, samples)</c>), or a signal too short
+    /// for the options (<see cref="StftOptions.FrameCount"/> is 0).</exception>
     public Tensor Forward(Tensor waveform)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -76,6 +77,13 @@ public sealed class Stft : IDisposable
         if (waveform.dim() is not (1 or 2))
         {
             throw new ArgumentException($"Stft.Forward expects (samples) or (batch, samples); found shape [{string.Join(", ", waveform.shape)}].", nameof(waveform));
+        }
+
+        // libtorch's FFT fails on a batch of 0 with an MKL configuration error; refuse it here in the caller's terms.
+        if (waveform.dim() == 2 && waveform.shape[0] == 0)
+        {
+            throw new ArgumentException(
+                $"Stft.Forward needs at least one signal in the batch; found shape [{string.Join(", ", waveform.shape)}].", nameof(waveform));
         }
 
         long samples = waveform.shape[^1];
@@ -91,6 +99,13 @@ public sealed class Stft : IDisposable
                 throw new ArgumentException(
                     $"Reflect padding needs more than NFft / 2 = {pad} samples; found {samples}. Use StftPadMode.Constant or a longer signal.",
                     nameof(waveform));
+            }
+
+            // An odd NFft is padded by (NFft − 1) / 2 on each side, one sample short of a frame when the signal is empty.
+            if (samples + (2 * pad) < nFft)
+            {
+                throw new ArgumentException(
+                    $"A centred STFT with odd NFft = {nFft} needs at least 1 sample to fill a frame; found {samples}.", nameof(waveform));
             }
 
             // F.pad pads the last dimension of a (batch, channel, samples) tensor for the reflect mode.
@@ -112,11 +127,15 @@ public sealed class Stft : IDisposable
 
     /// <summary>Inverts the STFT by weighted overlap-add (the least-squares inverse, as <c>torch.istft</c>/<c>librosa.istft</c>).</summary>
     /// <param name="spectrum">Complex <c>(bins, frames)</c> or <c>(batch, bins, frames)</c> with bins = NFft / 2 + 1.</param>
-    /// <param name="length">The output length in samples (trims or zero-pads); <see langword="null"/> gives
-    /// HopLength × (frames − 1) when centred, NFft + HopLength × (frames − 1) otherwise.</param>
-    /// <returns>Real <c>(samples)</c> or <c>(batch, samples)</c>, float32 for complex64 input, float64 for complex128.</returns>
-    /// <exception cref="ArgumentException">Wrong shape or dtype, or options that cannot reconstruct the requested samples
-    /// (the overlap-added squared window vanishes somewhere: the NOLA condition fails).</exception>
+    /// <param name="length">The output length in samples (trims or zero-pads); <see langword="null"/> gives what
+    /// <c>torch.istft</c> and <c>librosa.istft</c> give: NFft + HopLength × (frames − 1) without centring, and when centred
+    /// that minus NFft / 2 (rounded down) at each end, i.e. HopLength × (frames − 1) for an even NFft and one sample more
+    /// for an odd one.</param>
+    /// <returns>Real <c>(samples)</c> or <c>(batch, samples)</c>, float32 for complex64 input, float64 for complex128.
+    /// An output length of 0 (<paramref name="length"/> 0, or one centred frame of an even NFft, as from a signal shorter
+    /// than the hop) gives an empty <c>(0)</c> or <c>(batch, 0)</c> tensor, as librosa trims such a signal to nothing.</returns>
+    /// <exception cref="ArgumentException">Wrong shape or dtype, no frames, an empty batch, or options that cannot
+    /// reconstruct the requested samples (the overlap-added squared window vanishes somewhere: the NOLA condition fails).</exception>
     public Tensor Inverse(Tensor spectrum, long? length = null)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -144,9 +163,22 @@ public sealed class Stft : IDisposable
             throw new ArgumentException("Stft.Inverse needs at least one frame; found 0.", nameof(spectrum));
         }
 
-        CheckNola(frames, length);
+        if (spectrum.dim() == 3 && spectrum.shape[0] == 0)
+        {
+            throw new ArgumentException(
+                $"Stft.Inverse needs at least one spectrogram in the batch; found shape [{string.Join(", ", spectrum.shape)}].", nameof(spectrum));
+        }
+
         ScalarType realType = spectrum.dtype == ScalarType.ComplexFloat64 ? ScalarType.Float64 : ScalarType.Float32;
         using var scope = torch.NewDisposeScope();
+        if (OutputLength(frames, length) == 0)
+        {
+            // torch.istft fails on an empty output range; there is nothing to reconstruct, so no NOLA check either.
+            long[] shape = [.. spectrum.shape[..^2], 0];
+            return scope.MoveToOuter(torch.zeros(shape, dtype: realType, device: spectrum.device));
+        }
+
+        CheckNola(frames, length);
         Tensor window = WindowFor(realType, spectrum.device, nameof(spectrum));
         Tensor signal = torch.istft(spectrum, Options.NFft, Options.HopLength, Options.EffectiveWinLength, window,
             center: Options.Center, normalized: false, onesided: true, length: length ?? -1);
@@ -203,6 +235,17 @@ public sealed class Stft : IDisposable
 
         // A window on another device is copied per call; the copy belongs to the caller's dispose scope.
         return w.device == device ? w : w.to(device);
+    }
+
+    private long OutputLength(long frames, long? length)
+    {
+        if (length is long l)
+        {
+            return l;
+        }
+
+        long total = Options.NFft + (Options.HopLength * (frames - 1));
+        return Options.Center ? total - (2 * (Options.NFft / 2)) : total;
     }
 
     private double SteadyStateEnvelopeMin()

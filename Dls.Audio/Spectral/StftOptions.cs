@@ -62,16 +62,14 @@ public sealed record StftOptions
 
     /// <summary>The number of frames for a signal of <paramref name="samples"/> samples.</summary>
     /// <param name="samples">Signal length.</param>
-    /// <returns>1 + samples / hop when centred, else 1 + (samples − NFft) / hop (0 if the signal is shorter than NFft).</returns>
+    /// <returns>1 + (padded − NFft) / hop, where padded is the signal plus NFft / 2 (rounded down) on each side when
+    /// centred, else the signal itself: 1 + samples / hop when centred with an even NFft, 1 + (samples − 1) / hop with an
+    /// odd one; 0 if the padded signal is shorter than NFft.</returns>
     public long FrameCount(long samples)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(samples);
-        if (Center)
-        {
-            return 1 + (samples / HopLength);
-        }
-
-        return samples < NFft ? 0 : 1 + ((samples - NFft) / HopLength);
+        long padded = Center ? samples + (2 * (NFft / 2)) : samples;
+        return padded < NFft ? 0 : 1 + ((padded - NFft) / HopLength);
     }
 
     /// <summary>Lists every problem with these options (empty when valid).</summary>
@@ -124,6 +122,13 @@ public sealed record StftOptions
     {
         Validate();
         int n = EffectiveWinLength;
+        if (n == 1)
+        {
+            // The periodic formula at N = 1 is cos(0) = 1, giving Hann 0 and Hamming 0.08; torch's *_window(1) and
+            // scipy.signal.get_window(…, 1) both return [1], which is what a one-sample window should pass.
+            return [1.0];
+        }
+
         var w = new double[n];
         for (int i = 0; i < n; i++)
         {

@@ -305,4 +305,22 @@ public sealed class WavReaderTests
 
         Assert.Equal(whole, streamed);
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(3)]
+    public void ReadFrames_DestinationShorterThanOneFrame_ArgumentExceptionNotEndOfData(int length)
+    {
+        // 0 is the end-of-data signal: returning it while frames remain would end a read loop early without a word.
+        using var buffer = new MemoryStream();
+        WavFile.Write(buffer, WavData.FromInterleaved(new float[10 * 4], 4, 16000, WavSampleFormat.Pcm16));
+        buffer.Position = 0;
+        using var reader = new WavReader(buffer);
+
+        var ex = Assert.Throws<ArgumentException>(() => reader.ReadFrames(new float[length]));
+
+        Assert.Equal("destination", ex.ParamName);
+        Assert.Contains($"destination must hold at least one frame (4 samples); found {length}", ex.Message);
+        Assert.Equal(10, reader.FramesRemaining);
+    }
 }

@@ -44,6 +44,7 @@ public sealed class LevelsTests
     [InlineData(0.0)]
     [InlineData(10.0)]
     [InlineData(30.0)]
+    [InlineData(100.0)]     // the speech's float32 rounding is ~−155 dB: still 1e-5 dB off at most
     public void MixAtSnr_ShortNoise_TiledAndSnrExact(double snr)
     {
         float[] speech = Sine(0.3);
@@ -154,5 +155,63 @@ public sealed class LevelsTests
         Assert.Equal("noise", ex.ParamName);
         Assert.Contains("Expected finite noise samples", ex.Message);
         Assert.Contains("at index 3 of 50", ex.Message);
+    }
+
+    private static double SnrOfScaledNoiseDb(float[] speech, float[] scaledNoise)
+    {
+        // From the noise as stored, not mixture − speech: at ±700 dB one of the two is below the other's float32 rounding.
+        double s = 0, n = 0;
+        for (int i = 0; i < speech.Length; i++)
+        {
+            s += (double)speech[i] * speech[i];
+            n += (double)scaledNoise[i] * scaledNoise[i];
+        }
+
+        return 10 * Math.Log10(s / n);
+    }
+
+    [Theory]
+    [InlineData(-1000.0)]
+    [InlineData(1000.0)]
+    public void MixAtSnr_TargetBeyondFloat32_ArgumentOutOfRangeWithRange(double snr)
+    {
+        // −1000 dB used to scale the noise to +∞, +1000 dB to flush it to 0 (a measured SNR of +∞, not the target).
+        var random = new Random(8);
+        float[] noise = Enumerable.Range(0, 1000).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
+
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => NoiseMixer.MixAtSnr(Sine(0.3, 1000), noise, snr));
+
+        Assert.Equal("snrDb", ex.ParamName);
+        Assert.Equal(snr, ex.ActualValue);
+        Assert.Contains("For these signals the target SNR must be within [", ex.Message);
+    }
+
+    [Theory]
+    [InlineData(-700.0)]
+    [InlineData(700.0)]
+    public void MixAtSnr_ExtremeTargetInsideRange_ScaledNoiseHitsTarget(double snr)
+    {
+        // For a 0.3 sine and noise in ±0.5 the accepted range is about −780..+750 dB; near its ends the scaled noise
+        // is still normal float32, so its SNR is the target to float rounding (1e-3 dB is ~2e-4 relative in energy).
+        var random = new Random(8);
+        float[] speech = Sine(0.3, 1000);
+        float[] noise = Enumerable.Range(0, 1000).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
+
+        NoisyMixture mix = NoiseMixer.MixAtSnr(speech, noise, snr);
+
+        Assert.Equal(snr, SnrOfScaledNoiseDb(speech, mix.ScaledNoise), 3);
+        Assert.Equal(-1, SampleChecks.IndexOfNonFinite(mix.Mixture));
+    }
+
+    [Fact]
+    public void Scale_ResultBeyondFloat32_ArgumentOutOfRangeWithIndex()
+    {
+        // Both the gain and the samples are finite; the product 1e30 × 1e30 is not.
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => AudioLevels.Scale([1f, 1e30f, 2f], 1e30));
+
+        Assert.Equal("gain", ex.ParamName);
+        Assert.Equal(1e30, ex.ActualValue);
+        Assert.Contains("at index 1 of 3", ex.Message);
+        Assert.Contains("beyond float32", ex.Message);
     }
 }

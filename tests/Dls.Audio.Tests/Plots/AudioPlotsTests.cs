@@ -55,4 +55,23 @@ public sealed class AudioPlotsTests
     {
         Assert.Throws<ArgumentException>(() => AudioPlots.RenderSpectrogram(new AudioSignal([], 16000)));
     }
+
+    [Theory]
+    [InlineData(float.NaN)]
+    [InlineData(float.PositiveInfinity)]
+    public void RenderSpectrogramAndWaveform_NonFiniteSample_ArgumentExceptionWithIndex(float bad)
+    {
+        // One NaN used to make the spectrogram's maximum NaN and every pixel the floor colour: a blank picture, no error.
+        AudioSignal chirp = Chirp();
+        chirp.Samples[1234] = bad;
+
+        var spectrogram = Assert.Throws<ArgumentException>(() => AudioPlots.RenderSpectrogram(chirp));
+        var waveform = Assert.Throws<ArgumentException>(() => AudioPlots.RenderWaveform(chirp));
+
+        foreach (ArgumentException ex in new[] { spectrogram, waveform })
+        {
+            Assert.Equal("signal", ex.ParamName);
+            Assert.Contains($"Expected finite samples; found {bad} at index 1234 of 16000", ex.Message);
+        }
+    }
 }

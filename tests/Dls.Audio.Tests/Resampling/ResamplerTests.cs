@@ -97,4 +97,27 @@ public sealed class ResamplerTests(ITestOutputHelper output)
         Assert.Throws<ArgumentOutOfRangeException>(() => new Resampler(0, 16000));
         Assert.Throws<ArgumentOutOfRangeException>(() => new Resampler(16000, -1));
     }
+
+    [Theory]
+    [InlineData(2_000_000_000, 1)]
+    [InlineData(100_001, 1)]
+    [InlineData(2_000_000_000, 19_999)]
+    public void Constructor_DownsamplingRatioBeyondLimit_ArgumentOutOfRangeWithLargestRatio(int inputRate, int outputRate)
+    {
+        // 2e9 → 1 Hz needs ~1e11 taps, which used to overflow int into a filter with no taps at all.
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new Resampler(inputRate, outputRate));
+
+        Assert.Equal("inputRate", ex.ParamName);
+        Assert.Contains($"at most {Resampler.MaxDownsamplingRatio}", ex.Message);
+        Assert.Contains($"found {inputRate} Hz → {outputRate} Hz", ex.Message);
+    }
+
+    [Fact]
+    public void Constructor_LargestDownsamplingRatio_BuildsFilter()
+    {
+        var resampler = new Resampler(Resampler.MaxDownsamplingRatio, 1);
+
+        // Kaiser length (80 − 8) / (2.285 · π · 0.1 / ratio) ≈ 100.3 × ratio taps.
+        Assert.InRange(resampler.TapsPerOutputSample, 100 * Resampler.MaxDownsamplingRatio, 101 * Resampler.MaxDownsamplingRatio);
+    }
 }

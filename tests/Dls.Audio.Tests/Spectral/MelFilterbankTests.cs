@@ -114,4 +114,28 @@ public sealed class MelFilterbankTests
         Assert.Equal(-30, db[1], 4);
         Assert.Equal(-50, db[2], 5);
     }
+
+    [Theory]
+    [InlineData(-10.0)]
+    [InlineData(double.NaN)]
+    public void PowerToDb_NegativeOrNaNTopDb_ArgumentOutOfRange(double topDb)
+    {
+        // librosa raises for top_db < 0; a negative range used to lift every value above the maximum, NaN to blank all.
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => LogMelSpectrogram.PowerToDb([1f, 1e-3f, 1e-12f], topDb: topDb));
+
+        Assert.Equal("topDb", ex.ParamName);
+        Assert.Equal(topDb, ex.ActualValue);
+        Assert.Contains("non-negative number of dB", ex.Message);
+    }
+
+    [Fact]
+    public void PowerToDb_NullOrInfiniteTopDb_NoFloor()
+    {
+        float[] none = LogMelSpectrogram.PowerToDb([1f, 1e-3f, 1e-12f], topDb: null);
+        float[] infinite = LogMelSpectrogram.PowerToDb([1f, 1e-3f, 1e-12f], topDb: double.PositiveInfinity);
+
+        // 10·log10 of 1, 1e-3 and the amin floor 1e-10: exact decimal powers, so float32 rounding only (1e-4 dB).
+        Assert.Equal([0f, -30f, -100f], none, (a, b) => Math.Abs(a - b) < 1e-4);
+        Assert.Equal(none, infinite);
+    }
 }

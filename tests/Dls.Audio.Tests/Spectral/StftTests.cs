@@ -262,6 +262,39 @@ public sealed class StftTests
         Parallel.For(4, 20, new ParallelOptions { MaxDegreeOfParallelism = 4 }, Check);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(64)]
+    [InlineData(65)]
+    [InlineData(960)]
+    [InlineData(961)]
+    public void FrameCount_CentredOddNFft_MatchesForwardShape(int n)
+    {
+        // An odd NFft is padded by (NFft − 1) / 2 per side, so the frames are 1 + (n − 1) / hop, not 1 + n / hop.
+        using var scope = NewDisposeScope();
+        var options = new StftOptions { NFft = 255, HopLength = 64 };
+        using var stft = new Stft(options);
+
+        Tensor spec = stft.Forward(torch.zeros(n));
+
+        Assert.Equal(1 + ((n - 1) / 64), spec.shape[^1]);
+        Assert.Equal(spec.shape[^1], options.FrameCount(n));
+    }
+
+    [Fact]
+    public void Forward_CentredOddNFftEmptySignal_ArgumentExceptionAndNoFrames()
+    {
+        // Padded by 127 per side, an empty signal is 254 samples: one short of a 255-sample frame.
+        using var scope = NewDisposeScope();
+        var options = new StftOptions { NFft = 255, HopLength = 64 };
+        using var stft = new Stft(options);
+
+        var ex = Assert.Throws<ArgumentException>(() => stft.Forward(torch.zeros(0)));
+
+        Assert.Contains("odd NFft = 255 needs at least 1 sample", ex.Message);
+        Assert.Equal(0, options.FrameCount(0));
+    }
+
     [Fact]
     public void FrameCount_MatchesForwardShape()
     {
@@ -276,5 +309,110 @@ public sealed class StftTests
                 Assert.Equal(options.FrameCount(n), spec.shape[^1]);
             }
         }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(100)]
+    [InlineData(300)]
+    [InlineData(511)]
+    public void Inverse_SignalShorterThanHopWithoutLength_EmptyLikeLibrosa(int n)
+    {
+        // One centred frame of an even NFft: the default length HopLength × (frames − 1) is 0, and librosa.istft
+        // trims such a signal to nothing too. With the length given, the samples come back.
+        using var scope = NewDisposeScope();
+        using var stft = new Stft();
+        float[] x = Noise(n, n);
+        Tensor spec = stft.Forward(torch.tensor(x));
+        Tensor batch = stft.Forward(torch.tensor(x).expand(2, n));
+
+        Tensor y = stft.Inverse(spec);
+        Tensor yBatch = stft.Inverse(batch);
+        float[] yArray = stft.Inverse(stft.Forward(x));
+        float[] rebuilt = stft.Inverse(stft.Forward(x), n);
+
+        Assert.Equal([0L], y.shape);
+        Assert.Equal(ScalarType.Float32, y.dtype);
+        Assert.Equal([2L, 0], yBatch.shape);
+        Assert.Empty(yArray);
+        Assert.Equal(n, rebuilt.Length);
+        // Samples 0..255 sit under the upper half of the single frame's Hann window (≥ 0.5), where the float32 round trip
+        // is exact to ~1e-7; later samples are divided by a window falling to 4e-5 and may lose three digits.
+        int m = Math.Min(n, 256);
+        double err = StftReferenceTests.Relative(rebuilt[..m].Select(v => (double)v).ToArray(), x[..m].Select(v => (double)v).ToArray());
+        Assert.InRange(err, 0, 1e-5);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Inverse_LengthZero_EmptyResult(bool center)
+    {
+        using var scope = NewDisposeScope();
+        using var stft = new Stft(StftOptions.Librosa with { Center = center });
+        float[] x = Noise(4096, 11);
+        Tensor spec = stft.Forward(torch.tensor(x).to_type(ScalarType.Float64));
+        Tensor batch = stft.Forward(torch.tensor(x).expand(3, 4096));
+
+        Tensor y = stft.Inverse(spec, 0);
+        Tensor yBatch = stft.Inverse(batch, 0);
+        float[] yArray = stft.Inverse(stft.Forward(x), 0);
+
+        Assert.Equal([0L], y.shape);
+        Assert.Equal(ScalarType.Float64, y.dtype);
+        Assert.Equal([3L, 0], yBatch.shape);
+        Assert.Equal(ScalarType.Float32, yBatch.dtype);
+        Assert.Empty(yArray);
+    }
+
+    [Fact]
+    public void ForwardInverse_EmptyBatch_ArgumentExceptionWithShape()
+    {
+        using var scope = NewDisposeScope();
+        using var stft = new Stft();
+
+        var forward = Assert.Throws<ArgumentException>(() => stft.Forward(torch.zeros(0, 2048)));
+        var inverse = Assert.Throws<ArgumentException>(() => stft.Inverse(torch.zeros(0, 513, 5, dtype: ScalarType.ComplexFloat32)));
+
+        Assert.Equal("waveform", forward.ParamName);
+        Assert.Contains("at least one signal in the batch; found shape [0, 2048]", forward.Message);
+        Assert.Equal("spectrum", inverse.ParamName);
+        Assert.Contains("at least one spectrogram in the batch; found shape [0, 513, 5]", inverse.Message);
+    }
+
+    [Fact]
+    public void Inverse_OddNFftCentredWithoutLength_OneSampleMoreThanHopTimesGaps()
+    {
+        // Pins the documented default: the centred trim removes NFft / 2 (rounded down) from each end of
+        // NFft + HopLength × (frames − 1), as torch.istft and librosa.istft do.
+        using var scope = NewDisposeScope();
+        using var stft = new Stft(new StftOptions { NFft = 255, HopLength = 64 });
+        Tensor spec = stft.Forward(torch.tensor(Noise(961, 5)));
+        Assert.Equal(16, spec.shape[^1]);
+
+        Tensor y = stft.Inverse(spec);
+
+        Assert.Equal([961L], y.shape);
+    }
+
+    [Theory]
+    [InlineData(StftWindow.Hann)]
+    [InlineData(StftWindow.Hamming)]
+    [InlineData(StftWindow.Rectangular)]
+    public void CreateWindow_WinLengthOne_OneLikeTorch(StftWindow window)
+    {
+        // The periodic formula at N = 1 gives cos(0) = 1, so Hann 0 and Hamming 0.08; torch and scipy both return [1].
+        using var scope = NewDisposeScope();
+        Tensor reference = window switch
+        {
+            StftWindow.Hann => torch.hann_window(1, periodic: true, dtype: ScalarType.Float64),
+            StftWindow.Hamming => torch.hamming_window(1, periodic: true, dtype: ScalarType.Float64),
+            _ => torch.ones(1, dtype: ScalarType.Float64),
+        };
+
+        double[] w = new StftOptions { NFft = 16, HopLength = 4, WinLength = 1, Window = window }.CreateWindow();
+
+        Assert.Equal(reference.data<double>().ToArray(), w);
+        Assert.Equal([1.0], w);
     }
 }
