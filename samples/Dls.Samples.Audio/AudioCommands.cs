@@ -247,7 +247,8 @@ internal static class AudioCommands
     {
         using var reader = new WavReader(path);
         int channels = reader.Format.ChannelCount;
-        var block = new float[8192 * channels];
+        // 64 KiB of samples (at least one frame), not a fixed number of frames: a header may declare 65,535 channels.
+        var block = new float[Math.Max(channels, 16_384 / channels * channels)];
         double peak = 0, sumSquares = 0;
         long count = 0, nonFinite = 0, firstNonFinite = -1, framesBefore = 0;
         int frames;

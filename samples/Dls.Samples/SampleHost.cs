@@ -40,7 +40,7 @@ internal sealed class SampleHost : ISampleHost, IDisposable
             {
                 // What a Generic Host does when it starts: options registered with ValidateOnStart (the Dls AddDls…
                 // extensions do) are checked now, before any command uses a service, not at their first resolve.
-                provider.GetService<IStartupValidator>()?.Validate();
+                provider.GetService<IAsyncStartupValidator>()?.ValidateAsync(CancellationToken.None).GetAwaiter().GetResult();
             }
             catch
             {

@@ -93,7 +93,7 @@ public sealed class ResultsWriterTests : IDisposable
     }
 
     [Fact]
-    public void MergeJson_LockHeldByAnotherWriter_WaitsForItAndKeepsBothWritersKeys()
+    public async Task MergeJson_LockHeldByAnotherWriter_WaitsForItAndKeepsBothWritersKeys()
     {
         var writer = new ResultsWriter(_dir);
         writer.MergeJson("r", new JsonObject { ["first"] = 1 });
@@ -113,12 +113,12 @@ public sealed class ResultsWriterTests : IDisposable
             Assert.True(started.Wait(TimeSpan.FromSeconds(30)));
             // 500 ms is ten of the writer's 50-ms polls, and an unhindered merge takes about 20 ms: had it not waited for
             // the lock, it would be long done.
-            Thread.Sleep(500);
+            await Task.Delay(500);
             Assert.False(merge.IsCompleted, "The merge must wait while another writer holds the results file's lock.");
             File.WriteAllText(Path.Combine(_dir, "r.json"), "{\"first\": 1, \"other\": 3}");   // what the other writer merged meanwhile
         }
 
-        Assert.True(merge.Wait(TimeSpan.FromSeconds(30)), "The merge must go on once the lock is released.");
+        await merge.WaitAsync(TimeSpan.FromSeconds(30));   // the merge must go on once the lock is released
         var merged = JsonNode.Parse(File.ReadAllText(Path.Combine(_dir, "r.json")))!.AsObject();
         Assert.Equal(3, (int)merged["other"]!);
         Assert.Equal(2, (int)merged["second"]!);
