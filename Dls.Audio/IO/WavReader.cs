@@ -32,6 +32,7 @@ public sealed class WavReader : IDisposable
     private readonly Stream _stream;
     private readonly bool _leaveOpen;
     private readonly byte[] _buffer;
+    private readonly string? _path;
     private long _dataBytesRemaining;
     private bool _disposed;
 
@@ -40,7 +41,7 @@ public sealed class WavReader : IDisposable
     /// <exception cref="InvalidDataException">The header is malformed.</exception>
     /// <exception cref="NotSupportedException">The file uses a codec other than PCM or IEEE float.</exception>
     public WavReader(string path)
-        : this(OpenFile(path), leaveOpen: false)
+        : this(OpenFile(path), leaveOpen: false, path)
     {
     }
 
@@ -50,8 +51,14 @@ public sealed class WavReader : IDisposable
     /// <exception cref="InvalidDataException">The header is malformed.</exception>
     /// <exception cref="NotSupportedException">The file uses a codec other than PCM or IEEE float.</exception>
     public WavReader(Stream stream, bool leaveOpen = false)
+        : this(stream, leaveOpen, path: null)
+    {
+    }
+
+    private WavReader(Stream stream, bool leaveOpen, string? path)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        _path = path;
         if (!stream.CanRead)
         {
             throw new ArgumentException("The stream must be readable.", nameof(stream));
@@ -66,11 +73,16 @@ public sealed class WavReader : IDisposable
             _dataBytesRemaining = FrameCount * Format.BlockAlign;
             _buffer = new byte[Math.Max(Format.BlockAlign, BufferBytes / Format.BlockAlign * Format.BlockAlign)];
         }
-        catch
+        catch (Exception e)
         {
             if (!leaveOpen)
             {
                 stream.Dispose();
+            }
+
+            if (WithPath(e) is { } named)
+            {
+                throw named;
             }
 
             throw;
@@ -125,9 +137,10 @@ public sealed class WavReader : IDisposable
             int got = _stream.ReadAtLeast(_buffer.AsSpan(0, bytes), bytes, throwOnEndOfStream: false);
             if (got < bytes)
             {
-                throw new InvalidDataException(
+                var truncated = new InvalidDataException(
                     $"WAV data chunk is truncated: the header declares {FrameCount * blockAlign} bytes of samples, " +
                     $"but the stream ended after {(FrameCount * blockAlign) - _dataBytesRemaining + got}.");
+                throw WithPath(truncated) ?? truncated;
             }
 
             SampleCodec.Decode(_buffer.AsSpan(0, bytes), destination.Slice(done * channels, frames * channels), Format.SampleFormat);
@@ -152,6 +165,17 @@ public sealed class WavReader : IDisposable
             _stream.Dispose();
         }
     }
+
+    /// <summary>
+    /// For a reader opened on a file, the same kind of exception with the file's path in front of the message (a command
+    /// reading many files must say which one is broken); null for stream readers and other exceptions.
+    /// </summary>
+    private Exception? WithPath(Exception e) => _path is null ? null : e switch
+    {
+        InvalidDataException => new InvalidDataException($"'{_path}': {e.Message}", e),
+        NotSupportedException => new NotSupportedException($"'{_path}': {e.Message}", e),
+        _ => null,
+    };
 
     private static FileStream OpenFile(string path)
     {

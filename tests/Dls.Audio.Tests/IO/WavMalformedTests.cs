@@ -305,4 +305,29 @@ public sealed class WavMalformedTests
 
         Assert.Equal(2, WavFile.Read(new MemoryStream(bytes)).FrameCount);
     }
+
+    [Fact]
+    public void Read_MalformedFileOnDisk_MessageStartsWithItsPath()
+    {
+        // A command reading many files (denoise a folder, evaluate a dataset) must say which one is broken.
+        string path = Path.Combine(Path.GetTempPath(), $"dls-truncated-{Guid.NewGuid():N}.wav");
+        byte[] bytes = new WavBuilder { Data = new byte[64] }.Build();
+        File.WriteAllBytes(path, bytes[..60]);   // the data chunk declares 64 bytes; 16 remain
+        string unsupported = path + ".alaw.wav";
+        File.WriteAllBytes(unsupported, new WavBuilder { FormatTag = 6, Bits = 8 }.Build());
+        try
+        {
+            var truncated = Assert.Throws<InvalidDataException>(() => WavFile.Read(path));
+            Assert.StartsWith($"'{path}': WAV 'data' chunk size: the header declares 64 bytes, but only 16 remain", truncated.Message);
+            Assert.IsType<InvalidDataException>(truncated.InnerException);
+
+            var alaw = Assert.Throws<NotSupportedException>(() => new WavReader(unsupported));
+            Assert.StartsWith($"'{unsupported}': WAV format tag 0x0006", alaw.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+            File.Delete(unsupported);
+        }
+    }
 }
