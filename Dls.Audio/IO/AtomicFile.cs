@@ -30,6 +30,8 @@ public static class AtomicFile
             targets[i] = Path.GetFullPath(files[i].Path);
             if (Array.IndexOf(targets, targets[i], 0, i) >= 0)
                 throw new ArgumentException($"Expected each file once; '{targets[i]}' is given twice.", nameof(files));
+            if (Directory.Exists(targets[i]))
+                throw new IOException($"Cannot write '{targets[i]}': expected a file path, found a folder.");
         }
         var temps = new List<string>(files.Count);
         try
@@ -41,7 +43,7 @@ public static class AtomicFile
                 // Same folder as the target, so the final rename stays on one file system and is atomic.
                 string temp = Path.Combine(directory, $".{Path.GetFileName(targets[i])}.{Guid.NewGuid():N}.tmp");
                 temps.Add(temp);
-                using var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+                using var stream = CreateTemporary(temp, targets[i]);
                 files[i].Write(stream);
                 // On disk before the rename: after a power cut the target is the old file or the new one, never empty.
                 stream.Flush(flushToDisk: true);
@@ -59,6 +61,26 @@ public static class AtomicFile
             }
 
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Creates the temporary file beside <paramref name="target"/>; a failure is reported for the target the caller named,
+    /// not for the temporary name it never chose.
+    /// </summary>
+    private static FileStream CreateTemporary(string temp, string target)
+    {
+        try
+        {
+            return new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new UnauthorizedAccessException($"Cannot write '{target}': no permission to create a file in '{Path.GetDirectoryName(target)}' ({e.Message}).", e);
+        }
+        catch (IOException e)
+        {
+            throw new IOException($"Cannot write '{target}': creating a file in '{Path.GetDirectoryName(target)}' failed ({e.Message}).", e);
         }
     }
 

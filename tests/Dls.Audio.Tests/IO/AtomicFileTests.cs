@@ -49,4 +49,29 @@ public sealed class AtomicFileTests : IDisposable
         Assert.Contains($"'{a}' is given twice", error.Message);
         Assert.Empty(Directory.GetFiles(dir));
     }
+
+    [Fact]
+    public void Write_TargetIsAFolder_ThrowsSayingSoAndWritesNothing()
+    {
+        string folder = Path.Combine(dir, "out");
+        Directory.CreateDirectory(folder);
+
+        var error = Assert.Throws<IOException>(() => AtomicFile.WriteAllText(folder, "x"));
+
+        Assert.Equal($"Cannot write '{folder}': expected a file path, found a folder.", error.Message);
+        Assert.Empty(Directory.GetFiles(dir, "*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public void Write_FolderRefusesNewFiles_MessageNamesTheTargetNotTheTemporary()
+    {
+        // /proc exists on every Linux machine and refuses new files (also for root, where permissions would not).
+        Assert.True(OperatingSystem.IsLinux(), "This test needs /proc (Linux), like the rest of the CI.");
+        string target = "/proc/dls-atomic-test.wav";
+
+        var error = Assert.ThrowsAny<IOException>(() => AtomicFile.WriteAllText(target, "x"));
+
+        Assert.StartsWith($"Cannot write '{target}': creating a file in '/proc' failed (", error.Message);
+        Assert.DoesNotContain(".tmp", error.Message[..error.Message.IndexOf('(')]);
+    }
 }
