@@ -9,7 +9,8 @@ public static class EncoderBatching
     /// <summary>Stacks sequences into one zero-padded batch.</summary>
     /// <param name="sequences">Each of shape (frames_i, bins), frames_i ≥ 1, equal bins.</param>
     /// <returns>Features (count, max frames, bins) and int64 lengths (count).</returns>
-    /// <exception cref="ArgumentException">No sequence, or a sequence that is not (frames ≥ 1, bins).</exception>
+    /// <exception cref="ArgumentException">No sequence, a null sequence, or a sequence that is not (frames ≥ 1, bins) (the
+    /// message gives its index).</exception>
     public static (Tensor Features, Tensor Lengths) Pad(IReadOnlyList<Tensor> sequences)
     {
         ArgumentNullException.ThrowIfNull(sequences);
@@ -17,7 +18,7 @@ public static class EncoderBatching
         var lengths = new long[sequences.Count];
         for (int i = 0; i < sequences.Count; i++)
         {
-            var s = sequences[i];
+            var s = sequences[i] ?? throw new ArgumentNullException(nameof(sequences), $"Sequence {i} is null.");
             if (s.dim() != 2 || s.shape[0] < 1 || s.shape[1] != sequences[0].shape[1])
                 throw new ArgumentException($"Sequence {i}: expected shape (frames ≥ 1, {sequences[0].shape[1]}), found ({string.Join(", ", s.shape)}).", nameof(sequences));
             lengths[i] = s.shape[0];
@@ -36,11 +37,16 @@ public static class EncoderBatching
     /// <param name="batchSize">Sequences per forward pass.</param>
     /// <param name="cancellationToken">Checked between batches.</param>
     /// <returns>One unit-length embedding per sequence, in input order.</returns>
+    /// <exception cref="ArgumentException">A null sequence (the message gives its index), a sequence
+    /// <see cref="Pad"/> refuses, or a batch size below 1.</exception>
     public static float[][] EmbedAll(GruSpeakerEncoder encoder, IReadOnlyList<Tensor> sequences, int batchSize = 32, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         ArgumentNullException.ThrowIfNull(sequences);
         if (batchSize < 1) throw new ArgumentException($"batchSize must be ≥ 1, found {batchSize}.", nameof(batchSize));
+        // Before sorting by length, which reads every sequence's shape.
+        for (int i = 0; i < sequences.Count; i++)
+            if (sequences[i] is null) throw new ArgumentNullException(nameof(sequences), $"Sequence {i} is null.");
         var result = new float[sequences.Count][];
         var order = Enumerable.Range(0, sequences.Count).OrderBy(i => sequences[i].shape[0]).ToArray();
         using var noGrad = no_grad();

@@ -71,29 +71,47 @@ public sealed class GruSpeakerEncoder : nn.Module<Tensor, Tensor, Tensor>, IDesc
     /// <summary>
     /// Sets the per-bin input normalization x' = (x − mean) · scale, typically mean and 1/std of the training features.
     /// </summary>
-    /// <param name="mean">Shape (InputSize).</param>
-    /// <param name="scale">Shape (InputSize).</param>
+    /// <param name="mean">Shape (InputSize), finite.</param>
+    /// <param name="scale">Shape (InputSize), finite.</param>
+    /// <exception cref="ArgumentException">Another shape, or a NaN or ∞ value (the message gives the bin).</exception>
     public void SetInputNormalization(Tensor mean, Tensor scale)
     {
         ArgumentNullException.ThrowIfNull(mean);
         ArgumentNullException.ThrowIfNull(scale);
         if (mean.shape.Length != 1 || mean.shape[0] != Options.InputSize || scale.shape.Length != 1 || scale.shape[0] != Options.InputSize)
             throw new ArgumentException($"Expected mean and scale of shape ({Options.InputSize}), found ({string.Join(", ", mean.shape)}) and ({string.Join(", ", scale.shape)}).");
+        // One NaN or ∞ here reaches every frame of every later input through the GRU, so every embedding would be NaN.
+        // The scale multiplies (it is 1/std, not std), so zero or negative values give finite outputs and are left alone.
+        ThrowIfNonFinite(mean, nameof(mean));
+        ThrowIfNonFinite(scale, nameof(scale));
         using var _ = no_grad();
         input_mean.copy_(mean);
         input_scale.copy_(scale);
     }
 
     /// <summary>Embeds a batch of utterances.</summary>
-    /// <param name="features">Shape (batch, frames, InputSize), zero- or otherwise padded after each utterance's length.</param>
-    /// <param name="lengths">Shape (batch), int64, valid frames per utterance, each in [1, frames].</param>
+    /// <param name="features">Shape (batch ≥ 1, frames, InputSize), of the encoder's dtype (float32 unless converted),
+    /// zero- or otherwise padded after each utterance's length.</param>
+    /// <param name="lengths">Shape (batch), an integer dtype (int64 usual), valid frames per utterance, each in [1, frames].</param>
     /// <returns>Shape (batch, EmbeddingSize), unit L2 norm per row.</returns>
+    /// <exception cref="ArgumentException">A shape, dtype or length outside these (the message gives what was found).</exception>
     public override Tensor forward(Tensor features, Tensor lengths)
     {
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(lengths);
         if (features.dim() != 3 || features.shape[2] != _options.InputSize)
             throw new ArgumentException($"Expected features of shape (batch, frames, {_options.InputSize}), found ({string.Join(", ", features.shape)}).", nameof(features));
+        // min()/max() of the lengths below fail natively on an empty batch.
+        if (features.shape[0] == 0)
+            throw new ArgumentException($"Expected at least one utterance in features (batch, frames, {_options.InputSize}), found ({string.Join(", ", features.shape)}).", nameof(features));
+        // Checked here because libtorch's own message ("mat1 and mat2 must have the same dtype") names neither argument.
+        if (features.dtype != input_mean.dtype)
+            throw new ArgumentException($"Expected features of dtype {input_mean.dtype} (the encoder's parameters), found {features.dtype}.", nameof(features));
         if (lengths.dim() != 1 || lengths.shape[0] != features.shape[0])
             throw new ArgumentException($"Expected lengths of shape ({features.shape[0]}), found ({string.Join(", ", lengths.shape)}).", nameof(lengths));
+        // Float lengths would be truncated by the int64 conversion below (2.7 frames → 2) without a word.
+        if (lengths.dtype is not (ScalarType.Int64 or ScalarType.Int32 or ScalarType.Int16 or ScalarType.Int8 or ScalarType.Byte))
+            throw new ArgumentException($"Expected lengths of an integer dtype (int64), found {lengths.dtype}.", nameof(lengths));
         using var scope = NewDisposeScope();
         var x = features.add(input_mean, Scalars.MinusOne).mul(input_scale);
         if (proj is not null) x = proj.forward(x);
@@ -174,6 +192,15 @@ public sealed class GruSpeakerEncoder : nn.Module<Tensor, Tensor, Tensor>, IDesc
 
     private Tensor Weight(string name) =>
         gru.get_parameter(name) ?? throw new InvalidOperationException($"The GRU has no parameter '{name}' (expected a one-layer bidirectional GRU with biases).");
+
+    private static void ThrowIfNonFinite(Tensor values, string name)
+    {
+        using var scope = NewDisposeScope();
+        var cpu = values.to(ScalarType.Float64, CPU).data<double>().ToArray();
+        int bad = Array.FindIndex(cpu, v => !double.IsFinite(v));
+        if (bad >= 0)
+            throw new ArgumentException($"Expected finite input normalization values; {name} has {cpu[bad]} at bin {bad}.", name);
+    }
 
     /// <summary>A contiguous CPU float tensor's memory as floats, without a copy.</summary>
     private static ReadOnlySpan<float> Floats(Tensor t) => MemoryMarshal.Cast<byte, float>(t.bytes);

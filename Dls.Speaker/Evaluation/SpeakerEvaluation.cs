@@ -24,8 +24,13 @@ public sealed record SpeakerEvaluationResult(int Speakers, int Utterances, doubl
     public IReadOnlyList<DetPoint> Det() => VerificationMetrics.DetCurve(TargetScores, NonTargetScores);
 
     /// <summary>Miss and false-accept rates when deciding at <paramref name="threshold"/> (accept when score ≥ threshold).</summary>
-    public (double MissRate, double FalseAcceptRate) RatesAt(double threshold) =>
-        (TargetScores.Count(s => s < threshold) / (double)TargetScores.Length, NonTargetScores.Count(s => s >= threshold) / (double)NonTargetScores.Length);
+    /// <exception cref="ArgumentException">The threshold is NaN.</exception>
+    public (double MissRate, double FalseAcceptRate) RatesAt(double threshold)
+    {
+        // Every comparison with NaN is false, so a NaN threshold would report (0, 0): no miss and no false accept.
+        if (double.IsNaN(threshold)) throw new ArgumentException("Expected a threshold that is a number (±∞ allowed), found NaN.", nameof(threshold));
+        return (TargetScores.Count(s => s < threshold) / (double)TargetScores.Length, NonTargetScores.Count(s => s >= threshold) / (double)NonTargetScores.Length);
+    }
 }
 
 /// <summary>Runs trial lists through a speaker embedder, or through the no-learning mean-spectrum baseline.</summary>
@@ -34,13 +39,15 @@ public static class SpeakerEvaluation
     /// <summary>Scores trials by the cosine of per-utterance embeddings computed by <paramref name="embedAll"/>.</summary>
     /// <param name="trials">The trials.</param>
     /// <param name="embedAll">Embeds a list of distinct utterances (in order).</param>
-    /// <exception cref="ArgumentException">No trials, or trials of one class only.</exception>
+    /// <exception cref="ArgumentException">No trials, trials of one class only, or a null trial or utterance (the message
+    /// gives the trial's index).</exception>
     /// <exception cref="InvalidOperationException"><paramref name="embedAll"/> returned null, another number of embeddings
     /// than utterances, or a null embedding.</exception>
     public static SpeakerEvaluationResult Score(IReadOnlyList<Trial> trials, Func<IReadOnlyList<SpeakerUtterance>, float[][]> embedAll)
     {
         ArgumentNullException.ThrowIfNull(trials);
         ArgumentNullException.ThrowIfNull(embedAll);
+        CheckTrials(trials, "");
         if (!trials.Any(t => t.IsTarget) || !trials.Any(t => !t.IsTarget))
             throw new ArgumentException($"Expected both same- and different-speaker trials, found {trials.Count(t => t.IsTarget)} and {trials.Count(t => !t.IsTarget)}.", nameof(trials));
         var distinct = trials.SelectMany(t => new[] { t.First, t.Second }).DistinctBy(u => u.Key, StringComparer.Ordinal).ToArray();
@@ -77,17 +84,33 @@ public static class SpeakerEvaluation
     /// seeded list of <see cref="TrialList.Generate"/> and the exhaustive one of <see cref="TrialList.GenerateAll"/>).
     /// </summary>
     /// <returns>One result per list, in order.</returns>
-    /// <exception cref="ArgumentException">A list of one class only, or an utterance too short, silent or not finite (the
-    /// message names its key and file).</exception>
+    /// <exception cref="ArgumentException">A null list or trial (the message gives their indices), a list of one class
+    /// only, or an utterance too short, silent or not finite (the message names its key and file).</exception>
     /// <exception cref="InvalidDataException">A file is malformed.</exception>
     public static IReadOnlyList<SpeakerEvaluationResult> Evaluate(SpeakerEmbedder embedder, IReadOnlyList<IReadOnlyList<Trial>> trialLists, IProgress<int>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(embedder);
         ArgumentNullException.ThrowIfNull(trialLists);
+        for (int l = 0; l < trialLists.Count; l++)
+        {
+            if (trialLists[l] is null) throw new ArgumentNullException(nameof(trialLists), $"Trial list {l} is null.");
+            CheckTrials(trialLists[l], $" of list {l}", nameof(trialLists));
+        }
         var distinct = trialLists.SelectMany(l => l).SelectMany(t => new[] { t.First, t.Second }).DistinctBy(u => u.Key, StringComparer.Ordinal).ToArray();
         var embeddings = Embed(embedder, distinct, progress);
         var byKey = distinct.Select((u, i) => (u.Key, i)).ToDictionary(t => t.Key, t => embeddings[t.i], StringComparer.Ordinal);
         return trialLists.Select(l => Score(l, utterances => utterances.Select(u => byKey[u.Key]).ToArray())).ToArray();
+    }
+
+    /// <summary>Null trials or utterances, named by index, before anything reads them.</summary>
+    private static void CheckTrials(IReadOnlyList<Trial> trials, string where, string paramName = "trials")
+    {
+        for (int i = 0; i < trials.Count; i++)
+        {
+            var t = trials[i] ?? throw new ArgumentNullException(paramName, $"Trial {i}{where} is null.");
+            if (t.First is null || t.Second is null)
+                throw new ArgumentNullException(paramName, $"Trial {i}{where} has a null utterance ({(t.First is null ? "First" : "Second")}).");
+        }
     }
 
     private static float[][] Embed(SpeakerEmbedder embedder, IReadOnlyList<SpeakerUtterance> utterances, IProgress<int>? progress)

@@ -37,12 +37,30 @@ public sealed class SpeakerFeatureExtractor : IDisposable
     /// <summary>Frames produced for <paramref name="samples"/> samples (centred STFT: 1 + samples / hop).</summary>
     public long FrameCount(long samples) => 1 + samples / Options.HopLength;
 
+    /// <summary>
+    /// The fewest samples accepted: more than n_fft / 2, the rule <see cref="SpeakerFeatureSet.Load"/> applies to files.
+    /// The centred STFT zero-pads n_fft / 2 samples at each end, so shorter input still yields a frame, but one that is
+    /// mostly padding (for no samples at all, a frame of the log floor) and describes no voice.
+    /// </summary>
+    internal int MinimumSamples => Options.NFft / 2 + 1;
+
+    /// <summary>The rule <see cref="MinimumSamples"/> states and the length found, for every caller's message.</summary>
+    internal string TooShortForOneFrame(long samples) =>
+        $"expected more than {Options.NFft / 2} samples for one STFT frame (n_fft {Options.NFft}), found {samples}";
+
     /// <summary>Computes features.</summary>
-    /// <param name="waveform">Shape (samples) or (batch, samples), float32, at <see cref="SpeakerFeatureOptions.SampleRate"/>.</param>
+    /// <param name="waveform">Shape (samples) or (batch, samples), float32, at <see cref="SpeakerFeatureOptions.SampleRate"/>,
+    /// with more than n_fft / 2 samples.</param>
     /// <returns>Shape (frames, FeatureSize) or (batch, frames, FeatureSize).</returns>
+    /// <exception cref="ArgumentException">Another rank, or too few samples for one frame (the message gives the shape or
+    /// length found).</exception>
     public Tensor Forward(Tensor waveform)
     {
         ArgumentNullException.ThrowIfNull(waveform);
+        if (waveform.dim() is not (1 or 2))
+            throw new ArgumentException($"Expected a waveform of shape (samples) or (batch, samples), found shape ({string.Join(", ", waveform.shape)}).", nameof(waveform));
+        if (waveform.shape[^1] < MinimumSamples)
+            throw new ArgumentException($"Waveform too short: {TooShortForOneFrame(waveform.shape[^1])}.", nameof(waveform));
         using var scope = NewDisposeScope();
         Tensor binsByFrames;
         if (_logMel is not null)
@@ -60,6 +78,7 @@ public sealed class SpeakerFeatureExtractor : IDisposable
 
     /// <summary>Computes features of plain samples.</summary>
     /// <returns>Shape (frames, FeatureSize).</returns>
+    /// <exception cref="ArgumentException">Too few samples for one frame (more than n_fft / 2 are needed).</exception>
     public Tensor Forward(ReadOnlySpan<float> samples)
     {
         using var scope = NewDisposeScope();

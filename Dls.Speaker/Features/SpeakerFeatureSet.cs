@@ -60,8 +60,8 @@ public sealed class SpeakerFeatureSet : IDisposable
                 if (bad >= 0)
                     throw new InvalidDataException($"'{u.Path}': expected finite samples, found {samples[bad]} at sample {bad} of {samples.Length}.");
                 var signal = Resampler.Resample(native, extractor.Options.SampleRate);
-                if (signal.Length <= extractor.Options.NFft / 2)
-                    throw new InvalidDataException($"'{u.Path}': expected more than {extractor.Options.NFft / 2} samples for one STFT frame, found {signal.Length}.");
+                if (signal.Length < extractor.MinimumSamples)
+                    throw new InvalidDataException($"'{u.Path}': {extractor.TooShortForOneFrame(signal.Length)}.");
                 using var scope = NewDisposeScope();
                 features[i] = scope.MoveToOuter(extractor.Forward(signal.Samples)).DetachFromDisposeScope();
                 progress?.Report(i + 1);

@@ -26,7 +26,7 @@ public static class VerificationMetrics
     /// The DET curve: the operating points at every distinct score used as a threshold (in ascending order), followed by
     /// the point at +∞ (everything rejected). P_miss grows and P_fa falls along the list.
     /// </summary>
-    /// <exception cref="ArgumentException">Either score set is empty or holds a NaN.</exception>
+    /// <exception cref="ArgumentException">Either score set is empty or holds a NaN or ∞ (the message names the set and index).</exception>
     public static IReadOnlyList<DetPoint> DetCurve(ReadOnlySpan<double> targetScores, ReadOnlySpan<double> nonTargetScores)
     {
         Check(targetScores, nameof(targetScores));
@@ -60,7 +60,7 @@ public static class VerificationMetrics
     /// Equal error rate: where P_miss = P_fa on the DET curve, linearly interpolated between the last point with
     /// P_miss &lt; P_fa and the first with P_miss ≥ P_fa (the threshold is interpolated the same way).
     /// </summary>
-    /// <exception cref="ArgumentException">Either score set is empty or holds a NaN.</exception>
+    /// <exception cref="ArgumentException">Either score set is empty or holds a NaN or ∞ (the message names the set and index).</exception>
     public static EerResult EqualErrorRate(ReadOnlySpan<double> targetScores, ReadOnlySpan<double> nonTargetScores)
     {
         var det = DetCurve(targetScores, nonTargetScores);
@@ -85,7 +85,7 @@ public static class VerificationMetrics
     /// min(C_miss·p, C_fa·(1 − p)), minimized over the DET points. Defaults are the VoxCeleb/NIST setting
     /// p_target = 0.01, C_miss = C_fa = 1.
     /// </summary>
-    /// <exception cref="ArgumentException">Empty or NaN scores, p outside (0, 1), or a non-positive cost.</exception>
+    /// <exception cref="ArgumentException">Empty scores, a NaN or ∞ score, p outside (0, 1), or a non-positive cost.</exception>
     public static DcfResult MinDcf(ReadOnlySpan<double> targetScores, ReadOnlySpan<double> nonTargetScores,
         double pTarget = 0.01, double costMiss = 1.0, double costFalseAccept = 1.0)
     {
@@ -107,7 +107,16 @@ public static class VerificationMetrics
     /// The lowest threshold whose false-accept rate on the non-target scores is ≤ <paramref name="falseAcceptRate"/>
     /// (the operating point with the fewest misses under that constraint).
     /// </summary>
-    /// <exception cref="ArgumentException">Empty or NaN scores, or a rate outside [0, 1].</exception>
+    /// <remarks>
+    /// When the rate can only be met by rejecting everything — no target score lies above the highest non-target score,
+    /// and the rate is below the share of non-targets at that highest score (1 / their number when it is not tied) — the
+    /// point returned is the last DET point: threshold <see cref="double.PositiveInfinity"/> with P_miss = 1. That is not
+    /// a usable decision threshold: a cosine threshold must lie in [−1, 1], and
+    /// <see cref="Verification.SpeakerVerifierOptions.Threshold"/> and <see cref="Verification.SpeakerModelFile.Save"/>
+    /// refuse it. The development set then cannot resolve the rate: score more non-target trials (well over 1 / rate of
+    /// them), ask for a higher rate, or fall back to the <see cref="EqualErrorRate"/> threshold.
+    /// </remarks>
+    /// <exception cref="ArgumentException">Empty scores, a NaN or ∞ score, or a rate outside [0, 1].</exception>
     public static DetPoint OperatingPointAtFalseAcceptRate(ReadOnlySpan<double> targetScores, ReadOnlySpan<double> nonTargetScores, double falseAcceptRate)
     {
         if (!(falseAcceptRate >= 0 && falseAcceptRate <= 1))
@@ -117,10 +126,15 @@ public static class VerificationMetrics
         throw new InvalidOperationException("Unreachable: the last DET point has P_fa = 0.");
     }
 
+    /// <summary>
+    /// Scores must be finite: every score becomes a DET threshold, and with an infinite one the EER threshold is
+    /// interpolated to NaN (∞ − ∞) or stops at a threshold whose rates belong to its infinite neighbour (targets [+∞]
+    /// against non-targets [0] gave EER 0 at threshold 0, where every non-target is accepted).
+    /// </summary>
     private static void Check(ReadOnlySpan<double> scores, string name)
     {
         if (scores.Length == 0) throw new ArgumentException($"Expected at least one score in {name}, found none.", name);
         for (int i = 0; i < scores.Length; i++)
-            if (double.IsNaN(scores[i])) throw new ArgumentException($"{name}[{i}] is NaN; scores must be numbers.", name);
+            if (!double.IsFinite(scores[i])) throw new ArgumentException($"{name}[{i}] is {scores[i]}; expected finite scores.", name);
     }
 }

@@ -19,7 +19,7 @@ public sealed class FrequencyWarp : IDisposable
     private readonly Tensor _complement;
 
     /// <summary>Creates the linear warp for <paramref name="bins"/> bins.</summary>
-    /// <exception cref="ArgumentException">bins &lt; 2 or a non-positive factor.</exception>
+    /// <exception cref="ArgumentException">bins &lt; 2, or a factor that is not finite and positive.</exception>
     public FrequencyWarp(int bins, double factor) : this(bins, factor, factor, bins - 1)
     {
     }
@@ -28,12 +28,14 @@ public sealed class FrequencyWarp : IDisposable
     /// Creates a two-band warp: output bin k takes input bin k·<paramref name="factor"/> up to <paramref name="kneeBin"/>,
     /// and knee·factor + (k − knee)·<paramref name="highFactor"/> above it.
     /// </summary>
-    /// <exception cref="ArgumentException">bins &lt; 2, a non-positive factor, or a knee outside [1, bins − 1].</exception>
+    /// <exception cref="ArgumentException">bins &lt; 2, a factor that is not finite and positive, or a knee outside
+    /// [1, bins − 1].</exception>
     public FrequencyWarp(int bins, double factor, double highFactor, int kneeBin)
     {
         if (bins < 2) throw new ArgumentException($"Expected at least 2 bins, found {bins}.", nameof(bins));
-        if (!(factor > 0)) throw new ArgumentException($"Expected a positive warp factor, found {factor}.", nameof(factor));
-        if (!(highFactor > 0)) throw new ArgumentException($"Expected a positive high-band warp factor, found {highFactor}.", nameof(highFactor));
+        // Finite as well as positive: bin 0 reads source 0 · factor, which is NaN for +∞ and spreads into the output.
+        if (!(factor > 0 && double.IsFinite(factor))) throw new ArgumentException($"Expected a finite positive warp factor, found {factor}.", nameof(factor));
+        if (!(highFactor > 0 && double.IsFinite(highFactor))) throw new ArgumentException($"Expected a finite positive high-band warp factor, found {highFactor}.", nameof(highFactor));
         if (kneeBin < 1 || kneeBin > bins - 1) throw new ArgumentException($"Expected a knee bin in [1, {bins - 1}], found {kneeBin}.", nameof(kneeBin));
         Bins = bins;
         Factor = factor;
@@ -68,12 +70,13 @@ public sealed class FrequencyWarp : IDisposable
     public int KneeBin { get; }
 
     /// <summary>Warps features.</summary>
-    /// <param name="features">Shape (…, Bins).</param>
+    /// <param name="features">Shape (…, Bins), at least one dimension.</param>
     /// <returns>Same shape.</returns>
+    /// <exception cref="ArgumentException">A 0-dimensional tensor, or a last dimension other than <see cref="Bins"/>.</exception>
     public Tensor Apply(Tensor features)
     {
         ArgumentNullException.ThrowIfNull(features);
-        if (features.shape[^1] != Bins)
+        if (features.dim() == 0 || features.shape[^1] != Bins)
             throw new ArgumentException($"Expected features with {Bins} bins in the last dimension, found ({string.Join(", ", features.shape)}).", nameof(features));
         using var scope = NewDisposeScope();
         int last = (int)features.dim() - 1;

@@ -22,10 +22,12 @@ public static class SiameseLoss
     /// <summary>Mean binary cross-entropy of same-speaker logits.</summary>
     /// <param name="logits">Shape (pairs).</param>
     /// <param name="isTarget">Shape (pairs), 1 for same speaker, 0 otherwise (float).</param>
+    /// <exception cref="ArgumentException">The tensors are not both of shape (pairs) with the same number of pairs.</exception>
     public static Tensor BinaryCrossEntropy(Tensor logits, Tensor isTarget)
     {
         ArgumentNullException.ThrowIfNull(logits);
         ArgumentNullException.ThrowIfNull(isTarget);
+        CheckPairShapes(logits, isTarget, "logits");
         return nn.functional.binary_cross_entropy_with_logits(logits, isTarget);
     }
 
@@ -33,10 +35,13 @@ public static class SiameseLoss
     /// <param name="cosine">Shape (pairs), cosine similarities.</param>
     /// <param name="isTarget">Shape (pairs), 1 for same speaker, 0 otherwise (float).</param>
     /// <param name="margin">Distance beyond which different-speaker pairs cost nothing, in (0, 2].</param>
+    /// <exception cref="ArgumentException">The tensors are not both of shape (pairs) with the same number of pairs, or the
+    /// margin is outside (0, 2].</exception>
     public static Tensor Contrastive(Tensor cosine, Tensor isTarget, double margin)
     {
         ArgumentNullException.ThrowIfNull(cosine);
         ArgumentNullException.ThrowIfNull(isTarget);
+        CheckPairShapes(cosine, isTarget, "cosine");
         if (!(margin > 0 && margin <= 2)) throw new ArgumentException($"Contrastive margin must be in (0, 2] (cosine distance), found {margin}.", nameof(margin));
         using var scope = NewDisposeScope();
         // Held in a local and disposed here: a temporary Scalar (a literal, or a margin converted implicitly) can be
@@ -63,6 +68,16 @@ public static class SiameseLoss
         var oneHot = nn.functional.one_hot(labels, cosine.shape[1]).to(cosine.dtype);
         var logits = cosine.add(oneHot.mul(margin), Scalars.MinusOne).mul(scale);
         return scope.MoveToOuter(nn.functional.cross_entropy(logits, labels));
+    }
+
+    /// <summary>
+    /// Both pair tensors must be (pairs) of one length: torch would broadcast (pairs) against (pairs, 1) to pairs × pairs
+    /// and average a loss over every cross pairing without complaint.
+    /// </summary>
+    private static void CheckPairShapes(Tensor scores, Tensor isTarget, string scoresName)
+    {
+        if (scores.dim() != 1 || isTarget.dim() != 1 || scores.shape[0] != isTarget.shape[0])
+            throw new ArgumentException($"Expected {scoresName} (pairs) and isTarget (pairs) of the same length, found ({string.Join(", ", scores.shape)}) and ({string.Join(", ", isTarget.shape)}).");
     }
 
     /// <summary>Per-pair contrastive terms: same · d² + (1 − same) · max(0, margin − d)², with d = 1 − cos.</summary>

@@ -58,7 +58,8 @@ public sealed class SpeakerEmbedder : IDisposable
     /// <param name="samples">Mono audio in [−1, 1].</param>
     /// <param name="sampleRate">Its rate in Hz.</param>
     /// <returns>A unit-length embedding of <see cref="EmbeddingSize"/> values.</returns>
-    /// <exception cref="ArgumentException">Too short, silent, or containing NaN/∞; a non-positive rate.</exception>
+    /// <exception cref="ArgumentException">Too short (under <see cref="SpeakerEmbedderOptions.MinDurationSeconds"/>, or one STFT
+    /// frame), silent, or containing NaN/∞; a non-positive rate.</exception>
     public float[] Embed(ReadOnlySpan<float> samples, int sampleRate)
     {
         var audio = Prepare(samples, sampleRate, "audio");
@@ -129,7 +130,11 @@ public sealed class SpeakerEmbedder : IDisposable
         double rmsDbfs = AudioLevels.RmsDbfs(samples);
         if (!(rmsDbfs >= Options.SilenceThresholdDbfs))
             throw new ArgumentException($"The {what} is silent: RMS level {rmsDbfs:0.0} dBFS, expected at least {Options.SilenceThresholdDbfs:0.0} dBFS.", nameof(samples));
-        return sampleRate == SampleRate ? samples.ToArray() : Resampler.Resample(samples, sampleRate, SampleRate);
+        var audio = sampleRate == SampleRate ? samples.ToArray() : Resampler.Resample(samples, sampleRate, SampleRate);
+        // MinDurationSeconds may be set below one STFT frame; checked after resampling, the length the extractor sees.
+        if (audio.Length < _extractor.MinimumSamples)
+            throw new ArgumentException($"The {what} is too short: {_extractor.TooShortForOneFrame(audio.Length)} at {SampleRate} Hz.", nameof(samples));
+        return audio;
     }
 
     private float[] EmbedPrepared(float[] audio)

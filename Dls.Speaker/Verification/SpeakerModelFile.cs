@@ -78,6 +78,10 @@ public static class SpeakerModelFile
     public static SpeakerModel Load(string path)
     {
         // Every check of the sidecar (features against the encoder's input size among them) is made before the weights load.
+        // Checkpoint.Load then reads and parses the sidecar a second time: Dls.Models has no public way to load weights
+        // against an already-read CheckpointInfo (LoadWeights is private, and LoadInto reads the sidecar again too), and
+        // the sidecar is a few kilobytes. Checkpoint.Load re-checks the architecture and verifies the weights against the
+        // sidecar it read itself.
         var (info, features, threshold, embeddingMean) = ReadSidecar(path);
         return new SpeakerModel(Checkpoint.Load<GruSpeakerEncoder>(path), features, threshold, info) { EmbeddingMean = embeddingMean };
     }

@@ -73,4 +73,56 @@ public sealed class GruSpeakerEncoderTests
         Assert.Contains("HiddenSize", ex.Message);
         Assert.Contains("EmbeddingSize", ex.Message);
     }
+
+    [Fact]
+    public void Forward_Float64Features_ThrowsWithDtype()
+    {
+        using var encoder = new GruSpeakerEncoder(Small);
+        using var x = zeros(1, 4, 12, ScalarType.Float64);
+        using var lengths = tensor(new long[] { 4 });
+        var ex = Assert.Throws<ArgumentException>(() => encoder.forward(x, lengths));
+        Assert.Contains("Float32", ex.Message);
+        Assert.Contains("found Float64", ex.Message);
+    }
+
+    [Fact]
+    public void Forward_FloatLengths_ThrowsInsteadOfTruncating()
+    {
+        using var encoder = new GruSpeakerEncoder(Small);
+        using var x = zeros(1, 4, 12);
+        using var lengths = tensor(new float[] { 2.7f });
+        var ex = Assert.Throws<ArgumentException>(() => encoder.forward(x, lengths));
+        Assert.Contains("integer", ex.Message);
+        Assert.Contains("found Float32", ex.Message);
+        Assert.Equal("lengths", ex.ParamName);
+    }
+
+    [Fact]
+    public void Forward_EmptyBatch_ThrowsWithShape()
+    {
+        using var encoder = new GruSpeakerEncoder(Small);
+        using var x = zeros(0, 5, 12);
+        using var lengths = zeros(0, ScalarType.Int64);
+        var ex = Assert.Throws<ArgumentException>(() => encoder.forward(x, lengths));
+        Assert.Contains("found (0, 5, 12)", ex.Message);
+    }
+
+    [Fact]
+    public void SetInputNormalization_NonFiniteValue_ThrowsNamingBin()
+    {
+        using var scope = NewDisposeScope();
+        using var encoder = new GruSpeakerEncoder(Small);
+        var mean = zeros(12);
+        mean[3] = float.NaN;
+        var nan = Assert.Throws<ArgumentException>(() => encoder.SetInputNormalization(mean, ones(12)));
+        Assert.Contains("mean has NaN at bin 3", nan.Message);
+        var scale = ones(12);
+        scale[11] = float.PositiveInfinity;
+        var inf = Assert.Throws<ArgumentException>(() => encoder.SetInputNormalization(zeros(12), scale));
+        Assert.Contains("scale has", inf.Message);
+        Assert.Contains("at bin 11", inf.Message);
+        // Nothing was copied in: the encoder still embeds finitely.
+        using var noGrad = no_grad();
+        Assert.True(encoder.forward(randn(1, 3, 12), tensor(new long[] { 3 })).isfinite().all().item<bool>());
+    }
 }

@@ -141,4 +141,37 @@ public sealed class SpeakerEvaluationTests
         Assert.Contains("embedAll returned null for 3 utterances", none.Message);
         Assert.Contains("embedAll returned a null embedding for utterance 1 ('a/2.wav')", hole.Message);
     }
+
+    [Fact]
+    public void Score_NullTrial_ThrowsNamingIndex()
+    {
+        var a1 = new SpeakerUtterance("a", "/a/1.wav", "a/1.wav");
+        var b1 = new SpeakerUtterance("b", "/b/1.wav", "b/1.wav");
+        var ex = Assert.Throws<ArgumentNullException>(() =>
+            SpeakerEvaluation.Score([new Trial(true, a1, a1), null!, new Trial(false, a1, b1)], u => u.Select(_ => new[] { 1f, 0f }).ToArray()));
+        Assert.Contains("Trial 1 is null", ex.Message);
+        var hole = Assert.Throws<ArgumentNullException>(() =>
+            SpeakerEvaluation.Score([new Trial(true, a1, a1), new Trial(false, a1, null!)], u => u.Select(_ => new[] { 1f, 0f }).ToArray()));
+        Assert.Contains("Trial 1 has a null utterance", hole.Message);
+    }
+
+    [Fact]
+    public void Evaluate_NullTrialInSecondList_ThrowsNamingListAndIndex()
+    {
+        var a1 = new SpeakerUtterance("a", "/a/1.wav", "a/1.wav");
+        using var embedder = new SpeakerEmbedder(TestModels.Random());
+        var ex = Assert.Throws<ArgumentNullException>(() => SpeakerEvaluation.Evaluate(embedder, [[new Trial(true, a1, a1)], [null!]]));
+        Assert.Contains("Trial 0 of list 1 is null", ex.Message);
+        Assert.Equal("trialLists", ex.ParamName);
+    }
+
+    [Fact]
+    public void RatesAt_NaNThreshold_Throws()
+    {
+        var result = new SpeakerEvaluationResult(2, 3, [0.8], [0.1], new(0, 0.5), new(0, 0.5));
+        // Before: (0, 0) — every comparison with NaN is false, so nothing counted as missed or falsely accepted.
+        var ex = Assert.Throws<ArgumentException>(() => result.RatesAt(double.NaN));
+        Assert.Equal("threshold", ex.ParamName);
+        Assert.Equal((1.0, 0.0), result.RatesAt(double.PositiveInfinity));
+    }
 }

@@ -46,4 +46,36 @@ public sealed class SpeakerFeatureExtractorTests
         Assert.Contains("HopLength", ex.Message);
         Assert.Contains("LogFloor", ex.Message);
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(10)]
+    [InlineData(512)]
+    public void Forward_ShorterThanOneFrame_ThrowsWithLength(int samples)
+    {
+        using var scope = NewDisposeScope();
+        using var extractor = new SpeakerFeatureExtractor();
+        // Before: a single 513-bin frame computed from reflect padding of next to nothing.
+        var plain = Assert.Throws<ArgumentException>(() => extractor.Forward(new float[samples]));
+        Assert.Contains($"expected more than 512 samples for one STFT frame (n_fft 1024), found {samples}", plain.Message);
+        var batch = Assert.Throws<ArgumentException>(() => extractor.Forward(zeros(2, samples)));
+        Assert.Contains($"found {samples}", batch.Message);
+    }
+
+    [Fact]
+    public void Forward_ScalarTensor_ThrowsWithShape()
+    {
+        using var scope = NewDisposeScope();
+        using var extractor = new SpeakerFeatureExtractor();
+        var ex = Assert.Throws<ArgumentException>(() => extractor.Forward(tensor(1f)));
+        Assert.Contains("found shape ()", ex.Message);
+    }
+
+    [Fact]
+    public void Forward_JustOverHalfFft_OneFrame()
+    {
+        using var scope = NewDisposeScope();
+        using var extractor = new SpeakerFeatureExtractor();
+        Assert.Equal(new long[] { 2, 513 }, extractor.Forward(new float[513]).shape);
+    }
 }

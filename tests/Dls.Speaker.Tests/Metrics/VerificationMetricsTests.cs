@@ -92,4 +92,27 @@ public sealed class VerificationMetricsTests
         var nan = Assert.Throws<ArgumentException>(() => VerificationMetrics.EqualErrorRate([0.2, double.NaN], [0.1]));
         Assert.Contains("NaN", nan.Message);
     }
+
+    [Fact]
+    public void EqualErrorRate_InfiniteScore_ThrowsNamingListAndIndex()
+    {
+        // Before: targets [+inf] against [0] gave EER 0 at threshold 0 (where every non-target is accepted), and a −inf
+        // non-target gave a NaN threshold.
+        var target = Assert.Throws<ArgumentException>(() => VerificationMetrics.EqualErrorRate([double.PositiveInfinity], [0.0]));
+        Assert.Contains("targetScores[0]", target.Message);
+        Assert.Equal("targetScores", target.ParamName);
+        var nonTarget = Assert.Throws<ArgumentException>(() => VerificationMetrics.EqualErrorRate([1.0], [0.0, double.NegativeInfinity]));
+        Assert.Contains("nonTargetScores[1]", nonTarget.Message);
+        Assert.Equal("nonTargetScores", nonTarget.ParamName);
+    }
+
+    [Fact]
+    public void EveryEntryPoint_InfiniteScore_Throws()
+    {
+        double[] good = [0.5];
+        double[] bad = [0.1, double.PositiveInfinity];
+        Assert.Contains("nonTargetScores[1]", Assert.Throws<ArgumentException>(() => VerificationMetrics.DetCurve(good, bad)).Message);
+        Assert.Contains("targetScores[1]", Assert.Throws<ArgumentException>(() => VerificationMetrics.MinDcf(bad, good)).Message);
+        Assert.Contains("targetScores[1]", Assert.Throws<ArgumentException>(() => VerificationMetrics.OperatingPointAtFalseAcceptRate(bad, good, 0.1)).Message);
+    }
 }

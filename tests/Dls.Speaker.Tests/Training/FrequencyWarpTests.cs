@@ -57,4 +57,24 @@ public sealed class FrequencyWarpTests
         var e = Assert.Throws<ArgumentException>(() => new FrequencyWarp(8, 1.0, 1.0, knee));
         Assert.Contains($"[1, 7], found {knee}", e.Message);
     }
+
+    [Fact]
+    public void Constructor_InfiniteFactor_ThrowsWithValue()
+    {
+        // Before: +inf passed the "> 0" check and Apply returned NaN (0 · inf at bin 0).
+        var low = Assert.Throws<ArgumentException>(() => new FrequencyWarp(8, double.PositiveInfinity));
+        Assert.Equal("factor", low.ParamName);
+        Assert.Contains("finite positive", low.Message);
+        var high = Assert.Throws<ArgumentException>(() => new FrequencyWarp(8, 1.0, double.PositiveInfinity, 3));
+        Assert.Equal("highFactor", high.ParamName);
+    }
+
+    [Fact]
+    public void Apply_ScalarTensor_ThrowsArgumentException()
+    {
+        using var scope = NewDisposeScope();
+        using var warp = new FrequencyWarp(8, 1.0);
+        var ex = Assert.Throws<ArgumentException>(() => warp.Apply(tensor(1f)));
+        Assert.Contains("found ()", ex.Message);
+    }
 }

@@ -68,4 +68,23 @@ public sealed class SiameseLossTests
         using var c = zeros(1);
         Assert.Contains("(0, 2]", Assert.Throws<ArgumentException>(() => SiameseLoss.Contrastive(c, c, 3)).Message);
     }
+
+    [Fact]
+    public void Contrastive_MismatchedShapes_ThrowsWithShapes()
+    {
+        using var scope = NewDisposeScope();
+        // (pairs) against (pairs, 1) used to broadcast to pairs × pairs and give a plausible but wrong loss.
+        var e = Assert.Throws<ArgumentException>(() => SiameseLoss.Contrastive(ones(3), ones(3, 1), 1.0));
+        Assert.Contains("found (3) and (3, 1)", e.Message);
+    }
+
+    [Fact]
+    public void BinaryCrossEntropy_MismatchedShapes_ThrowsWithShapes()
+    {
+        using var scope = NewDisposeScope();
+        var e = Assert.Throws<ArgumentException>(() => SiameseLoss.BinaryCrossEntropy(zeros(3), zeros(2)));
+        Assert.Contains("found (3) and (2)", e.Message);
+        var twoDims = Assert.Throws<ArgumentException>(() => SiameseLoss.BinaryCrossEntropy(zeros(3, 1), zeros(3, 1)));
+        Assert.Contains("found (3, 1) and (3, 1)", twoDims.Message);
+    }
 }

@@ -39,6 +39,19 @@ public sealed class SpeakerEmbedderTests
     }
 
     [Fact]
+    public void Embed_ShorterThanOneStftFrame_ThrowsTooShort()
+    {
+        // A minimum duration below one STFT frame is a valid option; such audio used to be embedded from a single frame of
+        // reflect padding.
+        using var embedder = Create(new SpeakerEmbedderOptions { MinDurationSeconds = 0.01 });
+        var clip = TestAudio.Voice(150, 1, 0.02, 1);
+        var one = Assert.Throws<ArgumentException>(() => embedder.Embed(clip, TestAudio.Rate));
+        Assert.Contains($"The audio is too short: expected more than 512 samples for one STFT frame (n_fft 1024), found {clip.Length} at 16000 Hz.", one.Message);
+        var many = Assert.Throws<ArgumentException>(() => embedder.EmbedMany([TestAudio.Voice(150, 1, 1.0, 1), clip], TestAudio.Rate));
+        Assert.Contains("The utterance 1 is too short", many.Message);
+    }
+
+    [Fact]
     public void Embed_LongAudio_AveragesWindowsToUnitLength()
     {
         using var embedder = Create(new SpeakerEmbedderOptions { WindowSeconds = 1.0, MaxWindowsPerBatch = 2 });

@@ -72,4 +72,52 @@ public sealed class SpeakerEmbeddingsTests
         Assert.Contains("index 1", Assert.Throws<ArgumentException>(() => SpeakerEmbeddings.Mean([[1f, 0f], [1f]])).Message);
         Assert.Contains("none", Assert.Throws<ArgumentException>(() => SpeakerEmbeddings.Mean([])).Message);
     }
+
+    [Fact]
+    public void Cosine_NonFiniteValue_ThrowsNamingVectorAndIndex()
+    {
+        var nan = Assert.Throws<ArgumentException>(() => SpeakerEmbeddings.Cosine([float.NaN, 1f], [1f, 1f]));
+        Assert.Contains("NaN at index 0", nan.Message);
+        Assert.Equal("a", nan.ParamName);
+        var inf = Assert.Throws<ArgumentException>(() => SpeakerEmbeddings.Cosine([1f, 1f], [1f, float.PositiveInfinity]));
+        Assert.Contains("at index 1", inf.Message);
+        Assert.Equal("b", inf.ParamName);
+    }
+
+    [Fact]
+    public void Verify_NaNInEnrolledEmbedding_ThrowsInsteadOfRejecting()
+    {
+        // Before: the NaN score compared false against every threshold, a silent "different speaker".
+        var ex = Assert.Throws<ArgumentException>(() => SpeakerEmbeddings.Verify([float.NaN, 1f], [1f, 1f], -1));
+        Assert.Contains("NaN at index 0", ex.Message);
+        Assert.Equal("enrolled", ex.ParamName);
+    }
+
+    [Fact]
+    public void Center_NonFiniteEmbeddingOrMean_ThrowsNamingIndex()
+    {
+        var embedding = Assert.Throws<ArgumentException>(() => SpeakerEmbeddings.Center([float.PositiveInfinity, 1f], [0f, 0f]));
+        Assert.Contains("embedding", embedding.Message);
+        Assert.Contains("at index 0", embedding.Message);
+        Assert.DoesNotContain("equals the mean", embedding.Message);
+        var mean = Assert.Throws<ArgumentException>(() => SpeakerEmbeddings.Center([1f, 1f], [0f, float.NaN]));
+        Assert.Contains("mean has NaN at index 1", mean.Message);
+        Assert.Equal("mean", mean.ParamName);
+    }
+
+    [Fact]
+    public void Mean_NullEmbedding_ThrowsNamingIndex()
+    {
+        Assert.Contains("Embedding 1 is null", Assert.Throws<ArgumentNullException>(() => SpeakerEmbeddings.Mean([[1f, 0f], null!])).Message);
+        Assert.Contains("Embedding 0 is null", Assert.Throws<ArgumentNullException>(() => SpeakerEmbeddings.Mean([null!, [1f, 0f]])).Message);
+    }
+
+    [Fact]
+    public void Enroll_EmptyOrNullEmbedding_ThrowsSayingWhich()
+    {
+        var empty = Assert.Throws<ArgumentException>(() => SpeakerEmbeddings.Enroll([[]]));
+        Assert.Contains("Enrollment embedding 0 is empty", empty.Message);
+        var none = Assert.Throws<ArgumentNullException>(() => SpeakerEmbeddings.Enroll([[1f, 0f], null!]));
+        Assert.Contains("Enrollment embedding 1 is null", none.Message);
+    }
 }
