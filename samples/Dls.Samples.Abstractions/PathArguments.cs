@@ -32,16 +32,43 @@ public static class PathArguments
         return option;
     }
 
+    /// <summary>
+    /// Makes an output-folder option (<c>--out DIR</c>) a usage error, before any work, when it names an existing file: a
+    /// task would otherwise train for minutes and then fail to create its folder.
+    /// </summary>
+    /// <param name="option">The option.</param>
+    /// <returns>The same option.</returns>
+    public static Option<string> AsOutputFolder(this Option<string> option)
+    {
+        ArgumentNullException.ThrowIfNull(option);
+        option.Validators.Add(result =>
+        {
+            string? folder = result.GetValueOrDefault<string>();
+            if (folder is not null && File.Exists(folder))
+            {
+                result.AddError($"{option.Name}: expected a folder (existing or new), found the file '{Path.GetFullPath(folder)}'.");
+            }
+        });
+        return option;
+    }
+
     private static void RefuseUnknownOptions(SymbolResult result)
     {
+        var command = (result.Parent as CommandResult)?.Command;
         foreach (Token token in result.Tokens)
         {
             string value = token.Value;
             if (token.Type == TokenType.Argument && value.StartsWith('-') && !File.Exists(value) && !Directory.Exists(value))
             {
-                string options = result.Parent is CommandResult command
-                    ? string.Join(", ", command.Command.Options.Where(o => !o.Hidden).Select(o => o.Name).Order(StringComparer.Ordinal))
-                    : "";
+                var known = command?.Options.Where(o => !o.Hidden).ToList() ?? [];
+                if (result is OptionResult list && known.Any(o => o.Name == value || o.Aliases.Contains(value)))
+                {
+                    // "--enroll --test X": the list took the next option as its path because it had none of its own.
+                    result.AddError($"{list.Option.Name}: expected one or more paths before the next option, found the option '{value}'.");
+                    continue;
+                }
+
+                string options = string.Join(", ", known.Select(o => o.Name).Order(StringComparer.Ordinal));
                 result.AddError($"Unknown option '{value}': expected a path (no file or folder has that name) or one of the options [{options}].");
             }
         }

@@ -85,7 +85,7 @@ internal static class AudioCommands
     {
         var input = new Argument<string>("in") { Description = "Input WAV file." };
         var output = new Argument<string>("out") { Description = "Output WAV file (written atomically)." };
-        var rate = new Option<int?>("--rate") { Description = "Resample to this rate in Hz (band-limited)." };
+        var rate = new Option<int?>("--rate") { Description = "Resample to this rate in Hz (band-limited)." }.Within(1, int.MaxValue);
         var mono = new Option<bool>("--mono") { Description = "Downmix to mono by averaging the channels." };
         var format = new Option<string?>("--format") { Description = "Output encoding (default: the input's, if writable here, else pcm16)." };
         format.AcceptOnlyFromAmong(FormatNames);
@@ -96,10 +96,6 @@ internal static class AudioCommands
             string outPath = parse.GetValue(output)!;
             RequireFile(inPath);
             int? newRate = parse.GetValue(rate);
-            if (newRate is <= 0)
-            {
-                throw new ArgumentException($"--rate: expected a positive number of Hz, found {newRate}.");
-            }
 
             WavData data = WavFile.Read(inPath);
             for (int c = 0; c < data.ChannelCount; c++)
@@ -183,7 +179,7 @@ internal static class AudioCommands
     {
         var speech = new Option<string>("--speech") { Description = "The speech WAV (mono mix; its rate is kept).", Required = true };
         var noise = new Option<string>("--noise") { Description = "The noise WAV (resampled to the speech rate, repeated if shorter).", Required = true };
-        var snr = new Option<double>("--snr") { Description = "Target SNR in dB.", Required = true };
+        var snr = new Option<double>("--snr") { Description = "Target SNR in dB, -100 to 100.", Required = true }.Within(-100, 100);
         var output = new Option<string>("--out") { Description = "The mixture WAV (written atomically).", Required = true };
         var format = new Option<string>("--format") { Description = "Output encoding.", DefaultValueFactory = _ => "pcm16" };
         format.AcceptOnlyFromAmong(FormatNames);
@@ -218,7 +214,7 @@ internal static class AudioCommands
         var waveform = new Option<string?>("--waveform") { Description = "Also draw the waveform into this PNG." };
         var nFft = new Option<int>("--n-fft") { Description = "FFT size.", DefaultValueFactory = _ => 1024 };
         var hop = new Option<int>("--hop") { Description = "Hop length in samples.", DefaultValueFactory = _ => 256 };
-        var range = new Option<double>("--range") { Description = "Dynamic range shown, in dB below the maximum.", DefaultValueFactory = _ => 80 };
+        var range = new Option<double>("--range") { Description = "Dynamic range shown, in dB below the maximum (1 to 300).", DefaultValueFactory = _ => 80 }.Within(1, 300);
         var command = new Command("spectrogram", "Draw a log-magnitude spectrogram (time in s, frequency in Hz, colour bar).") { input, output, waveform, nFft, hop, range };
         command.SetAction(parse =>
         {

@@ -133,7 +133,7 @@ public sealed class DenoisingPlugin : ISamplePlugin
         var data = new Option<string>("--data") { Description = "A paired folder (homework tex/tes/ten or trx/trs/trn, or VoiceBank clean_*/noisy_*).", Required = true };
         var model = new Option<string?>("--model") { Description = "Mask-network checkpoint (default: the shipped model)." };
         var json = new Option<bool>("--json") { Description = "Print the means as one JSON object on the last stdout line." };
-        var outDir = new Option<string>("--out") { Description = "Folder for the per-file CSV and spectrogram PNGs.", DefaultValueFactory = _ => Path.Combine("results", "denoise-eval") };
+        var outDir = new Option<string>("--out") { Description = "Folder for the per-file CSV and spectrogram PNGs.", DefaultValueFactory = _ => Path.Combine("results", "denoise-eval") }.AsOutputFolder();
         var command = new Command("denoise-eval", "Score a denoiser on a paired dataset (SNR, SI-SDR, oracle masks).") { data, model, json, outDir };
         command.SetAction((parse, ct) =>
         {

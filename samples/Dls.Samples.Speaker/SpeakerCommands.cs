@@ -16,7 +16,8 @@ internal static class SpeakerCommands
         var enroll = PathArguments.OneOrMoreOption("--enroll", "Enrollment WAV files of the claimed speaker (one or more).");
         var test = new Option<string>("--test") { Description = "The test WAV file.", Required = true };
         var model = new Option<string?>("--model") { Description = "A speaker model (.ckpt with its .json sidecar); default: the shipped model." };
-        var threshold = new Option<double?>("--threshold") { Description = "Decision threshold on the cosine score; default: the model's calibrated threshold." };
+        var threshold = new Option<double?>("--threshold") { Description = "Decision threshold on the cosine score, in [-1, 1]; default: the model's calibrated threshold." }
+            .Within(-1, 1, "a cosine");
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object on the last stdout line." };
         var command = new Command("verify", "Enrolls a speaker from WAV files and decides whether a test WAV is the same speaker.") { enroll, test, model, threshold, json };
         command.SetAction(parse =>
@@ -45,10 +46,12 @@ internal static class SpeakerCommands
         var data = new Option<string>("--data") { Description = "Speakers as <speaker>/<utterance>.wav folders (a speakers.csv split selects --split), or a VoxCeleb folder with wav/.", Required = true };
         var model = new Option<string?>("--model") { Description = "A speaker model (.ckpt with its .json sidecar); default: the shipped model." };
         var split = new Option<string>("--split") { Description = "Which split of speakers.csv to evaluate: test (default), train or all.", DefaultValueFactory = _ => "test" };
+        split.AcceptOnlyFromAmong("test", "train", "all");
         var trialsFile = new Option<string?>("--trials") { Description = "A VoxCeleb trial list ('label path1 path2', paths relative to DIR/wav, or to DIR when it has no wav/); default: generated trials." };
-        var seed = new Option<int>("--seed") { Description = "Seed of the different-speaker trials (default 42, as run/reproduce).", DefaultValueFactory = _ => 42 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the different-speaker trials (default 42, as run/reproduce).", DefaultValueFactory = _ => 42 }
+            .Within(0, int.MaxValue);
         var json = new Option<bool>("--json") { Description = "Print the figures as one JSON object on the last stdout line." };
-        var outDir = new Option<string>("--out") { Description = "Folder for the DET plot (det.png).", DefaultValueFactory = _ => Path.Combine("results", "speaker-eval") };
+        var outDir = new Option<string>("--out") { Description = "Folder for the DET plot (det.png).", DefaultValueFactory = _ => Path.Combine("results", "speaker-eval") }.AsOutputFolder();
         var command = new Command("speaker-eval", "EER, minDCF and the EER threshold of a speaker model on trials from a data folder, beside the no-learning baseline.") { data, model, split, trialsFile, seed, json, outDir };
         command.SetAction(parse =>
         {
@@ -69,7 +72,6 @@ internal static class SpeakerCommands
             else
             {
                 string which = parse.GetValue(split)!;
-                if (which is not ("test" or "train" or "all")) throw new ArgumentException($"--split: expected test, train or all, found '{which}'.");
                 var (dataset, what) = SpeakerData.Select(dir, which);
                 trials = TrialList.Generate(dataset, parse.GetValue(seed));
                 allPairs = TrialList.GenerateAll(dataset);

@@ -25,7 +25,11 @@ public static class DlsSamplesApp
         bool verbose = args.Contains("--verbose");
         using var host = new SampleHost(PluginLoader.Load(AppContext.BaseDirectory), output, error, verbose);
 
-        var threads = new Option<int?>("--threads") { Description = "Torch intra-op threads (default: torch's choice).", Recursive = true };
+        // Torch starts one OpenMP worker per thread at once: --threads 1000 on a small container exhausted its process
+        // limit and took the whole machine down. More threads than cores only slow torch, so beyond four per logical
+        // processor is refused rather than attempted.
+        var threads = new Option<int?>("--threads") { Description = "Torch intra-op threads (default: torch's choice).", Recursive = true }
+            .Within(1, 4 * Environment.ProcessorCount, $"at most 4 per logical processor, this machine has {Environment.ProcessorCount}");
         var verboseOption = new Option<bool>("--verbose") { Description = "Show debug logs and full stack traces.", Recursive = true };
         var root = new RootCommand("Dls samples: reproduce the deep-learning-systems assignment with the Dls libraries.");
         root.Options.Add(threads);
@@ -59,15 +63,6 @@ public static class DlsSamplesApp
         {
             if (parse.GetValue(threads) is int n)
             {
-                // Torch starts one OpenMP worker per thread at once: --threads 1000 on a small container exhausted its
-                // process limit and took the whole machine down. More threads than cores only slow torch, so beyond
-                // four per logical processor is refused rather than attempted.
-                int most = 4 * Environment.ProcessorCount;
-                if (n < 1 || n > most)
-                {
-                    throw new ArgumentException($"--threads: expected 1 to {most} (at most 4 per logical processor, this machine has {Environment.ProcessorCount}), found {n}.");
-                }
-
                 torch.set_num_threads(n);
             }
 
@@ -156,19 +151,23 @@ public static class DlsSamplesApp
     private static Command RunCommand(SampleHost host)
     {
         var taskName = new Argument<string>("task") { Description = "The task to run (see 'list')." };
+        taskName.Validators.Add(result =>
+        {
+            string? name = result.GetValueOrDefault<string>();
+            if (name is not null && !host.AllTasks().Any(t => string.Equals(t.Task.Name, name, StringComparison.OrdinalIgnoreCase)))
+            {
+                result.AddError($"Unknown task '{name}': expected one of {string.Join(", ", host.AllTasks().Select(t => t.Task.Name))}.");
+            }
+        });
         var data = new Option<string?>("--data") { Description = "Data folder (default: the embedded data)." };
-        var outDir = new Option<string>("--out") { Description = "Results folder.", DefaultValueFactory = _ => "results" };
-        var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 42 };
+        var outDir = new Option<string>("--out") { Description = "Results folder.", DefaultValueFactory = _ => "results" }.AsOutputFolder();
+        var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 42 }.Within(0, int.MaxValue);
         var quick = new Option<bool>("--quick") { Description = "A shortened run (minutes to seconds), for smoke tests." };
         var command = new Command("run", "Run one task.") { taskName, data, outDir, seed, quick };
         command.SetAction(async (parse, ct) =>
         {
             string name = parse.GetValue(taskName)!;
-            var match = host.AllTasks().FirstOrDefault(t => string.Equals(t.Task.Name, name, StringComparison.OrdinalIgnoreCase));
-            if (match.Task is null)
-            {
-                throw new ArgumentException($"Unknown task '{name}': expected one of {string.Join(", ", host.AllTasks().Select(t => t.Task.Name))}.");
-            }
+            var match = host.AllTasks().First(t => string.Equals(t.Task.Name, name, StringComparison.OrdinalIgnoreCase));   // checked while parsing
 
             var context = new TaskContext(host, parse.GetValue(outDir)!, parse.GetValue(data), parse.GetValue(seed), parse.GetValue(quick),
                 host.LoggerFactory.CreateLogger(match.Task.Name));
@@ -181,8 +180,8 @@ public static class DlsSamplesApp
 
     private static Command ReproduceCommand(SampleHost host)
     {
-        var outDir = new Option<string>("--out") { Description = "Results folder.", DefaultValueFactory = _ => "results" };
-        var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 42 };
+        var outDir = new Option<string>("--out") { Description = "Results folder.", DefaultValueFactory = _ => "results" }.AsOutputFolder();
+        var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 42 }.Within(0, int.MaxValue);
         var quick = new Option<bool>("--quick") { Description = "A shortened run of every task, for smoke tests." };
         var command = new Command("reproduce", "Run every task on the embedded data and write results/report.md.") { outDir, seed, quick };
         command.SetAction(async (parse, ct) =>
@@ -246,6 +245,15 @@ public static class DlsSamplesApp
     private static Command BenchCommand(SampleHost host)
     {
         var area = new Argument<string>("area") { Description = "What to measure (see 'list')." };
+        area.Validators.Add(result =>
+        {
+            string? name = result.GetValueOrDefault<string>();
+            var all = host.Plugins.SelectMany(p => p.Benchmarks).ToList();
+            if (name is not null && !all.Any(b => string.Equals(b.Name, name, StringComparison.OrdinalIgnoreCase)))
+            {
+                result.AddError($"Unknown benchmark area '{name}': expected one of {string.Join(", ", all.Select(b => b.Name))}.");
+            }
+        });
         var json = new Option<bool>("--json") { Description = "Print the figures as one JSON object on the last stdout line." };
         var quick = new Option<bool>("--quick") { Description = "Measure briefly (smoke test; figures are noisy)." };
         var command = new Command("bench", "Measure speed; prints figures (JSON with --json).") { area, json, quick };
@@ -253,8 +261,7 @@ public static class DlsSamplesApp
         {
             string name = parse.GetValue(area)!;
             var all = host.Plugins.SelectMany(p => p.Benchmarks).ToList();
-            BenchmarkArea? bench = all.FirstOrDefault(b => string.Equals(b.Name, name, StringComparison.OrdinalIgnoreCase))
-                ?? throw new ArgumentException($"Unknown benchmark area '{name}': expected one of {string.Join(", ", all.Select(b => b.Name))}.");
+            BenchmarkArea bench = all.First(b => string.Equals(b.Name, name, StringComparison.OrdinalIgnoreCase));   // checked while parsing
             var context = new BenchContext(host, parse.GetValue(quick), host.LoggerFactory.CreateLogger("bench." + bench.Name));
             JsonObject figures = null!;
             await WithProgress(host, async () => figures = await bench.RunAsync(context, ct));

@@ -39,8 +39,8 @@ public sealed class HostCommandTests
     {
         int before = torch.get_num_threads();
         var (code, _, stderr) = await HostRunner.RunAsync("--threads", threads.ToString(System.Globalization.CultureInfo.InvariantCulture), "env");
-        Assert.Equal(1, code);
-        Assert.Contains($"--threads: expected 1 to {4 * Environment.ProcessorCount} (at most 4 per logical processor, this machine has {Environment.ProcessorCount}), found {threads}.", stderr);
+        Assert.Equal(2, code);   // a usage error, found while parsing
+        Assert.Contains($"--threads: expected a whole number from 1 to {4 * Environment.ProcessorCount} (at most 4 per logical processor, this machine has {Environment.ProcessorCount}), found '{threads}'.", stderr);
         Assert.DoesNotContain("   at ", stderr);
         Assert.Equal(before, torch.get_num_threads());
     }
@@ -49,7 +49,7 @@ public sealed class HostCommandTests
     public async Task Run_UnknownTask_NamesTheKnownTasks()
     {
         var (code, _, stderr) = await HostRunner.RunAsync("run", "no-such-task");
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Contains("Unknown task 'no-such-task'", stderr);
     }
 
@@ -57,7 +57,7 @@ public sealed class HostCommandTests
     public async Task Bench_UnknownArea_FailsWithMessage()
     {
         var (code, _, stderr) = await HostRunner.RunAsync("bench", "no-such-area", "--json");
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Contains("Unknown benchmark area 'no-such-area'", stderr);
     }
 
@@ -67,6 +67,54 @@ public sealed class HostCommandTests
         var (code, _, stderr) = await HostRunner.RunAsync("env", "--no-such-option");
         Assert.Equal(2, code);
         Assert.Contains("--no-such-option", stderr);
+    }
+
+    [Theory]
+    [InlineData("--threads abc env", "--threads: expected a whole number from 1 to CORES4 (at most 4 per logical processor, this machine has CORES), found 'abc'.")]
+    [InlineData("run mnist-baseline --seed -1", "--seed: expected a whole number from 0 to 2147483647, found '-1'.")]
+    [InlineData("run mnist-baseline --quick --out FILE", "--out: expected a folder (existing or new), found the file 'FILE'.")]
+    [InlineData("reproduce --out FILE", "--out: expected a folder (existing or new), found the file 'FILE'.")]
+    [InlineData("speaker-eval --data DIR --out FILE", "--out: expected a folder (existing or new), found the file 'FILE'.")]
+    [InlineData("denoise-eval --data DIR --out FILE", "--out: expected a folder (existing or new), found the file 'FILE'.")]
+    [InlineData("speaker-eval --data DIR --split bogus", "'bogus'")]
+    [InlineData("verify --enroll WAV --test WAV --threshold NaN", "--threshold: expected a number from -1 to 1 (a cosine), found 'NaN'.")]
+    [InlineData("verify --enroll WAV --test WAV --threshold 5", "--threshold: expected a number from -1 to 1 (a cosine), found '5'.")]
+    [InlineData("verify --enroll --test WAV", "--enroll: expected one or more paths before the next option, found the option '--test'.")]
+    [InlineData("audio mix --speech WAV --noise WAV --snr Infinity --out OUT.wav", "--snr: expected a number from -100 to 100, found 'Infinity'.")]
+    [InlineData("audio spectrogram WAV --out OUT.png --range -10", "--range: expected a number from 1 to 300, found '-10'.")]
+    public async Task BadOptionValue_IsAUsageErrorBeforeAnyWork(string commandLine, string expected)
+    {
+        // Found while parsing: exit code 2, one line in the option's terms (no .NET type or parameter names), nothing
+        // trained, measured or written first.
+        string dir = Directory.CreateTempSubdirectory("dls-badoption").FullName;
+        string wav = Path.Combine(dir, "a.wav"), file = Path.Combine(dir, "plain-file");
+        Dls.Audio.IO.AudioFile.Save(wav, new Dls.Audio.AudioSignal(new float[1600], 16000));
+        File.WriteAllText(file, "not a folder");
+        string outPath = Path.Combine(dir, "out");
+        try
+        {
+            string[] args = commandLine.Split(' ').Select(a => a switch
+            {
+                "WAV" => wav,
+                "FILE" => file,
+                "DIR" => dir,
+                "OUT.wav" => outPath + ".wav",
+                "OUT.png" => outPath + ".png",
+                _ => a,
+            }).ToArray();
+            var (code, stdout, stderr) = await HostRunner.RunAsync(args);
+            Assert.Equal(2, code);
+            Assert.Contains(expected.Replace("CORES4", (4 * Environment.ProcessorCount).ToString(System.Globalization.CultureInfo.InvariantCulture))
+                .Replace("CORES", Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture)).Replace("FILE", file), stderr);
+            Assert.DoesNotContain("System.", stderr);
+            Assert.DoesNotContain("Parameter '", stderr);
+            Assert.Equal("", stdout);
+            Assert.DoesNotContain(Directory.GetFileSystemEntries(dir), e => e.StartsWith(outPath, StringComparison.Ordinal));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Theory]
