@@ -93,17 +93,44 @@ public sealed record CompressionPolicy
         }
         if (Include is null) errors.Add($"{nameof(Include)} must not be null.");
         if (Exclude is null) errors.Add($"{nameof(Exclude)} must not be null.");
-        foreach (var pattern in (Include ?? []).Concat(Exclude ?? []))
-            if (string.IsNullOrWhiteSpace(pattern))
-                errors.Add($"Name patterns must not be empty, got '{pattern}'.");
+        foreach (var (list, patterns) in new[] { (nameof(Include), Include), (nameof(Exclude), Exclude) })
+        {
+            for (int i = 0; i < (patterns?.Count ?? 0); i++)
+            {
+                if (string.IsNullOrWhiteSpace(patterns![i]))
+                    errors.Add($"{list}[{i}] must be a non-empty pattern, got {(patterns[i] is null ? "null" : $"'{patterns[i]}'")}.");
+            }
+        }
         return errors;
     }
 
     /// <summary>Whether the filters select the layer named <paramref name="name"/>.</summary>
     /// <param name="name">A dotted module name, e.g. <c>layers.3</c>.</param>
     /// <returns>True when included and not excluded.</returns>
+    /// <exception cref="InvalidOperationException"><see cref="Include"/>, <see cref="Exclude"/> or one of their patterns is null (see <see cref="Validate"/>).</exception>
     public bool Selects(string name)
-        => (Include.Count == 0 || Include.Any(p => Matches(p, name))) && !Exclude.Any(p => Matches(p, name));
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return (CheckedPatterns(Include, nameof(Include)).Count == 0 || Include.Any(p => Matches(p, name)))
+            && !CheckedPatterns(Exclude, nameof(Exclude)).Any(p => Matches(p, name));
+    }
+
+    /// <summary>
+    /// The list itself when it and its patterns are non-null. Selects may be called on a policy nobody validated
+    /// (<see cref="ModelCompressor.Compress"/> validates first), and a null there would otherwise surface as a
+    /// NullReferenceException that names nothing.
+    /// </summary>
+    private static IReadOnlyList<string> CheckedPatterns(IReadOnlyList<string>? patterns, string list)
+    {
+        if (patterns is null)
+            throw new InvalidOperationException($"{nameof(CompressionPolicy)}.{list} is null; set it to [] for no patterns.");
+        for (int i = 0; i < patterns.Count; i++)
+        {
+            if (patterns[i] is null)
+                throw new InvalidOperationException($"{nameof(CompressionPolicy)}.{list}[{i}] is null; expected a name pattern.");
+        }
+        return patterns;
+    }
 
     internal static bool Matches(string pattern, string name)
         => Regex.IsMatch(name, "^" + string.Join(".*", pattern.Split('*').Select(Regex.Escape)) + "$", RegexOptions.CultureInvariant);

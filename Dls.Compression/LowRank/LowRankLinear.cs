@@ -1,3 +1,4 @@
+using System.Globalization;
 using Dls.Compression.Modules;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -68,16 +69,30 @@ public sealed class LowRankLinear : Module<Tensor, Tensor>
     /// <param name="v">(rank, in).</param>
     /// <param name="bias">(out) or null.</param>
     /// <returns>The layer.</returns>
-    /// <exception cref="ArgumentException">The shapes do not fit together.</exception>
+    /// <exception cref="ArgumentException">
+    /// The shapes do not fit together or a size is zero (the constructor's rule: out, rank and in ≥ 1); the tensors are not
+    /// of one floating-point dtype; or a value is NaN or infinite (the first one is named).
+    /// </exception>
     public static LowRankLinear FromFactors(Tensor u, Tensor v, Tensor? bias)
     {
         ArgumentNullException.ThrowIfNull(u);
         ArgumentNullException.ThrowIfNull(v);
         if (u.dim() != 2 || v.dim() != 2 || u.shape[1] != v.shape[0])
             throw new ArgumentException(
-                $"Expected u (out, rank) and v (rank, in) with matching rank, found u [{string.Join("×", u.shape)}] and v [{string.Join("×", v.shape)}].");
+                $"Expected u (out, rank) and v (rank, in) with matching rank, found u [{Shape(u)}] and v [{Shape(v)}].");
+        if (u.shape[0] < 1 || u.shape[1] < 1 || v.shape[1] < 1)
+            throw new ArgumentException(
+                $"Expected u (out, rank) and v (rank, in) with out, rank and in ≥ 1, found u [{Shape(u)}] and v [{Shape(v)}].");
         if (bias is not null && (bias.dim() != 1 || bias.shape[0] != u.shape[0]))
-            throw new ArgumentException($"Expected bias of shape [{u.shape[0]}], found [{string.Join("×", bias.shape)}].", nameof(bias));
+            throw new ArgumentException($"Expected bias of shape [{u.shape[0]}], found [{Shape(bias)}].", nameof(bias));
+        // The forward pass multiplies u, v and the bias together: libtorch refuses mixed dtypes only at that point.
+        string? odd = !u.is_floating_point() ? nameof(u) : v.dtype != u.dtype ? nameof(v) : bias is not null && bias.dtype != u.dtype ? nameof(bias) : null;
+        if (odd is not null)
+            throw new ArgumentException(
+                $"Expected u, v and bias of one floating-point dtype; found u {u.dtype}, v {v.dtype}{(bias is null ? "" : $", bias {bias.dtype}")}.", odd);
+        ThrowIfNonFinite(u, nameof(u));
+        ThrowIfNonFinite(v, nameof(v));
+        if (bias is not null) ThrowIfNonFinite(bias, nameof(bias));
         // The detached views and contiguous copies are temporaries of this call; the layer's parameters leave the scope
         // (the constructor takes them out of any scope).
         using (torch.NewDisposeScope())
@@ -112,10 +127,22 @@ public sealed class LowRankLinear : Module<Tensor, Tensor>
     public long ParameterCount => Rank * (InFeatures + OutFeatures) + (bias is null ? 0 : OutFeatures);
 
     /// <summary>Computes <c>(x·vᵀ)·uᵀ + bias</c>.</summary>
-    /// <param name="input">(…, in).</param>
+    /// <param name="input">(…, in), of the factors' dtype.</param>
     /// <returns>(…, out), a new tensor.</returns>
+    /// <exception cref="ArgumentException">The last dimension is not <see cref="InFeatures"/>, or the dtype is not the factors'.</exception>
     public override Tensor forward(Tensor input)
     {
+        ArgumentNullException.ThrowIfNull(input);
+        // Checked here because libtorch's own message names neither the layer nor the expected shape, and a
+        // mismatched batched matmul (3-D input) aborts the process instead of throwing.
+        long inFeatures = v.shape[1];
+        if (input.dim() == 0 || input.shape[^1] != inFeatures)
+            throw new ArgumentException(
+                $"Expected input (…, {inFeatures}) for a {inFeatures}→{u.shape[0]} layer, found [{Shape(input)}].", nameof(input));
+        if (input.dtype != v.dtype)
+            throw new ArgumentException(
+                $"Expected {v.dtype} input (the dtype of the factors), found {input.dtype}; convert it with input.to(ScalarType.{v.dtype}).",
+                nameof(input));
         // Transposed views, no copies; BLAS reads them as transposed operands.
         using var vt = v.t();
         using var ut = u.t();
@@ -131,6 +158,30 @@ public sealed class LowRankLinear : Module<Tensor, Tensor>
         var y = torch.matmul(h, ut);
         // In place on the fresh product, with a long-lived alpha (see One).
         return y.add_(bias, One);
+    }
+
+    private static string Shape(Tensor t) => string.Join("×", t.shape);
+
+    /// <summary>Throws naming the first NaN or infinite entry of <paramref name="t"/> (row-major order) and its value.</summary>
+    private static void ThrowIfNonFinite(Tensor t, string name)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var bad = t.detach().isfinite().logical_not_().flatten();
+        if (!bad.any().item<bool>())
+            return;
+        // argmax returns the first maximum: the first non-finite entry in row-major order.
+        long flat = bad.to(ScalarType.Byte).argmax().item<long>();
+        double value = t.detach().flatten()[flat].to(ScalarType.Float64).item<double>();
+        long[] shape = t.shape, index = new long[shape.Length];
+        for (int d = shape.Length - 1; d >= 0; d--)
+        {
+            index[d] = flat % shape[d];
+            flat /= shape[d];
+        }
+        throw new ArgumentException(
+            $"Expected finite values in {name}; found {value.ToString(CultureInfo.InvariantCulture)} at [{string.Join(", ", index)}] ({name} [{Shape(t)}]).",
+            name);
     }
 
     /// <summary>The product u·v (out, in) — for analysis and tests; the forward pass never forms it.</summary>

@@ -163,9 +163,10 @@ public static class ModelCompressor
     }
 
     /// <summary>
-    /// Greedy allocation: every selected layer starts at rank 1; then, while the budget allows, the layer whose next
-    /// singular value adds the most relative energy (σ²_{r+1}/Σσ²) per added parameter (in+out) gets one more rank.
-    /// Ranks stop below the break-even rank (where factorizing stops saving) unless factorization is forced.
+    /// Greedy allocation: every selected layer starts at rank 1 (which <see cref="Compress"/> keeps dense where rank 1
+    /// saves nothing and factorization is not forced); then, while the budget allows, the layer whose next singular value
+    /// adds the most relative energy (σ²_{r+1}/Σσ²) per added parameter (in+out) gets one more rank. Ranks stop below the
+    /// break-even rank (where factorizing stops saving) unless factorization is forced.
     /// </summary>
     private static Dictionary<string, int> AllocateBudget(List<Found> selected, Dictionary<string, WeightSvd> svds, CompressionPolicy policy, long paramsBefore)
     {
@@ -177,7 +178,9 @@ public static class ModelCompressor
         {
             long m = l.Layer.out_features, n = l.Layer.in_features, biasCount = l.Layer.bias is null ? 0 : m;
             fixedParams -= m * n + biasCount;
-            used += (m + n) + biasCount;
+            // What the layer costs at rank 1 under Compress's own rule (Factorizes): factorized, or kept dense when rank 1
+            // saves nothing — then the dense layer, not (m + n) weights, is the smallest it gets.
+            used += (Factorizes(policy, l.Layer, 1) ? m + n : m * n) + biasCount;
             ranks[l.Name] = 1;
             int cap = svds[l.Name].MaxRank;
             if (!policy.ForceFactorization)
@@ -187,7 +190,7 @@ public static class ModelCompressor
         long minimum = fixedParams + used;
         if (minimum > policy.ParameterBudget)
             throw new ArgumentException(
-                $"A budget of {policy.ParameterBudget:N0} parameters is unreachable: the smallest model (rank 1 everywhere, other layers unchanged) has {minimum:N0}.",
+                $"A budget of {policy.ParameterBudget:N0} parameters is unreachable: the smallest model (every selected layer at rank 1, or dense where rank 1 saves nothing; other layers unchanged) has {minimum:N0}.",
                 nameof(policy));
 
         var queue = new PriorityQueue<Found, double>();

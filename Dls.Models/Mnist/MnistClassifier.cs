@@ -1,3 +1,4 @@
+using System.Globalization;
 using Dls.Compression.LowRank;
 using Dls.Models.Checkpoints;
 using TorchSharp;
@@ -124,11 +125,21 @@ public sealed class MnistClassifier : IDisposable
     /// <summary>Logits for a batch of images.</summary>
     /// <param name="pixels">count·<see cref="Features"/> values in [0, 1], image after image.</param>
     /// <returns>count·<see cref="Classes"/> logits.</returns>
-    /// <exception cref="ArgumentException">The length is not a positive multiple of <see cref="Features"/>.</exception>
+    /// <exception cref="ArgumentException">
+    /// The length is not a positive multiple of <see cref="Features"/>, or a pixel is NaN or infinite (the first one is named).
+    /// </exception>
     public float[] Logits(ReadOnlySpan<float> pixels)
     {
         if (pixels.Length == 0 || pixels.Length % Features != 0)
             throw new ArgumentException($"Expected a positive multiple of {Features} pixels, found {pixels.Length}.", nameof(pixels));
+        // NaN logits would otherwise come back as class 0 from Predict. One compare per pixel, next to the GEMMs' thousands.
+        for (int i = 0; i < pixels.Length; i++)
+        {
+            if (!float.IsFinite(pixels[i]))
+                throw new ArgumentException(
+                    $"Expected finite pixels; found {pixels[i].ToString(CultureInfo.InvariantCulture)} at index {i} (image {i / Features}, pixel {i % Features}).",
+                    nameof(pixels));
+        }
         long count = pixels.Length / Features;
         using var scope = torch.NewDisposeScope();
         using var mode = torch.inference_mode();
@@ -144,6 +155,7 @@ public sealed class MnistClassifier : IDisposable
     /// <summary>The most likely class of each image.</summary>
     /// <param name="pixels">count·<see cref="Features"/> values in [0, 1].</param>
     /// <returns>count classes.</returns>
+    /// <exception cref="ArgumentException">As <see cref="Logits"/>.</exception>
     public int[] Predict(ReadOnlySpan<float> pixels)
     {
         float[] logits = Logits(pixels);
@@ -164,11 +176,21 @@ public sealed class MnistClassifier : IDisposable
     /// </summary>
     /// <param name="images">(batch, <see cref="Features"/>) float32.</param>
     /// <returns>(batch, <see cref="Classes"/>) logits.</returns>
+    /// <exception cref="ArgumentException">
+    /// The images are not (batch, <see cref="Features"/>) float32, or hold a NaN or infinite value (the first one is named).
+    /// </exception>
     public Tensor Forward(Tensor images)
     {
         ArgumentNullException.ThrowIfNull(images);
         if (images.dim() != 2 || images.shape[1] != Features)
             throw new ArgumentException($"Expected (batch, {Features}) images, found [{string.Join("×", images.shape)}].", nameof(images));
+        // The snapshot is float32; uint8 pixels straight from an IDX file would fail inside addmm with a message naming neither.
+        if (images.dtype != ScalarType.Float32)
+            throw new ArgumentException(
+                $"Expected float32 images, found {images.dtype}; convert them with images.to(ScalarType.Float32)" +
+                (images.dtype == ScalarType.Byte ? " and divide uint8 pixels by 255 (MnistTensors.From does both)." : "."),
+                nameof(images));
+        ThrowIfNonFinite(images);
         lock (gate)
         {
             ObjectDisposedException.ThrowIf(disposed, this);
@@ -177,6 +199,26 @@ public sealed class MnistClassifier : IDisposable
             using var rows = Run(images).t();
             return logits.copy_(rows);
         }
+    }
+
+    /// <summary>Throws naming the first NaN or infinite value of the (batch, features) images, as <see cref="Logits"/> does.</summary>
+    private static void ThrowIfNonFinite(Tensor images)
+    {
+        // One elementwise pass and a reduction: small next to the first layer's GEMM over the same values.
+        using var finite = images.isfinite();
+        using var all = finite.all();
+        if (all.item<bool>())
+            return;
+        using var bad = finite.logical_not();
+        using var flat = bad.flatten();
+        using var asBytes = flat.to(ScalarType.Byte);
+        // argmax returns the first maximum: the first non-finite value in row-major order.
+        using var first = asBytes.argmax();
+        long index = first.item<long>(), features = images.shape[1], row = index / features, column = index % features;
+        using var value = images[row, column];
+        throw new ArgumentException(
+            $"Expected finite images; found {value.item<float>().ToString(CultureInfo.InvariantCulture)} at [{row}, {column}].",
+            nameof(images));
     }
 
     /// <summary>

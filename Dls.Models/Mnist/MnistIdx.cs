@@ -6,10 +6,29 @@ namespace Dls.Models.Mnist;
 /// <summary>One split of an MNIST-format data set: images as bytes (row-major, 0 = background) and labels.</summary>
 /// <param name="Pixels">Count·Rows·Columns bytes, image after image.</param>
 /// <param name="Labels">Count labels in 0 … 9.</param>
-/// <param name="Rows">Image height.</param>
-/// <param name="Columns">Image width.</param>
+/// <param name="Rows">Image height, at least 1.</param>
+/// <param name="Columns">Image width, at least 1.</param>
+/// <exception cref="ArgumentNullException">An array is null.</exception>
+/// <exception cref="ArgumentOutOfRangeException">Rows or Columns is below 1, or Rows·Columns exceeds <see cref="int.MaxValue"/>.</exception>
+/// <exception cref="ArgumentException">Pixels does not hold Labels.Length·Rows·Columns bytes.</exception>
+/// <remarks>
+/// The properties are get-only, so a <c>with</c> expression cannot make the sizes disagree after the constructor
+/// checked them.
+/// </remarks>
 public sealed record MnistSplit(byte[] Pixels, byte[] Labels, int Rows, int Columns)
 {
+    /// <summary>Count·Rows·Columns bytes, image after image.</summary>
+    public byte[] Pixels { get; } = Checked(Pixels, Labels, Rows, Columns);
+
+    /// <summary>Count labels in 0 … 9.</summary>
+    public byte[] Labels { get; } = Labels;
+
+    /// <summary>Image height.</summary>
+    public int Rows { get; } = Rows;
+
+    /// <summary>Image width.</summary>
+    public int Columns { get; } = Columns;
+
     /// <summary>Number of images.</summary>
     public int Count => Labels.Length;
 
@@ -24,6 +43,25 @@ public sealed record MnistSplit(byte[] Pixels, byte[] Labels, int Rows, int Colu
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(count, Count);
         return new MnistSplit(Pixels.AsSpan(0, count * Features).ToArray(), Labels.AsSpan(0, count).ToArray(), Rows, Columns);
+    }
+
+    /// <summary>
+    /// Checks the constructor's arguments against each other (Take, <see cref="MnistTensors.From"/> and training index
+    /// the pixels by label count and image size) and returns the pixels.
+    /// </summary>
+    private static byte[] Checked(byte[] pixels, byte[] labels, int rows, int columns)
+    {
+        ArgumentNullException.ThrowIfNull(pixels, nameof(Pixels));
+        ArgumentNullException.ThrowIfNull(labels, nameof(Labels));
+        ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1, nameof(Rows));
+        ArgumentOutOfRangeException.ThrowIfLessThan(columns, 1, nameof(Columns));
+        // Features is Rows·Columns as an int.
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((long)rows * columns, int.MaxValue, "Rows·Columns");
+        long expected = (long)labels.Length * rows * columns;   // < 2³¹·2³¹: no overflow
+        if (pixels.Length != expected)
+            throw new ArgumentException(
+                $"Expected {labels.Length} labels × {rows}×{columns} = {expected} pixel bytes, found {pixels.Length}.", nameof(Pixels));
+        return pixels;
     }
 }
 
@@ -60,8 +98,12 @@ public static class MnistIdx
     /// <param name="source">A name for messages.</param>
     /// <param name="classes">Number of classes (10 for MNIST).</param>
     /// <returns>The labels.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="classes"/> is below 1.</exception>
+    /// <exception cref="InvalidDataException">The file is malformed or holds a label of <paramref name="classes"/> or more.</exception>
     public static byte[] ReadLabels(Stream stream, string source = "labels", int classes = 10)
     {
+        // Checked first: with no valid label value, every file would be blamed for the caller's argument.
+        ArgumentOutOfRangeException.ThrowIfLessThan(classes, 1);
         var (_, data) = Read(stream, LabelsMagic, 1, source);
         for (int i = 0; i < data.Length; i++)
             if (data[i] >= classes)

@@ -54,7 +54,7 @@ public sealed class MnistMlp : Module<Tensor, Tensor>, IDescribedModel
     /// <summary>Computes class logits.</summary>
     /// <param name="input">(batch, 784) pixels in [0, 1].</param>
     /// <returns>(batch, 10) logits.</returns>
-    /// <exception cref="ArgumentException">The input is not (batch, <see cref="MnistMlpOptions.InputSize"/>).</exception>
+    /// <exception cref="ArgumentException">The input is not (batch, <see cref="MnistMlpOptions.InputSize"/>) of the weights' dtype (float32 unless converted).</exception>
     public override Tensor forward(Tensor input) => MlpForward.Run(layers, input, Options.InputSize, dropout, training);
 
     /// <inheritdoc />
@@ -108,19 +108,26 @@ public sealed class LowRankMlp : Module<Tensor, Tensor>, IDescribedModel
     /// The SVD initialisation: a low-rank network whose layers are the best rank-D approximations of
     /// <paramref name="dense"/>'s (see <see cref="WeightSvd.Factors"/>); the dense network is not modified.
     /// </summary>
-    /// <param name="dense">A trained baseline.</param>
-    /// <param name="rank">The rank D.</param>
+    /// <param name="dense">A trained baseline (not already compressed).</param>
+    /// <param name="rank">The rank D, 1 … min(in, out) of every layer it factorizes.</param>
     /// <param name="factorizeOutput">Also factorize the output layer.</param>
     /// <returns>The new network (train mode).</returns>
+    /// <exception cref="ArgumentException">
+    /// A layer of <paramref name="dense"/> is not a Linear (the model is already compressed), or <paramref name="rank"/>
+    /// is more than a factorized layer's SVD can supply (the layer and its min(in, out) are named).
+    /// </exception>
     public static LowRankMlp FromDense(MnistMlp dense, int rank, bool factorizeOutput = false)
     {
         ArgumentNullException.ThrowIfNull(dense);
+        var linears = DenseLayers(dense);
+        // Before the decompositions, so a rank that cannot be supplied costs none.
+        CheckRank(linears, rank, factorizeOutput);
         var svds = new List<WeightSvd>();
         try
         {
             // Added one by one, so the decompositions made before a failing layer (e.g. non-finite weights) are disposed too.
-            foreach (var (layer, i) in dense.Layers.Select((l, i) => (l, i)))
-                svds.Add(WeightSvd.Of(((Linear)layer).weight!, $"layers.{i}"));
+            for (int i = 0; i < linears.Length; i++)
+                svds.Add(WeightSvd.Of(linears[i].weight!, $"layers.{i}"));
             return FromDense(dense, svds, rank, factorizeOutput);
         }
         finally
@@ -133,36 +140,45 @@ public sealed class LowRankMlp : Module<Tensor, Tensor>, IDescribedModel
     /// As <see cref="FromDense(MnistMlp, int, bool)"/>, reusing decompositions of the dense layers' weights (one per
     /// layer, in order) — e.g. to sweep several ranks with one SVD per layer.
     /// </summary>
-    /// <param name="dense">A trained baseline.</param>
+    /// <param name="dense">A trained baseline (not already compressed).</param>
     /// <param name="svds">The SVD of each of its layers' weights.</param>
-    /// <param name="rank">The rank D.</param>
+    /// <param name="rank">The rank D, 1 … min(in, out) of every layer it factorizes.</param>
     /// <param name="factorizeOutput">Also factorize the output layer.</param>
     /// <returns>The new network (train mode).</returns>
+    /// <exception cref="ArgumentException">
+    /// As <see cref="FromDense(MnistMlp, int, bool)"/>; or <paramref name="svds"/> does not hold one decomposition of each
+    /// layer's weight shape, in order (the layer and both shapes are named).
+    /// </exception>
     public static LowRankMlp FromDense(MnistMlp dense, IReadOnlyList<WeightSvd> svds, int rank, bool factorizeOutput = false)
     {
         ArgumentNullException.ThrowIfNull(dense);
         ArgumentNullException.ThrowIfNull(svds);
-        var source = dense.Layers;
-        if (svds.Count != source.Count)
-            throw new ArgumentException($"Expected one decomposition per layer ({source.Count}), found {svds.Count}.", nameof(svds));
+        var source = DenseLayers(dense);
+        if (svds.Count != source.Length)
+            throw new ArgumentException($"Expected one decomposition per layer ({source.Length}), found {svds.Count}.", nameof(svds));
+        for (int i = 0; i < source.Length; i++)
+        {
+            var svd = svds[i] ?? throw new ArgumentException($"svds[{i}] is null; expected the decomposition of layer 'layers.{i}'.", nameof(svds));
+            if (svd.OutFeatures != source[i].out_features || svd.InFeatures != source[i].in_features)
+                throw new ArgumentException(
+                    $"svds[{i}] decomposes a {svd.OutFeatures}×{svd.InFeatures} weight, but layer 'layers.{i}' of the dense network is " +
+                    $"{source[i].out_features}×{source[i].in_features}; expected the decompositions of its layers, in order.", nameof(svds));
+        }
+        CheckRank(source, rank, factorizeOutput);
         var model = new LowRankMlp(new LowRankMlpOptions { Shape = dense.Options, Rank = rank, FactorizeOutput = factorizeOutput });
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var target = model.Layers;
-        for (int i = 0; i < source.Count; i++)
+        for (int i = 0; i < source.Length; i++)
         {
-            var linear = source[i] as Linear
-                ?? throw new ArgumentException($"Layer {i} of the dense network is a {source[i].GetType().Name}; expected Linear (is it already compressed?).", nameof(dense));
+            var linear = source[i];
             switch (target[i])
             {
                 case LowRankLinear lowRank:
-                    // Ranks above min(in, out) add nothing: the extra factor rows/columns stay zero.
-                    int r = Math.Min(rank, svds[i].MaxRank);
-                    var (u, v) = svds[i].Factors(r);
-                    lowRank.U.zero_();
-                    lowRank.V.zero_();
-                    lowRank.U.narrow(1, 0, r).copy_(u);
-                    lowRank.V.narrow(0, 0, r).copy_(v);
+                    // CheckRank keeps the rank within the SVD's, so the factors fill the layer's.
+                    var (u, v) = svds[i].Factors(rank);
+                    lowRank.U.copy_(u);
+                    lowRank.V.copy_(v);
                     lowRank.Bias!.copy_(linear.bias!);
                     break;
                 case Linear output:
@@ -174,10 +190,42 @@ public sealed class LowRankMlp : Module<Tensor, Tensor>, IDescribedModel
         return model;
     }
 
+    /// <summary>The dense network's layers as Linear, or the intended message when one was already replaced.</summary>
+    private static Linear[] DenseLayers(MnistMlp dense)
+    {
+        var layers = dense.Layers;
+        var linears = new Linear[layers.Count];
+        for (int i = 0; i < layers.Count; i++)
+        {
+            linears[i] = layers[i] as Linear
+                ?? throw new ArgumentException($"Layer {i} of the dense network is a {layers[i].GetType().Name}; expected Linear (is it already compressed?).", nameof(dense));
+        }
+        return linears;
+    }
+
+    /// <summary>
+    /// Refuses a rank the SVD of a layer to factorize cannot supply: a rank-D factorization of an out×in weight has at most
+    /// min(in, out) non-zero singular directions, so the extra factor rows and columns would be zeros that only enlarge
+    /// the model (the constructor still allows such ranks for training from random initialisation).
+    /// </summary>
+    private static void CheckRank(Linear[] layers, int rank, bool factorizeOutput)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rank, 1);
+        int factorized = factorizeOutput ? layers.Length : layers.Length - 1;
+        for (int i = 0; i < factorized; i++)
+        {
+            long inFeatures = layers[i].in_features, outFeatures = layers[i].out_features, maxRank = Math.Min(inFeatures, outFeatures);
+            if (rank > maxRank)
+                throw new ArgumentException(
+                    $"Expected a rank the SVD can supply: layer 'layers.{i}' ({inFeatures}→{outFeatures}) has at most rank {maxRank} = min(in, out); " +
+                    $"requested {rank}. A higher rank would only add zero factors and parameters.", nameof(rank));
+        }
+    }
+
     /// <summary>Computes class logits.</summary>
     /// <param name="input">(batch, 784) pixels in [0, 1].</param>
     /// <returns>(batch, 10) logits.</returns>
-    /// <exception cref="ArgumentException">The input is not (batch, <see cref="LowRankMlpOptions.Shape"/>.InputSize).</exception>
+    /// <exception cref="ArgumentException">The input is not (batch, <see cref="LowRankMlpOptions.Shape"/>.InputSize) of the weights' dtype (float32 unless converted).</exception>
     public override Tensor forward(Tensor input) => MlpForward.Run(layers, input, Options.Shape.InputSize, dropout, training);
 
     /// <inheritdoc />
@@ -192,6 +240,19 @@ internal static class MlpForward
         ArgumentNullException.ThrowIfNull(input);
         if (input.dim() != 2 || input.shape[1] != inputSize)
             throw new ArgumentException($"Expected (batch, {inputSize}); found ({string.Join(", ", input.shape)}).", nameof(input));
+        // uint8 images straight from an IDX file are the likely mistake; libtorch would only say "self and mat2 must have
+        // the same dtype" from inside the first layer.
+        var expected = layers[0] switch
+        {
+            Linear l => l.weight!.dtype,
+            LowRankLinear r => r.V.dtype,
+            var other => other.parameters().First().dtype,
+        };
+        if (input.dtype != expected)
+            throw new ArgumentException(
+                $"Expected {expected} input (the dtype of the weights), found {input.dtype}; convert it with input.to(ScalarType.{expected})" +
+                (input.dtype == ScalarType.Byte ? " and divide uint8 pixels by 255 (MnistTensors.From does both)." : "."),
+                nameof(input));
         int last = layers.Count - 1;
         Tensor x = input;
         for (int i = 0; i < last; i++)

@@ -44,7 +44,12 @@ public sealed record LowRankMlpOptions
     /// <summary>The dense shape. Default: the 784→1024×5→10 network.</summary>
     public MnistMlpOptions Shape { get; init; } = new();
 
-    /// <summary>Rank of every factorized layer. Default 20.</summary>
+    /// <summary>
+    /// Rank of every factorized layer, at least 1. Default 20. Ranks above a layer's min(in, out) are allowed (a layer
+    /// trained from random initialisation may be given any rank) but only enlarge it: such a layer holds more weights than
+    /// a rank of min(in, out), which already represents every in×out matrix. <see cref="LowRankMlp.FromDense(MnistMlp, int, bool)"/>
+    /// refuses them, since the SVD has no directions to fill them with.
+    /// </summary>
     public int Rank { get; init; } = 20;
 
     /// <summary>

@@ -118,15 +118,26 @@ public static class MnistEvaluation
     /// <param name="chunk">Rows per forward pass. Default 1000.</param>
     /// <param name="cancellationToken">Cancels between chunks.</param>
     /// <returns>Mean loss and accuracy in [0, 1].</returns>
+    /// <exception cref="ArgumentException">
+    /// There are no images; the labels are not a (count) int64 tensor; or a label is outside [0, classes) of the model's
+    /// output (the first such label and its index are named).
+    /// </exception>
     public static (double Loss, double Accuracy) Evaluate(Module<Tensor, Tensor> model, Tensor images, Tensor labels, int chunk = 1000, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentOutOfRangeException.ThrowIfLessThan(chunk, 1);
+        // Means over zero images would be 0/0 = NaN, returned as if they were figures.
+        if (images.dim() < 1 || images.shape[0] == 0)
+            throw new ArgumentException($"Expected at least one image, found shape [{string.Join("×", images.shape)}].", nameof(images));
         long count = images.shape[0];
-        if (labels.shape[0] != count)
-            throw new ArgumentException($"Expected one label per image ({count}), found {labels.shape[0]}.", nameof(labels));
+        if (labels.dtype != ScalarType.Int64)
+            throw new ArgumentException(
+                $"Expected int64 class indices, found {labels.dtype}; convert them with labels.to(ScalarType.Int64) (MnistTensors.From gives int64).",
+                nameof(labels));
+        if (labels.dim() != 1 || labels.shape[0] != count)
+            throw new ArgumentException($"Expected one label per image ({count}), found shape [{string.Join("×", labels.shape)}].", nameof(labels));
         bool wasTraining = model.training;
         model.eval();
         try
@@ -143,6 +154,9 @@ public static class MnistEvaluation
                 var x = images.narrow(0, start, n);
                 var y = labels.narrow(0, start, n);
                 var logits = model.call(x);
+                // The number of classes is known only from the model's output.
+                if (start == 0)
+                    CheckLabelRange(labels, logits.shape[^1]);
                 lossSum.add_(functional.cross_entropy(logits, y, reduction: Reduction.Sum), Scalars.One);
                 correct.add_(logits.argmax(1).eq(y).sum(), Scalars.OneIntegral);
             }
@@ -152,5 +166,22 @@ public static class MnistEvaluation
         {
             model.train(wasTraining);
         }
+    }
+
+    /// <summary>
+    /// Throws naming the first label outside [0, classes): cross_entropy would fail natively ("Target 12 is out of
+    /// bounds") without saying which label.
+    /// </summary>
+    private static void CheckLabelRange(Tensor labels, long classes)
+    {
+        using var scope = torch.NewDisposeScope();
+        var outside = labels.lt(0).logical_or_(labels.ge(classes));
+        if (!outside.any().item<bool>())
+            return;
+        // argmax returns the first maximum: the first label out of range.
+        long index = outside.to(ScalarType.Byte).argmax().item<long>();
+        long value = labels[index].item<long>();
+        throw new ArgumentException(
+            $"Expected labels in [0, {classes}) (the model's {classes} classes), found {value} at index {index}.", nameof(labels));
     }
 }

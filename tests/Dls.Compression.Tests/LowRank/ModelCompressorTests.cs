@@ -144,6 +144,44 @@ public sealed class ModelCompressorTests
     }
 
     [Fact]
+    public void Compress_BudgetOfFixedRankOneWithDenseLayer_Reached()
+    {
+        // 100→100 at rank 1 costs 200 + 100 bias; 100→1 saves nothing at rank 1 (101 ≥ 100 weights) and stays dense at
+        // 100 + 1: 401 in all, what FixedRank(1) gives.
+        using var net = Sequential(("big", Linear(100, 100)), ("out", Linear(100, 1)));
+        using var copy = Sequential(("big", Linear(100, 100)), ("out", Linear(100, 1)));
+
+        var report = ModelCompressor.Compress(net, CompressionPolicy.ParameterBudgetOf(401));
+
+        Assert.Equal(401, report.ModelParametersAfter);
+        Assert.Equal(ModelCompressor.Compress(copy, CompressionPolicy.FixedRank(1)).ModelParametersAfter, report.ModelParametersAfter);
+        Assert.Equal(LayerDecision.KeptDenseNoSaving, report.Layers.Single(l => l.Name == "out").Decision);
+    }
+
+    [Fact]
+    public void Compress_BudgetWithDenseLayer_SlackBuysRank()
+    {
+        // 601 = rank 2 on 100→100 (2·200 + 100) + the dense 100→1 (101): the dense layer's 101 is what it really costs.
+        using var net = Sequential(("big", Linear(100, 100)), ("out", Linear(100, 1)));
+
+        var report = ModelCompressor.Compress(net, CompressionPolicy.ParameterBudgetOf(601));
+
+        Assert.Equal(2, report.Layers.Single(l => l.Name == "big").Rank);
+        Assert.Equal(601, report.ModelParametersAfter);
+    }
+
+    [Fact]
+    public void Compress_BudgetBelowMinimumWithDenseLayer_ThrowsWithTrueMinimum()
+    {
+        using var net = Sequential(("big", Linear(100, 100)), ("out", Linear(100, 1)));
+
+        var e = Assert.Throws<ArgumentException>(() => ModelCompressor.Compress(net, CompressionPolicy.ParameterBudgetOf(400)));
+
+        Assert.Contains("A budget of 400 parameters is unreachable", e.Message);
+        Assert.Contains("has 401", e.Message);
+    }
+
+    [Fact]
     public void Compress_FieldTypeTooNarrow_ThrowsNamingField()
     {
         using var net = new Rigid();

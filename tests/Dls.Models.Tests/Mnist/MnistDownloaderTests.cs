@@ -135,4 +135,78 @@ public sealed class MnistDownloaderTests : IDisposable
         Assert.Equal(MnistIdx.StandardFileNames.Select(n => n + ".gz").Order(), MnistDownloadOptions.CanonicalSha256.Keys.Order());
         Assert.All(MnistDownloadOptions.CanonicalSha256.Values, h => Assert.Matches("^[0-9a-f]{64}$", h));
     }
+
+    [Fact]
+    public async Task DownloadAsync_MirrorWithoutTrailingSlash_KeepsItsLastSegment()
+    {
+        byte[] labels = IdxFixtures.Gzip(IdxFixtures.Labels(3, 4));
+        served["/datasets/mnist/b.gz"] = labels;
+        var options = new MnistDownloadOptions
+        {
+            Mirrors = [new Uri(prefix + "datasets/mnist")],
+            Sha256 = new Dictionary<string, string> { ["b.gz"] = Sha(labels) },
+        };
+        using var http = new HttpClient();
+
+        var paths = await new MnistDownloader(http, options).DownloadAsync(dir);
+
+        Assert.Equal(labels, File.ReadAllBytes(Assert.Single(paths)));
+    }
+
+    [Fact]
+    public async Task DownloadAsync_UpperCaseSha256_Matches()
+    {
+        byte[] labels = IdxFixtures.Gzip(IdxFixtures.Labels(3, 4));
+        served["/m/b.gz"] = labels;
+        var options = new MnistDownloadOptions
+        {
+            Mirrors = [new Uri(prefix + "m/")],
+            Sha256 = new Dictionary<string, string> { ["b.gz"] = Sha(labels).ToUpperInvariant() },
+        };
+        using var http = new HttpClient();
+
+        var paths = await new MnistDownloader(http, options).DownloadAsync(dir);
+
+        Assert.Equal(labels, File.ReadAllBytes(Assert.Single(paths)));
+        int before = requests;
+        await new MnistDownloader(http, options).DownloadAsync(dir); // the file on disk matches the upper-case hash too
+        Assert.Equal(before, requests);
+    }
+
+    [Fact]
+    public void Constructor_NullListsAndZeroMaxBytes_ThrowsListingEveryOption()
+    {
+        using var http = new HttpClient();
+        var options = new MnistDownloadOptions { Mirrors = null!, Sha256 = null!, MaxBytes = 0 };
+
+        var e = Assert.Throws<ArgumentException>(() => new MnistDownloader(http, options));
+
+        Assert.Equal("options", e.ParamName);
+        Assert.Contains("Mirrors must not be null", e.Message);
+        Assert.Contains("Sha256 must not be null", e.Message);
+        Assert.Contains("MaxBytes must be positive, got 0", e.Message);
+    }
+
+    [Fact]
+    public void Constructor_RelativeMirrorAndMalformedHash_ThrowsNamingEntries()
+    {
+        using var http = new HttpClient();
+        var options = new MnistDownloadOptions
+        {
+            Mirrors = [new Uri(prefix + "m/"), new Uri("mnist/", UriKind.Relative)],
+            Sha256 = new Dictionary<string, string> { ["a.gz"] = "abc", ["b.gz"] = new('0', 64) },
+        };
+
+        var e = Assert.Throws<ArgumentException>(() => new MnistDownloader(http, options));
+
+        Assert.Contains("Mirrors[1] must be an absolute http or https URI, got 'mnist/'", e.Message);
+        Assert.Contains("Sha256['a.gz'] must be 64 hexadecimal digits, got 'abc'", e.Message);
+        Assert.DoesNotContain("b.gz", e.Message);
+    }
+
+    [Fact]
+    public void Validate_Defaults_NoProblems()
+    {
+        Assert.Empty(new MnistDownloadOptions().Validate());
+    }
 }
