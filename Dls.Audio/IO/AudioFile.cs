@@ -46,4 +46,19 @@ public static class AudioFile
         ArgumentNullException.ThrowIfNull(signal);
         WavFile.Write(path, new WavData(signal.SampleRate, [signal.Samples], format));
     }
+
+    /// <summary>
+    /// The WAV files of a folder: names ending in <c>.wav</c> in any letter case (<c>A.WAV</c>, as Windows and macOS tools
+    /// often write them, is matched on Linux too), sorted by ordinal full path so every machine lists them alike.
+    /// </summary>
+    /// <param name="directory">The folder.</param>
+    /// <param name="recursive">Whether to include sub-folders.</param>
+    /// <returns>Full paths.</returns>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    public static IReadOnlyList<string> ListWavFiles(string directory, bool recursive = false)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        var options = new EnumerationOptions { MatchCasing = MatchCasing.CaseInsensitive, RecurseSubdirectories = recursive };
+        return Directory.EnumerateFiles(directory, "*.wav", options).Order(StringComparer.Ordinal).ToArray();
+    }
 }

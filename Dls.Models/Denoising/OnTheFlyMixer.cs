@@ -401,7 +401,7 @@ public sealed class OnTheFlyMixer
             throw new DirectoryNotFoundException($"The {what} folder '{Path.GetFullPath(directory)}' does not exist.");
         }
 
-        string[] files = Directory.EnumerateFiles(directory, "*.wav", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray();
+        string[] files = AudioFile.ListWavFiles(directory, recursive: true).Order(StringComparer.Ordinal).ToArray();
         if (files.Length == 0)
         {
             throw new InvalidDataException($"The {what} folder '{directory}' holds no .wav files (expected at least 1).");

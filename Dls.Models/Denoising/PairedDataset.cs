@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Dls.Audio.IO;
 
 namespace Dls.Models.Denoising;
 
@@ -18,7 +19,7 @@ public static partial class PairedDataset
     public static DenoisingLayout DetectLayout(string directory)
     {
         RequireDirectory(directory);
-        if (Directory.EnumerateFiles(directory, "*.wav").Any(f => HomeworkName().IsMatch(Path.GetFileName(f))))
+        if (AudioFile.ListWavFiles(directory).Any(f => HomeworkName().IsMatch(Path.GetFileName(f))))
         {
             return DenoisingLayout.Homework;
         }
@@ -31,7 +32,7 @@ public static partial class PairedDataset
         throw new InvalidDataException(
             $"'{directory}' is not a paired denoising dataset: expected either homework-layout files " +
             "(trx0000.wav/trs0000.wav/trn0000.wav or tex/tes/ten) or VoiceBank-layout sub-folders named clean_* and noisy_*; " +
-            $"found {Directory.EnumerateFiles(directory, "*.wav").Count()} WAV files and sub-folders [{Shown(Directory.EnumerateDirectories(directory).Select(Path.GetFileName))}].");
+            $"found {AudioFile.ListWavFiles(directory).Count()} WAV files and sub-folders [{Shown(Directory.EnumerateDirectories(directory).Select(Path.GetFileName))}].");
     }
 
     /// <summary>Lists the pairs of <paramref name="directory"/>, detecting its layout.</summary>
@@ -59,7 +60,7 @@ public static partial class PairedDataset
     private static List<DenoisingPair> ListHomework(string directory)
     {
         // Mixture prefix trx/tex; clean trs/tes; noise trn/ten; the set letter (r = train, e = test) must agree.
-        var files = Directory.EnumerateFiles(directory, "*.wav")
+        var files = AudioFile.ListWavFiles(directory)
             .Select(Path.GetFileName)
             .OfType<string>()
             .ToHashSet(StringComparer.Ordinal);
@@ -104,10 +105,10 @@ public static partial class PairedDataset
     {
         (string clean, string noisy) = FindVoiceBankFolders(directory) ?? throw new InvalidDataException(
             $"'{directory}' has no VoiceBank layout: expected one sub-folder named clean* and one named noisy*, found [{Shown(Directory.EnumerateDirectories(directory).Select(Path.GetFileName))}].");
-        var cleanFiles = Directory.EnumerateFiles(clean, "*.wav").Select(Path.GetFileName).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        var cleanFiles = AudioFile.ListWavFiles(clean).Select(Path.GetFileName).OfType<string>().ToHashSet(StringComparer.Ordinal);
         var pairs = new List<DenoisingPair>();
         var problems = new List<string>();
-        foreach (string file in Directory.EnumerateFiles(noisy, "*.wav").Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal))
+        foreach (string file in AudioFile.ListWavFiles(noisy).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal))
         {
             if (cleanFiles.Remove(file))
             {

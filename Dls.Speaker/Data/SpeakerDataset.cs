@@ -1,3 +1,5 @@
+using Dls.Audio.IO;
+
 namespace Dls.Speaker.Data;
 
 /// <summary>
@@ -91,7 +93,7 @@ public sealed class SpeakerDataset
         foreach (var speakerDir in Directory.EnumerateDirectories(root))
         {
             var speaker = System.IO.Path.GetFileName(speakerDir);
-            foreach (var file in Directory.EnumerateFiles(speakerDir, "*.wav"))
+            foreach (var file in AudioFile.ListWavFiles(speakerDir))
                 list.Add(new SpeakerUtterance(speaker, file, speaker + "/" + System.IO.Path.GetFileName(file)));
         }
         if (list.Count == 0)
@@ -112,7 +114,7 @@ public sealed class SpeakerDataset
             foreach (var videoDir in Directory.EnumerateDirectories(speakerDir))
             {
                 var video = System.IO.Path.GetFileName(videoDir);
-                foreach (var file in Directory.EnumerateFiles(videoDir, "*.wav"))
+                foreach (var file in AudioFile.ListWavFiles(videoDir))
                     list.Add(new SpeakerUtterance(speaker, file, $"{speaker}/{video}/{System.IO.Path.GetFileName(file)}"));
             }
         }

@@ -224,11 +224,20 @@ internal static class AudioCommands
             var options = new StftOptions { NFft = parse.GetValue(nFft), HopLength = parse.GetValue(hop) };
             string outPath = parse.GetValue(output)!;
             string title = $"{Path.GetFileName(inPath)} ({signal.SampleRate} Hz, {signal.DurationSeconds:F2} s)";
-            AudioPlots.SaveSpectrogram(outPath, signal, title, options, parse.GetValue(range));
-            host.Out.WriteLine($"{outPath}: spectrogram of {inPath}, n_fft {options.NFft}, hop {options.HopLength}");
-            if (parse.GetValue(waveform) is string wavePath)
+            // Both pictures are rendered first and written as one unit, so a bad --waveform path leaves no spectrogram behind.
+            byte[] spectrogram = AudioPlots.RenderSpectrogram(signal, title, options, parse.GetValue(range));
+            var files = new List<(string Path, Action<Stream> Write)> { (outPath, s => s.Write(spectrogram)) };
+            string? wavePath = parse.GetValue(waveform);
+            if (wavePath is not null)
             {
-                AudioPlots.SaveWaveform(wavePath, signal, title);
+                byte[] wave = AudioPlots.RenderWaveform(signal, title);
+                files.Add((wavePath, s => s.Write(wave)));
+            }
+
+            AtomicFile.WriteAll(files);
+            host.Out.WriteLine($"{outPath}: spectrogram of {inPath}, n_fft {options.NFft}, hop {options.HopLength}");
+            if (wavePath is not null)
+            {
                 host.Out.WriteLine($"{wavePath}: waveform of {inPath}");
             }
         });

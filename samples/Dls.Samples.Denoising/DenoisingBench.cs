@@ -19,6 +19,9 @@ internal static class DenoisingBench
         double audioSeconds = ctx.Quick ? 5 : 30;
         float[] audio = TestSignal((int)(audioSeconds * rate), rate);
         var figures = new JsonObject { ["audio_seconds"] = audioSeconds };
+        DenoisingTraining.Spec[] specs = DenoisingTraining.FullSpecs();
+        // One step per measured model and one for training: a full run takes over a minute.
+        using var progress = ctx.Progress.Start("denoise benchmarks", 2 + specs.Sum(s => s.Compress ? 2 : 1));
 
         // The shipped default, plus the two other architectures at their trained sizes (speed does not depend on the
         // weights, so fresh ones stand in for them): rtf = compute seconds per second of 16 kHz audio.
@@ -32,30 +35,33 @@ internal static class DenoisingBench
             shipped.Denoise(audio, rate);
             figures["rtf_default_first_call"] = Math.Round(first.Elapsed.TotalSeconds / audioSeconds, 5);
             figures["rtf_default"] = Rtf(shipped, audio, audioSeconds, ctx.Quick, ct);
+            progress.Increment();
         }
 
         // The architectures denoise-train trains, at their trained sizes (fresh weights: speed does not depend on them).
-        foreach (DenoisingTraining.Spec spec in DenoisingTraining.FullSpecs())
+        foreach (DenoisingTraining.Spec spec in specs)
         {
             string key = spec.Name.Replace('-', '_');
             var network = spec.Create();
-            long parameters = ((nn.Module)network).parameters().Sum(p => p.numel());
+            using var module = (nn.Module)network;   // released also when a measurement fails or is cancelled
+            long parameters = module.parameters().Sum(p => p.numel());
             using (var d = new Denoiser(network, rate, ownsNetwork: false))
             {
                 figures["rtf_" + key] = Rtf(d, audio, audioSeconds, ctx.Quick, ct);
             }
 
+            progress.Increment();
             if (spec.Compress)
             {
-                ModelCompressor.Compress((nn.Module)network, CompressionPolicy.ParameterBudgetOf(parameters / 5));
+                ModelCompressor.Compress(module, CompressionPolicy.ParameterBudgetOf(parameters / 5));
                 using var d = new Denoiser(network, rate, ownsNetwork: false);
                 figures["rtf_" + key + "_compressed"] = Rtf(d, audio, audioSeconds, ctx.Quick, ct);
+                progress.Increment();
             }
-
-            ((nn.Module)network).Dispose();
         }
 
         figures["train_frames_per_s"] = TrainFramesPerSecond(ctx.Quick ? 3 : 10, ct);
+        progress.Increment();
         return figures;
     }
 

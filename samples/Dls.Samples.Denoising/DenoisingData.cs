@@ -108,7 +108,7 @@ internal sealed record DenoisingData(
                 .Where(kv => kv.Value == "train" && !heldOut.Contains(kv.Key)).Select(kv => kv.Key).Order(StringComparer.Ordinal).ToArray();
             float[][] speech = LoadSpeakers(speakersDir, trainSpeakers, sampleRate);
             float[][] sources = Directory.Exists(noiseDir)
-                ? Directory.EnumerateFiles(noiseDir, "*.wav").Order(StringComparer.Ordinal).Select(f => AudioFile.Load(f, sampleRate).Samples).ToArray()
+                ? AudioFile.ListWavFiles(noiseDir).Order(StringComparer.Ordinal).Select(f => AudioFile.Load(f, sampleRate).Samples).ToArray()
                 : [];
             mixer = mixer.WithMore(speech, sources);
             extra = $" plus {speech.Length} utterances of {trainSpeakers.Length} train speakers of '{speakersDir}'" +
@@ -147,13 +147,13 @@ internal sealed record DenoisingData(
     /// </summary>
     private static DenoisingData LoadCleanAndNoise(string clean, string noise, string test, int sampleRate, int seed)
     {
-        string[] files = Directory.EnumerateFiles(clean, "*.wav", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray();
+        string[] files = AudioFile.ListWavFiles(clean, recursive: true).Order(StringComparer.Ordinal).ToArray();
         if (files.Length == 0)
         {
             throw new InvalidDataException($"The clean folder '{clean}' holds no .wav files (expected at least 1).");
         }
 
-        float[][] noiseSources = Directory.EnumerateFiles(noise, "*.wav", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
+        float[][] noiseSources = AudioFile.ListWavFiles(noise, recursive: true).Order(StringComparer.Ordinal)
             .Select(f => AudioFile.Load(f, sampleRate).Samples).ToArray();
         HashSet<string> heldOut = HeldOutSpeakers(files.Select(SpeakerOfFile));
         string[] fitFiles = files.Where(f => !heldOut.Contains(SpeakerOfFile(f))).ToArray();
@@ -185,7 +185,7 @@ internal sealed record DenoisingData(
 
     private static float[][] LoadSpeakers(string speakersDir, IEnumerable<string> speakers, int sampleRate) =>
         speakers.Where(s => Directory.Exists(Path.Combine(speakersDir, s)))
-            .SelectMany(s => Directory.EnumerateFiles(Path.Combine(speakersDir, s), "*.wav").Order(StringComparer.Ordinal))
+            .SelectMany(s => AudioFile.ListWavFiles(Path.Combine(speakersDir, s)).Order(StringComparer.Ordinal))
             .Select(f => AudioFile.Load(f, sampleRate).Samples).Where(x => x.Length > 0).ToArray();
 
     private static Dictionary<string, string> NoiseTypes(string csv) =>

@@ -66,7 +66,7 @@ public sealed class DenoisingPlugin : ISamplePlugin
             {
                 if (Directory.Exists(p))
                 {
-                    files.AddRange(Directory.EnumerateFiles(p, "*.wav").Order(StringComparer.Ordinal));
+                    files.AddRange(AudioFile.ListWavFiles(p));
                 }
                 else if (File.Exists(p))
                 {
@@ -84,8 +84,20 @@ public sealed class DenoisingPlugin : ISamplePlugin
             }
 
             bool singleFile = files.Count == 1 && outPath.EndsWith(".wav", StringComparison.OrdinalIgnoreCase);
+            if (!singleFile && File.Exists(outPath))
+            {
+                throw new ArgumentException($"--out: expected a folder for {files.Count} input file(s), found the file '{outPath}'.");
+            }
+
             string[] targets = files.Select(file => singleFile ? outPath : Path.Combine(outPath, Path.GetFileName(file))).ToArray();
             CheckTargets(files, targets);
+            // Every input's header is read before the first output is written: a broken file among many stops the run
+            // while nothing has been written (the message names it), not after the files before it.
+            foreach (string file in files)
+            {
+                using var header = new WavReader(file);
+            }
+
             using DenoiserLease lease = DenoiserLease.Open(host, parse.GetValue(model));
             using IProgressTask task = host.Progress.Start("denoise", files.Count);
             foreach ((string file, string target) in files.Zip(targets))
@@ -159,14 +171,25 @@ public sealed class DenoisingPlugin : ISamplePlugin
                 outputs[examples[outputs.Count].Name] = y;
                 return y;
             }, includeOracles: true, ct);
-            DenoisingReports.WriteCsv(Path.Combine(output, "denoise-eval.csv"), report);
+            // The CSV and the pictures are rendered first and written as one unit: a failure leaves an earlier run's set whole.
+            string csv = DenoisingReports.Csv(report);
+            var files = new List<(string Path, Action<Stream> Write)> { (Path.Combine(output, "denoise-eval.csv"), s => s.Write(Encoding.UTF8.GetBytes(csv))) };
             foreach (DenoisingExample e in examples.Take(3))
             {
                 string stem = Path.GetFileNameWithoutExtension(e.Name);
-                AudioPlots.SaveSpectrogram(Path.Combine(output, $"{stem}-noisy.png"), new AudioSignal(e.Noisy, denoiser.SampleRate), $"{e.Name}: noisy");
-                AudioPlots.SaveSpectrogram(Path.Combine(output, $"{stem}-clean.png"), new AudioSignal(e.Clean, denoiser.SampleRate), $"{e.Name}: clean");
-                AudioPlots.SaveSpectrogram(Path.Combine(output, $"{stem}-denoised.png"), new AudioSignal(outputs[e.Name], denoiser.SampleRate), $"{e.Name}: denoised ({denoiser.Architecture})");
+                foreach ((string part, float[] samples, string title) in new[]
+                {
+                    ("noisy", e.Noisy, $"{e.Name}: noisy"),
+                    ("clean", e.Clean, $"{e.Name}: clean"),
+                    ("denoised", outputs[e.Name], $"{e.Name}: denoised ({denoiser.Architecture})"),
+                })
+                {
+                    byte[] png = AudioPlots.RenderSpectrogram(new AudioSignal(samples, denoiser.SampleRate), title);
+                    files.Add((Path.Combine(output, $"{stem}-{part}.png"), s => s.Write(png)));
+                }
             }
+
+            AtomicFile.WriteAll(files);
 
             JsonObject result = DenoisingReports.ToJson(report);
             result["model"] = lease.Description;
@@ -247,7 +270,7 @@ internal static class DenoisingReports
         return json;
     }
 
-    public static void WriteCsv(string path, DenoisingReport report)
+    public static string Csv(DenoisingReport report)
     {
         var csv = new StringBuilder("file,input_snr_db,output_snr_db,snr_improvement_db,input_si_sdr_db,output_si_sdr_db,si_sdr_improvement_db,oracle_irm_snr_db,oracle_power_snr_db\n");
         foreach (DenoisingFileScore f in report.Files)
@@ -255,7 +278,7 @@ internal static class DenoisingReports
             csv.Append(CultureInfo.InvariantCulture, $"{f.Name},{f.InputSnrDb:F3},{f.OutputSnrDb:F3},{f.SnrImprovementDb:F3},{f.InputSiSdrDb:F3},{f.OutputSiSdrDb:F3},{f.SiSdrImprovementDb:F3},{f.OracleIrmSnrDb?.ToString("F3", CultureInfo.InvariantCulture)},{f.OraclePowerSnrDb?.ToString("F3", CultureInfo.InvariantCulture)}\n");
         }
 
-        AtomicFile.WriteAllText(path, csv.ToString());
+        return csv.ToString();
     }
 
     public static double Round(double x) => Math.Round(x, 3);

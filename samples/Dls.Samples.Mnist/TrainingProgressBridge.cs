@@ -7,16 +7,25 @@ namespace Dls.Samples.Mnist;
 internal sealed class TrainingProgressBridge(IProgressReporter reporter, string label, int batchesPerEpoch) : IProgress<TrainingProgress>, IDisposable
 {
     private IProgressTask? current;
+    private long total;
 
     public void Report(TrainingProgress value)
     {
         if (value.Kind == TrainingProgressKind.Batch)
         {
-            current ??= reporter.Start($"{label} epoch {value.Epoch}/{value.Epochs}", Math.Max(1, value.BatchesPerEpoch ?? batchesPerEpoch));
+            if (current is null)
+            {
+                total = Math.Max(1, value.BatchesPerEpoch ?? batchesPerEpoch);
+                current = reporter.Start($"{label} epoch {value.Epoch}/{value.Epochs}", total);
+            }
+
             current.Report(value.Batch, double.IsNaN(value.RunningLoss) ? null : $"loss {value.RunningLoss:F4}");
         }
         else
         {
+            // The epoch finished: every batch counts as done, also when the last ones were not reported one by one. A
+            // failed or cancelled epoch never gets here, and its line says where it ended.
+            current?.Report(total);
             Dispose();
         }
     }

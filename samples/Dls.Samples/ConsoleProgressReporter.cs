@@ -46,7 +46,7 @@ internal sealed class ConsoleProgressReporter : IProgressReporter
 
         public void Dispose()
         {
-            task.Value = task.MaxValue;
+            // Stopped where it got to: a bar that jumped to 100 % would show a failed or cancelled step as finished.
             task.StopTask();
         }
     }
@@ -89,7 +89,12 @@ internal sealed class ConsoleProgressReporter : IProgressReporter
                 }
 
                 _disposed = true;
-                output.WriteLine($"[{description}] done in {_clock.Elapsed.TotalSeconds:F1} s{(_status is null ? "" : " — " + _status)}");
+                // "done" only when every step was counted; a step that failed or was cancelled (or ended early, as
+                // early stopping does) says where it ended instead of claiming completion.
+                string end = _completed >= total
+                    ? $"done in {_clock.Elapsed.TotalSeconds:F1} s"
+                    : $"ended at {_completed}/{total} after {_clock.Elapsed.TotalSeconds:F1} s";
+                output.WriteLine($"[{description}] {end}{(_status is null ? "" : " — " + _status)}");
             }
         }
 

@@ -145,6 +145,53 @@ public sealed class HostCommandTests
     }
 
     [Fact]
+    public async Task Denoise_BrokenFileAmongMany_NothingWrittenAndTheFileNamed()
+    {
+        string dir = Directory.CreateTempSubdirectory("dls-denoise-broken").FullName;
+        try
+        {
+            string good = Path.Combine(dir, "a.wav"), broken = Path.Combine(dir, "b.wav"), outDir = Path.Combine(dir, "out");
+            Dls.Audio.IO.AudioFile.Save(good, new Dls.Audio.AudioSignal(Enumerable.Range(0, 1600).Select(i => MathF.Sin(i * 0.1f) * 0.3f).ToArray(), 16000));
+            Dls.Audio.IO.AudioFile.Save(broken, new Dls.Audio.AudioSignal(new float[1600], 16000));
+            File.WriteAllBytes(broken, File.ReadAllBytes(broken)[..100]);   // the data chunk declares 3,200 bytes; 56 remain
+
+            var (code, _, stderr) = await HostRunner.RunAsync("denoise", good, broken, "--out", outDir);
+
+            Assert.Equal(1, code);
+            Assert.Contains($"error: '{broken}': WAV 'data' chunk size", stderr);
+            Assert.False(File.Exists(Path.Combine(outDir, "a.wav")), "the good file before the broken one must not be written either");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Denoise_FolderWithUpperCaseExtension_DenoisesThoseFilesToo()
+    {
+        string dir = Directory.CreateTempSubdirectory("dls-denoise-case").FullName;
+        try
+        {
+            string input = Path.Combine(dir, "in"), outDir = Path.Combine(dir, "out");
+            Directory.CreateDirectory(input);
+            var signal = new Dls.Audio.AudioSignal(Enumerable.Range(0, 1600).Select(i => MathF.Sin(i * 0.1f) * 0.3f).ToArray(), 16000);
+            Dls.Audio.IO.AudioFile.Save(Path.Combine(input, "A.WAV"), signal);
+            Dls.Audio.IO.AudioFile.Save(Path.Combine(input, "b.wav"), signal);
+
+            var (code, _, stderr) = await HostRunner.RunAsync("denoise", input, "--out", outDir);
+
+            Assert.True(code == 0, stderr);
+            Assert.True(File.Exists(Path.Combine(outDir, "A.WAV")), "A.WAV (written by Windows and macOS tools) must not be skipped on Linux");
+            Assert.True(File.Exists(Path.Combine(outDir, "b.wav")));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Denoise_OutIsTheInputFolder_RefusedAndInputsUntouched()
     {
         string dir = Directory.CreateTempSubdirectory("dls-denoise-inplace").FullName;
