@@ -174,7 +174,9 @@ public static partial class PairedDataset
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         if (!Directory.Exists(directory))
         {
-            throw new DirectoryNotFoundException($"Dataset folder '{Path.GetFullPath(directory)}' does not exist.");
+            throw new DirectoryNotFoundException(File.Exists(directory)
+                ? $"Dataset folder '{Path.GetFullPath(directory)}': expected a folder of WAV pairs, found a file."
+                : $"Dataset folder '{Path.GetFullPath(directory)}' does not exist.");
         }
     }
 

@@ -52,6 +52,20 @@ public static class PathArguments
         return option;
     }
 
+    /// <summary>Checks that an input path names an existing file; a folder or nothing there is reported as such.</summary>
+    /// <param name="path">The path given on the command line.</param>
+    /// <param name="what">What was expected, e.g. <c>WAV file</c>.</param>
+    /// <exception cref="FileNotFoundException">No file at <paramref name="path"/> (the message says whether a folder is there).</exception>
+    public static void RequireFile(string path, string what = "file")
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException(
+                Directory.Exists(path) ? $"Expected a {what}, found a folder at '{path}'." : $"Expected a {what}, found nothing at '{path}'.", path);
+        }
+    }
+
     private static void RefuseUnknownOptions(SymbolResult result)
     {
         var command = (result.Parent as CommandResult)?.Command;

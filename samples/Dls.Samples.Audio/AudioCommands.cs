@@ -38,7 +38,7 @@ internal static class AudioCommands
             var all = new JsonArray();
             foreach (string path in parse.GetValue(files)!)
             {
-                RequireFile(path);
+                PathArguments.RequireFile(path, "WAV file");
                 (WavInfo info, double peak, double rms, long nonFinite, long firstNonFinite) = Measure(path);
                 WavFormat format = info.Format;
                 var entry = new JsonObject
@@ -94,7 +94,7 @@ internal static class AudioCommands
         {
             string inPath = parse.GetValue(input)!;
             string outPath = parse.GetValue(output)!;
-            RequireFile(inPath);
+            PathArguments.RequireFile(inPath, "WAV file");
             int? newRate = parse.GetValue(rate);
 
             WavData data = WavFile.Read(inPath);
@@ -147,8 +147,8 @@ internal static class AudioCommands
         {
             string cleanPath = parse.GetValue(clean)!;
             string estimatePath = parse.GetValue(estimate)!;
-            RequireFile(cleanPath);
-            RequireFile(estimatePath);
+            PathArguments.RequireFile(cleanPath, "WAV file");
+            PathArguments.RequireFile(estimatePath, "WAV file");
             AudioSignal s = AudioFile.Load(cleanPath);
             AudioSignal e = AudioFile.Load(estimatePath);
             if (s.SampleRate != e.SampleRate)
@@ -188,8 +188,8 @@ internal static class AudioCommands
         {
             string speechPath = parse.GetValue(speech)!;
             string noisePath = parse.GetValue(noise)!;
-            RequireFile(speechPath);
-            RequireFile(noisePath);
+            PathArguments.RequireFile(speechPath, "WAV file");
+            PathArguments.RequireFile(noisePath, "WAV file");
             AudioSignal s = AudioFile.Load(speechPath);
             AudioSignal n = AudioFile.Load(noisePath, s.SampleRate);
             double target = parse.GetValue(snr);
@@ -219,7 +219,7 @@ internal static class AudioCommands
         command.SetAction(parse =>
         {
             string inPath = parse.GetValue(input)!;
-            RequireFile(inPath);
+            PathArguments.RequireFile(inPath, "WAV file");
             AudioSignal signal = AudioFile.Load(inPath);
             var options = new StftOptions { NFft = parse.GetValue(nFft), HopLength = parse.GetValue(hop) };
             string outPath = parse.GetValue(output)!;
@@ -300,11 +300,4 @@ internal static class AudioCommands
     internal static string Db(double value) =>
         double.IsFinite(value) ? value.ToString("F2", CultureInfo.InvariantCulture) : value > 0 ? "+inf" : "-inf";
 
-    private static void RequireFile(string path)
-    {
-        if (!File.Exists(path))
-        {
-            throw new FileNotFoundException($"Expected a WAV file, found nothing at '{path}'.", path);
-        }
-    }
 }

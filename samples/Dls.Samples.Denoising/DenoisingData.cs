@@ -52,7 +52,19 @@ internal sealed record DenoisingData(
             return LoadCleanAndNoise(clean, noise, test, sampleRate, seed);
         }
 
-        var all = DenoisingExample.LoadAll(root, sampleRate);
+        IReadOnlyList<DenoisingExample> all;
+        try
+        {
+            all = DenoisingExample.LoadAll(root, sampleRate);
+        }
+        catch (InvalidDataException e) when (Directory.Exists(root))
+        {
+            // The paired-folder reader only knows its own two layouts; training takes two more.
+            throw new InvalidDataException(
+                $"Training data '{root}': expected the corpus layout (train/ and test/ folders of homework-layout pairs), clean/ and noise/ " +
+                $"folders (mixed on the fly), or one paired folder (homework or VoiceBank layout); read as a paired folder: {e.Message}", e);
+        }
+
         if (all.Count < 2)
         {
             throw new InvalidDataException($"'{root}' has {all.Count} pair(s); a single paired folder needs at least 2 to split into training and validation.");

@@ -23,9 +23,9 @@ internal static class SpeakerCommands
         command.SetAction(parse =>
         {
             var files = parse.GetValue(enroll)!;
-            foreach (var f in files.Append(parse.GetValue(test)!)) RequireFile(f);
+            foreach (var f in files.Append(parse.GetValue(test)!)) PathArguments.RequireFile(f, "WAV file");
             string? modelPath = parse.GetValue(model);
-            if (modelPath is not null) RequireFile(modelPath);
+            if (modelPath is not null) PathArguments.RequireFile(modelPath, "speaker model file");
             double? t = parse.GetValue(threshold);
             using var owned = modelPath is null ? null : SpeakerVerifier.Load(modelPath, t);
             ISpeakerVerifier verifier = owned ?? host.Services.GetRequiredService<ISpeakerVerifier>();
@@ -58,13 +58,13 @@ internal static class SpeakerCommands
             string dir = parse.GetValue(data)!;
             if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"--data: expected an existing folder, found nothing at '{dir}'.");
             string? modelPath = parse.GetValue(model);
-            if (modelPath is not null) RequireFile(modelPath);
+            if (modelPath is not null) PathArguments.RequireFile(modelPath, "speaker model file");
             IReadOnlyList<Trial> trials;
             IReadOnlyList<Trial>? allPairs = null;
             string description;
             if (parse.GetValue(trialsFile) is { } listPath)
             {
-                RequireFile(listPath);
+                PathArguments.RequireFile(listPath, "trial list file");
                 string wavRoot = Directory.Exists(Path.Combine(dir, "wav")) ? Path.Combine(dir, "wav") : dir;
                 trials = TrialList.Read(listPath, wavRoot);
                 description = $"trial list {listPath}";
@@ -129,10 +129,5 @@ internal static class SpeakerCommands
             }
         });
         return command;
-    }
-
-    private static void RequireFile(string path)
-    {
-        if (!File.Exists(path)) throw new FileNotFoundException($"Expected an existing file, found nothing at '{path}'.", path);
     }
 }

@@ -144,6 +144,29 @@ public sealed class HostCommandTests
         }
     }
 
+    [Theory]
+    [InlineData("verify --enroll {wav} --test {dir}", "Expected a WAV file, found a folder at '{dir}'.")]
+    [InlineData("audio info {dir}/missing.wav", "Expected a WAV file, found nothing at '{dir}/missing.wav'.")]
+    [InlineData("denoise-eval --data {wav}", "Dataset folder '{wav}': expected a folder of WAV pairs, found a file.")]
+    [InlineData("run denoise-train --quick --data {dir} --out {dir}/results", "expected the corpus layout (train/ and test/ folders of homework-layout pairs), clean/ and noise/ folders")]
+    public async Task InputPathOfTheWrongKind_FailsSayingWhatWasFound(string commandLine, string expected)
+    {
+        string dir = Directory.CreateTempSubdirectory("dls-badpath").FullName;
+        string wav = Path.Combine(dir, "a.wav");
+        Dls.Audio.IO.AudioFile.Save(wav, new Dls.Audio.AudioSignal(Enumerable.Range(0, 16000).Select(i => MathF.Sin(i * 0.1f) * 0.3f).ToArray(), 16000));
+        try
+        {
+            string[] args = commandLine.Split(' ').Select(a => a.Replace("{wav}", wav).Replace("{dir}", dir)).ToArray();
+            var (code, _, stderr) = await HostRunner.RunAsync(args);
+            Assert.Equal(1, code);
+            Assert.Contains(expected.Replace("{wav}", wav).Replace("{dir}", dir), stderr);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task Denoise_BrokenFileAmongMany_NothingWrittenAndTheFileNamed()
     {
