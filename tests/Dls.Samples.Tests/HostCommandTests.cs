@@ -82,137 +82,73 @@ public sealed class HostCommandTests
     [InlineData("verify --enroll --test WAV", "--enroll: expected one or more paths before the next option, found the option '--test'.")]
     [InlineData("audio mix --speech WAV --noise WAV --snr Infinity --out OUT.wav", "--snr: expected a number from -100 to 100, found 'Infinity'.")]
     [InlineData("audio spectrogram WAV --out OUT.png --range -10", "--range: expected a number from 1 to 300, found '-10'.")]
-    public async Task BadOptionValue_IsAUsageErrorBeforeAnyWork(string commandLine, string expected)
+    public Task BadOptionValue_IsAUsageErrorBeforeAnyWork(string commandLine, string expected) => InTemporaryFolder("dls-badoption", async dir =>
     {
         // Found while parsing: exit code 2, one line in the option's terms (no .NET type or parameter names), nothing
         // trained, measured or written first.
-        string dir = Directory.CreateTempSubdirectory("dls-badoption").FullName;
-        string wav = Path.Combine(dir, "a.wav"), file = Path.Combine(dir, "plain-file");
-        Dls.Audio.IO.AudioFile.Save(wav, new Dls.Audio.AudioSignal(new float[1600], 16000));
+        string wav = SaveSine(Path.Combine(dir, "a.wav")), file = Path.Combine(dir, "plain-file");
         File.WriteAllText(file, "not a folder");
         string outPath = Path.Combine(dir, "out");
-        try
+        string[] args = commandLine.Split(' ').Select(a => a switch
         {
-            string[] args = commandLine.Split(' ').Select(a => a switch
-            {
-                "WAV" => wav,
-                "FILE" => file,
-                "DIR" => dir,
-                "OUT.wav" => outPath + ".wav",
-                "OUT.png" => outPath + ".png",
-                _ => a,
-            }).ToArray();
-            var (code, stdout, stderr) = await HostRunner.RunAsync(args);
-            Assert.Equal(2, code);
-            Assert.Contains(expected.Replace("CORES4", (4 * Environment.ProcessorCount).ToString(System.Globalization.CultureInfo.InvariantCulture))
-                .Replace("CORES", Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture)).Replace("FILE", file), stderr);
-            Assert.DoesNotContain("System.", stderr);
-            Assert.DoesNotContain("Parameter '", stderr);
-            Assert.Equal("", stdout);
-            Assert.DoesNotContain(Directory.GetFileSystemEntries(dir), e => e.StartsWith(outPath, StringComparison.Ordinal));
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-    }
-
-    [Theory]
-    [InlineData("denoise WAV --modle x --out OUT", "--modle", "--model, --out")]
-    [InlineData("audio info WAV --jsn", "--jsn", "--json")]
-    [InlineData("verify --enroll WAV --enrol WAV --test WAV", "--enrol", "--enroll, --json, --model, --test, --threshold")]
-    public async Task MistypedOption_InAPathList_IsAUsageErrorNamingTheOptions(string commandLine, string mistyped, string options)
-    {
-        // A path list takes every token the parser does not know; a mistyped option must not reach the command as a
-        // path (it would fail later as "no such file", or, were there such a file, be processed as one).
-        string wav = Path.Combine(Path.GetTempPath(), $"dls-mistyped-{Guid.NewGuid():N}.wav");
-        Dls.Audio.IO.AudioFile.Save(wav, new Dls.Audio.AudioSignal(new float[1600], 16000));
-        string outDir = Path.Combine(Path.GetTempPath(), $"dls-mistyped-{Guid.NewGuid():N}");
-        try
-        {
-            string[] args = commandLine.Split(' ').Select(a => a switch { "WAV" => wav, "OUT" => outDir, _ => a }).ToArray();
-            var (code, stdout, stderr) = await HostRunner.RunAsync(args);
-            Assert.Equal(2, code);
-            Assert.Contains($"Unknown option '{mistyped}'", stderr);
-            Assert.Contains($"[{options}]", stderr);
-            Assert.Equal("", stdout);
-            Assert.False(Directory.Exists(outDir), "nothing may be written after a usage error");
-        }
-        finally
-        {
-            File.Delete(wav);
-        }
-    }
+            "WAV" => wav,
+            "FILE" => file,
+            "DIR" => dir,
+            "OUT.wav" => outPath + ".wav",
+            "OUT.png" => outPath + ".png",
+            _ => a,
+        }).ToArray();
+        var (code, stdout, stderr) = await HostRunner.RunAsync(args);
+        Assert.Equal(2, code);
+        Assert.Contains(expected.Replace("CORES4", (4 * Environment.ProcessorCount).ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .Replace("CORES", Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture)).Replace("FILE", file), stderr);
+        Assert.DoesNotContain("System.", stderr);
+        Assert.DoesNotContain("Parameter '", stderr);
+        Assert.Equal("", stdout);
+        Assert.DoesNotContain(Directory.GetFileSystemEntries(dir), e => e.StartsWith(outPath, StringComparison.Ordinal));
+    });
 
     [Theory]
     [InlineData("verify --enroll {wav} --test {dir}", "Expected a WAV file, found a folder at '{dir}'.")]
     [InlineData("audio info {dir}/missing.wav", "Expected a WAV file, found nothing at '{dir}/missing.wav'.")]
     [InlineData("denoise-eval --data {wav}", "Dataset folder '{wav}': expected a folder of WAV pairs, found a file.")]
     [InlineData("run denoise-train --quick --data {dir} --out {dir}/results", "expected the corpus layout (train/ and test/ folders of homework-layout pairs), clean/ and noise/ folders")]
-    public async Task InputPathOfTheWrongKind_FailsSayingWhatWasFound(string commandLine, string expected)
+    public Task InputPathOfTheWrongKind_FailsSayingWhatWasFound(string commandLine, string expected) => InTemporaryFolder("dls-badpath", async dir =>
     {
-        string dir = Directory.CreateTempSubdirectory("dls-badpath").FullName;
-        string wav = Path.Combine(dir, "a.wav");
-        Dls.Audio.IO.AudioFile.Save(wav, new Dls.Audio.AudioSignal(Enumerable.Range(0, 16000).Select(i => MathF.Sin(i * 0.1f) * 0.3f).ToArray(), 16000));
-        try
-        {
-            string[] args = commandLine.Split(' ').Select(a => a.Replace("{wav}", wav).Replace("{dir}", dir)).ToArray();
-            var (code, _, stderr) = await HostRunner.RunAsync(args);
-            Assert.Equal(1, code);
-            Assert.Contains(expected.Replace("{wav}", wav).Replace("{dir}", dir), stderr);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-    }
+        string wav = SaveSine(Path.Combine(dir, "a.wav"), samples: 16000);
+        string[] args = commandLine.Split(' ').Select(a => a.Replace("{wav}", wav).Replace("{dir}", dir)).ToArray();
+        var (code, _, stderr) = await HostRunner.RunAsync(args);
+        Assert.Equal(1, code);
+        Assert.Contains(expected.Replace("{wav}", wav).Replace("{dir}", dir), stderr);
+    });
 
     [Fact]
-    public async Task Denoise_BrokenFileAmongMany_NothingWrittenAndTheFileNamed()
+    public Task Denoise_BrokenFileAmongMany_NothingWrittenAndTheFileNamed() => InTemporaryFolder("dls-denoise-broken", async dir =>
     {
-        string dir = Directory.CreateTempSubdirectory("dls-denoise-broken").FullName;
-        try
-        {
-            string good = Path.Combine(dir, "a.wav"), broken = Path.Combine(dir, "b.wav"), outDir = Path.Combine(dir, "out");
-            Dls.Audio.IO.AudioFile.Save(good, new Dls.Audio.AudioSignal(Enumerable.Range(0, 1600).Select(i => MathF.Sin(i * 0.1f) * 0.3f).ToArray(), 16000));
-            Dls.Audio.IO.AudioFile.Save(broken, new Dls.Audio.AudioSignal(new float[1600], 16000));
-            File.WriteAllBytes(broken, File.ReadAllBytes(broken)[..100]);   // the data chunk declares 3,200 bytes; 56 remain
+        string good = SaveSine(Path.Combine(dir, "a.wav")), broken = SaveSine(Path.Combine(dir, "b.wav")), outDir = Path.Combine(dir, "out");
+        File.WriteAllBytes(broken, File.ReadAllBytes(broken)[..100]);   // the data chunk declares 3,200 bytes; 56 remain
 
-            var (code, _, stderr) = await HostRunner.RunAsync("denoise", good, broken, "--out", outDir);
+        var (code, _, stderr) = await HostRunner.RunAsync("denoise", good, broken, "--out", outDir);
 
-            Assert.Equal(1, code);
-            Assert.Contains($"error: '{broken}': WAV 'data' chunk size", stderr);
-            Assert.False(File.Exists(Path.Combine(outDir, "a.wav")), "the good file before the broken one must not be written either");
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-    }
+        Assert.Equal(1, code);
+        Assert.Contains($"error: '{broken}': WAV 'data' chunk size", stderr);
+        Assert.False(File.Exists(Path.Combine(outDir, "a.wav")), "the good file before the broken one must not be written either");
+    });
 
     [Fact]
-    public async Task Denoise_FolderWithUpperCaseExtension_DenoisesThoseFilesToo()
+    public Task Denoise_FolderWithUpperCaseExtension_DenoisesThoseFilesToo() => InTemporaryFolder("dls-denoise-case", async dir =>
     {
-        string dir = Directory.CreateTempSubdirectory("dls-denoise-case").FullName;
-        try
-        {
-            string input = Path.Combine(dir, "in"), outDir = Path.Combine(dir, "out");
-            Directory.CreateDirectory(input);
-            var signal = new Dls.Audio.AudioSignal(Enumerable.Range(0, 1600).Select(i => MathF.Sin(i * 0.1f) * 0.3f).ToArray(), 16000);
-            Dls.Audio.IO.AudioFile.Save(Path.Combine(input, "A.WAV"), signal);
-            Dls.Audio.IO.AudioFile.Save(Path.Combine(input, "b.wav"), signal);
+        string input = Path.Combine(dir, "in"), outDir = Path.Combine(dir, "out");
+        Directory.CreateDirectory(input);
+        SaveSine(Path.Combine(input, "A.WAV"));
+        SaveSine(Path.Combine(input, "b.wav"));
 
-            var (code, _, stderr) = await HostRunner.RunAsync("denoise", input, "--out", outDir);
+        var (code, _, stderr) = await HostRunner.RunAsync("denoise", input, "--out", outDir);
 
-            Assert.True(code == 0, stderr);
-            Assert.True(File.Exists(Path.Combine(outDir, "A.WAV")), "A.WAV (written by Windows and macOS tools) must not be skipped on Linux");
-            Assert.True(File.Exists(Path.Combine(outDir, "b.wav")));
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-    }
+        Assert.True(code == 0, stderr);
+        Assert.True(File.Exists(Path.Combine(outDir, "A.WAV")), "A.WAV (written by Windows and macOS tools) must not be skipped on Linux");
+        Assert.True(File.Exists(Path.Combine(outDir, "b.wav")));
+    });
 
     [Fact]
     public async Task Denoise_OutIsTheInputFolder_RefusedAndInputsUntouched()
@@ -220,8 +156,7 @@ public sealed class HostCommandTests
         string dir = Directory.CreateTempSubdirectory("dls-denoise-inplace").FullName;
         try
         {
-            string wav = Path.Combine(dir, "noisy.wav");
-            Dls.Audio.IO.AudioFile.Save(wav, new Dls.Audio.AudioSignal(Enumerable.Range(0, 1600).Select(i => MathF.Sin(i * 0.1f) * 0.3f).ToArray(), 16000));
+            string wav = SaveSine(Path.Combine(dir, "noisy.wav"));
             byte[] before = File.ReadAllBytes(wav);
 
             var (code, _, stderr) = await HostRunner.RunAsync("denoise", dir, "--out", dir);
@@ -343,5 +278,26 @@ public sealed class HostCommandTests
         {
             if (Directory.Exists(outDir)) Directory.Delete(outDir, recursive: true);
         }
+    }
+
+    /// <summary>Runs <paramref name="test"/> with a new temporary folder, deleted afterwards whatever happens.</summary>
+    private static async Task InTemporaryFolder(string prefix, Func<string, Task> test)
+    {
+        string dir = Directory.CreateTempSubdirectory(prefix).FullName;
+        try
+        {
+            await test(dir);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>Writes a quiet 16 kHz sine (a tenth of a second by default) and returns its path.</summary>
+    private static string SaveSine(string path, int samples = 1600)
+    {
+        Dls.Audio.IO.AudioFile.Save(path, new Dls.Audio.AudioSignal(Enumerable.Range(0, samples).Select(i => MathF.Sin(i * 0.1f) * 0.3f).ToArray(), 16000));
+        return path;
     }
 }
