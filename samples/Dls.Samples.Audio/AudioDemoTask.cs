@@ -23,6 +23,12 @@ internal static class AudioDemoTask
     public static Task RunAsync(TaskContext context, CancellationToken cancellationToken)
     {
         context.Results.CheckMergeable("audio");
+        if (context.DataDirectory is { } data)
+        {
+            // The demo synthesizes its speech and noise; say so rather than ignore the folder without a word.
+            context.Logger.LogWarning("audio-demo makes its own signals and reads no data: --data {Data} is not used.", data);
+        }
+
         using var progress = context.Progress.Start("audio demo", 4);
         double duration = context.Quick ? 1.0 : 3.0;
         float[] clean = Voiced(duration);

@@ -77,7 +77,7 @@ public static class DlsSamplesApp
         catch (Exception e)
         {
             Exception shown = e is TypeInitializationException { InnerException: { } inner } ? inner : e;
-            error.WriteLine($"error: {shown.Message}");
+            error.WriteLine($"error: {UserMessage(shown)}");
             if (verbose)
             {
                 error.WriteLine(e.ToString());
@@ -89,6 +89,25 @@ public static class DlsSamplesApp
 
             return 1;
         }
+    }
+
+    /// <summary>
+    /// The message for the error line: an ArgumentException's own text, without the " (Parameter 'snrDb')" (and "Actual
+    /// value was …") that .NET appends — a library's parameter name means nothing to someone typing a command.
+    /// </summary>
+    internal static string UserMessage(Exception e)
+    {
+        if (e is ArgumentException { ParamName: { Length: > 0 } name })
+        {
+            string suffix = $" (Parameter '{name}')";
+            int at = e.Message.IndexOf(suffix, StringComparison.Ordinal);
+            if (at > 0)
+            {
+                return e.Message[..at];
+            }
+        }
+
+        return e.Message;
     }
 
     private static Command EnvCommand(SampleHost host)

@@ -26,6 +26,15 @@ public sealed class SampleHostTests
         Assert.Equal(5, host.Services.GetRequiredService<IOptions<StrictOptions>>().Value.Level);
     }
 
+    [Fact]
+    public void UserMessage_ArgumentExceptions_LoseTheParameterNameDotNetAppends()
+    {
+        Assert.Equal("The dynamic range must be positive.",
+            DlsSamplesApp.UserMessage(new ArgumentOutOfRangeException("dynamicRangeDb", -10.0, "The dynamic range must be positive.")));
+        Assert.Equal("Expected finite scores.", DlsSamplesApp.UserMessage(new ArgumentException("Expected finite scores.", "trials")));
+        Assert.Equal("Plain failure.", DlsSamplesApp.UserMessage(new InvalidOperationException("Plain failure.")));
+    }
+
     public sealed class StrictOptions
     {
         public int Level { get; set; }
