@@ -62,7 +62,8 @@ internal sealed record DenoisingData(
             // The paired-folder reader only knows its own two layouts; training takes two more.
             throw new InvalidDataException(
                 $"Training data '{root}': expected the corpus layout (train/ and test/ folders of homework-layout pairs), clean/ and noise/ " +
-                $"folders (mixed on the fly), or one paired folder (homework or VoiceBank layout); read as a paired folder: {e.Message}", e);
+                $"folders (mixed on the fly), or one homework-layout folder (trx/trs/trn: re-mixing needs the noise, which a VoiceBank " +
+                $"folder lacks); read as a paired folder: {e.Message}", e);
         }
 
         if (all.Count < 2)
