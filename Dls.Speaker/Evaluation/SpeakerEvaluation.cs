@@ -48,8 +48,6 @@ public static class SpeakerEvaluation
         ArgumentNullException.ThrowIfNull(trials);
         ArgumentNullException.ThrowIfNull(embedAll);
         CheckTrials(trials, "");
-        if (!trials.Any(t => t.IsTarget) || !trials.Any(t => !t.IsTarget))
-            throw new ArgumentException($"Expected both same- and different-speaker trials, found {trials.Count(t => t.IsTarget)} and {trials.Count(t => !t.IsTarget)}.", nameof(trials));
         var distinct = trials.SelectMany(t => new[] { t.First, t.Second }).DistinctBy(u => u.Key, StringComparer.Ordinal).ToArray();
         var index = distinct.Select((u, i) => (u.Key, i)).ToDictionary(t => t.Key, t => t.i, StringComparer.Ordinal);
         var embeddings = embedAll(distinct)
@@ -102,15 +100,22 @@ public static class SpeakerEvaluation
         return trialLists.Select(l => Score(l, utterances => utterances.Select(u => byKey[u.Key]).ToArray())).ToArray();
     }
 
-    /// <summary>Null trials or utterances, named by index, before anything reads them.</summary>
+    /// <summary>
+    /// Null trials or utterances (named by index) and a list without both classes, before anything reads a file: a trial
+    /// list of one class cannot give an EER, and finding that out after embedding every utterance wastes the whole run.
+    /// </summary>
     private static void CheckTrials(IReadOnlyList<Trial> trials, string where, string paramName = "trials")
     {
+        int targets = 0;
         for (int i = 0; i < trials.Count; i++)
         {
             var t = trials[i] ?? throw new ArgumentNullException(paramName, $"Trial {i}{where} is null.");
             if (t.First is null || t.Second is null)
                 throw new ArgumentNullException(paramName, $"Trial {i}{where} has a null utterance ({(t.First is null ? "First" : "Second")}).");
+            if (t.IsTarget) targets++;
         }
+        if (targets == 0 || targets == trials.Count)
+            throw new ArgumentException($"Expected both same- and different-speaker trials{where}, found {targets} and {trials.Count - targets}.", paramName);
     }
 
     private static float[][] Embed(SpeakerEmbedder embedder, IReadOnlyList<SpeakerUtterance> utterances, IProgress<int>? progress)

@@ -159,8 +159,9 @@ public sealed class SpeakerEvaluationTests
     public void Evaluate_NullTrialInSecondList_ThrowsNamingListAndIndex()
     {
         var a1 = new SpeakerUtterance("a", "/a/1.wav", "a/1.wav");
+        var b1 = new SpeakerUtterance("b", "/b/1.wav", "b/1.wav");
         using var embedder = new SpeakerEmbedder(TestModels.Random());
-        var ex = Assert.Throws<ArgumentNullException>(() => SpeakerEvaluation.Evaluate(embedder, [[new Trial(true, a1, a1)], [null!]]));
+        var ex = Assert.Throws<ArgumentNullException>(() => SpeakerEvaluation.Evaluate(embedder, [[new Trial(true, a1, a1), new Trial(false, a1, b1)], [null!]]));
         Assert.Contains("Trial 0 of list 1 is null", ex.Message);
         Assert.Equal("trialLists", ex.ParamName);
     }
@@ -173,5 +174,19 @@ public sealed class SpeakerEvaluationTests
         var ex = Assert.Throws<ArgumentException>(() => result.RatesAt(double.NaN));
         Assert.Equal("threshold", ex.ParamName);
         Assert.Equal((1.0, 0.0), result.RatesAt(double.PositiveInfinity));
+    }
+
+    [Fact]
+    public void Evaluate_ListOfOneClass_ThrowsBeforeReadingAnyFile()
+    {
+        // The files do not exist: a FileNotFoundException would mean the utterances were read (embedded) before the list
+        // was found unusable.
+        var a1 = new SpeakerUtterance("a", "/no/such/a1.wav", "a/1.wav");
+        var a2 = new SpeakerUtterance("a", "/no/such/a2.wav", "a/2.wav");
+        using var embedder = new SpeakerEmbedder(TestModels.Random());
+
+        var ex = Assert.Throws<ArgumentException>(() => SpeakerEvaluation.Evaluate(embedder, [[new Trial(true, a1, a2)]]));
+
+        Assert.StartsWith("Expected both same- and different-speaker trials of list 0, found 1 and 0.", ex.Message);
     }
 }
