@@ -34,8 +34,11 @@ public sealed class SpeakerFeatureExtractor : IDisposable
     /// <summary>The feature settings.</summary>
     public SpeakerFeatureOptions Options { get; }
 
-    /// <summary>Frames produced for <paramref name="samples"/> samples (centred STFT: 1 + samples / hop).</summary>
-    public long FrameCount(long samples) => 1 + samples / Options.HopLength;
+    /// <summary>
+    /// Frames produced for <paramref name="samples"/> samples, as the centred STFT makes them
+    /// (<see cref="StftOptions.FrameCount"/>: 1 + samples / hop for an even NFft, 1 + (samples − 1) / hop for an odd one).
+    /// </summary>
+    public long FrameCount(long samples) => new StftOptions { NFft = Options.NFft, HopLength = Options.HopLength }.FrameCount(samples);
 
     /// <summary>
     /// The fewest samples accepted: more than n_fft / 2, the rule <see cref="SpeakerFeatureSet.Load"/> applies to files.

@@ -19,6 +19,19 @@ public sealed class SpeakerFeatureExtractorTests
         Assert.True(f.min().item<float>() >= Math.Log(1e-3) - 1e-4);
     }
 
+    [Theory]
+    [InlineData(1024, 512, 16000)]
+    [InlineData(255, 64, 960)]    // odd NFft: torch and librosa pad 127 per side and make 15 frames, not 1 + 960 / 64 = 16
+    [InlineData(255, 64, 1000)]
+    public void FrameCount_AnyNFft_EqualsTheFramesForwardMakes(int nFft, int hop, int samples)
+    {
+        using var scope = NewDisposeScope();
+        using var extractor = new SpeakerFeatureExtractor(new SpeakerFeatureOptions { NFft = nFft, HopLength = hop });
+        var x = TestAudio.Voice(120, 1.0, samples / 16000.0, seed: 3);
+
+        Assert.Equal(extractor.Forward(x).shape[0], extractor.FrameCount(x.Length));
+    }
+
     [Fact]
     public void Forward_MagnitudeKind_IsExpOfLogMagnitudeMinusFloor()
     {
