@@ -60,6 +60,7 @@ public static class Checkpoint
     /// <param name="model">The model.</param>
     /// <param name="metadata">Metadata to store (copied); null stores none.</param>
     /// <returns>The sidecar as written.</returns>
+    /// <exception cref="ArgumentException">The metadata holds NaN or ±∞ (the message names its key path); nothing is written.</exception>
     public static CheckpointInfo Save(string path, Module model, JsonObject? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -69,9 +70,10 @@ public static class Checkpoint
     /// <summary>Saves a model with an explicit description.</summary>
     /// <param name="path">The weights file; the sidecar goes to <see cref="SidecarPath"/>.</param>
     /// <param name="model">The model.</param>
-    /// <param name="description">Architecture and options; null when the model cannot be rebuilt from the files (load it with <see cref="LoadInto"/>).</param>
+    /// <param name="description">Architecture and options; null when the model cannot be rebuilt from the files (load it with <see cref="LoadInto(Module, string)"/>).</param>
     /// <param name="metadata">Metadata to store (copied); null stores none.</param>
     /// <returns>The sidecar as written.</returns>
+    /// <exception cref="ArgumentException">The metadata or the options hold NaN or ±∞ (the message names the key path); nothing is written.</exception>
     public static CheckpointInfo Save(string path, Module model, ModelDescription? description, JsonObject? metadata = null) =>
         Save(path, model, description, metadata, []);
 
@@ -85,6 +87,9 @@ public static class Checkpoint
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         ArgumentNullException.ThrowIfNull(model);
+        // JSON has no NaN or ±∞; System.Text.Json's own refusal comes at serialization and does not say where the value is.
+        ThrowIfNotFinite(metadata, "metadata", nameof(metadata));
+        ThrowIfNotFinite(description?.Options, "options", nameof(description));
         using var scope = torch.NewDisposeScope();
         var weights = new MemoryStream();
         using (var writer = new BinaryWriter(weights, System.Text.Encoding.UTF8, leaveOpen: true))
@@ -100,13 +105,44 @@ public static class Checkpoint
             sha,
             StateOf(model),
             metadata?.DeepClone().AsObject() ?? new JsonObject());
-        // Serialized first: metadata JSON cannot hold (±∞, NaN) fails here, before any file is touched.
+        // Serialized first: anything else the JSON cannot hold fails here, before any file is touched.
         byte[] sidecar = new System.Text.UTF8Encoding(false).GetBytes(ToJson(info).ToJsonString(ModelArchitectures.JsonOptions));
         var files = companions.Select(c => (c.Path, (Action<Stream>)(s => s.Write(c.Content)))).ToList();
         files.Add((path, s => weights.WriteTo(s)));
         files.Add((SidecarPath(path), s => s.Write(sidecar)));
         AtomicFile.WriteAll(files);
         return info;
+    }
+
+    /// <summary>Throws naming the first NaN or ±∞ number under <paramref name="node"/> by its key path (<c>metadata.history[0].loss</c>).</summary>
+    private static void ThrowIfNotFinite(JsonNode? node, string root, string parameter)
+    {
+        if (FirstNotFinite(node, root) is var (path, value))
+            throw new ArgumentException(
+                $"Expected finite numbers in the checkpoint's {root} (JSON has no NaN or infinity), found {value.ToString(System.Globalization.CultureInfo.InvariantCulture)} at {path}.", parameter);
+    }
+
+    private static (string Path, double Value)? FirstNotFinite(JsonNode? node, string path)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var (key, child) in o)
+                    if (FirstNotFinite(child, $"{path}.{key}") is { } found)
+                        return found;
+                return null;
+            case JsonArray a:
+                for (int i = 0; i < a.Count; i++)
+                    if (FirstNotFinite(a[i], $"{path}[{i}]") is { } found)
+                        return found;
+                return null;
+            case JsonValue v:
+                // Only numbers held as double or float can be non-finite; parsed JSON (JsonElement) never is.
+                double value = v.TryGetValue(out double d) ? d : v.TryGetValue(out float f) ? f : 0;
+                return double.IsFinite(value) ? null : (path, value);
+            default:
+                return null;
+        }
     }
 
     /// <summary>
@@ -289,6 +325,13 @@ public static class Checkpoint
         LoadWeights(model, path, info, mismatchIsDataError: false);
         return info;
     }
+
+    /// <summary>
+    /// Loads the weights of a checkpoint whose sidecar the caller has already read and checked (the trainer refuses a
+    /// resume from the sidecar's metadata before it touches the model).
+    /// </summary>
+    internal static void LoadInto(Module model, string path, CheckpointInfo info) =>
+        LoadWeights(model, path, info, mismatchIsDataError: false);
 
     /// <summary>The state-dict layout of a model (names, shapes, types), sorted by name.</summary>
     /// <param name="model">The model.</param>

@@ -38,7 +38,11 @@ public static class ModelArchitectures
     /// <summary>The registered architecture names, sorted.</summary>
     public static IReadOnlyList<string> Names => Registry.Keys.Order(StringComparer.Ordinal).ToArray();
 
-    /// <summary>Registers <paramref name="name"/>; registering the same name with the same options type again is a no-op.</summary>
+    /// <summary>
+    /// Registers <paramref name="name"/>; registering the same name with the same options type again is a no-op that keeps
+    /// the first factory. (Areas register from several places with lambdas that build the same model; such delegates are
+    /// distinct objects with distinct methods, so "the same factory" cannot be told from "another factory" here.)
+    /// </summary>
     /// <typeparam name="TOptions">The constructor options type (serialized with <see cref="JsonOptions"/>).</typeparam>
     /// <param name="name">The architecture name stored in checkpoints.</param>
     /// <param name="factory">Builds an untrained model from options.</param>
@@ -85,11 +89,17 @@ public static class ModelArchitectures
     /// <summary>Whether <paramref name="name"/> is registered.</summary>
     /// <param name="name">The architecture name.</param>
     /// <returns>True when registered.</returns>
-    public static bool IsRegistered(string name) => Registry.ContainsKey(name);
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
+    public static bool IsRegistered(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return Registry.ContainsKey(name);
+    }
 
     /// <summary>Builds an untrained model of a registered architecture.</summary>
     /// <param name="description">The architecture name and options.</param>
     /// <returns>The new model.</returns>
+    /// <exception cref="ArgumentException">The description's architecture name or options are null.</exception>
     /// <exception cref="InvalidDataException">
     /// The name is not registered, the options have a key the options type lacks (all such keys and the expected ones are
     /// named), do not deserialize, or are rejected by the model's constructor.
@@ -97,6 +107,13 @@ public static class ModelArchitectures
     public static Module Create(ModelDescription description)
     {
         ArgumentNullException.ThrowIfNull(description);
+        // The record's properties are non-nullable but not enforced; unchecked, a null reaches the dictionary or LINQ and
+        // fails there naming their parameters ('key', 'source') instead of this one.
+        if (description.Architecture is null)
+            throw new ArgumentException($"Expected an architecture name in {nameof(description)}.{nameof(ModelDescription.Architecture)}, found null.", nameof(description));
+        if (description.Options is null)
+            throw new ArgumentException(
+                $"Expected the options of architecture '{description.Architecture}' in {nameof(description)}.{nameof(ModelDescription.Options)}, found null.", nameof(description));
         if (!Registry.TryGetValue(description.Architecture, out var registration))
             throw new InvalidDataException(
                 $"Unknown architecture '{description.Architecture}'; registered: [{string.Join(", ", Names)}]. " +

@@ -55,14 +55,21 @@ public sealed class Trainer
     /// </param>
     /// <returns>The per-epoch history and the best epoch.</returns>
     /// <exception cref="InvalidOperationException">
-    /// The problem yields no batch, validation lacks the monitored metric, or the training loss becomes NaN or infinite
-    /// (the message names the epoch and batch; the checkpoint written before it is kept).
+    /// The problem yields no batch, validation lacks the monitored metric, the training loss or the monitored metric
+    /// becomes NaN or infinite (the message names the epoch, and for the loss the batch; the checkpoint written before
+    /// it is kept), or the problem breaks its contract: <see cref="ITrainingProblem{TBatch}.Loss"/> returns null, a
+    /// tensor that is not a scalar or one that does not require grad, or <see cref="ITrainingProblem{TBatch}.TrainBatches"/>
+    /// or <see cref="ITrainingProblem{TBatch}.Validate"/> returns null (the message names the problem type and the method).
     /// </exception>
     /// <exception cref="ArgumentException">
     /// Resuming after <see cref="TrainerOptions.AverageFromEpoch"/> (the running average is not checkpointed), or from a
-    /// checkpoint written with another monitored metric, optimizer, weight decay or momentum.
+    /// checkpoint written with another monitored metric, optimizer, weight decay or momentum. Every refusal to resume
+    /// comes before the checkpoint's weights are loaded: the model keeps its parameters.
     /// </exception>
-    /// <exception cref="InvalidDataException">The checkpoint to resume from is malformed.</exception>
+    /// <exception cref="InvalidDataException">
+    /// The checkpoint to resume from is malformed, or its optimizer state belongs to another save (the model keeps its
+    /// parameters).
+    /// </exception>
     public TrainingResult Fit<TBatch>(
         Module model,
         ITrainingProblem<TBatch> problem,
@@ -92,8 +99,6 @@ public sealed class Trainer
             sinceBest = state.SinceBest;
             logger.LogInformation("Resuming from {Path} after epoch {Epoch} (best {Metric} = {Best} at epoch {BestEpoch}).",
                 resume, state.Epoch, o.MonitorMetric, bestMetric, bestEpoch);
-            if (o.AverageFromEpoch is { } from && state.Epoch >= from)
-                throw new ArgumentException($"Cannot resume from '{resume}' after epoch {state.Epoch} with {nameof(TrainerOptions.AverageFromEpoch)}={from}: the weight average of the epochs already run is not in the checkpoint.");
         }
 
         // Sum of the parameters at the end of each averaged epoch (one detached copy per parameter, freed at the end of Fit).
@@ -129,7 +134,7 @@ public sealed class Trainer
                 averaging.Add(epoch);
 
             var validationWatch = Stopwatch.StartNew();
-            var metrics = Validate(model, problem, cancellationToken);
+            var metrics = Validate(model, problem, $"after epoch {epoch}", cancellationToken);
             metrics.TryAdd("train_loss", trainLoss);
             validationWatch.Stop();
 
@@ -137,11 +142,20 @@ public sealed class Trainer
                 throw new InvalidOperationException(
                     $"The monitored metric '{o.MonitorMetric}' is not among the validation metrics [{string.Join(", ", metrics.Keys)}].");
 
+            // A non-finite metric cannot rank epochs (NaN never compares better): counted as "no improvement", a run whose
+            // validation always fails would end with no best epoch and no checkpoint, silently. Thrown before this epoch can
+            // write a checkpoint.
+            if (!double.IsFinite(monitored))
+                throw new InvalidOperationException(
+                    $"Epoch {epoch}: the monitored metric '{o.MonitorMetric}' is {monitored.ToString(System.Globalization.CultureInfo.InvariantCulture)}; expected a finite value. Training stopped; " +
+                    $"{CheckpointStatus(bestEpoch, bestMetric)}. Check what {ProblemName(problem)}.Validate computes " +
+                    "(a mean over an empty validation set, or a model whose outputs are not finite).");
+
             var record = new EpochRecord(epoch, trainLoss, metrics, samplesPerSecond, learningRate, trainSeconds, validationWatch.Elapsed.TotalSeconds);
             history.Add(record);
 
-            bool improved = !double.IsNaN(monitored)
-                && (bestEpoch == 0 || double.IsNaN(bestMetric) || (o.HigherIsBetter ? monitored > bestMetric : monitored < bestMetric));
+            // bestMetric is NaN after resuming from a checkpoint whose best metric is JSON null (no finite value recorded).
+            bool improved = bestEpoch == 0 || double.IsNaN(bestMetric) || (o.HigherIsBetter ? monitored > bestMetric : monitored < bestMetric);
             if (improved)
             {
                 bestEpoch = epoch;
@@ -175,7 +189,7 @@ public sealed class Trainer
         if (averaging.Count > 0)
         {
             averaging.CopyMeanTo(parameters);
-            var metrics = Validate(model, problem, cancellationToken);
+            var metrics = Validate(model, problem, "for the averaged weights", cancellationToken);
             averaged = new AveragedWeights(averaging.FirstEpoch, averaging.LastEpoch, metrics);
             logger.LogInformation("Weights averaged over epochs {First}-{Last}: {Metrics}", averaging.FirstEpoch, averaging.LastEpoch,
                 string.Join(", ", metrics.Select(m => $"{m.Key} {m.Value:F4}")));
@@ -186,18 +200,55 @@ public sealed class Trainer
     }
 
     /// <summary>The problem's validation metrics, in eval mode under <c>no_grad</c>; the model is left in eval mode.</summary>
-    private static Dictionary<string, double> Validate<TBatch>(Module model, ITrainingProblem<TBatch> problem, CancellationToken cancellationToken)
+    /// <param name="model">The model; left in eval mode.</param>
+    /// <param name="problem">The problem whose metrics these are.</param>
+    /// <param name="when">Which validation this is, for the message when the problem returns null ("after epoch 3").</param>
+    /// <param name="cancellationToken">Passed to the problem.</param>
+    private static Dictionary<string, double> Validate<TBatch>(Module model, ITrainingProblem<TBatch> problem, string when, CancellationToken cancellationToken)
     {
         var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
         model.eval();
         using (torch.no_grad())
         using (torch.NewDisposeScope())
         {
-            foreach (var (key, value) in problem.Validate(model, cancellationToken))
+            var result = problem.Validate(model, cancellationToken)
+                ?? throw new InvalidOperationException($"{ProblemName(problem)}.Validate returned null {when}; expected a dictionary of metrics.");
+            foreach (var (key, value) in result)
                 metrics[key] = value;
         }
         return metrics;
     }
+
+    /// <summary>The problem's type name, for messages about a broken <see cref="ITrainingProblem{TBatch}"/> contract.</summary>
+    private static string ProblemName<TBatch>(ITrainingProblem<TBatch> problem) => problem.GetType().Name;
+
+    /// <summary>
+    /// Refuses a loss <c>backward()</c> cannot start from, which would otherwise fail natively ("grad can be implicitly
+    /// created only for scalar outputs", "element 0 of tensors does not require grad") or with a NullReferenceException.
+    /// <c>dim()</c> and <c>requires_grad</c> read tensor metadata only, so the check adds no device synchronisation.
+    /// </summary>
+    private static void ThrowIfNotTrainableLoss<TBatch>(ITrainingProblem<TBatch> problem, Tensor? loss)
+    {
+        const string expected = "expected a scalar tensor that requires grad";
+        if (loss is null)
+            throw new InvalidOperationException($"{ProblemName(problem)}.Loss returned null; {expected}.");
+        if (loss.dim() != 0)
+            throw new InvalidOperationException(
+                $"{ProblemName(problem)}.Loss returned a tensor of shape [{string.Join("×", loss.shape)}]; expected a scalar tensor (shape []) " +
+                "that requires grad: reduce the per-sample losses (mean or sum).");
+        if (!loss.requires_grad)
+            throw new InvalidOperationException(
+                $"{ProblemName(problem)}.Loss returned a tensor that does not require grad; {expected} " +
+                "(computed from the model's parameters: not detached, not under no_grad, not rebuilt from item()).");
+    }
+
+    /// <summary>What a run stopped by a non-finite figure leaves on disk, for its message.</summary>
+    private string CheckpointStatus(int bestEpoch, double bestMetric) => Options.CheckpointPath switch
+    {
+        null => "no checkpoint was written (CheckpointPath is not set)",
+        { } path when bestEpoch == 0 => $"no checkpoint was written to '{path}' (no earlier epoch had a finite {Options.MonitorMetric})",
+        { } path => $"the checkpoint '{path}' is left as it was (epoch {bestEpoch}, {Options.MonitorMetric} {bestMetric})",
+    };
 
     /// <summary>A running sum of parameter snapshots, for the equal-weight average of <see cref="TrainerOptions.AverageFromEpoch"/>.</summary>
     private sealed class WeightSum(TorchSharp.Modules.Parameter[] parameters) : IDisposable
@@ -264,7 +315,9 @@ public sealed class Trainer
         int batches = 0, lastRead = 0;
         double running = double.NaN;
         var watch = Stopwatch.StartNew();
-        using (var batchEnumerator = problem.TrainBatches(epoch, rng).GetEnumerator())
+        var batchSource = problem.TrainBatches(epoch, rng)
+            ?? throw new InvalidOperationException($"{ProblemName(problem)}.TrainBatches returned null for epoch {epoch}; expected a sequence of batches.");
+        using (var batchEnumerator = batchSource.GetEnumerator())
         {
             while (true)
             {
@@ -276,6 +329,7 @@ public sealed class Trainer
                 var batch = batchEnumerator.Current;
                 optimizer.zero_grad();
                 var loss = problem.Loss(model, batch);
+                ThrowIfNotTrainableLoss(problem, loss);
                 loss.backward();
                 if (o.GradientClipNorm is { } clip)
                     torch.nn.utils.clip_grad_norm_(parameters, clip);
@@ -425,11 +479,19 @@ public sealed class Trainer
 
     private sealed record ResumeState(int Epoch, int BestEpoch, double BestMetric, int SinceBest, List<EpochRecord> History);
 
+    /// <summary>
+    /// Reads a trainer checkpoint into the model and this Fit's optimizer. Every refusal (monitored metric, optimizer,
+    /// averaging, optimizer-state hash or hyper-parameters, malformed metadata) comes before the checkpoint's weights are
+    /// loaded, so a refused resume leaves the caller's model as it was. The optimizer state is loaded first because its
+    /// hyper-parameters can only be read from it; the optimizer is this Fit's own (disposed when Fit ends), so a refusal
+    /// after loading it changes nothing the caller holds.
+    /// </summary>
     private ResumeState Resume(Module model, TorchSharp.Modules.OptimizerHelper optimizer, string path)
     {
-        var info = Checkpoint.LoadInto(model, path);
+        var info = Checkpoint.ReadInfo(path);
         if (info.Metadata[TrainerMetadataKey] is not JsonObject trainer)
             throw new InvalidDataException($"Checkpoint '{path}' was not written by the trainer: its metadata has no '{TrainerMetadataKey}' object.");
+        ResumeState state;
         try
         {
             string? monitored = trainer["monitor_metric"]?.GetValue<string>();
@@ -440,6 +502,8 @@ public sealed class Trainer
                 throw new ArgumentException(
                     $"Cannot resume from '{path}': it was trained with optimizer {savedOptimizer}, these options request {nameof(TrainerOptions.Optimizer)} = {Options.Optimizer}.");
             int epoch = Need(trainer, "epoch", path).GetValue<int>();
+            if (Options.AverageFromEpoch is { } from && epoch >= from)
+                throw new ArgumentException($"Cannot resume from '{path}' after epoch {epoch} with {nameof(TrainerOptions.AverageFromEpoch)}={from}: the weight average of the epochs already run is not in the checkpoint.");
             int bestEpoch = Need(trainer, "best_epoch", path).GetValue<int>();
             double bestMetric = trainer["best_metric"]?.GetValue<double>() ?? double.NaN;
             int sinceBest = trainer["epochs_since_best"]?.GetValue<int>() ?? 0;
@@ -462,13 +526,13 @@ public sealed class Trainer
             string optimizerPath = OptimizerStatePath(path);
             if (File.Exists(optimizerPath))
             {
-                byte[] state = File.ReadAllBytes(optimizerPath);
+                byte[] optimizerState = File.ReadAllBytes(optimizerPath);
                 // Checkpoints of earlier versions carry no hash; those states are taken as they are.
-                if (trainer[OptimizerStateSha256Key]?.GetValue<string>() is string expected && Sha256(state) != expected)
+                if (trainer[OptimizerStateSha256Key]?.GetValue<string>() is string expected && Sha256(optimizerState) != expected)
                     throw new InvalidDataException(
                         $"Cannot resume from '{path}': the optimizer state '{optimizerPath}' does not belong to it (expected SHA-256 {expected}, " +
-                        $"found {Sha256(state)} over {state.Length} bytes); it was saved with other weights. Delete it to resume with a fresh optimizer.");
-                using var stream = new MemoryStream(state, writable: false);
+                        $"found {Sha256(optimizerState)} over {optimizerState.Length} bytes); it was saved with other weights. Delete it to resume with a fresh optimizer.");
+                using var stream = new MemoryStream(optimizerState, writable: false);
                 using var reader = new BinaryReader(stream);
                 optimizer.load_state_dict(reader);
                 CheckLoadedOptimizerOptions(optimizer, optimizerPath);
@@ -477,11 +541,14 @@ public sealed class Trainer
             {
                 logger.LogWarning("No optimizer state at {Path}; the optimizer restarts from scratch.", optimizerPath);
             }
-            return new ResumeState(epoch, bestEpoch, bestMetric, sinceBest, history);
+            state = new ResumeState(epoch, bestEpoch, bestMetric, sinceBest, history);
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException or EndOfStreamException)
         {
             throw new InvalidDataException($"Checkpoint '{path}' has malformed trainer metadata or optimizer state: {e.Message}", e);
         }
+        // Last, once nothing can refuse: from the sidecar already read and checked, not a second read of the file.
+        Checkpoint.LoadInto(model, path, info);
+        return state;
     }
 }

@@ -141,11 +141,23 @@ public sealed record TrainerOptions
     }
 
     /// <summary>The learning rate of a 1-based epoch under <see cref="Schedule"/>.</summary>
-    /// <param name="epoch">The 1-based epoch.</param>
+    /// <param name="epoch">
+    /// The 1-based epoch; at most <see cref="Epochs"/> under <see cref="LearningRateSchedule.Cosine"/> (the curve is
+    /// defined over the run's epochs only: past them it would rise again).
+    /// </param>
     /// <returns>The learning rate to use throughout that epoch.</returns>
+    /// <exception cref="ArgumentException">The options are invalid (all problems are listed, as by <see cref="ThrowIfInvalid"/>).</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="epoch"/> is outside the schedule.</exception>
     public double LearningRateAt(int epoch)
     {
-        if (epoch < 1) throw new ArgumentOutOfRangeException(nameof(epoch), epoch, "Epochs are numbered from 1.");
+        // Invalid options do not fail in the formulas themselves: StepEpochs 0 divides by zero, Epochs 0 gives NaN, and
+        // MinLearningRate above LearningRate gives a rising curve. Validating costs a small list once per epoch.
+        ThrowIfInvalid();
+        if (Schedule == LearningRateSchedule.Cosine && (epoch < 1 || epoch > Epochs))
+            throw new ArgumentOutOfRangeException(nameof(epoch), epoch,
+                $"Expected an epoch in [1, {nameof(Epochs)}={Epochs}] for the cosine schedule, found {epoch}.");
+        if (epoch < 1)
+            throw new ArgumentOutOfRangeException(nameof(epoch), epoch, $"Expected an epoch >= 1 (epochs are numbered from 1), found {epoch}.");
         return Schedule switch
         {
             LearningRateSchedule.Cosine => MinLearningRate + 0.5 * (LearningRate - MinLearningRate) * (1 + Math.Cos(Math.PI * (epoch - 1) / Epochs)),

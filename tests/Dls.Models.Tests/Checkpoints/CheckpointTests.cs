@@ -55,6 +55,23 @@ public sealed class CheckpointTests : IDisposable
         using var loaded = Checkpoint.Load<MnistMlp>(path);   // still a consistent pair
     }
 
+    [Theory]
+    [InlineData(double.NaN, "NaN")]
+    [InlineData(double.NegativeInfinity, "-Infinity")]
+    public void Save_NonFiniteMetadataValue_ThrowsNamingKeyPathAndValue(double value, string shown)
+    {
+        string path = Path.Combine(dir, "nan.bin");
+        using var model = new MnistMlp(Tiny);
+        var metadata = new JsonObject { ["epoch"] = 2, ["trainer"] = new JsonObject { ["history"] = new JsonArray(new JsonObject { ["loss"] = value }) } };
+
+        var e = Assert.Throws<ArgumentException>(() => Checkpoint.Save(path, model, metadata));
+
+        Assert.Equal("metadata", e.ParamName);
+        Assert.Contains($"found {shown} at metadata.trainer.history[0].loss", e.Message);
+        Assert.False(File.Exists(path));
+        Assert.False(File.Exists(Checkpoint.SidecarPath(path)));
+    }
+
     [Fact]
     public void Copy_GoodCheckpoint_ReplacesDestinationPairLoadably()
     {
@@ -216,6 +233,29 @@ public sealed class CheckpointTests : IDisposable
         ModelArchitectures.Register<MnistMlpOptions>(MnistMlp.ArchitectureName, o => new MnistMlp(o)); // same type: no-op
         Assert.Throws<InvalidOperationException>(() =>
             ModelArchitectures.Register<LowRankMlpOptions>(MnistMlp.ArchitectureName, o => new LowRankMlp(o)));
+    }
+
+    [Fact]
+    public void IsRegistered_NullName_ThrowsArgumentNullNamingName()
+    {
+        var e = Assert.Throws<ArgumentNullException>(() => ModelArchitectures.IsRegistered(null!));
+        Assert.Equal("name", e.ParamName);
+    }
+
+    [Fact]
+    public void Create_NullArchitectureName_ThrowsNamingDescription()
+    {
+        var e = Assert.Throws<ArgumentException>(() => ModelArchitectures.Create(new ModelDescription(null!, new JsonObject())));
+        Assert.Equal("description", e.ParamName);
+        Assert.Contains("Expected an architecture name in description.Architecture, found null.", e.Message);
+    }
+
+    [Fact]
+    public void Create_NullOptions_ThrowsNamingDescription()
+    {
+        var e = Assert.Throws<ArgumentException>(() => ModelArchitectures.Create(new ModelDescription(MnistMlp.ArchitectureName, null!)));
+        Assert.Equal("description", e.ParamName);
+        Assert.Contains($"Expected the options of architecture '{MnistMlp.ArchitectureName}' in description.Options, found null.", e.Message);
     }
 
     [Fact]

@@ -358,6 +358,202 @@ public sealed class TrainerTests : IDisposable
         Assert.Contains($"Checkpoint '{path}' has malformed trainer metadata", e.Message);
     }
 
+    [Theory]
+    [InlineData("monitored metric", typeof(ArgumentException))]
+    [InlineData("optimizer", typeof(ArgumentException))]
+    [InlineData("weight decay", typeof(ArgumentException))]
+    [InlineData("averaging", typeof(ArgumentException))]
+    [InlineData("optimizer state of another save", typeof(InvalidDataException))]
+    public void Fit_RefusedResume_LeavesParametersBitIdentical(string refusal, Type expected)
+    {
+        string path = Path.Combine(dir, "refused.bin"), other = Path.Combine(dir, "refused-other.bin");
+        var options = new TrainerOptions { Seed = 2, LearningRate = 0.02, MonitorMetric = "train_loss" };
+        torch.manual_seed(4);
+        using (var trained = new ToyNet())
+        using (var p = new ToyProblem())
+        {
+            new Trainer(options with { Epochs = 2, CheckpointPath = path }).Fit(trained, p);
+            new Trainer(options with { Epochs = 1, CheckpointPath = other }).Fit(trained, p);
+        }
+        if (refusal == "optimizer state of another save")
+            File.Copy(Trainer.OptimizerStatePath(other), Trainer.OptimizerStatePath(path), overwrite: true);
+        var resume = options with { Epochs = 4, ResumeFrom = path };
+        resume = refusal switch
+        {
+            "monitored metric" => resume with { MonitorMetric = "val_loss" },
+            "optimizer" => resume with { Optimizer = OptimizerKind.Sgd },
+            "weight decay" => resume with { WeightDecay = 0.01 },
+            "averaging" => resume with { AverageFromEpoch = 2 },
+            _ => resume,
+        };
+        torch.manual_seed(9);   // other initial weights than the checkpoint's, so a load would show
+        using var net = new ToyNet();
+        using var problem = new ToyProblem();
+        float[] before = Weights(net);
+
+        Assert.Throws(expected, () => new Trainer(resume).Fit(net, problem));
+
+        Assert.Equal(before, Weights(net));
+        Assert.Equal(0, problem.BatchesEnumerated);
+    }
+
+    [Theory]
+    [InlineData(double.NaN, "NaN")]
+    [InlineData(double.PositiveInfinity, "Infinity")]
+    public void Fit_MonitoredMetricNotFinite_ThrowsNamingMetricAndEpochAndKeepsEarlierCheckpoint(double bad, string shown)
+    {
+        string path = Path.Combine(dir, "nan-metric.bin");
+        torch.manual_seed(5);
+        using var net = new ToyNet();
+        using var problem = new BrokenProblem { BadMetricFromEpoch = 2, BadMetricValue = bad };
+        var trainer = new Trainer(new TrainerOptions { Epochs = 3, LearningRate = 0.05, CheckpointPath = path });
+
+        var e = Assert.Throws<InvalidOperationException>(() => trainer.Fit(net, problem));
+
+        Assert.Contains($"Epoch 2: the monitored metric 'val_loss' is {shown}; expected a finite value.", e.Message);
+        Assert.Contains($"the checkpoint '{path}' is left as it was", e.Message);
+        Assert.Equal(1, Checkpoint.ReadInfo(path).Metadata["epoch"]!.GetValue<int>());
+        Assert.False(net.training);
+    }
+
+    [Fact]
+    public void Fit_MonitoredMetricNaNFromTheFirstEpoch_ThrowsAndWritesNoCheckpoint()
+    {
+        string path = Path.Combine(dir, "never.bin");
+        torch.manual_seed(5);
+        using var net = new ToyNet();
+        using var problem = new BrokenProblem { BadMetricFromEpoch = 1, BadMetricValue = double.NaN };
+
+        var e = Assert.Throws<InvalidOperationException>(() =>
+            new Trainer(new TrainerOptions { Epochs = 2, CheckpointPath = path }).Fit(net, problem));
+
+        Assert.Contains("Epoch 1: the monitored metric 'val_loss' is NaN", e.Message);
+        Assert.Contains("no checkpoint was written", e.Message);
+        Assert.False(File.Exists(path));
+    }
+
+    [Fact]
+    public void Fit_UnmonitoredMetricNaN_TrainsAndKeepsIt()
+    {
+        torch.manual_seed(5);
+        using var net = new ToyNet();
+        using var problem = new BrokenProblem { BadMetricFromEpoch = 1, BadMetricValue = double.NaN, BadMetric = "val_acc" };
+
+        var result = new Trainer(new TrainerOptions { Epochs = 2, LearningRate = 0.05 }).Fit(net, problem);
+
+        Assert.Equal([1, 2], result.History.Select(h => h.Epoch));
+        Assert.All(result.History, h => Assert.True(double.IsNaN(h.Metrics["val_acc"])));
+        Assert.True(result.BestEpoch > 0);
+    }
+
+    [Theory]
+    [InlineData(Breakage.LossNull, "BrokenProblem.Loss returned null; expected a scalar tensor that requires grad.")]
+    [InlineData(Breakage.LossPerSample, "BrokenProblem.Loss returned a tensor of shape [32]; expected a scalar tensor (shape [])")]
+    [InlineData(Breakage.LossDetached, "BrokenProblem.Loss returned a tensor that does not require grad; expected a scalar tensor that requires grad")]
+    [InlineData(Breakage.TrainBatchesNull, "BrokenProblem.TrainBatches returned null for epoch 1; expected a sequence of batches.")]
+    [InlineData(Breakage.ValidateNull, "BrokenProblem.Validate returned null after epoch 1; expected a dictionary of metrics.")]
+    public void Fit_ProblemBreaksItsContract_ThrowsNamingProblemAndMethod(Breakage breakage, string expected)
+    {
+        torch.manual_seed(5);
+        using var net = new ToyNet();
+        using var problem = new BrokenProblem { Breakage = breakage };
+
+        var e = Assert.Throws<InvalidOperationException>(() => new Trainer(new TrainerOptions { Epochs = 2 }).Fit(net, problem));
+
+        Assert.Contains(expected, e.Message);
+        Assert.False(net.training);
+    }
+
+    [Fact]
+    public void Fit_AveragedWeightsValidateNull_ThrowsNamingProblemAndMethod()
+    {
+        torch.manual_seed(5);
+        using var net = new ToyNet();
+        using var problem = new BrokenProblem { Breakage = Breakage.ValidateNullAfterEpochs, BreakAfterEpochs = 2 };
+
+        var e = Assert.Throws<InvalidOperationException>(() =>
+            new Trainer(new TrainerOptions { Epochs = 2, AverageFromEpoch = 1 }).Fit(net, problem));
+
+        Assert.Contains("BrokenProblem.Validate returned null for the averaged weights; expected a dictionary of metrics.", e.Message);
+    }
+
+    [Theory]
+    [InlineData(LearningRateSchedule.Step, 10, 0, 0.0, "StepEpochs must be at least 1, got 0.")]
+    [InlineData(LearningRateSchedule.Cosine, 0, 10, 0.0, "Epochs must be at least 1, got 0.")]
+    [InlineData(LearningRateSchedule.Cosine, 10, 10, 2.0, "MinLearningRate must be in [0, LearningRate=1], got 2.")]
+    public void LearningRateAt_InvalidOptions_ThrowsNamingTheField(LearningRateSchedule schedule, int epochs, int stepEpochs, double minLearningRate, string expected)
+    {
+        var options = new TrainerOptions { Schedule = schedule, Epochs = epochs, StepEpochs = stepEpochs, LearningRate = 1, MinLearningRate = minLearningRate };
+
+        var e = Assert.Throws<ArgumentException>(() => options.LearningRateAt(1));
+
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Theory]
+    [InlineData(LearningRateSchedule.Cosine, 0)]
+    [InlineData(LearningRateSchedule.Cosine, 5)]
+    [InlineData(LearningRateSchedule.Step, 0)]
+    public void LearningRateAt_EpochOutsideTheSchedule_ThrowsNamingEpochAndRange(LearningRateSchedule schedule, int epoch)
+    {
+        var options = new TrainerOptions { Schedule = schedule, Epochs = 4, LearningRate = 1 };
+
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => options.LearningRateAt(epoch));
+
+        Assert.Equal("epoch", e.ParamName);
+        Assert.Contains(schedule == LearningRateSchedule.Cosine ? "Expected an epoch in [1, Epochs=4]" : "Expected an epoch >= 1", e.Message);
+        Assert.Contains($"found {epoch}", e.Message);
+    }
+
+    [Fact]
+    public void LearningRateAt_StepBeyondEpochs_KeepsDecaying()
+    {
+        // A step or constant schedule is defined past the last epoch (only the cosine curve is tied to Epochs).
+        var step = new TrainerOptions { Epochs = 2, LearningRate = 1, Schedule = LearningRateSchedule.Step, StepEpochs = 2, StepGamma = 0.5 };
+        Assert.Equal(0.25, step.LearningRateAt(5), 12);
+    }
+
+    public enum Breakage { None, LossNull, LossPerSample, LossDetached, TrainBatchesNull, ValidateNull, ValidateNullAfterEpochs }
+
+    /// <summary>The toy problem, broken on request: a contract violation, or a non-finite validation metric from an epoch on.</summary>
+    private sealed class BrokenProblem : ITrainingProblem<(Tensor X, Tensor Y)>, IDisposable
+    {
+        private readonly ToyProblem inner = new();
+        private int validations;
+
+        public Breakage Breakage { get; init; }
+        public int BreakAfterEpochs { get; init; }
+        public int BadMetricFromEpoch { get; init; } = int.MaxValue;
+        public double BadMetricValue { get; init; }
+        public string BadMetric { get; init; } = "val_loss";
+
+        public IEnumerable<(Tensor X, Tensor Y)> TrainBatches(int epoch, Random rng)
+            => Breakage == Breakage.TrainBatchesNull ? null! : inner.TrainBatches(epoch, rng);
+
+        public Tensor Loss(nn.Module model, (Tensor X, Tensor Y) b) => Breakage switch
+        {
+            Breakage.LossNull => null!,
+            Breakage.LossPerSample => nn.functional.cross_entropy(((nn.Module<Tensor, Tensor>)model).call(b.X), b.Y, reduction: nn.Reduction.None),
+            Breakage.LossDetached => inner.Loss(model, b).detach(),
+            _ => inner.Loss(model, b),
+        };
+
+        public long CountSamples((Tensor X, Tensor Y) b) => inner.CountSamples(b);
+
+        public IReadOnlyDictionary<string, double> Validate(nn.Module model, CancellationToken cancellationToken)
+        {
+            validations++;
+            if (Breakage == Breakage.ValidateNull || (Breakage == Breakage.ValidateNullAfterEpochs && validations > BreakAfterEpochs))
+                return null!;
+            var metrics = new Dictionary<string, double>(inner.Validate(model, cancellationToken));
+            if (validations >= BadMetricFromEpoch)
+                metrics[BadMetric] = BadMetricValue;
+            return metrics;
+        }
+
+        public void Dispose() => inner.Dispose();
+    }
+
     /// <summary>The toy problem whose loss turns NaN from a given batch of a given epoch on (as a diverging run's would).</summary>
     private sealed class NaNFromProblem(int epoch, int batch) : ITrainingProblem<(Tensor X, Tensor Y)>, IDisposable
     {
