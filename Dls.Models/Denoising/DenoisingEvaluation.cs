@@ -28,9 +28,14 @@ public sealed record DenoisingFileScore(
 }
 
 /// <summary>Means over the files of a dataset (dB).</summary>
-/// <param name="Files">Per-file scores.</param>
+/// <param name="Files">Per-file scores (at least one, none null).</param>
+/// <exception cref="ArgumentNullException"><paramref name="Files"/> is null.</exception>
+/// <exception cref="ArgumentException"><paramref name="Files"/> is empty or holds a null score (index named).</exception>
 public sealed record DenoisingReport(IReadOnlyList<DenoisingFileScore> Files)
 {
+    /// <summary>Per-file scores (at least one, none null).</summary>
+    public IReadOnlyList<DenoisingFileScore> Files { get; init; } = CheckFiles(Files);
+
     /// <summary>Mean input SNR.</summary>
     public double InputSnrDb => Files.Average(f => f.InputSnrDb);
 
@@ -48,6 +53,26 @@ public sealed record DenoisingReport(IReadOnlyList<DenoisingFileScore> Files)
 
     /// <summary>Mean SNR improvement of the power ratio mask, when every file has its noise.</summary>
     public double? OraclePowerImprovementDb => Files.All(f => f.OraclePowerSnrDb.HasValue) ? Files.Average(f => f.OraclePowerSnrDb!.Value - f.InputSnrDb) : null;
+
+    // Checked here because every mean above needs at least one score; otherwise the properties, not the constructor, threw.
+    private static IReadOnlyList<DenoisingFileScore> CheckFiles(IReadOnlyList<DenoisingFileScore> files)
+    {
+        ArgumentNullException.ThrowIfNull(files, nameof(Files));
+        if (files.Count == 0)
+        {
+            throw new ArgumentException("Expected at least one file score; found 0.", nameof(Files));
+        }
+
+        for (int i = 0; i < files.Count; i++)
+        {
+            if (files[i] is null)
+            {
+                throw new ArgumentException($"Expected file scores; found null at index {i} (of {files.Count}).", nameof(Files));
+            }
+        }
+
+        return files;
+    }
 }
 
 /// <summary>Scores a denoising function on paired examples.</summary>
@@ -59,7 +84,11 @@ public static class DenoisingEvaluation
     /// <param name="includeOracles">Also score the oracle masks where the noise is known.</param>
     /// <param name="cancellationToken">Stops between files.</param>
     /// <returns>The report (at least one file).</returns>
-    /// <exception cref="ArgumentException">No example, a null one, or one that cannot be scored (e.g. a silent clean reference); the message names it.</exception>
+    /// <exception cref="ArgumentException">
+    /// No example, a null one, one whose noisy or clean signal is null, empty, of another length than the other or has
+    /// a non-finite sample (refused before the denoiser is called), or one that cannot be scored (e.g. a silent clean
+    /// reference); the message names it.
+    /// </exception>
     /// <exception cref="InvalidOperationException">The denoiser returned null, the wrong length or a non-finite sample for an example (named).</exception>
     public static DenoisingReport Evaluate(
         IReadOnlyList<DenoisingExample> examples,
@@ -79,6 +108,12 @@ public static class DenoisingEvaluation
         {
             cancellationToken.ThrowIfCancellationRequested();
             DenoisingExample e = examples[index] ?? throw new ArgumentException($"Expected examples; found null at index {index}.", nameof(examples));
+            // Before the denoiser runs, so that a bad example is not blamed on the denoiser's output.
+            if (DenoisingExample.Defect(e, requireAudibleClean: false) is { } defect)
+            {
+                throw new ArgumentException($"Example '{e.Name}' (index {index}) {defect}.", nameof(examples));
+            }
+
             float[]? output = denoise(e.Noisy);
             if (output is null)
             {

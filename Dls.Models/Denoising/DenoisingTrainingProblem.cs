@@ -57,6 +57,12 @@ public sealed record DenoisingTrainingOptions
             errors.Add($"FixedPairShare must be in [0, 1] (found {FixedPairShare})");
         }
 
+        // Loss picks the objective with an if/else, so an undefined value would silently mean WaveformSnr.
+        if (!Enum.IsDefined(Loss))
+        {
+            errors.Add($"Loss must be {string.Join(" or ", Enum.GetNames<DenoisingLoss>())} (found {(int)Loss})");
+        }
+
         if (errors.Count > 0)
         {
             throw new ArgumentException($"Invalid {nameof(DenoisingTrainingOptions)}: {string.Join("; ", errors)}.");
@@ -65,8 +71,8 @@ public sealed record DenoisingTrainingOptions
 }
 
 /// <summary>One training batch: equal-length excerpts (plain arrays; tensors are made inside the loss's scope).</summary>
-/// <param name="Noisy">Mixtures, each of the same length.</param>
-/// <param name="Clean">Clean references.</param>
+/// <param name="Noisy">Mixtures: at least one, each of the same length (more than <see cref="DenoisingStft.HopLength"/> samples).</param>
+/// <param name="Clean">Clean references: one per mixture, as long as the mixtures.</param>
 public sealed record DenoisingBatch(float[][] Noisy, float[][] Clean);
 
 /// <summary>
@@ -84,10 +90,16 @@ public sealed class DenoisingTrainingProblem : ITrainingProblem<DenoisingBatch>
     private readonly DenoisingTrainingOptions _options;
 
     /// <summary>Creates the problem.</summary>
-    /// <param name="fixedPairs">Pairs used as they are (may be empty when <paramref name="mixer"/> is given).</param>
+    /// <param name="fixedPairs">Pairs used as they are (may be empty when <paramref name="mixer"/> is given); none null,
+    /// each non-empty with a clean signal as long as its mixture and finite samples.</param>
     /// <param name="mixer">Makes pairs on the fly (may be <c>null</c> when there are fixed pairs).</param>
-    /// <param name="validation">Held-out pairs (at least one).</param>
+    /// <param name="validation">Held-out pairs (at least one), checked like <paramref name="fixedPairs"/> and with an
+    /// audible (not all-zero) clean signal, since their SNR is the validation metric.</param>
     /// <param name="options">Settings (defaults when <c>null</c>).</param>
+    /// <exception cref="ArgumentException">
+    /// The options are invalid, there are neither fixed pairs nor a mixer, there is no validation pair, or a pair is
+    /// unusable (the message names the list, the pair's index and name, and the lengths or the sample found).
+    /// </exception>
     public DenoisingTrainingProblem(
         IReadOnlyList<DenoisingExample> fixedPairs,
         OnTheFlyMixer? mixer,
@@ -108,6 +120,10 @@ public sealed class DenoisingTrainingProblem : ITrainingProblem<DenoisingBatch>
             throw new ArgumentException("Expected at least one validation pair; found 0.", nameof(validation));
         }
 
+        // Checked once here, so that a bad pair is named now rather than failing mid-training (a short clean signal in
+        // a batch copy, or a validation pair blamed on the network after a whole epoch).
+        CheckPairs(fixedPairs, "Fixed", requireAudibleClean: false, nameof(fixedPairs));
+        CheckPairs(validation, "Validation", requireAudibleClean: true, nameof(validation));
         _fixed = fixedPairs;
         _mixer = mixer;
         _validation = validation;
@@ -127,17 +143,22 @@ public sealed class DenoisingTrainingProblem : ITrainingProblem<DenoisingBatch>
     }
 
     /// <inheritdoc />
+    /// <exception cref="ArgumentException">The batch is empty, ragged, or its clean rows do not match its noisy rows (named).</exception>
     public long CountSamples(DenoisingBatch batch)
     {
-        ArgumentNullException.ThrowIfNull(batch);
+        CheckBatch(batch);
         return batch.Noisy.Length;
     }
 
     /// <inheritdoc />
+    /// <exception cref="ArgumentException">
+    /// The model is not a mask network, or the batch is empty, ragged, has rows of at most
+    /// <see cref="DenoisingStft.HopLength"/> samples, or clean rows that do not match its noisy rows (named).
+    /// </exception>
     public Tensor Loss(nn.Module model, DenoisingBatch batch)
     {
         IMaskNetwork network = AsMaskNetwork(model);
-        ArgumentNullException.ThrowIfNull(batch);
+        CheckBatch(batch);
         using var scope = NewDisposeScope();
         int count = batch.Noisy.Length, length = batch.Noisy[0].Length;
         Tensor noisy = tensor(batch.Noisy.SelectMany(x => x).ToArray(), [count, length]);
@@ -211,6 +232,69 @@ public sealed class DenoisingTrainingProblem : ITrainingProblem<DenoisingBatch>
         }
 
         return new DenoisingBatch(noisy, clean);
+    }
+
+    private static void CheckPairs(IReadOnlyList<DenoisingExample> pairs, string list, bool requireAudibleClean, string paramName)
+    {
+        for (int i = 0; i < pairs.Count; i++)
+        {
+            DenoisingExample? pair = pairs[i];
+            if (pair is null)
+            {
+                throw new ArgumentException($"{list} pair {i} is null; expected an example.", paramName);
+            }
+
+            if (DenoisingExample.Defect(pair, requireAudibleClean) is { } defect)
+            {
+                throw new ArgumentException($"{list} pair {i} ('{pair.Name}') {defect}.", paramName);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Throws unless the batch is a non-empty rectangle of noisy rows with as many clean rows of the same length: what
+    /// the (count, length) tensors of <see cref="Loss"/> need. Looks only at the row arrays, never at the samples.
+    /// </summary>
+    private static void CheckBatch(DenoisingBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.Noisy is null || batch.Clean is null)
+        {
+            throw new ArgumentException($"Expected a batch with noisy and clean rows; {(batch.Noisy is null ? "Noisy" : "Clean")} is null.", nameof(batch));
+        }
+
+        if (batch.Noisy.Length == 0)
+        {
+            throw new ArgumentException("Expected a batch of at least one example; found 0.", nameof(batch));
+        }
+
+        if (batch.Clean.Length != batch.Noisy.Length)
+        {
+            throw new ArgumentException($"Expected one clean row per noisy row; found {batch.Clean.Length} clean row(s) for {batch.Noisy.Length} noisy.", nameof(batch));
+        }
+
+        int length = batch.Noisy[0]?.Length ?? -1;
+        for (int i = 0; i < batch.Noisy.Length; i++)
+        {
+            foreach ((string part, float[]? row) in new[] { ("Noisy", batch.Noisy[i]), ("Clean", batch.Clean[i]) })
+            {
+                if (row is null)
+                {
+                    throw new ArgumentException($"Expected equal-length rows; {part} row {i} is null.", nameof(batch));
+                }
+
+                if (row.Length != length)
+                {
+                    throw new ArgumentException($"Expected equal-length rows; {part} row {i} has {row.Length} samples, Noisy row 0 has {length}.", nameof(batch));
+                }
+            }
+        }
+
+        // The STFT's reflect padding needs more than half a window (batches from TrainBatches are ≥ 1024 samples).
+        if (length <= DenoisingStft.HopLength)
+        {
+            throw new ArgumentException($"Expected rows of more than {DenoisingStft.HopLength} samples; found {length}.", nameof(batch));
+        }
     }
 
     private static IMaskNetwork AsMaskNetwork(nn.Module model)

@@ -104,7 +104,11 @@ public sealed class FcMaskNetwork : nn.Module<Tensor, Tensor>, IMaskNetwork, IDe
     public int LookaheadFrames => 0;
 
     /// <inheritdoc />
-    public Tensor Flush(Tensor? state, long batch) => zeros(batch, 0, _options.Bins);
+    public Tensor Flush(Tensor? state, long batch)
+    {
+        MaskShapes.CheckBatch(batch);
+        return zeros(batch, 0, _options.Bins);
+    }
 
     /// <inheritdoc />
     public void SetInputStatistics(FeatureStatistics statistics) => _io.Set(statistics, _options.Bins);
@@ -141,6 +145,15 @@ public sealed class FcMaskNetwork : nn.Module<Tensor, Tensor>, IMaskNetwork, IDe
 /// <summary>Shape checks shared by the mask networks.</summary>
 internal static class MaskShapes
 {
+    /// <summary>Throws for a negative batch size (given to <see cref="IMaskNetwork.Flush"/>), before torch rejects it natively.</summary>
+    public static void CheckBatch(long batch)
+    {
+        if (batch < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(batch), batch, $"Expected a batch size ≥ 0; found {batch}.");
+        }
+    }
+
     public static void Check(Tensor magnitude, int bins)
     {
         ArgumentNullException.ThrowIfNull(magnitude);

@@ -278,10 +278,24 @@ public sealed class GruMaskNetwork : nn.Module<Tensor, Tensor>, IMaskNetwork, ID
 
     private void CheckState(Tensor? state, long batch)
     {
-        if (state is not null && (state.dim() != 2 || state.shape[0] != batch || state.shape[1] != StateSize))
+        MaskShapes.CheckBatch(batch);
+        if (state is null)
+        {
+            return;
+        }
+
+        if (state.dim() != 2 || state.shape[0] != batch || state.shape[1] != StateSize)
         {
             throw new ArgumentException(
                 $"Expected a state of shape ({batch}, {StateSize}); found ({string.Join(", ", state.shape)}).", nameof(state));
+        }
+
+        // The state is multiplied by gru_hh's weight: any other dtype would fail natively with a message about mat1/mat2.
+        ScalarType expected = gru_hh.parameters().First().dtype;
+        if (state.dtype != expected)
+        {
+            throw new ArgumentException(
+                $"Expected a state of dtype {expected} (the network's parameters); found {state.dtype}.", nameof(state));
         }
     }
 

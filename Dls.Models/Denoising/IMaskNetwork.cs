@@ -29,8 +29,10 @@ public interface IMaskNetwork
     /// <see cref="LookaheadFrames"/> frames (none for a causal network).
     /// </summary>
     /// <param name="state">The state returned by the last <see cref="ForwardContinued"/> call.</param>
-    /// <param name="batch">The batch size of the sequence.</param>
+    /// <param name="batch">The batch size of the sequence (≥ 0).</param>
     /// <returns>Shape (batch, LookaheadFrames, bins).</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is negative.</exception>
+    /// <exception cref="ArgumentException">The state does not fit: wrong shape, or a dtype other than the network's parameters'.</exception>
     Tensor Flush(Tensor? state, long batch);
 
     /// <summary>Whether the network standardises its input per bin with statistics of training data.</summary>
@@ -56,6 +58,9 @@ public interface IMaskNetwork
     /// <param name="state">The state returned by the previous call, or <c>null</c> at the start.</param>
     /// <param name="nextState">The state after these frames (<c>null</c> for frame-wise networks); the caller owns it.</param>
     /// <returns>The mask of these frames, shape (batch, frames, bins).</returns>
-    /// <exception cref="ArgumentException">The magnitude is not real float32 of shape (batch, frames, <see cref="Bins"/>), or the state does not fit.</exception>
+    /// <exception cref="ArgumentException">
+    /// The magnitude is not real float32 of shape (batch, frames, <see cref="Bins"/>), or the state does not fit
+    /// (shape other than the previous call returned, or a dtype other than the network's parameters').
+    /// </exception>
     Tensor ForwardContinued(Tensor magnitude, Tensor? state, out Tensor? nextState);
 }

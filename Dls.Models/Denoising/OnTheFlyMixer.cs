@@ -155,9 +155,19 @@ public sealed class OnTheFlyMixer
     public int NoiseCount => _noise.Length;
 
     /// <summary>Total seconds of clean speech, at <paramref name="sampleRate"/>.</summary>
-    /// <param name="sampleRate">The rate the utterances are at, in Hz.</param>
+    /// <param name="sampleRate">The rate the utterances are at, in Hz (&gt; 0).</param>
     /// <returns>Seconds.</returns>
-    public double CleanSeconds(int sampleRate) => _clean.Sum(c => (double)c.Length) / sampleRate;
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="sampleRate"/> is not positive.</exception>
+    public double CleanSeconds(int sampleRate)
+    {
+        // A rate ≤ 0 would give ∞ or a negative duration without any error.
+        if (sampleRate <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(sampleRate), sampleRate, $"Expected a sample rate > 0 Hz; found {sampleRate}.");
+        }
+
+        return _clean.Sum(c => (double)c.Length) / sampleRate;
+    }
 
     /// <summary>
     /// Loads every WAV of <paramref name="cleanDirectory"/> (recursively) as speech and every WAV of
@@ -183,10 +193,18 @@ public sealed class OnTheFlyMixer
     /// <param name="minSnrDb">Lowest SNR in dB.</param>
     /// <param name="maxSnrDb">Highest SNR in dB.</param>
     /// <returns>The mixer.</returns>
-    /// <exception cref="ArgumentException">No example has a noise, or one has a silent or non-finite clean or noise signal (named).</exception>
+    /// <exception cref="ArgumentException">An example is null (index named), no example has a noise, or one has a silent or non-finite clean or noise signal (named).</exception>
     public static OnTheFlyMixer FromExamples(IReadOnlyList<DenoisingExample> examples, double minSnrDb = -5, double maxSnrDb = 10)
     {
         ArgumentNullException.ThrowIfNull(examples);
+        for (int i = 0; i < examples.Count; i++)
+        {
+            if (examples[i] is null)
+            {
+                throw new ArgumentException($"Expected examples; found null at index {i} (of {examples.Count}).", nameof(examples));
+            }
+        }
+
         var withNoise = examples.Where(e => e.Noise is not null).ToArray();
         if (withNoise.Length == 0)
         {
@@ -213,14 +231,23 @@ public sealed class OnTheFlyMixer
 
     /// <summary>Makes one example.</summary>
     /// <param name="rng">The random source (the only source of randomness).</param>
-    /// <param name="maxSamples">When positive, a random excerpt of at most this many samples of the utterance is used.</param>
+    /// <param name="maxSamples">When positive, a random excerpt of at most this many samples of the utterance is used;
+    /// 0 (the default) uses the whole utterance. Negative values are refused.</param>
     /// <returns>The example; <c>Noisy == Clean + Noise</c> exactly.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxSamples"/> is negative.</exception>
     /// <exception cref="InvalidOperationException">
     /// 1000 draws in a row gave a silent clean or noise excerpt (pools that are almost entirely silence).
     /// </exception>
     public DenoisingExample Mix(Random rng, int maxSamples = 0)
     {
         ArgumentNullException.ThrowIfNull(rng);
+        // Checked before any draw, so valid calls draw exactly as before; a negative limit would silently mean the whole
+        // utterance, which 0 asks for explicitly.
+        if (maxSamples < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxSamples), maxSamples, $"Expected maxSamples ≥ 0 (0 = the whole utterance); found {maxSamples}.");
+        }
+
         // No SNR is defined for a silent excerpt: draw again. The pools hold no all-silent signal (checked at construction),
         // so a redraw almost always succeeds; the bound turns pools of near-total silence into an error, not a hang.
         for (int draw = 0; draw < MaxSilentDraws; draw++)

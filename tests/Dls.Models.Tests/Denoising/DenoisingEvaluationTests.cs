@@ -44,4 +44,71 @@ public sealed class DenoisingEvaluationTests
         Assert.Contains("Example 'silent.wav' (index 1) cannot be scored:", e.Message);
         Assert.IsType<ArgumentException>(e.InnerException);
     }
+
+    [Fact]
+    public void Evaluate_NoisyLongerThanClean_ThrowsBeforeCallingDenoiser()
+    {
+        DenoisingExample bad = Example("m") with { Noisy = DenoisingFixtures.Noise(5000) };
+        bool called = false;
+
+        var e = Assert.Throws<ArgumentException>(() => DenoisingEvaluation.Evaluate([bad], x =>
+        {
+            called = true;
+            return x;
+        }));
+
+        Assert.False(called);
+        Assert.Equal("examples", e.ParamName);
+        Assert.Contains("Example 'm' (index 0) has 4000 clean samples but 5000 noisy", e.Message);
+    }
+
+    [Theory]
+    [InlineData("Noisy")]
+    [InlineData("Clean")]
+    public void Evaluate_NullSignal_ThrowsNamingExampleAndSignal(string which)
+    {
+        DenoisingExample bad = which == "Noisy" ? Example("m") with { Noisy = null! } : Example("m") with { Clean = null! };
+
+        var e = Assert.Throws<ArgumentException>(() => DenoisingEvaluation.Evaluate([Example("ok"), bad], x => x));
+
+        Assert.Equal("examples", e.ParamName);
+        Assert.Contains($"Example 'm' (index 1) has no {which.ToLowerInvariant()} signal (null)", e.Message);
+    }
+
+    [Fact]
+    public void Evaluate_ShortExampleWithOracles_ScoresIt()
+    {
+        // Shorter than the STFT's reflect padding allows (≤ 512 samples): the oracle pads like the denoiser does.
+        DenoisingReport report = DenoisingEvaluation.Evaluate([Example("short", DenoisingFixtures.Tone(300, 1))], x => x);
+
+        Assert.True(report.OracleIrmImprovementDb > 0, $"IRM improvement {report.OracleIrmImprovementDb}");
+        Assert.True(double.IsFinite(report.OraclePowerImprovementDb!.Value));
+    }
+
+    [Fact]
+    public void DenoisingReport_NoFiles_ThrowsSayingAtLeastOne()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new DenoisingReport([]));
+
+        Assert.Equal("Files", e.ParamName);
+        Assert.Contains("Expected at least one file score; found 0", e.Message);
+    }
+
+    [Fact]
+    public void DenoisingReport_NullFiles_ThrowsNamingFiles()
+    {
+        var e = Assert.Throws<ArgumentNullException>(() => new DenoisingReport(null!));
+
+        Assert.Equal("Files", e.ParamName);
+    }
+
+    [Fact]
+    public void DenoisingReport_NullFileScore_ThrowsNamingIndex()
+    {
+        var score = new DenoisingFileScore("a", 1, 2, 1, 2, null, null);
+
+        var e = Assert.Throws<ArgumentException>(() => new DenoisingReport([score, null!]));
+
+        Assert.Contains("null at index 1", e.Message);
+    }
 }

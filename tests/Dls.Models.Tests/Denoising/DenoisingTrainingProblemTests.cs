@@ -57,4 +57,133 @@ public sealed class DenoisingTrainingProblemTests
 
         Assert.Contains("found Linear", e.Message);
     }
+
+    private static DenoisingExample Pair(string name, int length = 2000, int seed = 1)
+    {
+        float[] clean = DenoisingFixtures.Tone(length, seed), noise = DenoisingFixtures.Noise(length, seed + 1);
+        return new DenoisingExample(name, DenoisingFixtures.Add(clean, noise), clean, noise);
+    }
+
+    [Fact]
+    public void Constructor_FixedPairCleanShorterThanNoisy_ThrowsNamingPairAndLengths()
+    {
+        // `with` skips the record's constructor, so an inconsistent example can still reach the problem.
+        DenoisingExample bad = Pair("bad.wav") with { Clean = new float[1500] };
+
+        var e = Assert.Throws<ArgumentException>(() => new DenoisingTrainingProblem([Pair("a.wav"), bad], null, [Pair("v.wav")]));
+
+        Assert.Equal("fixedPairs", e.ParamName);
+        Assert.Contains("Fixed pair 1 ('bad.wav')", e.Message);
+        Assert.Contains("1500 clean samples but 2000 noisy", e.Message);
+    }
+
+    [Fact]
+    public void Constructor_ValidationPairOfUnequalLengths_ThrowsNamingPairAndLengths()
+    {
+        DenoisingExample bad = Pair("bad.wav", 4000) with { Clean = DenoisingFixtures.Tone(2000) };
+
+        var e = Assert.Throws<ArgumentException>(() => new DenoisingTrainingProblem([Pair("a.wav")], null, [Pair("v.wav"), bad]));
+
+        Assert.Equal("validation", e.ParamName);
+        Assert.Contains("Validation pair 1 ('bad.wav')", e.Message);
+        Assert.Contains("2000 clean samples but 4000 noisy", e.Message);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Constructor_NullPair_ThrowsNamingListAndIndex(bool inFixed)
+    {
+        DenoisingExample[] withNull = [Pair("a.wav"), null!];
+
+        var e = Assert.Throws<ArgumentException>(() => inFixed
+            ? new DenoisingTrainingProblem(withNull, null, [Pair("v.wav")])
+            : new DenoisingTrainingProblem([Pair("a.wav")], null, withNull));
+
+        Assert.Equal(inFixed ? "fixedPairs" : "validation", e.ParamName);
+        Assert.Contains($"{(inFixed ? "Fixed" : "Validation")} pair 1 is null", e.Message);
+    }
+
+    [Fact]
+    public void Constructor_FixedPairWithNaN_ThrowsNamingSample()
+    {
+        DenoisingExample bad = Pair("nan.wav");
+        bad.Noisy[123] = float.NaN;
+
+        var e = Assert.Throws<ArgumentException>(() => new DenoisingTrainingProblem([bad], null, [Pair("v.wav")]));
+
+        Assert.Equal("fixedPairs", e.ParamName);
+        Assert.Contains("Fixed pair 0 ('nan.wav') has a non-finite noisy sample (NaN) at index 123", e.Message);
+    }
+
+    [Fact]
+    public void Constructor_SilentValidationClean_ThrowsNamingPair()
+    {
+        float[] noise = DenoisingFixtures.Noise(2000);
+        var silent = new DenoisingExample("silent.wav", noise, new float[2000], noise);
+
+        var e = Assert.Throws<ArgumentException>(() => new DenoisingTrainingProblem([Pair("a.wav")], null, [silent]));
+
+        Assert.Equal("validation", e.ParamName);
+        Assert.Contains("Validation pair 0 ('silent.wav') has a silent (all-zero) clean signal", e.Message);
+    }
+
+    [Fact]
+    public void Loss_EmptyBatch_ThrowsNamingCount()
+    {
+        (DenoisingTrainingProblem problem, _) = Problem(DenoisingLoss.Magnitude);
+        using var model = new GruMaskNetwork(new GruMaskNetworkOptions(HiddenSize: 4));
+
+        var e = Assert.Throws<ArgumentException>(() => problem.Loss(model, new DenoisingBatch([], [])));
+
+        Assert.Equal("batch", e.ParamName);
+        Assert.Contains("found 0", e.Message);
+    }
+
+    [Fact]
+    public void Loss_RaggedRows_ThrowsNamingRowAndLength()
+    {
+        (DenoisingTrainingProblem problem, _) = Problem(DenoisingLoss.Magnitude);
+        using var model = new GruMaskNetwork(new GruMaskNetworkOptions(HiddenSize: 4));
+        var batch = new DenoisingBatch([new float[2000], new float[1500]], [new float[2000], new float[2000]]);
+
+        var e = Assert.Throws<ArgumentException>(() => problem.Loss(model, batch));
+
+        Assert.Equal("batch", e.ParamName);
+        Assert.Contains("Noisy row 1 has 1500 samples", e.Message);
+        Assert.Contains("row 0 has 2000", e.Message);
+    }
+
+    [Fact]
+    public void Loss_CleanCountDiffersFromNoisy_ThrowsNamingCounts()
+    {
+        (DenoisingTrainingProblem problem, _) = Problem(DenoisingLoss.WaveformSnr);
+        using var model = new GruMaskNetwork(new GruMaskNetworkOptions(HiddenSize: 4));
+        var batch = new DenoisingBatch([new float[2000], new float[2000]], [new float[2000]]);
+
+        var e = Assert.Throws<ArgumentException>(() => problem.Loss(model, batch));
+
+        Assert.Contains("1 clean row(s) for 2 noisy", e.Message);
+    }
+
+    [Fact]
+    public void CountSamples_NullNoisy_ThrowsArgumentException()
+    {
+        (DenoisingTrainingProblem problem, _) = Problem(DenoisingLoss.Magnitude);
+
+        var e = Assert.Throws<ArgumentException>(() => problem.CountSamples(new DenoisingBatch(null!, [new float[2000]])));
+
+        Assert.Equal("batch", e.ParamName);
+        Assert.Contains("Noisy is null", e.Message);
+    }
+
+    [Fact]
+    public void Validate_UndefinedLoss_ThrowsNamingLoss()
+    {
+        var options = new DenoisingTrainingOptions { Loss = (DenoisingLoss)9 };
+
+        var e = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.Contains("Loss must be Magnitude or WaveformSnr (found 9)", e.Message);
+    }
 }

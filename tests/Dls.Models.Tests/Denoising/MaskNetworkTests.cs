@@ -171,4 +171,46 @@ public sealed class MaskNetworkTests
         Assert.True(report.OraclePowerImprovementDb > 3, $"power mask improvement {report.OraclePowerImprovementDb}");
         Assert.Equal(0, report.SnrImprovementDb, 6);
     }
+
+    [Theory]
+    [InlineData(ScalarType.Float64)]
+    [InlineData(ScalarType.Int32)]
+    [InlineData(ScalarType.ComplexFloat32)]
+    public void ForwardContinued_StateOfOtherDtype_ThrowsNamingDtypes(ScalarType dtype)
+    {
+        using var network = new GruMaskNetwork(new GruMaskNetworkOptions(HiddenSize: 4));
+        using var scope = NewDisposeScope();
+        Tensor state = zeros(1, network.StateSize, dtype: dtype);
+
+        var e = Assert.Throws<ArgumentException>(() => network.ForwardContinued(rand(1, 3, 513), state, out _));
+
+        Assert.Equal("state", e.ParamName);
+        Assert.Contains($"Expected a state of dtype Float32 (the network's parameters); found {dtype}", e.Message);
+    }
+
+    [Fact]
+    public void Flush_Float64State_ThrowsNamingDtypes()
+    {
+        using var network = new GruMaskNetwork(new GruMaskNetworkOptions(HiddenSize: 4) { LookaheadFrames = 1 });
+        using var scope = NewDisposeScope();
+        Tensor state = zeros(2, network.StateSize, dtype: ScalarType.Float64);
+
+        var e = Assert.Throws<ArgumentException>(() => network.Flush(state, 2));
+
+        Assert.Contains("found Float64", e.Message);
+    }
+
+    [Theory]
+    [InlineData("fc")]
+    [InlineData("gru")]
+    public void Flush_NegativeBatch_ThrowsNamingBatch(string kind)
+    {
+        IMaskNetwork network = kind == "fc" ? DenoisingFixtures.TinyFc() : DenoisingFixtures.TinyGru();
+        using var module = (nn.Module)network;
+
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => network.Flush(null, -1));
+
+        Assert.Equal("batch", e.ParamName);
+        Assert.Contains("Expected a batch size ≥ 0; found -1", e.Message);
+    }
 }

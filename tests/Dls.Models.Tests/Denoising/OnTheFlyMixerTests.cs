@@ -156,4 +156,36 @@ public sealed class OnTheFlyMixerTests
 
         Assert.Contains("1000 draws in a row gave a silent clean or noise excerpt (maxSamples = 10)", e.Message);
     }
+
+    [Fact]
+    public void FromExamples_NullExample_ThrowsNamingIndex()
+    {
+        float[] clean = DenoisingFixtures.Tone(100), noise = DenoisingFixtures.Noise(100);
+        var good = new DenoisingExample("trx0000.wav", DenoisingFixtures.Add(clean, noise), clean, noise);
+
+        var e = Assert.Throws<ArgumentException>(() => OnTheFlyMixer.FromExamples([good, null!]));
+
+        Assert.Equal("examples", e.ParamName);
+        Assert.Contains("found null at index 1", e.Message);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    public void CleanSeconds_NonPositiveRate_ThrowsNamingRate(int sampleRate)
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => Mixer().CleanSeconds(sampleRate));
+
+        Assert.Equal("sampleRate", e.ParamName);
+        Assert.Contains($"found {sampleRate}", e.Message);
+    }
+
+    [Fact]
+    public void Mix_NegativeMaxSamples_ThrowsNamingValue()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => Mixer().Mix(new Random(1), maxSamples: -5));
+
+        Assert.Equal("maxSamples", e.ParamName);
+        Assert.Contains("found -5", e.Message);
+    }
 }

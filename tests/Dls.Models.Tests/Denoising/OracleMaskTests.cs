@@ -1,0 +1,60 @@
+using Dls.Models.Denoising;
+
+namespace Dls.Models.Tests.Denoising;
+
+public sealed class OracleMaskTests
+{
+    [Theory]
+    [InlineData("noisy", float.NaN)]
+    [InlineData("clean", float.PositiveInfinity)]
+    [InlineData("noise", float.NegativeInfinity)]
+    public void Apply_NonFiniteSample_ThrowsNamingArrayIndexAndValue(string which, float value)
+    {
+        float[] clean = DenoisingFixtures.Tone(4000), noise = DenoisingFixtures.Noise(4000);
+        float[] noisy = DenoisingFixtures.Add(clean, noise);
+        float[] target = which switch { "noisy" => noisy, "clean" => clean, _ => noise };
+        target[321] = value;
+
+        var e = Assert.Throws<ArgumentException>(() => OracleMask.Apply(noisy, clean, noise, OracleMaskKind.IdealRatio));
+
+        Assert.Equal(which, e.ParamName);
+        Assert.Contains($"found {value} at index 321", e.Message);
+    }
+
+    [Fact]
+    public void Apply_Empty_ThrowsNamingNoisy()
+    {
+        var e = Assert.Throws<ArgumentException>(() => OracleMask.Apply([], [], [], OracleMaskKind.PowerRatio));
+
+        Assert.Equal("noisy", e.ParamName);
+        Assert.Contains("Expected at least one sample; found an empty signal", e.Message);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(300)]
+    [InlineData(512)]
+    public void Apply_ShorterThanHalfAWindowWithoutNoise_ReturnsInput(int length)
+    {
+        float[] clean = DenoisingFixtures.Tone(length);
+
+        float[] output = OracleMask.Apply(clean, clean, new float[length], OracleMaskKind.IdealRatio);
+
+        // Zero-extended to 513 samples as the denoiser does; with no noise the mask is 1 and the input comes back.
+        Assert.Equal(length, output.Length);
+        Assert.True(DenoisingFixtures.MaxAbsDifference(clean, output) < 1e-4f);
+    }
+
+    [Fact]
+    public void Apply_ShortInput_SameAsZeroExtendedInputCutBack()
+    {
+        float[] clean = DenoisingFixtures.Tone(300), noise = DenoisingFixtures.Noise(300, amplitude: 0.3);
+        float[] noisy = DenoisingFixtures.Add(clean, noise);
+        float[] Extend(float[] x) => [.. x, .. new float[DenoisingStft.HopLength + 1 - x.Length]];
+
+        float[] shortOutput = OracleMask.Apply(noisy, clean, noise, OracleMaskKind.PowerRatio);
+        float[] longOutput = OracleMask.Apply(Extend(noisy), Extend(clean), Extend(noise), OracleMaskKind.PowerRatio);
+
+        Assert.Equal(longOutput[..300], shortOutput);
+    }
+}
