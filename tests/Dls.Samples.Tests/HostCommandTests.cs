@@ -109,6 +109,33 @@ public sealed class HostCommandTests
     });
 
     [Theory]
+    [InlineData("denoise WAV --modle x --out OUT", "--modle", "--model, --out")]
+    [InlineData("audio info WAV --jsn", "--jsn", "--json")]
+    [InlineData("verify --enroll WAV --enrol WAV --test WAV", "--enrol", "--enroll, --json, --model, --test, --threshold")]
+    public async Task MistypedOption_InAPathList_IsAUsageErrorNamingTheOptions(string commandLine, string mistyped, string options)
+    {
+        // A path list takes every token the parser does not know; a mistyped option must not reach the command as a
+        // path (it would fail later as "no such file", or, were there such a file, be processed as one).
+        string wav = Path.Combine(Path.GetTempPath(), $"dls-mistyped-{Guid.NewGuid():N}.wav");
+        Dls.Audio.IO.AudioFile.Save(wav, new Dls.Audio.AudioSignal(new float[1600], 16000));
+        string outDir = Path.Combine(Path.GetTempPath(), $"dls-mistyped-{Guid.NewGuid():N}");
+        try
+        {
+            string[] args = commandLine.Split(' ').Select(a => a switch { "WAV" => wav, "OUT" => outDir, _ => a }).ToArray();
+            var (code, stdout, stderr) = await HostRunner.RunAsync(args);
+            Assert.Equal(2, code);
+            Assert.Contains($"Unknown option '{mistyped}'", stderr);
+            Assert.Contains($"[{options}]", stderr);
+            Assert.Equal("", stdout);
+            Assert.False(Directory.Exists(outDir), "nothing may be written after a usage error");
+        }
+        finally
+        {
+            File.Delete(wav);
+        }
+    }
+
+    [Theory]
     [InlineData("verify --enroll {wav} --test {dir}", "Expected a WAV file, found a folder at '{dir}'.")]
     [InlineData("audio info {dir}/missing.wav", "Expected a WAV file, found nothing at '{dir}/missing.wav'.")]
     [InlineData("denoise-eval --data {wav}", "Dataset folder '{wav}': expected a folder of WAV pairs, found a file.")]
