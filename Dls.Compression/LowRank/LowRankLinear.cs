@@ -1,4 +1,3 @@
-using System.Globalization;
 using Dls.Compression.Modules;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -90,9 +89,9 @@ public sealed class LowRankLinear : Module<Tensor, Tensor>
         if (odd is not null)
             throw new ArgumentException(
                 $"Expected u, v and bias of one floating-point dtype; found u {u.dtype}, v {v.dtype}{(bias is null ? "" : $", bias {bias.dtype}")}.", odd);
-        ThrowIfNonFinite(u, nameof(u));
-        ThrowIfNonFinite(v, nameof(v));
-        if (bias is not null) ThrowIfNonFinite(bias, nameof(bias));
+        TensorChecks.ThrowIfNonFinite(u, nameof(u));
+        TensorChecks.ThrowIfNonFinite(v, nameof(v));
+        if (bias is not null) TensorChecks.ThrowIfNonFinite(bias, nameof(bias));
         // The detached views and contiguous copies are temporaries of this call; the layer's parameters leave the scope
         // (the constructor takes them out of any scope).
         using (torch.NewDisposeScope())
@@ -161,28 +160,6 @@ public sealed class LowRankLinear : Module<Tensor, Tensor>
     }
 
     private static string Shape(Tensor t) => string.Join("×", t.shape);
-
-    /// <summary>Throws naming the first NaN or infinite entry of <paramref name="t"/> (row-major order) and its value.</summary>
-    private static void ThrowIfNonFinite(Tensor t, string name)
-    {
-        using var scope = torch.NewDisposeScope();
-        using var noGrad = torch.no_grad();
-        var bad = t.detach().isfinite().logical_not_().flatten();
-        if (!bad.any().item<bool>())
-            return;
-        // argmax returns the first maximum: the first non-finite entry in row-major order.
-        long flat = bad.to(ScalarType.Byte).argmax().item<long>();
-        double value = t.detach().flatten()[flat].to(ScalarType.Float64).item<double>();
-        long[] shape = t.shape, index = new long[shape.Length];
-        for (int d = shape.Length - 1; d >= 0; d--)
-        {
-            index[d] = flat % shape[d];
-            flat /= shape[d];
-        }
-        throw new ArgumentException(
-            $"Expected finite values in {name}; found {value.ToString(CultureInfo.InvariantCulture)} at [{string.Join(", ", index)}] ({name} [{Shape(t)}]).",
-            name);
-    }
 
     /// <summary>The product u·v (out, in) — for analysis and tests; the forward pass never forms it.</summary>
     /// <returns>A new tensor.</returns>

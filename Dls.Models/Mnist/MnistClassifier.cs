@@ -1,5 +1,6 @@
 using System.Globalization;
 using Dls.Compression.LowRank;
+using Dls.Compression.Modules;
 using Dls.Models.Checkpoints;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -190,7 +191,7 @@ public sealed class MnistClassifier : IDisposable
                 $"Expected float32 images, found {images.dtype}; convert them with images.to(ScalarType.Float32)" +
                 (images.dtype == ScalarType.Byte ? " and divide uint8 pixels by 255 (MnistTensors.From does both)." : "."),
                 nameof(images));
-        ThrowIfNonFinite(images);
+        TensorChecks.ThrowIfNonFinite(images, nameof(images));
         lock (gate)
         {
             ObjectDisposedException.ThrowIf(disposed, this);
@@ -199,26 +200,6 @@ public sealed class MnistClassifier : IDisposable
             using var rows = Run(images).t();
             return logits.copy_(rows);
         }
-    }
-
-    /// <summary>Throws naming the first NaN or infinite value of the (batch, features) images, as <see cref="Logits"/> does.</summary>
-    private static void ThrowIfNonFinite(Tensor images)
-    {
-        // One elementwise pass and a reduction: small next to the first layer's GEMM over the same values.
-        using var finite = images.isfinite();
-        using var all = finite.all();
-        if (all.item<bool>())
-            return;
-        using var bad = finite.logical_not();
-        using var flat = bad.flatten();
-        using var asBytes = flat.to(ScalarType.Byte);
-        // argmax returns the first maximum: the first non-finite value in row-major order.
-        using var first = asBytes.argmax();
-        long index = first.item<long>(), features = images.shape[1], row = index / features, column = index % features;
-        using var value = images[row, column];
-        throw new ArgumentException(
-            $"Expected finite images; found {value.item<float>().ToString(CultureInfo.InvariantCulture)} at [{row}, {column}].",
-            nameof(images));
     }
 
     /// <summary>

@@ -73,7 +73,7 @@ public sealed class GruSpeakerEncoder : nn.Module<Tensor, Tensor, Tensor>, IDesc
     /// </summary>
     /// <param name="mean">Shape (InputSize), finite.</param>
     /// <param name="scale">Shape (InputSize), finite.</param>
-    /// <exception cref="ArgumentException">Another shape, or a NaN or ∞ value (the message gives the bin).</exception>
+    /// <exception cref="ArgumentException">Another shape, or a NaN or ∞ value (the message gives its index, the bin).</exception>
     public void SetInputNormalization(Tensor mean, Tensor scale)
     {
         ArgumentNullException.ThrowIfNull(mean);
@@ -82,8 +82,8 @@ public sealed class GruSpeakerEncoder : nn.Module<Tensor, Tensor, Tensor>, IDesc
             throw new ArgumentException($"Expected mean and scale of shape ({Options.InputSize}), found ({string.Join(", ", mean.shape)}) and ({string.Join(", ", scale.shape)}).");
         // One NaN or ∞ here reaches every frame of every later input through the GRU, so every embedding would be NaN.
         // The scale multiplies (it is 1/std, not std), so zero or negative values give finite outputs and are left alone.
-        ThrowIfNonFinite(mean, nameof(mean));
-        ThrowIfNonFinite(scale, nameof(scale));
+        TensorChecks.ThrowIfNonFinite(mean, nameof(mean));
+        TensorChecks.ThrowIfNonFinite(scale, nameof(scale));
         using var _ = no_grad();
         input_mean.copy_(mean);
         input_scale.copy_(scale);
@@ -192,15 +192,6 @@ public sealed class GruSpeakerEncoder : nn.Module<Tensor, Tensor, Tensor>, IDesc
 
     private Tensor Weight(string name) =>
         gru.get_parameter(name) ?? throw new InvalidOperationException($"The GRU has no parameter '{name}' (expected a one-layer bidirectional GRU with biases).");
-
-    private static void ThrowIfNonFinite(Tensor values, string name)
-    {
-        using var scope = NewDisposeScope();
-        var cpu = values.to(ScalarType.Float64, CPU).data<double>().ToArray();
-        int bad = Array.FindIndex(cpu, v => !double.IsFinite(v));
-        if (bad >= 0)
-            throw new ArgumentException($"Expected finite input normalization values; {name} has {cpu[bad]} at bin {bad}.", name);
-    }
 
     /// <summary>A contiguous CPU float tensor's memory as floats, without a copy.</summary>
     private static ReadOnlySpan<float> Floats(Tensor t) => MemoryMarshal.Cast<byte, float>(t.bytes);
