@@ -1,4 +1,5 @@
 using System.Globalization;
+using Dls.Audio;
 using Dls.Compression.LowRank;
 using Dls.Compression.Modules;
 using Dls.Models.Checkpoints;
@@ -134,13 +135,11 @@ public sealed class MnistClassifier : IDisposable
         if (pixels.Length == 0 || pixels.Length % Features != 0)
             throw new ArgumentException($"Expected a positive multiple of {Features} pixels, found {pixels.Length}.", nameof(pixels));
         // NaN logits would otherwise come back as class 0 from Predict. One compare per pixel, next to the GEMMs' thousands.
-        for (int i = 0; i < pixels.Length; i++)
-        {
-            if (!float.IsFinite(pixels[i]))
-                throw new ArgumentException(
-                    $"Expected finite pixels; found {pixels[i].ToString(CultureInfo.InvariantCulture)} at index {i} (image {i / Features}, pixel {i % Features}).",
-                    nameof(pixels));
-        }
+        int bad = SampleChecks.IndexOfNonFinite(pixels);
+        if (bad >= 0)
+            throw new ArgumentException(
+                $"Expected finite pixels; found {pixels[bad].ToString(CultureInfo.InvariantCulture)} at index {bad} (image {bad / Features}, pixel {bad % Features}).",
+                nameof(pixels));
         long count = pixels.Length / Features;
         using var scope = torch.NewDisposeScope();
         using var mode = torch.inference_mode();

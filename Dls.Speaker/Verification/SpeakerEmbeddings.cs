@@ -1,3 +1,5 @@
+using Dls.Audio;
+
 namespace Dls.Speaker.Verification;
 
 /// <summary>Enrollment and scoring maths on plain embedding vectors.</summary>
@@ -125,7 +127,7 @@ public static class SpeakerEmbeddings
 
     private static void ThrowIfNonFinite(ReadOnlySpan<float> values, string what, string paramName)
     {
-        for (int i = 0; i < values.Length; i++)
-            if (!float.IsFinite(values[i])) throw new ArgumentException($"Expected finite values; the {what} has {values[i]} at index {i}.", paramName);
+        int i = SampleChecks.IndexOfNonFinite(values);
+        if (i >= 0) throw new ArgumentException($"Expected finite values; the {what} has {values[i]} at index {i}.", paramName);
     }
 }
