@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using System.Numerics;
 
 namespace Dls.Samples.Abstractions;
 
@@ -63,7 +64,15 @@ public static class OptionRanges
         return option;
     }
 
-    private static int? ParseInt(ArgumentResult result, string name, int min, int max, string? why)
+    private static int? ParseInt(ArgumentResult result, string name, int min, int max, string? why) =>
+        Parse(result, name, min, max, why, NumberStyles.AllowLeadingSign, "a whole number");
+
+    private static double? ParseDouble(ArgumentResult result, string name, double min, double max, string? why) =>
+        Parse(result, name, min, max, why, NumberStyles.Float, "a number");
+
+    /// <summary>Parses the option's value (invariant culture) and keeps it within [min, max]; anything else is a parse error.</summary>
+    private static T? Parse<T>(ArgumentResult result, string name, T min, T max, string? why, NumberStyles styles, string kind)
+        where T : struct, INumber<T>
     {
         string? token = SingleToken(result);
         if (token is null)
@@ -71,29 +80,12 @@ public static class OptionRanges
             return null;
         }
 
-        if (int.TryParse(token, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int value) && value >= min && value <= max)
+        if (T.TryParse(token, styles, CultureInfo.InvariantCulture, out T value) && value >= min && value <= max)
         {
             return value;
         }
 
-        result.AddError(string.Create(CultureInfo.InvariantCulture, $"{name}: expected a whole number from {min} to {max}{Because(why)}, found '{token}'."));
-        return null;
-    }
-
-    private static double? ParseDouble(ArgumentResult result, string name, double min, double max, string? why)
-    {
-        string? token = SingleToken(result);
-        if (token is null)
-        {
-            return null;
-        }
-
-        if (double.TryParse(token, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && value >= min && value <= max)
-        {
-            return value;
-        }
-
-        result.AddError(string.Create(CultureInfo.InvariantCulture, $"{name}: expected a number from {min} to {max}{Because(why)}, found '{token}'."));
+        result.AddError(string.Create(CultureInfo.InvariantCulture, $"{name}: expected {kind} from {min} to {max}{Because(why)}, found '{token}'."));
         return null;
     }
 
