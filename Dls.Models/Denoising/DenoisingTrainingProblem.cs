@@ -185,6 +185,9 @@ public sealed class DenoisingTrainingProblem : ITrainingProblem<DenoisingBatch>
     }
 
     /// <inheritdoc />
+    public IReadOnlyCollection<string> MetricNames { get; } = [SnrImprovementMetric, "output_snr_db", "si_sdr_improvement_db"];
+
+    /// <inheritdoc />
     public IReadOnlyDictionary<string, double> Validate(nn.Module model, CancellationToken ct)
     {
         IMaskNetwork network = AsMaskNetwork(model);

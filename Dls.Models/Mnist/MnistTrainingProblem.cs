@@ -72,6 +72,9 @@ public sealed class MnistTrainingProblem : ITrainingProblem<MnistBatch>, IDispos
     public long CountSamples(MnistBatch batch) => batch.Labels.shape[0];
 
     /// <inheritdoc />
+    public IReadOnlyCollection<string> MetricNames { get; } = ["val_loss", "val_acc"];
+
+    /// <inheritdoc />
     public IReadOnlyDictionary<string, double> Validate(Module model, CancellationToken cancellationToken)
     {
         var (loss, accuracy) = MnistEvaluation.Evaluate(AsClassifier(model), testImages, testLabels, cancellationToken: cancellationToken);

@@ -40,4 +40,12 @@ public interface ITrainingProblem<TBatch>
     /// <param name="cancellationToken">Cancels a long validation.</param>
     /// <returns>Named metrics, e.g. <c>val_loss</c>, <c>val_acc</c>, <c>val_eer</c>.</returns>
     IReadOnlyDictionary<string, double> Validate(Module model, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Every metric name <see cref="Validate"/> may return, when known before training; null (the default) when not
+    /// declared. With names declared, <see cref="Trainer.Fit{TBatch}"/> refuses a <see cref="TrainerOptions.MonitorMetric"/>
+    /// that is neither among them nor <c>train_loss</c> before the first epoch (a misspelt metric would otherwise be found
+    /// only after a whole epoch of training); without, after the first validation.
+    /// </summary>
+    IReadOnlyCollection<string>? MetricNames => null;
 }

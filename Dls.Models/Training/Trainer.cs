@@ -83,6 +83,12 @@ public sealed class Trainer
         if (parameters.Length == 0)
             throw new ArgumentException("The model has no parameters to train (are its submodules registered fields?).", nameof(model));
 
+        // Before any weights are loaded or any epoch is trained: a monitored metric the problem says it never returns.
+        if (problem.MetricNames is { } names && o.MonitorMetric != "train_loss" && !names.Contains(o.MonitorMetric))
+            throw new ArgumentException(
+                $"The monitored metric '{o.MonitorMetric}' is not among the metrics {ProblemName(problem)} validates with " +
+                $"[{string.Join(", ", names.Append("train_loss"))}].", nameof(problem));
+
         using var optimizer = CreateOptimizer(parameters);
         var history = new List<EpochRecord>();
         int firstEpoch = 1, bestEpoch = 0, sinceBest = 0;
@@ -214,7 +220,12 @@ public sealed class Trainer
             var result = problem.Validate(model, cancellationToken)
                 ?? throw new InvalidOperationException($"{ProblemName(problem)}.Validate returned null {when}; expected a dictionary of metrics.");
             foreach (var (key, value) in result)
+            {
+                if (problem.MetricNames is { } names && !names.Contains(key))
+                    throw new InvalidOperationException(
+                        $"{ProblemName(problem)}.Validate returned the metric '{key}' {when}, which its MetricNames [{string.Join(", ", names)}] do not declare.");
                 metrics[key] = value;
+            }
         }
         return metrics;
     }

@@ -267,6 +267,10 @@ public sealed class SpeakerTrainingProblem : ITrainingProblem<SpeakerTrainingBat
     public long CountSamples(SpeakerTrainingBatch batch) => batch?.Pairs ?? 0;
 
     /// <inheritdoc />
+    /// <remarks><c>val_loss</c> and <c>val_selection</c> come with a <see cref="SiameseSpeakerModel"/> only (they need its learned scale and offset).</remarks>
+    public IReadOnlyCollection<string> MetricNames { get; } = ["val_eer", "val_min_dcf", "val_threshold_eer", "val_loss", "val_selection"];
+
+    /// <inheritdoc />
     public IReadOnlyDictionary<string, double> Validate(nn.Module model, CancellationToken cancellationToken)
     {
         var encoder = model switch

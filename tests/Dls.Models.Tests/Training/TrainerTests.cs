@@ -141,6 +141,39 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void Fit_MonitoredMetricOutsideTheDeclaredOnes_RefusedBeforeTheFirstEpoch()
+    {
+        using var net = new ToyNet();
+        using var problem = new BrokenProblem { MetricNames = ["val_loss", "val_acc"] };
+        float[] before = net.parameters().SelectMany(p => p.data<float>().ToArray()).ToArray();
+        var e = Assert.Throws<ArgumentException>(() => new Trainer(new TrainerOptions { Epochs = 1, MonitorMetric = "val_accuracy" }).Fit(net, problem));
+        Assert.Contains("The monitored metric 'val_accuracy' is not among the metrics BrokenProblem validates with [val_loss, val_acc, train_loss]", e.Message);
+        Assert.Equal(0, problem.BatchesEnumerated);   // not one batch trained
+        Assert.Equal(before, net.parameters().SelectMany(p => p.data<float>().ToArray()).ToArray());
+    }
+
+    [Fact]
+    public void Fit_DeclaredMetrics_TrainLossAndDeclaredNamesMayBeMonitored()
+    {
+        foreach (string monitored in new[] { "train_loss", "val_acc" })
+        {
+            using var net = new ToyNet();
+            using var problem = new BrokenProblem { MetricNames = ["val_loss", "val_acc"] };
+            var result = new Trainer(new TrainerOptions { Epochs = 1, LearningRate = 0.05, MonitorMetric = monitored }).Fit(net, problem);
+            Assert.Equal(1, result.BestEpoch);
+        }
+    }
+
+    [Fact]
+    public void Fit_ValidateReturnsAnUndeclaredMetric_NamesTheBrokenContract()
+    {
+        using var net = new ToyNet();
+        using var problem = new BrokenProblem { MetricNames = ["val_loss"] };   // Validate returns val_acc too
+        var e = Assert.Throws<InvalidOperationException>(() => new Trainer(new TrainerOptions { Epochs = 1, MonitorMetric = "val_loss" }).Fit(net, problem));
+        Assert.Equal("BrokenProblem.Validate returned the metric 'val_acc' after epoch 1, which its MetricNames [val_loss] do not declare.", e.Message);
+    }
+
+    [Fact]
     public void Constructor_InvalidOptions_ListsEveryProblem()
     {
         var e = Assert.Throws<ArgumentException>(() => new Trainer(new TrainerOptions { Epochs = 0, LearningRate = -1, Momentum = 1.5, EarlyStoppingPatience = 0 }));
@@ -526,6 +559,8 @@ public sealed class TrainerTests : IDisposable
         public int BadMetricFromEpoch { get; init; } = int.MaxValue;
         public double BadMetricValue { get; init; }
         public string BadMetric { get; init; } = "val_loss";
+        public IReadOnlyCollection<string>? MetricNames { get; init; }
+        public int BatchesEnumerated => inner.BatchesEnumerated;
 
         public IEnumerable<(Tensor X, Tensor Y)> TrainBatches(int epoch, Random rng)
             => Breakage == Breakage.TrainBatchesNull ? null! : inner.TrainBatches(epoch, rng);
