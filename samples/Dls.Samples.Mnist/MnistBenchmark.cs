@@ -160,6 +160,9 @@ internal static class MnistBenchmark
             ct.ThrowIfCancellationRequested();
             using var x = torch.rand(batch, 784);
             double budget = quick ? 0.3 : 3.0;
+            // Two-thread latencies of small products depend on how far apart the machine's cores are (CoreLatencyProbe),
+            // which can change from one second to the next: measured before and after this batch size's timings.
+            AddCoreRoundTrip(results, $"core_round_trip_ns_b{batch}_start");
             // The façade's fast path (what the targets are about) and the plain module forward, for reference; dense
             // and low-rank calls alternate so that a changing machine load affects both alike.
             var (d, l) = Latencies(() => denseFast.Forward(x), () => lowRankFast.Forward(x), budget);
@@ -180,6 +183,7 @@ internal static class MnistBenchmark
                 torch.set_num_threads(threads);
             }
             progress.Increment();
+            AddCoreRoundTrip(results, $"core_round_trip_ns_b{batch}_end");
             results.Add(($"dense_infer_b{batch}_us", d));
             results.Add(($"lowrank20_infer_b{batch}_us", l));
             results.Add(($"lowrank20_speedup_b{batch}", d / l));
@@ -194,6 +198,12 @@ internal static class MnistBenchmark
             ctx.Out.WriteLine($"inference batch {batch}: dense {d:F1} us, rank-20 {l:F1} us, speed-up {d / l:F1}x (call-by-call alternation, cold caches: {dc / lc:F1}x; plain module forward: {dm:F1} vs {lm:F1} us, {dm / lm:F1}x; one thread: {timings1.d1:F1} vs {timings1.l1:F1} us, {timings1.d1 / timings1.l1:F1}x)");
         }
         return results;
+    }
+
+    private static void AddCoreRoundTrip(List<(string, JsonNode)> results, string key)
+    {
+        if (CoreLatencyProbe.RoundTripNanoseconds() is double roundTrip)
+            results.Add((key, Math.Round(roundTrip, 1)));
     }
 
     /// <summary>

@@ -283,8 +283,17 @@ public static class DlsSamplesApp
             BenchmarkArea bench = all.First(b => string.Equals(b.Name, name, StringComparison.OrdinalIgnoreCase));   // checked while parsing
             var context = new BenchContext(host, parse.GetValue(quick), host.LoggerFactory.CreateLogger("bench." + bench.Name));
             JsonObject figures = null!;
+            // The machine's core-to-core latency before and after: on a virtual machine it can change between runs,
+            // and multi-threaded figures with it (CoreLatencyProbe says how); omitted on one processor.
+            double? latencyStart = CoreLatencyProbe.RoundTripNanoseconds();
             await WithProgress(host, async () => figures = await bench.RunAsync(context, ct));
+            double? latencyEnd = CoreLatencyProbe.RoundTripNanoseconds();
             figures["torch_threads"] ??= torch.get_num_threads();
+            if (latencyStart is double start && latencyEnd is double end)
+            {
+                figures["core_round_trip_ns_start"] ??= Math.Round(start, 1);
+                figures["core_round_trip_ns_end"] ??= Math.Round(end, 1);
+            }
             if (parse.GetValue(json))
             {
                 host.WriteJsonResult(figures);

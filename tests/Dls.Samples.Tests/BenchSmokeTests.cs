@@ -1,0 +1,53 @@
+using Dls.Samples.Abstractions;
+
+namespace Dls.Samples.Tests;
+
+/// <summary>
+/// Every benchmark area runs (briefly, <c>--quick</c>) and prints the figures the README and the issues name, each a
+/// positive finite number. What the figures are worth is for the benchmark commands to show, never for a test.
+/// </summary>
+[Collection("TorchGlobalState")]
+public sealed class BenchSmokeTests
+{
+    public static TheoryData<string, string[]> Areas => new()
+    {
+        { "mnist", ["matmul_gflops", "trainer_vs_bare", "trainer_matmul_fraction", "lowrank20_speedup_b1", "lowrank20_speedup_b128", "lowrank20_speedup_b128_1thread", "core_round_trip_ns_b128_start", "core_round_trip_ns_b128_end"] },
+        { "audio", ["stft_istft_library_to_raw_ratio", "wav_read_pcm16_mb_per_s", "resample_48k_to_16k_audio_s_per_s"] },
+        { "denoise", ["rtf_default", "rtf_fc_mask", "rtf_fc_mask_compressed", "rtf_gru_mask", "rtf_gru_mask_compressed", "train_frames_per_s"] },
+        { "speaker", ["embed_realtime_factor", "embed_batch_realtime_factor", "train_pairs_per_s"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(Areas))]
+    public async Task Bench_Quick_PrintsItsFigures(string area, string[] keys)
+    {
+        var (code, stdout, stderr) = await HostRunner.RunAsync("bench", area, "--quick", "--json");
+        Assert.True(code == 0, $"exit {code}: {stderr}");
+        var json = HostRunner.LastJsonLine(stdout);
+        // The core-to-core figures need two processors (CoreLatencyProbe); every area gets the start/end pair from the host.
+        var expected = keys.Concat(["core_round_trip_ns_start", "core_round_trip_ns_end", "torch_threads"])
+            .Where(k => Environment.ProcessorCount >= 2 || !k.StartsWith("core_round_trip", StringComparison.Ordinal));
+        foreach (string key in expected)
+        {
+            Assert.True(json.ContainsKey(key), $"'{key}' is missing from {json.ToJsonString()}");
+            double value = (double)json[key]!;
+            Assert.True(double.IsFinite(value) && value > 0, $"{key} = {value}");
+        }
+    }
+
+    [Fact]
+    public void CoreLatencyProbe_MeasuresARoundTripOnTwoProcessorsOrNoneOnOne()
+    {
+        double? roundTrip = CoreLatencyProbe.RoundTripNanoseconds();
+        if (Environment.ProcessorCount < 2)
+        {
+            Assert.Null(roundTrip);   // two spinning threads on one processor would measure the scheduler
+            return;
+        }
+
+        Assert.NotNull(roundTrip);
+        // A round trip moves a cache line twice: more than a nanosecond on any machine; and a counted block lasts at most
+        // its 0.3 s budget (plus one clock check), so even a block that completed one round trip stays below 0.4 s.
+        Assert.InRange(roundTrip.Value, 1, 0.4e9);
+    }
+}
