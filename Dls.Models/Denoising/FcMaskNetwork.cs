@@ -106,6 +106,7 @@ public sealed class FcMaskNetwork : nn.Module<Tensor, Tensor>, IMaskNetwork, IDe
     /// <inheritdoc />
     public Tensor Flush(Tensor? state, long batch)
     {
+        ThrowIfState(state);
         MaskShapes.CheckBatch(batch);
         return zeros(batch, 0, _options.Bins);
     }
@@ -126,8 +127,21 @@ public sealed class FcMaskNetwork : nn.Module<Tensor, Tensor>, IMaskNetwork, IDe
     /// <inheritdoc />
     public Tensor ForwardContinued(Tensor magnitude, Tensor? state, out Tensor? nextState)
     {
+        ThrowIfState(state);
         nextState = null;
         return forward(magnitude);
+    }
+
+    /// <summary>
+    /// This network is frame-wise: every call returns a null state, so a state passed back in is another network's (a
+    /// GRU's, say), which would otherwise be ignored silently.
+    /// </summary>
+    private static void ThrowIfState(Tensor? state)
+    {
+        if (state is not null)
+            throw new ArgumentException(
+                $"Expected no state (null): {ArchitectureName} is frame-wise and returns none; found a tensor of shape [{string.Join("×", state.shape)}], the state of another network.",
+                nameof(state));
     }
 
     /// <inheritdoc />

@@ -201,6 +201,24 @@ public sealed class MaskNetworkTests
     }
 
     [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void FcNetwork_GivenAnotherNetworksState_Throws(bool flush)
+    {
+        // A GRU network's state handed to the frame-wise FC network (which returns none): refused, not ignored.
+        var fc = DenoisingFixtures.TinyFc();
+        using var module = (nn.Module)fc;
+        using var gru = new GruMaskNetwork(new GruMaskNetworkOptions(HiddenSize: 4));
+        using var scope = NewDisposeScope();
+        Tensor state = zeros(1, gru.StateSize);
+
+        var e = Assert.Throws<ArgumentException>(() => flush ? fc.Flush(state, 1) : fc.ForwardContinued(rand(1, 3, 513), state, out _));
+
+        Assert.Equal("state", e.ParamName);
+        Assert.Contains($"Expected no state (null): fc-mask is frame-wise and returns none; found a tensor of shape [1×{gru.StateSize}]", e.Message);
+    }
+
+    [Theory]
     [InlineData("fc")]
     [InlineData("gru")]
     public void Flush_NegativeBatch_ThrowsNamingBatch(string kind)
