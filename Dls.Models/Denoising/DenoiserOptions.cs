@@ -5,7 +5,11 @@ namespace Dls.Models.Denoising;
 /// <summary>Settings of the <see cref="IDenoiser"/> registered by <c>AddDlsDenoiser</c>.</summary>
 public sealed class DenoiserOptions
 {
-    /// <summary>The mask-network checkpoint to load; <c>null</c> uses the default model shipped in this library.</summary>
+    /// <summary>
+    /// The mask-network checkpoint to load; <c>null</c> uses the default model shipped in this library. A relative path is resolved against the process's current directory when the options are validated and the model
+    /// is loaded — not against a host's content root; a service started from another directory should give an absolute path
+    /// (e.g. combined with <c>IHostEnvironment.ContentRootPath</c>). Messages name the absolute path looked up.
+    /// </summary>
     public string? ModelPath { get; set; }
 
     /// <summary>Most STFT frames given to the network at once (bounds memory; 1024 frames ≈ 33 s at 16 kHz). Must be &gt; 0.</summary>

@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dls.Models.Checkpoints;
 using TorchSharp;
@@ -77,7 +78,10 @@ public static class DenoisingModels
     /// <summary>Reads a checkpoint's sidecar and checks that it holds a mask network.</summary>
     /// <param name="path">The weights file.</param>
     /// <returns>The sidecar contents.</returns>
-    /// <exception cref="InvalidDataException">Another architecture, or no architecture recorded.</exception>
+    /// <exception cref="InvalidDataException">
+    /// Another architecture or none recorded; network options that are missing, malformed or out of range; a network over
+    /// another number of bins than the denoiser's STFT gives (<see cref="DenoisingStft.Bins"/>); no positive sample rate.
+    /// </exception>
     public static CheckpointInfo ReadMaskInfo(string path)
     {
         RegisterArchitectures();
@@ -88,8 +92,44 @@ public static class DenoisingModels
                 $"Checkpoint '{path}' holds architecture '{info.Architecture ?? "(none)"}'; a denoiser needs one of [{string.Join(", ", Architectures)}].");
         }
 
+        // The sidecar alone shows a network the denoiser cannot run, so that options validation reports it at start
+        // (instead of a shape mismatch of some weight when the model is first loaded).
+        int bins = MaskOptionsOf(info, path);
+        if (bins != DenoisingStft.Bins)
+        {
+            throw new InvalidDataException(
+                $"Checkpoint '{path}' ({info.Architecture}) is a network over {bins} bins; a denoiser needs {DenoisingStft.Bins} (n_fft {DenoisingStft.FftLength}).");
+        }
+
         _ = SampleRateOf(info, path);
         return info;
+    }
+
+    /// <summary>Reads and validates the sidecar's network options; returns their bin count.</summary>
+    private static int MaskOptionsOf(CheckpointInfo info, string path)
+    {
+        try
+        {
+            if (info.Options is null)
+            {
+                throw new InvalidDataException("no options recorded");
+            }
+
+            if (info.Architecture == FcMaskNetwork.ArchitectureName)
+            {
+                var fc = info.Options.Deserialize<FcMaskNetworkOptions>(ModelArchitectures.JsonOptions) ?? throw new InvalidDataException("options are null");
+                fc.Validate();
+                return fc.Bins;
+            }
+
+            var gru = info.Options.Deserialize<GruMaskNetworkOptions>(ModelArchitectures.JsonOptions) ?? throw new InvalidDataException("options are null");
+            gru.Validate();
+            return gru.Bins;
+        }
+        catch (Exception e) when (e is InvalidDataException or System.Text.Json.JsonException or ArgumentException or NotSupportedException)
+        {
+            throw new InvalidDataException($"Checkpoint '{path}' ({info.Architecture}): the network options in its sidecar are not usable: {e.Message}", e);
+        }
     }
 
     /// <summary>

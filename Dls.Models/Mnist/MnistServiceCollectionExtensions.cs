@@ -8,7 +8,13 @@ namespace Dls.Models.Mnist;
 /// <summary>Options of the MNIST services registered by <see cref="MnistServiceCollectionExtensions.AddDlsMnistModels"/>.</summary>
 public sealed class MnistModelOptions
 {
-    /// <summary>The checkpoint the <see cref="MnistClassifier"/> singleton loads (a <see cref="MnistMlp"/> or <see cref="LowRankMlp"/>).</summary>
+    /// <summary>
+    /// The checkpoint the <see cref="MnistClassifier"/> singleton loads (a <see cref="MnistMlp"/> or <see cref="LowRankMlp"/>).
+    /// Null passes validation (no MNIST model ships with the library; a host may register the services without using
+    /// them) and makes resolving the classifier throw an <see cref="InvalidOperationException"/> naming this option. A relative path is resolved against the process's current directory when the options are validated and the model
+    /// is loaded — not against a host's content root; a service started from another directory should give an absolute path
+    /// (e.g. combined with <c>IHostEnvironment.ContentRootPath</c>). Messages name the absolute path looked up.
+    /// </summary>
     public string? CheckpointPath { get; set; }
 }
 
@@ -26,7 +32,7 @@ internal sealed class MnistModelOptionsValidator : IValidateOptions<MnistModelOp
                 return ValidateOptionsResult.Fail($"{nameof(MnistModelOptions)}.{nameof(MnistModelOptions.CheckpointPath)} must be null or a path, got '{path}'.");
             string what = $"{nameof(MnistModelOptions)}.{nameof(MnistModelOptions.CheckpointPath)}";
             if (!File.Exists(path))
-                return ValidateOptionsResult.Fail($"{what}: checkpoint '{path}' does not exist.");
+                return ValidateOptionsResult.Fail($"{what}: checkpoint '{Path.GetFullPath(path)}' does not exist.");
             // Read the sidecar now, so that a missing sidecar or another model fails at start, naming the file, rather than at first use.
             string[] architectures = [MnistMlp.ArchitectureName, LowRankMlp.ArchitectureName];
             try

@@ -6,7 +6,11 @@ namespace Dls.Speaker.Verification;
 /// </summary>
 public sealed class SpeakerVerifierOptions
 {
-    /// <summary>A speaker model saved by <see cref="SpeakerModelFile.Save"/>; null uses the model shipped with Dls.Speaker.</summary>
+    /// <summary>
+    /// A speaker model saved by <see cref="SpeakerModelFile.Save"/>; null uses the model shipped with Dls.Speaker. A relative path is resolved against the process's current directory when the options are validated and the model
+    /// is loaded — not against a host's content root; a service started from another directory should give an absolute path
+    /// (e.g. combined with <c>IHostEnvironment.ContentRootPath</c>). Messages name the absolute path looked up.
+    /// </summary>
     public string? ModelPath { get; set; }
 
     /// <summary>The decision threshold (cosine, in [−1, 1]); null uses the model's calibrated EER threshold.</summary>
@@ -22,7 +26,7 @@ public sealed class SpeakerVerifierOptions
         if (ModelPath is not null)
         {
             if (string.IsNullOrWhiteSpace(ModelPath)) errors.Add("ModelPath must be null (shipped model) or a file path, found an empty string.");
-            else if (!File.Exists(ModelPath)) errors.Add($"ModelPath: expected an existing speaker model file, found nothing at '{ModelPath}'.");
+            else if (!File.Exists(ModelPath)) errors.Add($"ModelPath: expected an existing speaker model file, found nothing at '{Path.GetFullPath(ModelPath)}'.");
             else
             {
                 // The sidecar is small: reading it now reports a missing sidecar, another architecture or a bad threshold

@@ -50,6 +50,32 @@ public sealed class DenoisingServiceCollectionExtensionsTests
         Assert.Contains("architecture 'mnist-mlp'", e.Message);
     }
 
+    [Theory]
+    [InlineData("bins", "257", "is a network over 257 bins; a denoiser needs 513 (n_fft 1024).")]
+    [InlineData("hidden_size", "0", "the network options in its sidecar are not usable:")]
+    [InlineData("hidden_size", "\"wide\"", "the network options in its sidecar are not usable:")]
+    public async Task AddDlsDenoiser_SidecarOptionsTheDenoiserCannotRun_FailsOnStartNamingModelPath(string key, string json, string expected)
+    {
+        // Found from the sidecar at start, not as a weight-shape mismatch when the model is first resolved.
+        using var temp = new TempFolder();
+        string path = temp.File("edited.ckpt");
+        using (var network = new FcMaskNetwork(new FcMaskNetworkOptions(HiddenSize: 4)))
+        {
+            DenoisingModels.Save(path, network);
+        }
+
+        string sidecar = Dls.Models.Checkpoints.Checkpoint.SidecarPath(path);
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(sidecar))!;
+        Assert.True(node["options"]!.AsObject().ContainsKey(key), node["options"]!.ToJsonString());
+        node["options"]![key] = System.Text.Json.Nodes.JsonNode.Parse(json);
+        File.WriteAllText(sidecar, node.ToJsonString());
+
+        OptionsValidationException e = await StartupFailure(o => o.ModelPath = path);
+
+        Assert.Contains($"DenoiserOptions.ModelPath: Checkpoint '{path}' (fc-mask)", e.Message);
+        Assert.Contains(expected, e.Message);
+    }
+
     [Fact]
     public void AddDlsDenoiser_CalledTwice_RegistersOneDenoiser()
     {

@@ -43,6 +43,17 @@ public sealed class MnistServiceCollectionExtensionsTests : IDisposable
     }
 
     [Fact]
+    public void Options_MissingRelativePath_NameTheAbsolutePathLookedUp()
+    {
+        string relative = Path.Combine("no-such-folder-of-dls", "model.bin");
+        var provider = new ServiceCollection().AddDlsMnistModels(o => o.CheckpointPath = relative).BuildServiceProvider();
+
+        var e = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<MnistModelOptions>>().Value);
+
+        Assert.Contains($"MnistModelOptions.CheckpointPath: checkpoint '{Path.GetFullPath(relative)}' does not exist.", e.Message);
+    }
+
+    [Fact]
     public void Classifier_WithoutCheckpoint_ThrowsNamingOption()
     {
         var provider = new ServiceCollection().AddDlsMnistModels().BuildServiceProvider();

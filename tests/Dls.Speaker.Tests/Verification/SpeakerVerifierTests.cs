@@ -183,6 +183,17 @@ public sealed class SpeakerVerifierTests
     }
 
     [Fact]
+    public async Task AddDlsSpeakerVerifier_MissingRelativePath_NamesTheAbsolutePathLookedUp()
+    {
+        string relative = Path.Combine("no-such-folder-of-dls", "model.ckpt");
+
+        var ex = await StartupFailure(o => o.ModelPath = relative);
+
+        // Relative paths follow the current directory, which is what a service's user cannot see: the message shows it.
+        Assert.Contains($"SpeakerVerifierOptions.ModelPath: expected an existing speaker model file, found nothing at '{Path.GetFullPath(relative)}'.", ex.Message);
+    }
+
+    [Fact]
     public async Task AddDlsSpeakerVerifier_MissingSidecar_FailsOnStartNamingModelPath()
     {
         using var tree = new TempTree();
