@@ -57,25 +57,26 @@ public sealed class DenoisingPlugin : ISamplePlugin
         var output = new Option<string>("--out") { Description = "Output folder (or a .wav file when there is one input file).", Required = true };
         var model = new Option<string?>("--model") { Description = "Mask-network checkpoint (default: the shipped model)." };
         var command = new Command("denoise", "Denoise WAV files with a mask network.") { inputs, output, model };
+        // Where the outputs go is checked while parsing (a usage error, exit 2): an --out file for many inputs, an output
+        // that would replace an input, two inputs landing on one output. A missing input is left to the action's message.
+        command.Validators.Add(result =>
+        {
+            string[]? paths = result.GetValue(inputs);
+            string? outPath = result.GetValue(output);
+            if (paths is { Length: > 0 } && outPath is not null && TryListInputs(paths, out List<string> files) && files.Count > 0
+                && PlanTargets(files, outPath).Problem is { } problem)
+            {
+                result.AddError(problem);
+            }
+        });
         command.SetAction((parse, ct) =>
         {
             string[] paths = parse.GetValue(inputs) ?? [];
             string outPath = parse.GetValue(output)!;
-            var files = new List<string>();
-            foreach (string p in paths)
+            if (!TryListInputs(paths, out List<string> files))
             {
-                if (Directory.Exists(p))
-                {
-                    files.AddRange(AudioFile.ListWavFiles(p));
-                }
-                else if (File.Exists(p))
-                {
-                    files.Add(p);
-                }
-                else
-                {
-                    throw new FileNotFoundException($"Input '{p}' is neither a WAV file nor a folder.", p);
-                }
+                string missing = paths.First(p => !Directory.Exists(p) && !File.Exists(p));
+                throw new FileNotFoundException($"Input '{missing}' is neither a WAV file nor a folder.", missing);
             }
 
             if (files.Count == 0)
@@ -83,14 +84,12 @@ public sealed class DenoisingPlugin : ISamplePlugin
                 throw new ArgumentException($"No .wav files found in [{string.Join(", ", paths)}].");
             }
 
-            bool singleFile = files.Count == 1 && outPath.EndsWith(".wav", StringComparison.OrdinalIgnoreCase);
-            if (!singleFile && File.Exists(outPath))
+            (string[] targets, string? problem) = PlanTargets(files, outPath);
+            if (problem is not null)
             {
-                throw new ArgumentException($"--out: expected a folder for {files.Count} input file(s), found the file '{outPath}'.");
+                throw new ArgumentException(problem);   // the validator reports it first; the files may have changed since
             }
 
-            string[] targets = files.Select(file => singleFile ? outPath : Path.Combine(outPath, Path.GetFileName(file))).ToArray();
-            CheckTargets(files, targets);
             // Every input's header is read before the first output is written: a broken file among many stops the run
             // while nothing has been written (the message names it), not after the files before it.
             foreach (string file in files)
@@ -112,13 +111,44 @@ public sealed class DenoisingPlugin : ISamplePlugin
         return command;
     }
 
-    /// <summary>
-    /// Refuses, before anything is written, an output that would replace an input (<c>--out</c> naming the input folder)
-    /// and two inputs of one file name (from different folders) that would land on one output, the second silently
-    /// replacing the first.
-    /// </summary>
-    private static void CheckTargets(IReadOnlyList<string> files, IReadOnlyList<string> targets)
+    /// <summary>The WAV files named by <paramref name="paths"/> (files as given, folders listed); false if a path names nothing.</summary>
+    private static bool TryListInputs(string[] paths, out List<string> files)
     {
+        files = [];
+        foreach (string p in paths)
+        {
+            if (Directory.Exists(p))
+            {
+                files.AddRange(AudioFile.ListWavFiles(p));
+            }
+            else if (File.Exists(p))
+            {
+                files.Add(p);
+            }
+            else
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Each input's output path, or the reason there is none, found before anything is written: an existing file as
+    /// <c>--out</c> for several inputs (or a file not named .wav), an output that would replace an input (<c>--out</c>
+    /// naming the input folder), and two inputs of one file name (from different folders) that would land on one
+    /// output, the second silently replacing the first.
+    /// </summary>
+    private static (string[] Targets, string? Problem) PlanTargets(IReadOnlyList<string> files, string outPath)
+    {
+        bool singleFile = files.Count == 1 && outPath.EndsWith(".wav", StringComparison.OrdinalIgnoreCase);
+        if (!singleFile && File.Exists(outPath))
+        {
+            return ([], $"--out: expected a folder for {files.Count} input file(s), found the file '{outPath}'.");
+        }
+
+        string[] targets = files.Select(file => singleFile ? outPath : Path.Combine(outPath, Path.GetFileName(file))).ToArray();
         var inputs = new HashSet<string>(files.Select(Path.GetFullPath), StringComparer.Ordinal);
         var seen = new Dictionary<string, string>(StringComparer.Ordinal);
         for (int i = 0; i < files.Count; i++)
@@ -126,18 +156,18 @@ public sealed class DenoisingPlugin : ISamplePlugin
             string target = Path.GetFullPath(targets[i]);
             if (inputs.Contains(target))
             {
-                throw new ArgumentException(
-                    $"The output '{targets[i]}' is an input file; denoising would replace it. Expected --out to name another folder (or file).");
+                return ([], $"The output '{targets[i]}' is an input file; denoising would replace it. Expected --out to name another folder (or file).");
             }
 
             if (seen.TryGetValue(target, out string? earlier))
             {
-                throw new ArgumentException(
-                    $"Inputs '{earlier}' and '{files[i]}' would both be written to '{targets[i]}'. Expected inputs of distinct file names; denoise them in separate runs.");
+                return ([], $"Inputs '{earlier}' and '{files[i]}' would both be written to '{targets[i]}'. Expected inputs of distinct file names; denoise them in separate runs.");
             }
 
             seen[target] = files[i];
         }
+
+        return (targets, null);
     }
 
     private static Command EvalCommand(ISampleHost host)

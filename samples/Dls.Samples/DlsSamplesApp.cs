@@ -50,8 +50,16 @@ public static class DlsSamplesApp
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
+            // "dls-samples frobnicate" matches no command: System.CommandLine then reports the missing command too, which
+            // only repeats the unrecognized one; that line is left out when an unknown token explains it.
+            bool unknownCommand = parse.CommandResult.Command == root && parse.UnmatchedTokens.Count > 0;
             foreach (var parseError in parse.Errors)
             {
+                if (unknownCommand && !parse.UnmatchedTokens.Any(token => parseError.Message.Contains($"'{token}'", StringComparison.Ordinal)))
+                {
+                    continue;
+                }
+
                 error.WriteLine($"error: {parseError.Message}");
             }
 

@@ -46,6 +46,24 @@ public sealed class HostCommandTests
     }
 
     [Fact]
+    public async Task UnknownCommand_OneErrorLineNamingIt()
+    {
+        var (code, _, stderr) = await HostRunner.RunAsync("frobnicate");
+        Assert.Equal(2, code);
+        Assert.Equal(
+            ["error: Unrecognized command or argument 'frobnicate'.", "Run 'dls-samples --help' for usage."],
+            stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    }
+
+    [Fact]
+    public async Task NoCommand_SaysACommandIsRequired()
+    {
+        var (code, _, stderr) = await HostRunner.RunAsync();
+        Assert.Equal(2, code);
+        Assert.Contains("error: Required command was not provided.", stderr);
+    }
+
+    [Fact]
     public async Task Run_UnknownTask_NamesTheKnownTasks()
     {
         var (code, _, stderr) = await HostRunner.RunAsync("run", "no-such-task");
@@ -188,9 +206,31 @@ public sealed class HostCommandTests
 
             var (code, _, stderr) = await HostRunner.RunAsync("denoise", dir, "--out", dir);
 
-            Assert.Equal(1, code);
+            Assert.Equal(2, code);   // a usage error, found while parsing
             Assert.Contains($"The output '{wav}' is an input file; denoising would replace it.", stderr);
             Assert.Equal(before, File.ReadAllBytes(wav));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Denoise_OutIsAFileForTwoInputs_UsageError()
+    {
+        string dir = Directory.CreateTempSubdirectory("dls-denoise-outfile").FullName;
+        try
+        {
+            string a = SaveSine(Path.Combine(dir, "a.wav")), b = SaveSine(Path.Combine(dir, "b.wav"));
+            string outFile = Path.Combine(dir, "out.wav");
+            File.WriteAllText(outFile, "not a folder");
+
+            var (code, _, stderr) = await HostRunner.RunAsync("denoise", a, b, "--out", outFile);
+
+            Assert.Equal(2, code);
+            Assert.Contains($"--out: expected a folder for 2 input file(s), found the file '{outFile}'.", stderr);
+            Assert.Equal("not a folder", File.ReadAllText(outFile));
         }
         finally
         {
@@ -213,7 +253,7 @@ public sealed class HostCommandTests
 
             var (code, _, stderr) = await HostRunner.RunAsync("denoise", a, b, "--out", outDir);
 
-            Assert.Equal(1, code);
+            Assert.Equal(2, code);
             Assert.Contains($"Inputs '{a}' and '{b}' would both be written to '{Path.Combine(outDir, "x.wav")}'.", stderr);
             Assert.False(Directory.Exists(outDir), "nothing may be written");
         }
