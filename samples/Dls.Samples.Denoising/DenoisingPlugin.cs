@@ -186,21 +186,24 @@ public sealed class DenoisingPlugin : ISamplePlugin
             IReadOnlyList<DenoisingPair> pairs = PairedDataset.List(folder);
             var examples = new List<DenoisingExample>(pairs.Count);
             var outputs = new Dictionary<string, float[]>(StringComparer.Ordinal);
-            using (IProgressTask task = host.Progress.Start("denoise-eval", pairs.Count))
+            DenoisingReport report;
+            // One step per file read and one per file denoised and scored: the bar covers the whole evaluation.
+            using (IProgressTask task = host.Progress.Start("denoise-eval", 2L * pairs.Count))
             {
                 foreach (DenoisingPair pair in pairs)
                 {
                     examples.Add(DenoisingExample.Load(pair, denoiser.SampleRate));
                     task.Increment();
                 }
-            }
 
-            DenoisingReport report = DenoisingEvaluation.Evaluate(examples, x =>
-            {
-                float[] y = denoiser.Denoise(x, denoiser.SampleRate, ct);
-                outputs[examples[outputs.Count].Name] = y;
-                return y;
-            }, includeOracles: true, ct);
+                report = DenoisingEvaluation.Evaluate(examples, x =>
+                {
+                    float[] y = denoiser.Denoise(x, denoiser.SampleRate, ct);
+                    outputs[examples[outputs.Count].Name] = y;
+                    task.Increment();
+                    return y;
+                }, includeOracles: true, ct);
+            }
             // The CSV and the pictures are rendered first and written as one unit: a failure leaves an earlier run's set whole.
             string csv = DenoisingReports.Csv(report);
             var files = new List<(string Path, Action<Stream> Write)> { (Path.Combine(output, "denoise-eval.csv"), s => s.Write(Encoding.UTF8.GetBytes(csv))) };
