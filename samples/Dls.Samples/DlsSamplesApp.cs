@@ -55,7 +55,8 @@ public static class DlsSamplesApp
             bool unknownCommand = parse.CommandResult.Command == root && parse.UnmatchedTokens.Count > 0;
             foreach (var parseError in parse.Errors)
             {
-                if (unknownCommand && !parse.UnmatchedTokens.Any(token => parseError.Message.Contains($"'{token}'", StringComparison.Ordinal)))
+                if (unknownCommand && parseError.SymbolResult == parse.RootCommandResult
+                    && !parse.UnmatchedTokens.Any(token => parseError.Message.Contains($"'{token}'", StringComparison.Ordinal)))
                 {
                     continue;
                 }

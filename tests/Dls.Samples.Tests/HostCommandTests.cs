@@ -56,6 +56,15 @@ public sealed class HostCommandTests
     }
 
     [Fact]
+    public async Task UnknownCommand_OtherErrorsStillShown()
+    {
+        var (code, _, stderr) = await HostRunner.RunAsync("--threads", "0", "frobnicate");
+        Assert.Equal(2, code);
+        Assert.Contains("error: Unrecognized command or argument 'frobnicate'.", stderr);
+        Assert.Contains("--threads: expected a whole number from 1", stderr);
+    }
+
+    [Fact]
     public async Task NoCommand_SaysACommandIsRequired()
     {
         var (code, _, stderr) = await HostRunner.RunAsync();
