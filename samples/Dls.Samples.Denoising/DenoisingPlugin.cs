@@ -58,15 +58,23 @@ public sealed class DenoisingPlugin : ISamplePlugin
         var model = new Option<string?>("--model") { Description = "Mask-network checkpoint (default: the shipped model)." };
         var command = new Command("denoise", "Denoise WAV files with a mask network.") { inputs, output, model };
         // Where the outputs go is checked while parsing (a usage error, exit 2): an --out file for many inputs, an output
-        // that would replace an input, two inputs landing on one output. A missing input is left to the action's message.
+        // that would replace an input, two inputs landing on one output. A missing input, or a folder that cannot be
+        // listed, is left to the action's message (parsing runs outside the host's error handling).
         command.Validators.Add(result =>
         {
             string[]? paths = result.GetValue(inputs);
             string? outPath = result.GetValue(output);
-            if (paths is { Length: > 0 } && outPath is not null && TryListInputs(paths, out List<string> files) && files.Count > 0
-                && PlanTargets(files, outPath).Problem is { } problem)
+            try
             {
-                result.AddError(problem);
+                if (paths is { Length: > 0 } && outPath is not null && TryListInputs(paths, out List<string> files) && files.Count > 0
+                    && PlanTargets(files, outPath).Problem is { } problem)
+                {
+                    result.AddError(problem);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+            {
+                // Reported by the action, through the host's one-line errors.
             }
         });
         command.SetAction((parse, ct) =>

@@ -248,6 +248,27 @@ public sealed class HostCommandTests
     }
 
     [Fact]
+    public async Task Denoise_OutPathTheSystemRefuses_OneErrorLineNotACrashWhileParsing()
+    {
+        string dir = Directory.CreateTempSubdirectory("dls-denoise-badout").FullName;
+        try
+        {
+            string a = SaveSine(Path.Combine(dir, "a.wav"));
+
+            // A NUL character makes Path.GetFullPath throw; the output checks run while parsing, outside the host's handler.
+            var (code, _, stderr) = await HostRunner.RunAsync("denoise", a, "--out", "bad\0name");
+
+            Assert.Equal(1, code);
+            Assert.StartsWith("error: ", stderr);
+            Assert.DoesNotContain("   at ", stderr);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Denoise_TwoInputsOfOneName_RefusedBeforeWriting()
     {
         string dir = Directory.CreateTempSubdirectory("dls-denoise-names").FullName;
