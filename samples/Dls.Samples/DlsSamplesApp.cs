@@ -47,7 +47,17 @@ public static class DlsSamplesApp
             }
         }
 
-        ParseResult parse = root.Parse(args);
+        ParseResult parse;
+        try
+        {
+            parse = root.Parse(args);
+        }
+        catch (Exception e)
+        {
+            // A validator that throws (it should add an error instead) still ends in one error line, not a crash.
+            return ReportFailure(e, error, verbose);
+        }
+
         if (parse.Errors.Count > 0)
         {
             // "dls-samples frobnicate" matches no command: System.CommandLine then reports the missing command too, which
@@ -85,19 +95,25 @@ public static class DlsSamplesApp
         }
         catch (Exception e)
         {
-            Exception shown = e is TypeInitializationException { InnerException: { } inner } ? inner : e;
-            error.WriteLine($"error: {UserMessage(shown)}");
-            if (verbose)
-            {
-                error.WriteLine(e.ToString());
-            }
-            else
-            {
-                error.WriteLine("(run with --verbose for details)");
-            }
-
-            return 1;
+            return ReportFailure(e, error, verbose);
         }
+    }
+
+    /// <summary>Writes the one error line of a failure (and the stack trace with --verbose); returns exit code 1.</summary>
+    private static int ReportFailure(Exception e, TextWriter error, bool verbose)
+    {
+        Exception shown = e is TypeInitializationException { InnerException: { } inner } ? inner : e;
+        error.WriteLine($"error: {UserMessage(shown)}");
+        if (verbose)
+        {
+            error.WriteLine(e.ToString());
+        }
+        else
+        {
+            error.WriteLine("(run with --verbose for details)");
+        }
+
+        return 1;
     }
 
     /// <summary>
