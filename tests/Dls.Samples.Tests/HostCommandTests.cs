@@ -205,93 +205,61 @@ public sealed class HostCommandTests
     });
 
     [Fact]
-    public async Task Denoise_OutIsTheInputFolder_RefusedAndInputsUntouched()
+    public Task Denoise_OutIsTheInputFolder_RefusedAndInputsUntouched() => InTemporaryFolder("dls-denoise-inplace", async dir =>
     {
-        string dir = Directory.CreateTempSubdirectory("dls-denoise-inplace").FullName;
-        try
-        {
-            string wav = SaveSine(Path.Combine(dir, "noisy.wav"));
-            byte[] before = File.ReadAllBytes(wav);
+        string wav = SaveSine(Path.Combine(dir, "noisy.wav"));
+        byte[] before = File.ReadAllBytes(wav);
 
-            var (code, _, stderr) = await HostRunner.RunAsync("denoise", dir, "--out", dir);
+        var (code, _, stderr) = await HostRunner.RunAsync("denoise", dir, "--out", dir);
 
-            Assert.Equal(2, code);   // a usage error, found while parsing
-            Assert.Contains($"The output '{wav}' is an input file; denoising would replace it.", stderr);
-            Assert.Equal(before, File.ReadAllBytes(wav));
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-    }
+        Assert.Equal(2, code);   // a usage error, found while parsing
+        Assert.Contains($"The output '{wav}' is an input file; denoising would replace it.", stderr);
+        Assert.Equal(before, File.ReadAllBytes(wav));
+    });
 
     [Fact]
-    public async Task Denoise_OutIsAFileForTwoInputs_UsageError()
+    public Task Denoise_OutIsAFileForTwoInputs_UsageError() => InTemporaryFolder("dls-denoise-outfile", async dir =>
     {
-        string dir = Directory.CreateTempSubdirectory("dls-denoise-outfile").FullName;
-        try
-        {
-            string a = SaveSine(Path.Combine(dir, "a.wav")), b = SaveSine(Path.Combine(dir, "b.wav"));
-            string outFile = Path.Combine(dir, "out.wav");
-            File.WriteAllText(outFile, "not a folder");
+        string a = SaveSine(Path.Combine(dir, "a.wav")), b = SaveSine(Path.Combine(dir, "b.wav"));
+        string outFile = Path.Combine(dir, "out.wav");
+        File.WriteAllText(outFile, "not a folder");
 
-            var (code, _, stderr) = await HostRunner.RunAsync("denoise", a, b, "--out", outFile);
+        var (code, _, stderr) = await HostRunner.RunAsync("denoise", a, b, "--out", outFile);
 
-            Assert.Equal(2, code);
-            Assert.Contains($"--out: expected a folder for 2 input file(s), found the file '{outFile}'.", stderr);
-            Assert.Equal("not a folder", File.ReadAllText(outFile));
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-    }
+        Assert.Equal(2, code);
+        Assert.Contains($"--out: expected a folder for 2 input file(s), found the file '{outFile}'.", stderr);
+        Assert.Equal("not a folder", File.ReadAllText(outFile));
+    });
 
     [Fact]
-    public async Task Denoise_OutPathTheSystemRefuses_OneErrorLineNotACrashWhileParsing()
+    public Task Denoise_OutPathTheSystemRefuses_OneErrorLineNotACrashWhileParsing() => InTemporaryFolder("dls-denoise-badout", async dir =>
     {
-        string dir = Directory.CreateTempSubdirectory("dls-denoise-badout").FullName;
-        try
-        {
-            string a = SaveSine(Path.Combine(dir, "a.wav"));
+        string a = SaveSine(Path.Combine(dir, "a.wav"));
 
-            // A NUL character makes Path.GetFullPath throw; the output checks run while parsing, outside the host's handler.
-            var (code, _, stderr) = await HostRunner.RunAsync("denoise", a, "--out", "bad\0name");
+        // A NUL character makes Path.GetFullPath throw; the output checks run while parsing, outside the host's handler.
+        var (code, _, stderr) = await HostRunner.RunAsync("denoise", a, "--out", "bad\0name");
 
-            Assert.Equal(1, code);
-            Assert.StartsWith("error: ", stderr);
-            Assert.DoesNotContain("   at ", stderr);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-    }
+        Assert.Equal(1, code);
+        Assert.StartsWith("error: ", stderr);
+        Assert.DoesNotContain("   at ", stderr);
+    });
 
     [Fact]
-    public async Task Denoise_TwoInputsOfOneName_RefusedBeforeWriting()
+    public Task Denoise_TwoInputsOfOneName_RefusedBeforeWriting() => InTemporaryFolder("dls-denoise-names", async dir =>
     {
-        string dir = Directory.CreateTempSubdirectory("dls-denoise-names").FullName;
-        try
+        string a = Path.Combine(dir, "a", "x.wav"), b = Path.Combine(dir, "b", "x.wav"), outDir = Path.Combine(dir, "out");
+        foreach (string wav in new[] { a, b })
         {
-            string a = Path.Combine(dir, "a", "x.wav"), b = Path.Combine(dir, "b", "x.wav"), outDir = Path.Combine(dir, "out");
-            foreach (string wav in new[] { a, b })
-            {
-                Directory.CreateDirectory(Path.GetDirectoryName(wav)!);
-                Dls.Audio.IO.AudioFile.Save(wav, new Dls.Audio.AudioSignal(new float[1600], 16000));
-            }
-
-            var (code, _, stderr) = await HostRunner.RunAsync("denoise", a, b, "--out", outDir);
-
-            Assert.Equal(2, code);
-            Assert.Contains($"Inputs '{a}' and '{b}' would both be written to '{Path.Combine(outDir, "x.wav")}'.", stderr);
-            Assert.False(Directory.Exists(outDir), "nothing may be written");
+            Directory.CreateDirectory(Path.GetDirectoryName(wav)!);
+            Dls.Audio.IO.AudioFile.Save(wav, new Dls.Audio.AudioSignal(new float[1600], 16000));
         }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-    }
+
+        var (code, _, stderr) = await HostRunner.RunAsync("denoise", a, b, "--out", outDir);
+
+        Assert.Equal(2, code);
+        Assert.Contains($"Inputs '{a}' and '{b}' would both be written to '{Path.Combine(outDir, "x.wav")}'.", stderr);
+        Assert.False(Directory.Exists(outDir), "nothing may be written");
+    });
 
     [Fact]
     public async Task SpeakerTrain_FolderWithoutSplitFile_SaysASpeakersCsvIsNeeded()
