@@ -5,7 +5,10 @@ public static class TrialList
 {
     /// <summary>
     /// Reads a VoxCeleb trial list: one trial per line, <c>1</c> (same speaker) or <c>0</c>, then two paths relative to
-    /// <paramref name="wavRoot"/>. The speaker of a path is its first folder.
+    /// <paramref name="wavRoot"/>. The speaker of a path is its first folder below the folders that every path of the
+    /// list starts with: <c>id10270/…</c> in a VoxCeleb list, <c>a</c> and <c>b</c> in a list of
+    /// <c>speakers/a/1.wav</c> and <c>speakers/b/1.wav</c>. (When every path lies in one folder, that folder is the
+    /// speaker.)
     /// </summary>
     /// <exception cref="InvalidDataException">A line does not have three fields, the label is not 0/1, or a path is not
     /// <c>speaker/…</c>.</exception>
@@ -40,7 +43,24 @@ public static class TrialList
             }
         }
         if (trials.Count == 0) throw new InvalidDataException($"Trial list '{path}' holds no trials.");
-        return trials;
+        return SpeakersBelowSharedFolders(trials);
+    }
+
+    // The speaker of each key: its first folder after the leading folders all keys share, keeping at least one folder of
+    // every key (the keys' file names never count as folders).
+    private static IReadOnlyList<Trial> SpeakersBelowSharedFolders(List<Trial> trials)
+    {
+        var folders = trials.SelectMany(t => new[] { t.First.Key, t.Second.Key }).Distinct(StringComparer.Ordinal)
+            .Select(k => k.Split('/')[..^1]).ToArray();
+        int shared = folders.Min(f => f.Length) - 1;
+        for (int depth = 0; depth < shared; depth++)
+        {
+            string first = folders[0][depth];
+            if (folders.Any(f => !string.Equals(f[depth], first, StringComparison.Ordinal))) { shared = depth; break; }
+        }
+        if (shared == 0) return trials;
+        SpeakerUtterance Below(SpeakerUtterance u) => u with { SpeakerId = u.Key.Split('/')[shared] };
+        return trials.Select(t => t with { First = Below(t.First), Second = Below(t.Second) }).ToList();
     }
 
     /// <summary>Formats trials as VoxCeleb trial-list text (keys as paths).</summary>

@@ -68,6 +68,30 @@ public sealed class SpeakerDatasetTests
     }
 
     [Fact]
+    public void TrialListRead_PathsUnderASharedFolder_SpeakerIsTheFirstFolderBelowIt()
+    {
+        // A list written relative to the corpus root ("speakers/<spk>/…") once counted one speaker, "speakers".
+        using var tree = new TempTree();
+        var path = tree.Touch("trials.txt",
+            "1 speakers/a/1.wav speakers/a/2.wav\n0 speakers/a/1.wav speakers/b/1.wav\n0 speakers/b/1.wav speakers/c/x/1.wav\n");
+        var trials = TrialList.Read(path, tree.Root);
+        Assert.Equal(["a", "a", "a", "b", "b", "c"], trials.SelectMany(t => new[] { t.First.SpeakerId, t.Second.SpeakerId }));
+        Assert.Equal(Path.Combine(tree.Root, "speakers", "c", "x", "1.wav"), trials[2].Second.Path);
+        Assert.Equal(File.ReadAllText(path), TrialList.Format(trials));
+    }
+
+    [Fact]
+    public void TrialListRead_AllPathsInOneFolder_ThatFolderIsTheSpeaker()
+    {
+        // No folder below the shared one to name speakers by: the shared folder itself stays the speaker.
+        using var tree = new TempTree();
+        var path = tree.Touch("trials.txt", "1 spk/1.wav spk/2.wav\n");
+        var trials = TrialList.Read(path, tree.Root);
+        Assert.Equal("spk", trials[0].First.SpeakerId);
+        Assert.Equal("spk", trials[0].Second.SpeakerId);
+    }
+
+    [Fact]
     public void TrialListRead_BadLabel_ThrowsInvalidDataNamingLine()
     {
         using var tree = new TempTree();
