@@ -146,12 +146,23 @@ public sealed class Denoiser : IDenoiser, IDisposable
             throw new FileNotFoundException($"Input WAV file '{Path.GetFullPath(inputPath)}' does not exist.", inputPath);
         }
 
-        AudioSignal input = AudioFile.Load(inputPath);
-        if (input.Samples.Length == 0)
+        using (var reader = new WavReader(inputPath))
         {
-            throw new InvalidDataException($"'{inputPath}' holds no samples (expected at least 1).");
+            if (reader.FrameCount == 0)
+            {
+                throw new InvalidDataException($"'{inputPath}' holds no samples (expected at least 1).");
+            }
+
+            if (reader.Format.SampleRate == SampleRate && (_outputSampleRate ?? SampleRate) == SampleRate)
+            {
+                DenoiseFileInBlocks(reader, inputPath, outputPath, cancellationToken);
+                return;
+            }
         }
 
+        // Another rate: the file is loaded whole and resampled (there and back) as Denoise does.
+        AudioSignal input = AudioFile.Load(inputPath);
+        CheckFiniteFile(input.Samples, 0, inputPath);
         float[] output = Denoise(input.Samples, input.SampleRate, cancellationToken);
         int rate = _outputSampleRate ?? input.SampleRate;
         if (rate != input.SampleRate)
@@ -161,6 +172,67 @@ public sealed class Denoiser : IDenoiser, IDisposable
 
         // Written only now, atomically: a failure above leaves no output file behind.
         AudioFile.Save(outputPath, new AudioSignal(output, rate), WavSampleFormat.Pcm16);
+    }
+
+    /// <summary>
+    /// A file at the model's rate, read, denoised and written a block at a time, so that memory stays bounded for a file
+    /// of any length. The samples are those <see cref="Denoise"/> gives for the whole file: the same downmix as
+    /// <see cref="AudioFile.Load"/> (channels summed in order, times 1 / channels) and the same engine.
+    /// </summary>
+    private void DenoiseFileInBlocks(WavReader reader, string inputPath, string outputPath, CancellationToken cancellationToken)
+    {
+        int channels = reader.Format.ChannelCount;
+        int blockFrames = Math.Max(1, FeedSamples / channels);
+        var interleaved = new float[blockFrames * channels];
+        var mono = new float[blockFrames];
+        float scale = 1f / channels;
+        AtomicFile.Write(outputPath, file =>
+        {
+            using var writer = new WavWriter(file, new WavFormat(SampleRate, 1, WavSampleFormat.Pcm16), reader.FrameCount, leaveOpen: true);
+            using var stream = new MaskingStream(_network, s => writer.WriteFrames(s), _maxFramesPerBatch);
+            long offset = 0;
+            int frames;
+            while ((frames = reader.ReadFrames(interleaved)) > 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                Span<float> block = mono.AsSpan(0, frames);
+                for (int i = 0; i < frames; i++)
+                {
+                    block[i] = interleaved[i * channels];
+                }
+
+                if (channels > 1)
+                {
+                    for (int c = 1; c < channels; c++)
+                    {
+                        for (int i = 0; i < frames; i++)
+                        {
+                            block[i] += interleaved[(i * channels) + c];
+                        }
+                    }
+
+                    for (int i = 0; i < frames; i++)
+                    {
+                        block[i] *= scale;
+                    }
+                }
+
+                CheckFiniteFile(block, offset, inputPath);
+                stream.Push(block);
+                offset += frames;
+            }
+
+            stream.Complete();
+        });
+    }
+
+    private static void CheckFiniteFile(ReadOnlySpan<float> samples, long offset, string path)
+    {
+        int i = SampleChecks.IndexOfNonFinite(samples);
+        if (i >= 0)
+        {
+            throw new InvalidDataException($"'{path}' holds a non-finite sample ({samples[i]}) at frame {offset + i} (after downmixing to mono); expected finite samples.");
+        }
     }
 
     /// <inheritdoc />

@@ -25,12 +25,17 @@ public interface IDenoiser
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     float[] Denoise(ReadOnlySpan<float> samples, int sampleRate, CancellationToken cancellationToken = default);
 
-    /// <summary>Denoises a WAV file into another (16-bit PCM, at the input's rate). The output appears only when complete.</summary>
+    /// <summary>
+    /// Denoises a WAV file into another (16-bit PCM, at the input's rate). The output appears only when complete. A file
+    /// at the model's rate is read and written block by block (memory bounded for any length); at another rate it is
+    /// loaded whole and resampled there and back.
+    /// </summary>
     /// <param name="inputPath">The noisy WAV file.</param>
     /// <param name="outputPath">Where to write the result (replaced if it exists).</param>
     /// <param name="cancellationToken">Checked between blocks; a cancelled call writes nothing.</param>
     /// <exception cref="FileNotFoundException">The input does not exist.</exception>
-    /// <exception cref="InvalidDataException">The input is not a readable WAV file or holds no samples.</exception>
+    /// <exception cref="InvalidDataException">The input is not a readable WAV file, holds no samples, or holds a
+    /// non-finite sample (the message names the file and the frame).</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     void DenoiseFile(string inputPath, string outputPath, CancellationToken cancellationToken = default);
 

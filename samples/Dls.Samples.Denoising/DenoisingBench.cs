@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using Dls.Audio.IO;
 using Dls.Compression.LowRank;
 using Dls.Models.Denoising;
 using Dls.Samples.Abstractions;
@@ -21,7 +22,7 @@ internal static class DenoisingBench
         var figures = new JsonObject { ["audio_seconds"] = audioSeconds };
         DenoisingTraining.Spec[] specs = DenoisingTraining.FullSpecs();
         // One step per measured model and one for training: a full run takes over a minute.
-        using var progress = ctx.Progress.Start("denoise benchmarks", 2 + specs.Sum(s => s.Compress ? 2 : 1));
+        using var progress = ctx.Progress.Start("denoise benchmarks", 3 + specs.Sum(s => s.Compress ? 2 : 1));
 
         // The shipped default, plus the two other architectures at their trained sizes (speed does not depend on the
         // weights, so fresh ones stand in for them): rtf = compute seconds per second of 16 kHz audio.
@@ -35,6 +36,8 @@ internal static class DenoisingBench
             shipped.Denoise(audio, rate);
             figures["rtf_default_first_call"] = Math.Round(first.Elapsed.TotalSeconds / audioSeconds, 5);
             figures["rtf_default"] = Rtf(shipped, audio, audioSeconds, ctx.Quick, ct);
+            progress.Increment();
+            MeasureMemory(shipped, audio, ctx.Quick ? 60 : 600, figures, ct);
             progress.Increment();
         }
 
@@ -64,6 +67,85 @@ internal static class DenoisingBench
         progress.Increment();
         return figures;
     }
+
+    private static void MeasureMemory(Denoiser denoiser, float[] audio, int seconds, JsonObject figures, CancellationToken ct)
+    {
+        // The footprint of a long input, with the shipped default. Streaming: one-second blocks cut from the bench signal
+        // as they are fed, so the input never exists whole; a peak that stays where it was after the first tenth of the
+        // stream is bounded memory.
+        int rate = Denoiser.DefaultSampleRate;
+        figures["memory_seconds"] = seconds;
+        var block = new float[rate];
+        GC.Collect();
+        figures["memory_mb_before"] = Megabytes(PeakMemoryWindow.ResidentBytes());
+        using (IStreamingDenoiser stream = denoiser.CreateStream())
+        using (var window = PeakMemoryWindow.Start())
+        {
+            for (int second = 0; second < seconds; second++)
+            {
+                ct.ThrowIfCancellationRequested();
+                for (int i = 0; i < rate; i++)
+                {
+                    block[i] = audio[((second * rate) + i) % audio.Length];
+                }
+
+                stream.Process(block);
+                if (second + 1 == seconds / 10)
+                {
+                    figures["memory_stream_mb_peak_first_tenth"] = Megabytes(window.PeakBytes());
+                }
+            }
+
+            stream.Complete();
+            figures["memory_stream_mb_peak"] = Megabytes(window.PeakBytes());
+        }
+
+        // The same input as a WAV file at the model's rate, file to file: read, denoised and written block by block. The
+        // file is written a block at a time too, so that no whole copy of the input is alive while this is measured.
+        using (var scratch = ScratchFolder.Create("dls-bench-denoise-"))
+        {
+            string input = scratch.PathFor("long.wav");
+            AtomicFile.Write(input, file =>
+            {
+                using var writer = new WavWriter(file, new WavFormat(rate, 1, WavSampleFormat.Pcm16), (long)seconds * rate, leaveOpen: true);
+                for (int second = 0; second < seconds; second++)
+                {
+                    for (int i = 0; i < rate; i++)
+                    {
+                        block[i] = audio[((second * rate) + i) % audio.Length];
+                    }
+
+                    writer.WriteFrames(block);
+                }
+            });
+            GC.Collect();
+            figures["memory_file_mb_before"] = Megabytes(PeakMemoryWindow.ResidentBytes());
+            using var window = PeakMemoryWindow.Start();
+            denoiser.DenoiseFile(input, scratch.PathFor("denoised.wav"), ct);
+            figures["memory_file_mb_peak"] = Megabytes(window.PeakBytes());
+        }
+
+        // One call on the whole input (what Denoise(float[]) does, and DenoiseFile for a file at another rate): the
+        // samples are held whole — input, output and their copies at the model's rate, 4 bytes a sample each — the
+        // network's tensors chunk by chunk.
+        var whole = new float[seconds * rate];
+        for (int i = 0; i < whole.Length; i++)
+        {
+            whole[i] = audio[i % audio.Length];
+        }
+
+        figures["memory_call_input_mb"] = Megabytes(whole.Length * (long)sizeof(float));
+        GC.Collect();
+        figures["memory_call_mb_before"] = Megabytes(PeakMemoryWindow.ResidentBytes());
+        using (var window = PeakMemoryWindow.Start())
+        {
+            ct.ThrowIfCancellationRequested();
+            denoiser.Denoise(whole, rate, ct);
+            figures["memory_call_mb_peak"] = Megabytes(window.PeakBytes());
+        }
+    }
+
+    private static double Megabytes(long bytes) => Math.Round(bytes / (1024.0 * 1024.0), 1);
 
     private static double Rtf(IDenoiser denoiser, float[] audio, double audioSeconds, bool quick, CancellationToken ct)
     {

@@ -13,7 +13,7 @@ public sealed class BenchSmokeTests
     {
         { "mnist", ["matmul_gflops", "trainer_vs_bare", "trainer_matmul_fraction", "lowrank20_speedup_b1", "lowrank20_speedup_b128", "lowrank20_speedup_b128_1thread", "core_round_trip_ns_b128_start", "core_round_trip_ns_b128_end"] },
         { "audio", ["stft_istft_library_to_raw_ratio", "wav_read_pcm16_mb_per_s", "resample_48k_to_16k_audio_s_per_s"] },
-        { "denoise", ["rtf_default", "rtf_fc_mask", "rtf_fc_mask_compressed", "rtf_gru_mask", "rtf_gru_mask_compressed", "train_frames_per_s"] },
+        { "denoise", ["rtf_default", "rtf_fc_mask", "rtf_fc_mask_compressed", "rtf_gru_mask", "rtf_gru_mask_compressed", "train_frames_per_s", "memory_seconds", "memory_mb_before", "memory_stream_mb_peak_first_tenth", "memory_stream_mb_peak", "memory_call_input_mb", "memory_call_mb_before", "memory_call_mb_peak", "memory_file_mb_before", "memory_file_mb_peak"] },
         { "speaker", ["embed_realtime_factor", "embed_batch_realtime_factor", "train_pairs_per_s"] },
     };
 
@@ -33,6 +33,42 @@ public sealed class BenchSmokeTests
             double value = (double)json[key]!;
             Assert.True(double.IsFinite(value) && value > 0, $"{key} = {value}");
         }
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void PeakMemoryWindow_SeesMemoryTouchedAndFreedInsideIt(bool useKernelMark)
+    {
+        long before;
+        long peak;
+        using (var window = PeakMemoryWindow.Start(useKernelMark))
+        {
+            if (!useKernelMark) Assert.False(window.IsExact);   // with it, exact where the kernel lets the mark be reset
+            before = PeakMemoryWindow.ResidentBytes();
+            // 64 MiB outside the GC heap, every page written (so resident), then given back before the peak is read.
+            const int size = 64 << 20;
+            IntPtr block = System.Runtime.InteropServices.Marshal.AllocHGlobal(size);
+            try
+            {
+                for (int offset = 0; offset < size; offset += 4096)
+                {
+                    System.Runtime.InteropServices.Marshal.WriteByte(block, offset, 1);
+                }
+
+                Thread.Sleep(20);   // the sampling fallback reads every millisecond
+            }
+            finally
+            {
+                System.Runtime.InteropServices.Marshal.FreeHGlobal(block);
+            }
+
+            peak = window.PeakBytes();
+        }
+
+        // The peak holds the 64 MiB on top of what was resident before, less 8 MiB for pages of the process that the
+        // kernel may have dropped meanwhile (the resident set of a test host moves by a few MiB on its own).
+        Assert.True(peak >= before + (56L << 20), $"peak {peak >> 20} MiB, resident before {before >> 20} MiB");
     }
 
     [Fact]

@@ -305,6 +305,46 @@ public sealed class DenoiserTests
         Assert.Equal(16000, output.SampleRate);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void DenoiseFile_AtTheModelRate_WritesWhatDenoiseGivesForTheWholeFile(int channels)
+    {
+        // At the model's rate the file is read, denoised and written block by block (memory bounded for any length):
+        // more than two blocks of 65,536 samples here, stereo downmixed as AudioFile.Load does; the file must hold
+        // exactly the samples Denoise gives for the whole loaded signal, byte for byte.
+        using var temp = new TempFolder();
+        using var denoiser = new Denoiser(DenoisingFixtures.TinyGru());
+        float[][] data = Enumerable.Range(0, channels).Select(c => Noisy(150_001).Select(v => v * (1f - (0.3f * c))).ToArray()).ToArray();
+        WavFile.Write(temp.File("in.wav"), new WavData(16000, data, WavSampleFormat.Float32));
+
+        denoiser.DenoiseFile(temp.File("in.wav"), temp.File("out.wav"));
+
+        AudioFile.Save(temp.File("expected.wav"), new AudioSignal(denoiser.Denoise(AudioFile.Load(temp.File("in.wav")).Samples, 16000), 16000));
+        Assert.Equal(File.ReadAllBytes(temp.File("expected.wav")), File.ReadAllBytes(temp.File("out.wav")));
+    }
+
+    [Theory]
+    [InlineData(16000)]   // read and written block by block
+    [InlineData(8000)]    // loaded whole and resampled
+    public void DenoiseFile_NonFiniteSample_ThrowsNamingFileAndFrameAndKeepsTheEarlierOutput(int rate)
+    {
+        using var temp = new TempFolder();
+        using var denoiser = new Denoiser(DenoisingFixtures.TinyGru());
+        float[] samples = Noisy(150_000);
+        samples[140_000] = float.NaN;   // in the third block: output has been produced by then
+        WavFile.Write(temp.File("in.wav"), new WavData(rate, [samples], WavSampleFormat.Float32));
+        File.WriteAllText(temp.File("out.wav"), "earlier result");
+
+        var e = Assert.Throws<InvalidDataException>(() => denoiser.DenoiseFile(temp.File("in.wav"), temp.File("out.wav")));
+
+        Assert.Contains("in.wav", e.Message);
+        Assert.Contains("NaN", e.Message);
+        Assert.Contains("140000", e.Message);
+        Assert.Equal("earlier result", File.ReadAllText(temp.File("out.wav")));
+        Assert.Equal(["in.wav", "out.wav"], Directory.GetFiles(temp.Path).Select(Path.GetFileName).Order());
+    }
+
     [Fact]
     public void DenoiseFile_MalformedInput_ThrowsAndLeavesNoOutput()
     {
