@@ -155,12 +155,16 @@ public sealed class SpeakerEmbedder : IDisposable
         for (long s = 0; s + window < audio.Length; s += hop) starts.Add(s);
         starts.Add(audio.Length - window);
         var sum = new double[EmbeddingSize];
-        var all = tensor(audio);
+        // Only one batch of windows becomes a tensor at a time (not the whole recording): beyond the samples, memory
+        // stays that of one batch for a recording of any length.
+        var windows = new float[Math.Min(Options.MaxWindowsPerBatch, starts.Count) * (long)window];
         for (int b = 0; b < starts.Count; b += Options.MaxWindowsPerBatch)
         {
             using var batchScope = NewDisposeScope();
-            var chunk = starts.Skip(b).Take(Options.MaxWindowsPerBatch).Select(s => all.narrow(0, s, window)).ToArray();
-            var features = _extractor.Forward(stack(chunk));              // (windows, frames, bins)
+            int count = Math.Min(Options.MaxWindowsPerBatch, starts.Count - b);
+            for (int w = 0; w < count; w++) Array.Copy(audio, starts[b + w], windows, (long)w * window, window);
+            var batch = tensor(windows.AsMemory(0, count * window), [count, window]);   // copied into the tensor
+            var features = _extractor.Forward(batch);                      // (windows, frames, bins)
             var lengths = tensor(Enumerable.Repeat(features.shape[1], (int)features.shape[0]).ToArray());
             var windowSum = _encoder.forward(features, lengths).sum([0]).cpu().data<float>().ToArray();
             for (int i = 0; i < sum.Length; i++) sum[i] += windowSum[i];

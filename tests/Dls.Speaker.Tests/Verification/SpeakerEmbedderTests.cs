@@ -64,6 +64,29 @@ public sealed class SpeakerEmbedderTests
     }
 
     [Fact]
+    public void Embed_LongAudio_IsTheNormalizedSumOfItsWindowsEmbeddings()
+    {
+        // 5.2 s, 1 s windows every 0.5 s plus one aligned to the end (10 windows), three per batch (the last batch holds
+        // one): each window embedded on its own must add up to the long call's result. Tolerance 1e-4: a window alone
+        // runs the single-utterance recurrence, a batch torch's GRU; the two agree to 1e-5 per value (GruRecurrence
+        // tests), and ten of them are summed before normalizing.
+        using var embedder = Create(new SpeakerEmbedderOptions { WindowSeconds = 1.0, MaxWindowsPerBatch = 3 });
+        float[] audio = TestAudio.Voice(130, 1, 5.2, 4);
+        int window = TestAudio.Rate;
+        var starts = Enumerable.Range(0, 9).Select(i => i * window / 2).Append(audio.Length - window).ToArray();
+        var sum = new double[embedder.EmbeddingSize];
+        foreach (int start in starts)
+        {
+            float[] e = embedder.Embed(audio.AsSpan(start, window), TestAudio.Rate);
+            for (int i = 0; i < sum.Length; i++) sum[i] += e[i];
+        }
+
+        double norm = Math.Sqrt(sum.Sum(v => v * v));
+        var expected = sum.Select(v => (float)(v / norm)).ToArray();
+        Assert.Equal(expected, embedder.Embed(audio, TestAudio.Rate), (a, b) => Math.Abs(a - b) < 1e-4);
+    }
+
+    [Fact]
     public void Embed_ModelWithEmbeddingMean_ReturnsCenteredEmbeddings()
     {
         float[] mean = [0.1f, -0.2f, 0.05f, 0.3f, 0f, -0.1f];
