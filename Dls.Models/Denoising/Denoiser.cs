@@ -153,14 +153,26 @@ public sealed class Denoiser : IDenoiser, IDisposable
                 throw new InvalidDataException($"'{inputPath}' holds no samples (expected at least 1).");
             }
 
-            if (reader.Format.SampleRate == SampleRate && (_outputSampleRate ?? SampleRate) == SampleRate)
+            // The output is 16-bit PCM, and a WAV file holds at most 4 GiB (the loading path below fails on such a file too).
+            if (reader.FrameCount * sizeof(short) > uint.MaxValue - 64)
+            {
+                throw new NotSupportedException(
+                    $"'{inputPath}' holds {reader.FrameCount} frames; a 16-bit WAV output holds at most {(uint.MaxValue - 64) / sizeof(short)} (4 GiB).");
+            }
+
+            // Block by block needs the model's rate on both sides, and an output that is not the input itself (the input
+            // stays open while the output is written, and Windows refuses to replace an open file).
+            bool inPlace = string.Equals(
+                Path.GetFullPath(inputPath), Path.GetFullPath(outputPath),
+                OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
+            if (reader.Format.SampleRate == SampleRate && (_outputSampleRate ?? SampleRate) == SampleRate && !inPlace)
             {
                 DenoiseFileInBlocks(reader, inputPath, outputPath, cancellationToken);
                 return;
             }
         }
 
-        // Another rate: the file is loaded whole and resampled (there and back) as Denoise does.
+        // Another rate (or the output replacing the input): the file is loaded whole, and resampled as Denoise does.
         AudioSignal input = AudioFile.Load(inputPath);
         CheckFiniteFile(input.Samples, 0, inputPath);
         float[] output = Denoise(input.Samples, input.SampleRate, cancellationToken);

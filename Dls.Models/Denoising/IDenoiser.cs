@@ -27,8 +27,8 @@ public interface IDenoiser
 
     /// <summary>
     /// Denoises a WAV file into another (16-bit PCM, at the input's rate). The output appears only when complete. A file
-    /// at the model's rate is read and written block by block (memory bounded for any length); at another rate it is
-    /// loaded whole and resampled there and back.
+    /// at the model's rate, written at that rate to another path, is read and written block by block (memory bounded for
+    /// any length); otherwise (another input or output rate, or the output replacing the input) it is loaded whole.
     /// </summary>
     /// <param name="inputPath">The noisy WAV file.</param>
     /// <param name="outputPath">Where to write the result (replaced if it exists).</param>
@@ -36,6 +36,7 @@ public interface IDenoiser
     /// <exception cref="FileNotFoundException">The input does not exist.</exception>
     /// <exception cref="InvalidDataException">The input is not a readable WAV file, holds no samples, or holds a
     /// non-finite sample (the message names the file and the frame).</exception>
+    /// <exception cref="NotSupportedException">The output would exceed the 4 GiB a WAV file can hold.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     void DenoiseFile(string inputPath, string outputPath, CancellationToken cancellationToken = default);
 

@@ -51,7 +51,7 @@ public static class TrialList
     private static IReadOnlyList<Trial> SpeakersBelowSharedFolders(List<Trial> trials)
     {
         var folders = trials.SelectMany(t => new[] { t.First.Key, t.Second.Key }).Distinct(StringComparer.Ordinal)
-            .Select(k => k.Split('/')[..^1]).ToArray();
+            .Select(k => Segments(k)[..^1]).ToArray();
         int shared = folders.Min(f => f.Length) - 1;
         for (int depth = 0; depth < shared; depth++)
         {
@@ -59,8 +59,11 @@ public static class TrialList
             if (folders.Any(f => !string.Equals(f[depth], first, StringComparison.Ordinal))) { shared = depth; break; }
         }
         if (shared == 0) return trials;
-        SpeakerUtterance Below(SpeakerUtterance u) => u with { SpeakerId = u.Key.Split('/')[shared] };
+        SpeakerUtterance Below(SpeakerUtterance u) => u with { SpeakerId = Segments(u.Key)[shared] };
         return trials.Select(t => t with { First = Below(t.First), Second = Below(t.Second) }).ToList();
+
+        // "a//b/1.wav" is the path a/b/1.wav: an empty segment names no folder.
+        static string[] Segments(string key) => key.Split('/', StringSplitOptions.RemoveEmptyEntries);
     }
 
     /// <summary>Formats trials as VoxCeleb trial-list text (keys as paths).</summary>

@@ -157,7 +157,10 @@ public sealed class SpeakerEmbedder : IDisposable
         var sum = new double[EmbeddingSize];
         // Only one batch of windows becomes a tensor at a time (not the whole recording): beyond the samples, memory
         // stays that of one batch for a recording of any length.
-        var windows = new float[Math.Min(Options.MaxWindowsPerBatch, starts.Count) * (long)window];
+        long batchSamples = Math.Min(Options.MaxWindowsPerBatch, starts.Count) * (long)window;
+        if (batchSamples > Array.MaxLength)
+            throw new ArgumentException($"A batch of {Math.Min(Options.MaxWindowsPerBatch, starts.Count)} windows of {window} samples is {batchSamples} samples; expected at most {Array.MaxLength} (lower SpeakerEmbedderOptions.MaxWindowsPerBatch or WindowSeconds).", "samples");
+        var windows = new float[batchSamples];
         for (int b = 0; b < starts.Count; b += Options.MaxWindowsPerBatch)
         {
             using var batchScope = NewDisposeScope();

@@ -11,6 +11,9 @@ public sealed class PeakMemoryWindow : IDisposable
     private const string StatusPath = "/proc/self/status";
     private const string ClearRefsPath = "/proc/self/clear_refs";
 
+    // The kernel keeps one mark per process: while a window uses it, another window samples instead of resetting it.
+    private static int s_kernelWindowOpen;
+
     private readonly Thread? _sampler;
     private volatile bool _stopped;
     private long _sampledPeak;
@@ -45,22 +48,27 @@ public sealed class PeakMemoryWindow : IDisposable
     /// <summary>The resident memory of the process now, in bytes.</summary>
     public static long ResidentBytes() => Environment.WorkingSet;
 
-    /// <summary>Starts a window: the peak from here on (one window at a time per process: the kernel keeps one mark).</summary>
+    /// <summary>
+    /// Starts a window: the peak from here on. The kernel keeps one mark per process, so only one window at a time uses
+    /// it; a window started while another one does samples instead (and leaves the other's mark alone).
+    /// </summary>
     /// <param name="useKernelMark">False samples even where the kernel's mark is available (for tests of the fallback).</param>
     public static PeakMemoryWindow Start(bool useKernelMark = true)
     {
         bool kernelPeak = false;
-        try
+        if (useKernelMark && File.Exists(ClearRefsPath) && ReadHighWaterMark() is not null
+            && Interlocked.CompareExchange(ref s_kernelWindowOpen, 1, 0) == 0)
         {
-            if (useKernelMark && File.Exists(ClearRefsPath) && ReadHighWaterMark() is not null)
+            try
             {
                 File.WriteAllText(ClearRefsPath, "5");
                 kernelPeak = true;
             }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Not allowed to reset the mark here (a hardened container, say): sample instead.
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Not allowed to reset the mark here (a hardened container, say): sample instead.
+                Volatile.Write(ref s_kernelWindowOpen, 0);
+            }
         }
 
         return new PeakMemoryWindow(kernelPeak);
@@ -74,11 +82,23 @@ public sealed class PeakMemoryWindow : IDisposable
         return Math.Max(peak, now);
     }
 
-    /// <summary>Stops the sampler thread, if there is one.</summary>
+    /// <summary>Stops the sampler thread, or frees the kernel's mark for the next window.</summary>
     public void Dispose()
     {
+        if (_stopped)
+        {
+            return;
+        }
+
         _stopped = true;
-        _sampler?.Join();
+        if (_sampler is null)
+        {
+            Volatile.Write(ref s_kernelWindowOpen, 0);
+        }
+        else
+        {
+            _sampler.Join();
+        }
     }
 
     private static long? ReadHighWaterMark()
@@ -90,11 +110,11 @@ public sealed class PeakMemoryWindow : IDisposable
 
         foreach (string line in File.ReadLines(StatusPath))
         {
-            // "VmHWM:     218408 kB"
+            // "VmHWM:\t  218408 kB" (the kernel pads the number to 8 places after a tab, so a large one has no space before it)
             if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
             {
-                string[] parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                return parts.Length >= 2 && long.TryParse(parts[1], out long kb) ? kb * 1024 : null;
+                string[] parts = line["VmHWM:".Length..].Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+                return parts.Length >= 1 && long.TryParse(parts[0], out long kb) ? kb * 1024 : null;
             }
         }
 

@@ -126,8 +126,7 @@ internal static class DenoisingBench
         }
 
         // One call on the whole input (what Denoise(float[]) does, and DenoiseFile for a file at another rate): the
-        // samples are held whole — input, output and their copies at the model's rate, 4 bytes a sample each — the
-        // network's tensors chunk by chunk.
+        // input and the returned output are whole arrays (4 bytes a sample each), the network's tensors chunk by chunk.
         var whole = new float[seconds * rate];
         for (int i = 0; i < whole.Length; i++)
         {

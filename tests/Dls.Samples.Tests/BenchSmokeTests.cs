@@ -69,6 +69,39 @@ public sealed class BenchSmokeTests
         // The peak holds the 64 MiB on top of what was resident before, less 8 MiB for pages of the process that the
         // kernel may have dropped meanwhile (the resident set of a test host moves by a few MiB on its own).
         Assert.True(peak >= before + (56L << 20), $"peak {peak >> 20} MiB, resident before {before >> 20} MiB");
+
+        // A new window starts from the memory resident now, not from the earlier peak (the block was given back to the
+        // system: 64 MiB is above glibc's largest mmap threshold, 32 MiB); 32 MiB of margin for the same drift.
+        using var next = PeakMemoryWindow.Start(useKernelMark);
+        Assert.True(next.PeakBytes() < peak - (32L << 20), $"new window's peak {next.PeakBytes() >> 20} MiB, earlier peak {peak >> 20} MiB");
+    }
+
+    [Fact]
+    public void PeakMemoryWindow_OpenedInsideAnother_SamplesAndLeavesTheOuterPeakAlone()
+    {
+        using var outer = PeakMemoryWindow.Start();
+        const int size = 64 << 20;
+        IntPtr block = System.Runtime.InteropServices.Marshal.AllocHGlobal(size);
+        try
+        {
+            for (int offset = 0; offset < size; offset += 4096)
+            {
+                System.Runtime.InteropServices.Marshal.WriteByte(block, offset, 1);
+            }
+        }
+        finally
+        {
+            System.Runtime.InteropServices.Marshal.FreeHGlobal(block);
+        }
+
+        long outerPeak = outer.PeakBytes();
+        using (var inner = PeakMemoryWindow.Start())
+        {
+            Assert.False(inner.IsExact);   // the kernel's one mark belongs to the outer window
+        }
+
+        // Resetting the mark for the inner window would have dropped the outer peak by the freed 64 MiB.
+        Assert.True(outer.PeakBytes() >= outerPeak, $"outer peak {outer.PeakBytes() >> 20} MiB after the inner window, {outerPeak >> 20} MiB before");
     }
 
     [Fact]

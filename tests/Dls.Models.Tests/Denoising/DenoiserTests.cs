@@ -324,6 +324,20 @@ public sealed class DenoiserTests
         Assert.Equal(File.ReadAllBytes(temp.File("expected.wav")), File.ReadAllBytes(temp.File("out.wav")));
     }
 
+    [Fact]
+    public void DenoiseFile_OutputReplacingTheInput_WritesTheDenoisedInput()
+    {
+        // Loaded whole first (the block path keeps the input open, which Windows would not let the output replace).
+        using var temp = new TempFolder();
+        using var denoiser = new Denoiser(DenoisingFixtures.TinyGru());
+        AudioFile.Save(temp.File("x.wav"), new AudioSignal(Noisy(70_000), 16000));
+        AudioFile.Save(temp.File("expected.wav"), new AudioSignal(denoiser.Denoise(AudioFile.Load(temp.File("x.wav")).Samples, 16000), 16000));
+
+        denoiser.DenoiseFile(temp.File("x.wav"), Path.Combine(temp.Path, ".", "x.wav"));
+
+        Assert.Equal(File.ReadAllBytes(temp.File("expected.wav")), File.ReadAllBytes(temp.File("x.wav")));
+    }
+
     [Theory]
     [InlineData(16000)]   // read and written block by block
     [InlineData(8000)]    // loaded whole and resampled

@@ -73,7 +73,7 @@ public sealed class SpeakerDatasetTests
         // A list written relative to the corpus root ("speakers/<spk>/…") once counted one speaker, "speakers".
         using var tree = new TempTree();
         var path = tree.Touch("trials.txt",
-            "1 speakers/a/1.wav speakers/a/2.wav\n0 speakers/a/1.wav speakers/b/1.wav\n0 speakers/b/1.wav speakers/c/x/1.wav\n");
+            "1 speakers/a/1.wav speakers/a/2.wav\n0 speakers/a/1.wav speakers//b/1.wav\n0 speakers/b/1.wav speakers/c/x/1.wav\n");
         var trials = TrialList.Read(path, tree.Root);
         Assert.Equal(["a", "a", "a", "b", "b", "c"], trials.SelectMany(t => new[] { t.First.SpeakerId, t.Second.SpeakerId }));
         Assert.Equal(Path.Combine(tree.Root, "speakers", "c", "x", "1.wav"), trials[2].Second.Path);
