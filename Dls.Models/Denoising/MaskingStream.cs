@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -43,6 +44,13 @@ internal sealed class MaskingStream : IDisposable
     private long _nextFrame;
     private readonly float[] _tail = new float[H];
     private long _emitted;
+
+    // Working buffers of one batch of frames, reused from batch to batch (grown to the largest batch seen): without them
+    // every batch allocated four arrays, about ten times the input in garbage.
+    private float[] _frames = [];
+    private float[] _output = [];
+    private float[] _acc = [];
+    private float[] _final = [];
 
     public MaskingStream(IMaskNetwork model, SampleSink sink, int maxFramesPerBatch = 1024)
     {
@@ -182,7 +190,7 @@ internal sealed class MaskingStream : IDisposable
 
     private void ProcessFrames(long first, int count)
     {
-        var frames = new float[count * N];
+        Span<float> frames = Buffer(ref _frames, count * N);
         for (int f = 0; f < count; f++)
         {
             long start = (first + f) * H;
@@ -193,11 +201,11 @@ internal sealed class MaskingStream : IDisposable
         }
 
         int lookahead = _model.LookaheadFrames;
-        float[] output;
+        ReadOnlySpan<float> output;
         using (no_grad())
         using (NewDisposeScope())
         {
-            Tensor x = tensor(frames, [count, N]) * _window;
+            Tensor x = tensor(_frames.AsMemory(0, count * N), [count, N]) * _window;   // copied into the tensor
             Tensor spec = fft.rfft(x, N, dim: 1);
             Tensor mask = _model.ForwardContinued(spec.abs().unsqueeze(0), _state, out Tensor? next);
             _state?.Dispose();
@@ -223,7 +231,7 @@ internal sealed class MaskingStream : IDisposable
     private void FlushLookahead(long totalFrames)
     {
         int lookahead = _model.LookaheadFrames;
-        float[] output;
+        ReadOnlySpan<float> output;
         using (no_grad())
         using (NewDisposeScope())
         {
@@ -234,14 +242,29 @@ internal sealed class MaskingStream : IDisposable
         OverlapAdd(totalFrames - lookahead, lookahead, output);
     }
 
-    private float[] Invert(Tensor spec, Tensor mask)
+    /// <summary>The windowed inverse FFT of the masked frames, in <see cref="_output"/> (valid until the next batch).</summary>
+    private ReadOnlySpan<float> Invert(Tensor spec, Tensor mask)
     {
-        Tensor y = fft.irfft(spec * mask, N, dim: 1) * _window;
-        return y.contiguous().data<float>().ToArray();
+        Tensor y = (fft.irfft(spec * mask, N, dim: 1) * _window).contiguous();
+        ReadOnlySpan<float> values = MemoryMarshal.Cast<byte, float>(y.bytes);
+        Span<float> output = Buffer(ref _output, values.Length);
+        values.CopyTo(output);
+        return output;
+    }
+
+    /// <summary>The first <paramref name="length"/> values of <paramref name="buffer"/>, grown first if it is shorter.</summary>
+    private static Span<float> Buffer(ref float[] buffer, int length)
+    {
+        if (buffer.Length < length)
+        {
+            buffer = new float[length];
+        }
+
+        return buffer.AsSpan(0, length);
     }
 
     /// <summary>Overlap-adds <paramref name="count"/> inverted frames from <paramref name="first"/> on (frames before 0 are skipped).</summary>
-    private void OverlapAdd(long first, int count, float[] output)
+    private void OverlapAdd(long first, int count, ReadOnlySpan<float> output)
     {
         int skip = (int)Math.Max(0, -first);
         first += skip;
@@ -252,8 +275,9 @@ internal sealed class MaskingStream : IDisposable
         }
 
         // Overlap-add into positions [first·H, (first + count)·H + H); _tail holds frame first−1's second half.
-        var acc = new float[(count + 1) * H];
-        _tail.CopyTo(acc, 0);
+        Span<float> acc = Buffer(ref _acc, (count + 1) * H);
+        acc.Clear();
+        _tail.CopyTo(acc);
         for (int f = 0; f < count; f++)
         {
             int offset = f * H;
@@ -264,8 +288,8 @@ internal sealed class MaskingStream : IDisposable
             }
         }
 
-        Array.Copy(acc, count * H, _tail, 0, H);
-        var final = new float[count * H];
+        acc.Slice(count * H, H).CopyTo(_tail);
+        Span<float> final = Buffer(ref _final, count * H);
         for (int p = 0; p < count * H; p++)
         {
             long position = (first * H) + p;
@@ -279,7 +303,7 @@ internal sealed class MaskingStream : IDisposable
         Emit(first * H, final);
     }
 
-    private void Emit(long startPosition, float[] values)
+    private void Emit(long startPosition, ReadOnlySpan<float> values)
     {
         // Padded position p is output sample p − H; samples beyond the (original) end are dropped.
         long end = _originalLength >= 0 ? _originalLength : long.MaxValue;
@@ -287,7 +311,7 @@ internal sealed class MaskingStream : IDisposable
         long to = Math.Min(startPosition - H + values.Length, end);
         if (to > from)
         {
-            _sink(values.AsSpan((int)(from - (startPosition - H)), (int)(to - from)));
+            _sink(values.Slice((int)(from - (startPosition - H)), (int)(to - from)));
             _emitted = to;
         }
     }
