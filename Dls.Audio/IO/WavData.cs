@@ -122,6 +122,61 @@ public sealed class WavData
         return mono;
     }
 
+    /// <summary>
+    /// Downmixes interleaved frames (as <see cref="WavReader.ReadFrames"/> gives them) to mono with exactly the arithmetic
+    /// of <see cref="ToMono"/> — channels added in order, then multiplied by 1 / channels — so that a file read block by
+    /// block gives the samples of the whole file's <see cref="ToMono"/>.
+    /// </summary>
+    /// <param name="interleaved">Whole frames: a multiple of <paramref name="channelCount"/> samples.</param>
+    /// <param name="channelCount">The channels per frame (≥ 1).</param>
+    /// <param name="mono">Receives one sample per frame; at least as long as the frames.</param>
+    /// <returns>The number of frames written to <paramref name="mono"/>.</returns>
+    /// <exception cref="ArgumentException">A channel count below 1, a partial frame, or <paramref name="mono"/> too short.</exception>
+    public static int DownmixInterleaved(ReadOnlySpan<float> interleaved, int channelCount, Span<float> mono)
+    {
+        if (channelCount < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(channelCount), channelCount, "Expected at least 1 channel.");
+        }
+
+        if (interleaved.Length % channelCount != 0)
+        {
+            throw new ArgumentException($"Expected whole frames of {channelCount} samples; found {interleaved.Length} samples.", nameof(interleaved));
+        }
+
+        int frames = interleaved.Length / channelCount;
+        if (mono.Length < frames)
+        {
+            throw new ArgumentException($"Expected room for {frames} samples; found {mono.Length}.", nameof(mono));
+        }
+
+        for (int i = 0; i < frames; i++)
+        {
+            mono[i] = interleaved[i * channelCount];
+        }
+
+        if (channelCount == 1)
+        {
+            return frames;
+        }
+
+        for (int c = 1; c < channelCount; c++)
+        {
+            for (int i = 0; i < frames; i++)
+            {
+                mono[i] += interleaved[(i * channelCount) + c];
+            }
+        }
+
+        float scale = 1f / channelCount;
+        for (int i = 0; i < frames; i++)
+        {
+            mono[i] *= scale;
+        }
+
+        return frames;
+    }
+
     /// <summary>The samples interleaved (<c>L R L R …</c>) in a new array.</summary>
     /// <returns>The interleaved samples.</returns>
     public float[] ToInterleaved()

@@ -189,7 +189,7 @@ public sealed class Denoiser : IDenoiser, IDisposable
     /// <summary>
     /// A file at the model's rate, read, denoised and written a block at a time, so that memory stays bounded for a file
     /// of any length. The samples are those <see cref="Denoise"/> gives for the whole file: the same downmix as
-    /// <see cref="AudioFile.Load"/> (channels summed in order, times 1 / channels) and the same engine.
+    /// <see cref="AudioFile.Load"/> (<see cref="WavData.DownmixInterleaved"/>) and the same engine.
     /// </summary>
     private void DenoiseFileInBlocks(WavReader reader, string inputPath, string outputPath, CancellationToken cancellationToken)
     {
@@ -197,7 +197,6 @@ public sealed class Denoiser : IDenoiser, IDisposable
         int blockFrames = Math.Max(1, FeedSamples / channels);
         var interleaved = new float[blockFrames * channels];
         var mono = new float[blockFrames];
-        float scale = 1f / channels;
         AtomicFile.Write(outputPath, file =>
         {
             using var writer = new WavWriter(file, new WavFormat(SampleRate, 1, WavSampleFormat.Pcm16), reader.FrameCount, leaveOpen: true);
@@ -207,28 +206,7 @@ public sealed class Denoiser : IDenoiser, IDisposable
             while ((frames = reader.ReadFrames(interleaved)) > 0)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                Span<float> block = mono.AsSpan(0, frames);
-                for (int i = 0; i < frames; i++)
-                {
-                    block[i] = interleaved[i * channels];
-                }
-
-                if (channels > 1)
-                {
-                    for (int c = 1; c < channels; c++)
-                    {
-                        for (int i = 0; i < frames; i++)
-                        {
-                            block[i] += interleaved[(i * channels) + c];
-                        }
-                    }
-
-                    for (int i = 0; i < frames; i++)
-                    {
-                        block[i] *= scale;
-                    }
-                }
-
+                Span<float> block = mono.AsSpan(0, WavData.DownmixInterleaved(interleaved.AsSpan(0, frames * channels), channels, mono));
                 CheckFiniteFile(block, offset, inputPath);
                 stream.Push(block);
                 offset += frames;

@@ -48,6 +48,9 @@ public sealed class PeakMemoryWindow : IDisposable
     /// <summary>The resident memory of the process now, in bytes.</summary>
     public static long ResidentBytes() => Environment.WorkingSet;
 
+    /// <summary>Bytes as the benches print them: MiB (2^20 bytes), one decimal.</summary>
+    public static double Megabytes(long bytes) => Math.Round(bytes / (1024.0 * 1024.0), 1);
+
     /// <summary>
     /// Starts a window: the peak from here on. The kernel keeps one mark per process, so only one window at a time uses
     /// it; a window started while another one does samples instead (and leaves the other's mark alone).

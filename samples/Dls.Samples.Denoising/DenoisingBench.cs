@@ -77,27 +77,23 @@ internal static class DenoisingBench
         figures["memory_seconds"] = seconds;
         var block = new float[rate];
         GC.Collect();
-        figures["memory_mb_before"] = Megabytes(PeakMemoryWindow.ResidentBytes());
+        figures["memory_mb_before"] = PeakMemoryWindow.Megabytes(PeakMemoryWindow.ResidentBytes());
         using (IStreamingDenoiser stream = denoiser.CreateStream())
         using (var window = PeakMemoryWindow.Start())
         {
             for (int second = 0; second < seconds; second++)
             {
                 ct.ThrowIfCancellationRequested();
-                for (int i = 0; i < rate; i++)
-                {
-                    block[i] = audio[((second * rate) + i) % audio.Length];
-                }
-
+                Cycle(audio, (long)second * rate, block);
                 stream.Process(block);
                 if (second + 1 == seconds / 10)
                 {
-                    figures["memory_stream_mb_peak_first_tenth"] = Megabytes(window.PeakBytes());
+                    figures["memory_stream_mb_peak_first_tenth"] = PeakMemoryWindow.Megabytes(window.PeakBytes());
                 }
             }
 
             stream.Complete();
-            figures["memory_stream_mb_peak"] = Megabytes(window.PeakBytes());
+            figures["memory_stream_mb_peak"] = PeakMemoryWindow.Megabytes(window.PeakBytes());
         }
 
         // The same input as a WAV file at the model's rate, file to file: read, denoised and written block by block. The
@@ -110,41 +106,41 @@ internal static class DenoisingBench
                 using var writer = new WavWriter(file, new WavFormat(rate, 1, WavSampleFormat.Pcm16), (long)seconds * rate, leaveOpen: true);
                 for (int second = 0; second < seconds; second++)
                 {
-                    for (int i = 0; i < rate; i++)
-                    {
-                        block[i] = audio[((second * rate) + i) % audio.Length];
-                    }
-
+                    Cycle(audio, (long)second * rate, block);
                     writer.WriteFrames(block);
                 }
             });
             GC.Collect();
-            figures["memory_file_mb_before"] = Megabytes(PeakMemoryWindow.ResidentBytes());
+            figures["memory_file_mb_before"] = PeakMemoryWindow.Megabytes(PeakMemoryWindow.ResidentBytes());
             using var window = PeakMemoryWindow.Start();
             denoiser.DenoiseFile(input, scratch.PathFor("denoised.wav"), ct);
-            figures["memory_file_mb_peak"] = Megabytes(window.PeakBytes());
+            figures["memory_file_mb_peak"] = PeakMemoryWindow.Megabytes(window.PeakBytes());
         }
 
         // One call on the whole input (what Denoise(float[]) does, and DenoiseFile for a file at another rate): the
         // input and the returned output are whole arrays (4 bytes a sample each), the network's tensors chunk by chunk.
         var whole = new float[seconds * rate];
-        for (int i = 0; i < whole.Length; i++)
-        {
-            whole[i] = audio[i % audio.Length];
-        }
+        Cycle(audio, 0, whole);
 
-        figures["memory_call_input_mb"] = Megabytes(whole.Length * (long)sizeof(float));
+        figures["memory_call_input_mb"] = PeakMemoryWindow.Megabytes(whole.Length * (long)sizeof(float));
         GC.Collect();
-        figures["memory_call_mb_before"] = Megabytes(PeakMemoryWindow.ResidentBytes());
+        figures["memory_call_mb_before"] = PeakMemoryWindow.Megabytes(PeakMemoryWindow.ResidentBytes());
         using (var window = PeakMemoryWindow.Start())
         {
             ct.ThrowIfCancellationRequested();
             denoiser.Denoise(whole, rate, ct);
-            figures["memory_call_mb_peak"] = Megabytes(window.PeakBytes());
+            figures["memory_call_mb_peak"] = PeakMemoryWindow.Megabytes(window.PeakBytes());
         }
     }
 
-    private static double Megabytes(long bytes) => Math.Round(bytes / (1024.0 * 1024.0), 1);
+    /// <summary>Fills <paramref name="destination"/> with the bench signal repeated end to end, from sample <paramref name="offset"/> on.</summary>
+    private static void Cycle(float[] audio, long offset, Span<float> destination)
+    {
+        for (int i = 0; i < destination.Length; i++)
+        {
+            destination[i] = audio[(offset + i) % audio.Length];
+        }
+    }
 
     private static double Rtf(IDenoiser denoiser, float[] audio, double audioSeconds, bool quick, CancellationToken ct)
     {

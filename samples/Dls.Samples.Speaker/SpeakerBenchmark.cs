@@ -75,13 +75,13 @@ internal static class SpeakerBenchmark
         float[] joined = audio.SelectMany(a => a).ToArray();
         for (int i = 0; i < recording.Length; i++) recording[i] = joined[i % joined.Length];
         GC.Collect();
-        double longBefore = Megabytes(PeakMemoryWindow.ResidentBytes());
+        double longBefore = PeakMemoryWindow.Megabytes(PeakMemoryWindow.ResidentBytes());
         double longPeak;
         watch.Restart();
         using (var window = PeakMemoryWindow.Start())
         {
             embedder.Embed(recording, 16000);
-            longPeak = Megabytes(window.PeakBytes());
+            longPeak = PeakMemoryWindow.Megabytes(window.PeakBytes());
         }
         double longRealtime = longSeconds / watch.Elapsed.TotalSeconds;
 
@@ -98,7 +98,7 @@ internal static class SpeakerBenchmark
             ["embed_utterance_mean_s"] = Math.Round(audioSeconds / audio.Length, 3),
             ["long_seconds"] = longSeconds,
             ["long_realtime_factor"] = Math.Round(longRealtime, 1),
-            ["memory_long_input_mb"] = Megabytes(recording.Length * (long)sizeof(float)),
+            ["memory_long_input_mb"] = PeakMemoryWindow.Megabytes(recording.Length * (long)sizeof(float)),
             ["memory_long_mb_before"] = longBefore,
             ["memory_long_mb_peak"] = longPeak,
             ["torch_threads"] = torch.get_num_threads(),
@@ -107,8 +107,6 @@ internal static class SpeakerBenchmark
         context.Logger.LogInformation("speaker bench done: {Figures}", result.ToJsonString());
         return Task.FromResult(result);
     }
-
-    private static double Megabytes(long bytes) => Math.Round(bytes / (1024.0 * 1024.0), 1);
 
     /// <summary>Full training steps (forward, balanced loss over all pairs of the batch, backward, Adam) on the embedded train speakers.</summary>
     private static (double ScoredPairsPerSecond, double DrawnPairsPerSecond) Training(Dls.Speaker.Data.SpeakerDataset train, int batches, CancellationToken ct)
