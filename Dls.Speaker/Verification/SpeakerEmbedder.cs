@@ -70,12 +70,22 @@ public sealed class SpeakerEmbedder : IDisposable
         }
     }
 
-    /// <summary>Embeds a WAV file (any rate and channel count; channels averaged).</summary>
+    /// <summary>
+    /// Embeds a WAV file (any rate and channel count; channels averaged). A file at the model's rate longer than one
+    /// window is read a block at a time, so its length does not bound memory; others are loaded whole.
+    /// </summary>
     /// <exception cref="InvalidDataException">The file is malformed.</exception>
     /// <exception cref="ArgumentException">The audio is too short, silent or not finite (the message names the file).</exception>
     public float[] EmbedFile(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        using (var reader = new WavReader(path))
+        {
+            // A recording at the model's rate longer than one window is read and embedded a window batch at a time
+            // (memory bounded for any length); the result is the whole file's, to the bit.
+            if (reader.Format.SampleRate == SampleRate && reader.FrameCount > WindowSamples)
+                return EmbedFileInWindows(reader, $"file '{path}'");
+        }
         var signal = AudioFile.Load(path);
         var audio = Prepare(signal.Samples, signal.SampleRate, $"file '{path}'");
         lock (_gate)
@@ -125,16 +135,22 @@ public sealed class SpeakerEmbedder : IDisposable
         if (samples.Length < minimum)
             throw new ArgumentException($"The {what} is too short: expected at least {minimum} samples ({Options.MinDurationSeconds:0.###} s at {sampleRate} Hz), found {samples.Length}.", nameof(samples));
         int bad = SampleChecks.IndexOfNonFinite(samples);
-        if (bad >= 0)
-            throw new ArgumentException($"The {what} contains a non-finite sample ({samples[bad]}) at index {bad}; expected finite values in [−1, 1].", nameof(samples));
-        double rmsDbfs = AudioLevels.RmsDbfs(samples);
-        if (!(rmsDbfs >= Options.SilenceThresholdDbfs))
-            throw new ArgumentException($"The {what} is silent: RMS level {rmsDbfs:0.0} dBFS, expected at least {Options.SilenceThresholdDbfs:0.0} dBFS.", nameof(samples));
+        if (bad >= 0) throw NonFinite(what, samples[bad], bad);
+        CheckLevel(AudioLevels.RmsDbfs(samples), what);
         var audio = sampleRate == SampleRate ? samples.ToArray() : Resampler.Resample(samples, sampleRate, SampleRate);
         // MinDurationSeconds may be set below one STFT frame; checked after resampling, the length the extractor sees.
         if (audio.Length < _extractor.MinimumSamples)
             throw new ArgumentException($"The {what} is too short: {_extractor.TooShortForOneFrame(audio.Length)} at {SampleRate} Hz.", nameof(samples));
         return audio;
+    }
+
+    private static ArgumentException NonFinite(string what, float value, long index) =>
+        new($"The {what} contains a non-finite sample ({value}) at index {index}; expected finite values in [−1, 1].", "samples");
+
+    private void CheckLevel(double rmsDbfs, string what)
+    {
+        if (!(rmsDbfs >= Options.SilenceThresholdDbfs))
+            throw new ArgumentException($"The {what} is silent: RMS level {rmsDbfs:0.0} dBFS, expected at least {Options.SilenceThresholdDbfs:0.0} dBFS.", "samples");
     }
 
     private float[] EmbedPrepared(float[] audio)
@@ -149,29 +165,118 @@ public sealed class SpeakerEmbedder : IDisposable
             return Centered(e.cpu().data<float>().ToArray());
         }
 
-        // Windows of equal length starting every hop, the last one aligned to the end so no audio is left out.
-        int hop = Math.Max(1, (int)Math.Round(window * (1 - Options.WindowOverlap)));
-        var starts = new List<long>();
-        for (long s = 0; s + window < audio.Length; s += hop) starts.Add(s);
-        starts.Add(audio.Length - window);
+        var starts = WindowStarts(audio.Length);
         var sum = new double[EmbeddingSize];
-        // Only one batch of windows becomes a tensor at a time (not the whole recording): beyond the samples, memory
-        // stays that of one batch for a recording of any length.
-        long batchSamples = Math.Min(Options.MaxWindowsPerBatch, starts.Count) * (long)window;
-        if (batchSamples > Array.MaxLength)
-            throw new ArgumentException($"A batch of {Math.Min(Options.MaxWindowsPerBatch, starts.Count)} windows of {window} samples is {batchSamples} samples; expected at most {Array.MaxLength} (lower SpeakerEmbedderOptions.MaxWindowsPerBatch or WindowSeconds).", "samples");
-        var windows = new float[batchSamples];
+        var windows = BatchBuffer(starts.Count);
         for (int b = 0; b < starts.Count; b += Options.MaxWindowsPerBatch)
         {
-            using var batchScope = NewDisposeScope();
             int count = Math.Min(Options.MaxWindowsPerBatch, starts.Count - b);
             for (int w = 0; w < count; w++) Array.Copy(audio, starts[b + w], windows, (long)w * window, window);
+            AddWindows(windows, count, sum);
+        }
+        return Normalized(sum);
+    }
+
+    /// <summary>
+    /// A file at the model's rate, longer than one window, read a block at a time: each window is copied out as soon as
+    /// its samples have arrived and the windows are embedded in the batches <see cref="EmbedPrepared"/> would form, so
+    /// the result is the same to the bit while only the last window's worth of samples is kept. The checks are those of
+    /// <see cref="Prepare"/> (non-finite samples as they arrive, the level once all have).
+    /// </summary>
+    private float[] EmbedFileInWindows(WavReader reader, string what)
+    {
+        int window = WindowSamples;
+        long length = reader.FrameCount;
+        var starts = WindowStarts(length);
+        var sum = new double[EmbeddingSize];
+        var windows = BatchBuffer(starts.Count);
+        int channels = reader.Format.ChannelCount;
+        int blockFrames = Math.Max(1, (1 << 16) / channels);
+        var interleaved = new float[blockFrames * channels];
+        var mono = new float[blockFrames];
+        // Samples [keptStart, keptStart + keptCount): from the next window's start to what has been read.
+        var kept = new float[window + blockFrames];
+        long keptStart = 0, read = 0;
+        int keptCount = 0, next = 0, inBatch = 0;
+        double squares = 0;   // summed in order, as AudioLevels.Rms sums the whole signal
+        int frames;
+        while ((frames = reader.ReadFrames(interleaved)) > 0)
+        {
+            int n = WavData.DownmixInterleaved(interleaved.AsSpan(0, frames * channels), channels, mono);
+            for (int i = 0; i < n; i++)
+            {
+                float v = mono[i];
+                if (!float.IsFinite(v)) throw NonFinite(what, v, read + i);
+                squares += (double)v * v;
+            }
+
+            long keepFrom = next < starts.Count ? starts[next] : read;
+            int drop = (int)Math.Clamp(keepFrom - keptStart, 0, keptCount);
+            Array.Copy(kept, drop, kept, 0, keptCount - drop);
+            keptStart += drop;
+            keptCount -= drop;
+            mono.AsSpan(0, n).CopyTo(kept.AsSpan(keptCount));
+            keptCount += n;
+            read += n;
+            while (next < starts.Count && starts[next] + window <= read)
+            {
+                Array.Copy(kept, starts[next] - keptStart, windows, (long)inBatch * window, window);
+                next++;
+                if (++inBatch == Options.MaxWindowsPerBatch)
+                {
+                    AddWindows(windows, inBatch, sum);
+                    inBatch = 0;
+                }
+            }
+        }
+        if (inBatch > 0) AddWindows(windows, inBatch, sum);
+        CheckLevel(20 * Math.Log10(Math.Sqrt(squares / length)), what);
+        return Normalized(sum);
+    }
+
+    /// <summary>Windows of <see cref="WindowSamples"/> starting every hop, the last one aligned to the end so no audio is left out.</summary>
+    private List<long> WindowStarts(long length)
+    {
+        int window = WindowSamples;
+        int hop = Math.Max(1, (int)Math.Round(window * (1 - Options.WindowOverlap)));
+        var starts = new List<long>();
+        for (long s = 0; s + window < length; s += hop) starts.Add(s);
+        starts.Add(length - window);
+        return starts;
+    }
+
+    /// <summary>
+    /// Room for one batch of windows back to back. Only one batch becomes a tensor at a time (never the whole recording),
+    /// so beyond the samples memory stays that of one batch for a recording of any length.
+    /// </summary>
+    private float[] BatchBuffer(int windowCount)
+    {
+        int count = Math.Min(Options.MaxWindowsPerBatch, windowCount);
+        long samples = count * (long)WindowSamples;
+        if (samples > Array.MaxLength)
+            throw new ArgumentException($"A batch of {count} windows of {WindowSamples} samples is {samples} samples; expected at most {Array.MaxLength} (lower SpeakerEmbedderOptions.MaxWindowsPerBatch or WindowSeconds).", "samples");
+        return new float[samples];
+    }
+
+    /// <summary>Adds the embeddings of the first <paramref name="count"/> windows of <paramref name="windows"/> to <paramref name="sum"/>.</summary>
+    private void AddWindows(float[] windows, int count, double[] sum)
+    {
+        int window = WindowSamples;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            using var noGrad = no_grad();
+            using var scope = NewDisposeScope();
             var batch = tensor(windows.AsMemory(0, count * window), [count, window]);   // copied into the tensor
-            var features = _extractor.Forward(batch);                      // (windows, frames, bins)
+            var features = _extractor.Forward(batch);                                   // (windows, frames, bins)
             var lengths = tensor(Enumerable.Repeat(features.shape[1], (int)features.shape[0]).ToArray());
             var windowSum = _encoder.forward(features, lengths).sum([0]).cpu().data<float>().ToArray();
             for (int i = 0; i < sum.Length; i++) sum[i] += windowSum[i];
         }
+    }
+
+    private float[] Normalized(double[] sum)
+    {
         double norm = Math.Sqrt(sum.Sum(v => v * v));
         return Centered(sum.Select(v => (float)(v / norm)).ToArray());
     }

@@ -86,6 +86,42 @@ public sealed class SpeakerEmbedderTests
         Assert.Equal(expected, embedder.Embed(audio, TestAudio.Rate), (a, b) => Math.Abs(a - b) < 1e-4);
     }
 
+    [Theory]
+    [InlineData(1, 16)]   // 9.3 s in 1-s windows: 18 windows, a batch of 16 and one of 2
+    [InlineData(2, 3)]    // stereo, batches of 3 (the last one partial)
+    public void EmbedFile_LongerThanAWindow_EqualsEmbedOfTheLoadedFileBitForBit(int channels, int windowsPerBatch)
+    {
+        // Read block by block and embedded window batch by window batch, without the whole recording in memory; the
+        // batches and the samples in them are those of the whole-signal path, so the result is the same to the bit.
+        using var tree = new Data.TempTree();
+        string path = Path.Combine(tree.Root, "long.wav");
+        float[][] data = Enumerable.Range(0, channels).Select(c => TestAudio.Voice(120 + (30 * c), 1, 9.3, 5 + c)).ToArray();
+        Dls.Audio.IO.WavFile.Write(path, new Dls.Audio.IO.WavData(TestAudio.Rate, data, Dls.Audio.IO.WavSampleFormat.Float32));
+        using var embedder = Create(new SpeakerEmbedderOptions { WindowSeconds = 1.0, MaxWindowsPerBatch = windowsPerBatch });
+
+        float[] streamed = embedder.EmbedFile(path);
+
+        Assert.Equal(embedder.Embed(Dls.Audio.IO.AudioFile.Load(path).Samples, TestAudio.Rate), streamed);
+    }
+
+    [Fact]
+    public void EmbedFile_LongFileWithANaNOrSilent_RefusedAsTheWholeSignalWouldBe()
+    {
+        using var tree = new Data.TempTree();
+        using var embedder = Create(new SpeakerEmbedderOptions { WindowSeconds = 1.0 });
+        float[] voice = TestAudio.Voice(120, 1, 5.0, 6);
+        voice[70_000] = float.NaN;   // in the second block of 65,536 samples
+        string nan = Path.Combine(tree.Root, "nan.wav");
+        Dls.Audio.IO.WavFile.Write(nan, new Dls.Audio.IO.WavData(TestAudio.Rate, [voice], Dls.Audio.IO.WavSampleFormat.Float32));
+        string silent = Path.Combine(tree.Root, "silent.wav");
+        Dls.Audio.IO.WavFile.Write(silent, new Dls.Audio.IO.WavData(TestAudio.Rate, [new float[80_000]], Dls.Audio.IO.WavSampleFormat.Float32));
+
+        var e = Assert.Throws<ArgumentException>(() => embedder.EmbedFile(nan));
+        Assert.Contains($"The file '{nan}' contains a non-finite sample (NaN) at index 70000", e.Message);
+        var quiet = Assert.Throws<ArgumentException>(() => embedder.EmbedFile(silent));
+        Assert.Contains($"The file '{silent}' is silent", quiet.Message);
+    }
+
     [Fact]
     public void Embed_ModelWithEmbeddingMean_ReturnsCenteredEmbeddings()
     {
