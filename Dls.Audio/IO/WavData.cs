@@ -129,9 +129,11 @@ public sealed class WavData
     /// </summary>
     /// <param name="interleaved">Whole frames: a multiple of <paramref name="channelCount"/> samples.</param>
     /// <param name="channelCount">The channels per frame (≥ 1).</param>
-    /// <param name="mono">Receives one sample per frame; at least as long as the frames.</param>
+    /// <param name="mono">Receives one sample per frame; at least as long as the frames, and not overlapping
+    /// <paramref name="interleaved"/> (an in-place downmix would overwrite samples before they are added).</param>
     /// <returns>The number of frames written to <paramref name="mono"/>.</returns>
-    /// <exception cref="ArgumentException">A channel count below 1, a partial frame, or <paramref name="mono"/> too short.</exception>
+    /// <exception cref="ArgumentException">A channel count below 1, a partial frame, <paramref name="mono"/> too short or
+    /// overlapping the input.</exception>
     public static int DownmixInterleaved(ReadOnlySpan<float> interleaved, int channelCount, Span<float> mono)
     {
         if (channelCount < 1)
@@ -148,6 +150,11 @@ public sealed class WavData
         if (mono.Length < frames)
         {
             throw new ArgumentException($"Expected room for {frames} samples; found {mono.Length}.", nameof(mono));
+        }
+
+        if (mono[..frames].Overlaps(interleaved))
+        {
+            throw new ArgumentException("Expected an output span apart from the input; found them overlapping.", nameof(mono));
         }
 
         for (int i = 0; i < frames; i++)

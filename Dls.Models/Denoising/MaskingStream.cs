@@ -45,8 +45,8 @@ internal sealed class MaskingStream : IDisposable
     private readonly float[] _tail = new float[H];
     private long _emitted;
 
-    // Working buffers of one batch of frames, reused from batch to batch (grown to the largest batch seen): without them
-    // every batch allocated four arrays, about ten times the input in garbage.
+    // Working buffers of one batch of frames, reused from batch to batch (grown to the largest batch seen). Of the five
+    // arrays a batch used to allocate (about ten times the input in garbage) one remains: the copy torch.tensor makes.
     private float[] _frames = [];
     private float[] _output = [];
     private float[] _acc = [];
@@ -246,6 +246,9 @@ internal sealed class MaskingStream : IDisposable
     private ReadOnlySpan<float> Invert(Tensor spec, Tensor mask)
     {
         Tensor y = (fft.irfft(spec * mask, N, dim: 1) * _window).contiguous();
+        // The bytes are read as float32 below; anything else would be reinterpreted silently.
+        if (y.dtype != ScalarType.Float32)
+            throw new InvalidOperationException($"Expected the inverse FFT in float32 (the network's mask and the window); found {y.dtype}.");
         ReadOnlySpan<float> values = MemoryMarshal.Cast<byte, float>(y.bytes);
         Span<float> output = Buffer(ref _output, values.Length);
         values.CopyTo(output);

@@ -72,7 +72,9 @@ public sealed class SpeakerEmbedder : IDisposable
 
     /// <summary>
     /// Embeds a WAV file (any rate and channel count; channels averaged). A file at the model's rate longer than one
-    /// window is read a block at a time, so its length does not bound memory; others are loaded whole.
+    /// window is read a block at a time, so its length does not bound memory; others are loaded whole. Read block by
+    /// block, a silent file is refused once it has been read (and embedded), a non-finite sample when its block
+    /// arrives, and a <see cref="Dispose"/> from another thread takes effect between two batches of windows.
     /// </summary>
     /// <exception cref="InvalidDataException">The file is malformed.</exception>
     /// <exception cref="ArgumentException">The audio is too short, silent or not finite (the message names the file).</exception>

@@ -42,5 +42,8 @@ public sealed class WavDownmixTests
         Assert.Contains("whole frames of 2 samples; found 5", partial.Message);
         var small = Assert.Throws<ArgumentException>(() => WavData.DownmixInterleaved(new float[10], 2, mono));
         Assert.Contains("room for 5 samples; found 4", small.Message);
+        var shared = new float[8];
+        var overlap = Assert.Throws<ArgumentException>(() => WavData.DownmixInterleaved(shared, 2, shared));
+        Assert.Contains("overlapping", overlap.Message);
     }
 }
