@@ -33,6 +33,7 @@ public sealed class WavReader : IDisposable
     private readonly bool _leaveOpen;
     private readonly byte[] _buffer;
     private readonly string? _path;
+    private float[]? _interleaved;   // scratch of ReadMonoFrames for files of more than one channel
     private long _dataBytesRemaining;
     private bool _disposed;
 
@@ -145,6 +146,46 @@ public sealed class WavReader : IDisposable
 
             SampleCodec.Decode(_buffer.AsSpan(0, bytes), destination.Slice(done * channels, frames * channels), Format.SampleFormat);
             _dataBytesRemaining -= bytes;
+            done += frames;
+        }
+
+        return done;
+    }
+
+    /// <summary>
+    /// Decodes up to <c>destination.Length</c> whole frames downmixed to mono, exactly as <see cref="WavData.ToMono"/>
+    /// downmixes the whole file (<see cref="WavData.DownmixInterleaved"/>): a file read this way block by block gives the
+    /// samples of <see cref="AudioFile.Load"/>. Working memory stays one 64-KiB block whatever the channel count.
+    /// </summary>
+    /// <param name="destination">Receives one sample per frame (at least one).</param>
+    /// <returns>The number of frames decoded; 0 once the data chunk is exhausted.</returns>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is empty.</exception>
+    /// <exception cref="InvalidDataException">The stream ends before the data chunk does.</exception>
+    public int ReadMonoFrames(Span<float> destination)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (destination.IsEmpty)
+        {
+            throw new ArgumentException("The destination must hold at least one frame; found 0 samples.", nameof(destination));
+        }
+
+        int channels = Format.ChannelCount;
+        if (channels == 1)
+        {
+            return ReadFrames(destination);
+        }
+
+        _interleaved ??= new float[Math.Max(1, BufferBytes / sizeof(float) / channels) * channels];
+        int done = 0;
+        while (done < destination.Length)
+        {
+            int frames = ReadFrames(_interleaved.AsSpan(0, Math.Min(destination.Length - done, _interleaved.Length / channels) * channels));
+            if (frames == 0)
+            {
+                break;
+            }
+
+            WavData.DownmixInterleaved(_interleaved.AsSpan(0, frames * channels), channels, destination[done..]);
             done += frames;
         }
 

@@ -189,24 +189,21 @@ public sealed class Denoiser : IDenoiser, IDisposable
     /// <summary>
     /// A file at the model's rate, read, denoised and written a block at a time, so that memory stays bounded for a file
     /// of any length. The samples are those <see cref="Denoise"/> gives for the whole file: the same downmix as
-    /// <see cref="AudioFile.Load"/> (<see cref="WavData.DownmixInterleaved"/>) and the same engine.
+    /// <see cref="AudioFile.Load"/> (<see cref="WavReader.ReadMonoFrames"/>) and the same engine.
     /// </summary>
     private void DenoiseFileInBlocks(WavReader reader, string inputPath, string outputPath, CancellationToken cancellationToken)
     {
-        int channels = reader.Format.ChannelCount;
-        int blockFrames = Math.Max(1, FeedSamples / channels);
-        var interleaved = new float[blockFrames * channels];
-        var mono = new float[blockFrames];
+        var mono = new float[FeedSamples];
         AtomicFile.Write(outputPath, file =>
         {
             using var writer = new WavWriter(file, new WavFormat(SampleRate, 1, WavSampleFormat.Pcm16), reader.FrameCount, leaveOpen: true);
             using var stream = new MaskingStream(_network, s => writer.WriteFrames(s), _maxFramesPerBatch);
             long offset = 0;
             int frames;
-            while ((frames = reader.ReadFrames(interleaved)) > 0)
+            while ((frames = reader.ReadMonoFrames(mono)) > 0)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                Span<float> block = mono.AsSpan(0, WavData.DownmixInterleaved(interleaved.AsSpan(0, frames * channels), channels, mono));
+                Span<float> block = mono.AsSpan(0, frames);
                 CheckFiniteFile(block, offset, inputPath);
                 stream.Push(block);
                 offset += frames;

@@ -192,19 +192,16 @@ public sealed class SpeakerEmbedder : IDisposable
         var starts = WindowStarts(length);
         var sum = new double[EmbeddingSize];
         var windows = BatchBuffer(starts.Count);
-        int channels = reader.Format.ChannelCount;
-        int blockFrames = Math.Max(1, (1 << 16) / channels);
-        var interleaved = new float[blockFrames * channels];
+        const int blockFrames = 1 << 16;
         var mono = new float[blockFrames];
         // Samples [keptStart, keptStart + keptCount): from the next window's start to what has been read.
         var kept = new float[window + blockFrames];
         long keptStart = 0, read = 0;
         int keptCount = 0, next = 0, inBatch = 0;
         double squares = 0;   // summed in order, as AudioLevels.Rms sums the whole signal
-        int frames;
-        while ((frames = reader.ReadFrames(interleaved)) > 0)
+        int n;
+        while ((n = reader.ReadMonoFrames(mono)) > 0)
         {
-            int n = WavData.DownmixInterleaved(interleaved.AsSpan(0, frames * channels), channels, mono);
             for (int i = 0; i < n; i++)
             {
                 float v = mono[i];

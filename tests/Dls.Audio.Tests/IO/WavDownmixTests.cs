@@ -33,6 +33,36 @@ public sealed class WavDownmixTests
         Assert.Equal(wav.ToMono(), mono.ToArray());
     }
 
+    [Theory]
+    [InlineData(1, 100)]
+    [InlineData(2, 100)]
+    [InlineData(3, 7)]
+    [InlineData(5000, 64)]   // a file's frame is larger than the reader's 64-KiB scratch can hold many of
+    public void ReadMonoFrames_BlockByBlock_EqualsToMonoOfTheWholeFile(int channels, int blockFrames)
+    {
+        var rng = new Random(channels);
+        int frames = channels > 100 ? 300 : 20_001;
+        float[][] data = Enumerable.Range(0, channels)
+            .Select(_ => Enumerable.Range(0, frames).Select(_ => (float)((rng.NextDouble() * 2) - 1)).ToArray()).ToArray();
+        var wav = new WavData(16000, data);
+        using var file = new MemoryStream();
+        WavFile.Write(file, wav);
+        file.Position = 0;
+        using var reader = new WavReader(file);
+
+        var mono = new List<float>();
+        var block = new float[blockFrames];
+        int read;
+        while ((read = reader.ReadMonoFrames(block)) > 0)
+        {
+            mono.AddRange(block.AsSpan(0, read));
+        }
+
+        // Float32 storage round-trips exactly, and the downmix is the same arithmetic: equal to the bit.
+        Assert.Equal(wav.ToMono(), mono.ToArray());
+        Assert.Throws<ArgumentException>(() => reader.ReadMonoFrames(Span<float>.Empty));
+    }
+
     [Fact]
     public void DownmixInterleaved_BadArguments_SayWhatWasExpected()
     {
