@@ -18,6 +18,26 @@ public static class WavFile
         return ReadAll(reader);
     }
 
+    /// <summary>
+    /// Reads all the data of an opened reader that has not read any yet: for a caller that looked at the header (rate,
+    /// length) before choosing to load the whole file, without opening and parsing it a second time.
+    /// </summary>
+    /// <param name="reader">A reader fresh from its constructor (the caller keeps ownership and disposes it).</param>
+    /// <returns>The samples per channel, as floats in [-1, 1), and the format.</returns>
+    /// <exception cref="InvalidOperationException">The reader has already read some of its data.</exception>
+    /// <exception cref="InvalidDataException">The data chunk is truncated.</exception>
+    public static WavData Read(WavReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        if (reader.FramesRemaining != reader.FrameCount)
+        {
+            throw new InvalidOperationException(
+                $"Expected a reader that has read none of its {reader.FrameCount} frames; found {reader.FrameCount - reader.FramesRemaining} read.");
+        }
+
+        return ReadAll(reader);
+    }
+
     /// <summary>Reads whole WAV content from the current position of <paramref name="stream"/> (left open).</summary>
     /// <param name="stream">A readable stream.</param>
     /// <returns>The samples per channel and the format.</returns>

@@ -146,6 +146,7 @@ public sealed class Denoiser : IDenoiser, IDisposable
             throw new FileNotFoundException($"Input WAV file '{Path.GetFullPath(inputPath)}' does not exist.", inputPath);
         }
 
+        AudioSignal input;
         using (var reader = new WavReader(inputPath))
         {
             if (reader.FrameCount == 0)
@@ -170,10 +171,12 @@ public sealed class Denoiser : IDenoiser, IDisposable
                 DenoiseFileInBlocks(reader, inputPath, outputPath, cancellationToken);
                 return;
             }
+
+            // Another rate (or the output replacing the input): the file is loaded whole (as AudioFile.Load does, from
+            // the reader already open), and resampled as Denoise does.
+            input = WavFile.Read(reader).ToSignal();
         }
 
-        // Another rate (or the output replacing the input): the file is loaded whole, and resampled as Denoise does.
-        AudioSignal input = AudioFile.Load(inputPath);
         CheckFiniteFile(input.Samples, 0, inputPath);
         float[] output = Denoise(input.Samples, input.SampleRate, cancellationToken);
         int rate = _outputSampleRate ?? input.SampleRate;

@@ -81,14 +81,15 @@ public sealed class SpeakerEmbedder : IDisposable
     public float[] EmbedFile(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        AudioSignal signal;
         using (var reader = new WavReader(path))
         {
             // A recording at the model's rate longer than one window is read and embedded a window batch at a time
             // (memory bounded for any length); the result is the whole file's, to the bit.
             if (reader.Format.SampleRate == SampleRate && reader.FrameCount > WindowSamples)
                 return EmbedFileInWindows(reader, $"file '{path}'");
+            signal = WavFile.Read(reader).ToSignal();   // what AudioFile.Load gives, without opening the file again
         }
-        var signal = AudioFile.Load(path);
         var audio = Prepare(signal.Samples, signal.SampleRate, $"file '{path}'");
         lock (_gate)
         {

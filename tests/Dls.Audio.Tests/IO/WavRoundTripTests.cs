@@ -323,4 +323,25 @@ public sealed class WavReaderTests
         Assert.Contains($"destination must hold at least one frame (4 samples); found {length}", ex.Message);
         Assert.Equal(10, reader.FramesRemaining);
     }
+
+    [Fact]
+    public void ReadFromAnOpenReader_EqualsReadingThePath_AndRefusesAReaderThatHasRead()
+    {
+        var rng = new Random(3);
+        float[][] data = [Enumerable.Range(0, 5000).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray(), new float[5000]];
+        using var file = new MemoryStream();
+        WavFile.Write(file, new WavData(22050, data, WavSampleFormat.Pcm16));
+        byte[] bytes = file.ToArray();
+
+        using var reader = new WavReader(new MemoryStream(bytes));
+        WavData fromReader = WavFile.Read(reader);
+        WavData fromStream = WavFile.Read(new MemoryStream(bytes));
+        Assert.Equal(fromStream.ToMono(), fromReader.ToMono());
+        Assert.Equal(fromStream.GetChannel(0), fromReader.GetChannel(0));
+
+        using var used = new WavReader(new MemoryStream(bytes));
+        used.ReadFrames(new float[20]);   // 10 stereo frames
+        var e = Assert.Throws<InvalidOperationException>(() => WavFile.Read(used));
+        Assert.Contains("read none of its 5000 frames; found 10 read", e.Message);
+    }
 }
