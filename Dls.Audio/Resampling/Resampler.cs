@@ -153,30 +153,56 @@ public sealed class Resampler
         int pad = _taps + 1;
         var padded = new float[input.Length + (2 * pad)];
         input.CopyTo(padded.AsSpan(pad));
-        float[] scratch = _table is null ? new float[_taps] : [];
+        float[] scratch = NewScratch();
         for (long k = 0; k < outLength; k++)
         {
-            // Output k sits at input time k·M/L = base + phase/L.
-            long position = k * _down;
-            long baseIndex = position / _up;
-            int phase = (int)(position - (baseIndex * _up));
-            ReadOnlySpan<float> weights;
-            if (_table is null)
-            {
-                FillWeights(phase, scratch);
-                weights = scratch;
-            }
-            else
-            {
-                weights = _table.AsSpan(phase * _taps, _taps);
-            }
-
-            // Weight j applies to input sample base − K + 1 + j.
-            int start = (int)(baseIndex - _halfTaps + 1 + pad);
-            output[k] = Dot(padded.AsSpan(start, _taps), weights);
+            output[k] = OutputSample(k, padded.AsSpan((int)(WindowStart(k) + pad), _taps), scratch);
         }
 
         return output;
+    }
+
+    /// <summary>Creates a <see cref="ResamplingStream"/> that resamples a signal given a block at a time.</summary>
+    /// <param name="output">Receives each run of finished output samples (the span is valid only during the call).</param>
+    /// <returns>The stream; its output is, sample for sample, what <see cref="Process"/> gives for the whole signal.</returns>
+    public ResamplingStream CreateStream(Action<ReadOnlySpan<float>> output) => new(this, output);
+
+    /// <summary>Whether the rates are equal (output = input).</summary>
+    internal bool IsIdentity => _up == _down;
+
+    /// <summary>Input samples each output sample reads (the stride of one phase of the filter).</summary>
+    internal int WindowLength => _taps;
+
+    /// <summary>The first input index output sample <paramref name="k"/> reads: floor(k·M/L) − K + 1 (negative near the start).</summary>
+    internal long WindowStart(long k) => (k * _down / _up) - _halfTaps + 1;
+
+    /// <summary>Scratch for <see cref="OutputSample"/> (empty when the phase table is stored).</summary>
+    internal float[] NewScratch() => _table is null ? new float[_taps] : [];
+
+    /// <summary>
+    /// Output sample <paramref name="k"/> from its <see cref="WindowLength"/> input samples starting at
+    /// <see cref="WindowStart"/>(k), zeros outside the signal. The one place an output value is computed, so a stream
+    /// gives the bits a whole-signal call gives.
+    /// </summary>
+    internal float OutputSample(long k, ReadOnlySpan<float> window, float[] scratch)
+    {
+        // Output k sits at input time k·M/L = base + phase/L.
+        long position = k * _down;
+        long baseIndex = position / _up;
+        int phase = (int)(position - (baseIndex * _up));
+        ReadOnlySpan<float> weights;
+        if (_table is null)
+        {
+            FillWeights(phase, scratch);
+            weights = scratch;
+        }
+        else
+        {
+            weights = _table.AsSpan(phase * _taps, _taps);
+        }
+
+        // Weight j applies to input sample base − K + 1 + j.
+        return Dot(window, weights);
     }
 
     private void FillWeights(int phase, Span<float> weights)

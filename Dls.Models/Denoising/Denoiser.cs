@@ -82,6 +82,9 @@ public sealed class Denoiser : IDenoiser, IDisposable
         }
     }
 
+    /// <summary>Test seam: called by the block-by-block file path after each block read, with the frames read so far.</summary>
+    internal Action<long>? FileBlockRead { get; set; }
+
     /// <summary>The network (for inspection; do not train it while the denoiser is in use).</summary>
     public IMaskNetwork Network => _network;
 
@@ -155,25 +158,29 @@ public sealed class Denoiser : IDenoiser, IDisposable
             }
 
             // The output is 16-bit PCM, and a WAV file holds at most 4 GiB (the loading path below fails on such a file too).
-            if (reader.FrameCount * sizeof(short) > uint.MaxValue - 64)
+            int inputRate = reader.Format.SampleRate;
+            int outputRate = _outputSampleRate ?? inputRate;
+            long outputFrames = outputRate == inputRate ? reader.FrameCount : Resampler.OutputLength(reader.FrameCount, inputRate, outputRate);
+            if (outputFrames * sizeof(short) > uint.MaxValue - 64)
             {
                 throw new NotSupportedException(
-                    $"'{inputPath}' holds {reader.FrameCount} frames; a 16-bit WAV output holds at most {(uint.MaxValue - 64) / sizeof(short)} (4 GiB).");
+                    $"'{inputPath}' holds {reader.FrameCount} frames at {inputRate} Hz, {outputFrames} at the output's {outputRate} Hz; " +
+                    $"a 16-bit WAV output holds at most {(uint.MaxValue - 64) / sizeof(short)} (4 GiB).");
             }
 
-            // Block by block needs the model's rate on both sides, and an output that is not the input itself (the input
-            // stays open while the output is written, and Windows refuses to replace an open file).
+            // Block by block needs an output that is not the input itself (the input stays open while the output is
+            // written, and Windows refuses to replace an open file).
             bool inPlace = string.Equals(
                 Path.GetFullPath(inputPath), Path.GetFullPath(outputPath),
                 OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
-            if (reader.Format.SampleRate == SampleRate && (_outputSampleRate ?? SampleRate) == SampleRate && !inPlace)
+            if (!inPlace)
             {
-                DenoiseFileInBlocks(reader, inputPath, outputPath, cancellationToken);
+                DenoiseFileInBlocks(reader, inputPath, outputPath, outputRate, outputFrames, cancellationToken);
                 return;
             }
 
-            // Another rate (or the output replacing the input): the file is loaded whole (as AudioFile.Load does, from
-            // the reader already open), and resampled as Denoise does.
+            // The output replacing the input: the file is loaded whole (as AudioFile.Load does, from the reader already
+            // open), and resampled as Denoise does.
             input = WavFile.Read(reader).ToSignal();
         }
 
@@ -190,17 +197,60 @@ public sealed class Denoiser : IDenoiser, IDisposable
     }
 
     /// <summary>
-    /// A file at the model's rate, read, denoised and written a block at a time, so that memory stays bounded for a file
-    /// of any length. The samples are those <see cref="Denoise"/> gives for the whole file: the same downmix as
-    /// <see cref="AudioFile.Load"/> (<see cref="WavReader.ReadMonoFrames"/>) and the same engine.
+    /// A file read, denoised and written a block at a time, so that memory stays bounded for a file of any length and
+    /// at any rate. The samples are those of the whole-file path, to the bit: the same downmix as
+    /// <see cref="AudioFile.Load"/> (<see cref="WavReader.ReadMonoFrames"/>), the same resampling as
+    /// <see cref="Denoise"/> (<see cref="ResamplingStream"/> gives what <see cref="Resampler.Process"/> gives) and the
+    /// same engine. The chain: input rate → model rate → engine → input rate (cut or zero-padded to the input's length,
+    /// as <see cref="Denoise"/> does) → output rate, each resampling step only where the rates differ.
     /// </summary>
-    private void DenoiseFileInBlocks(WavReader reader, string inputPath, string outputPath, CancellationToken cancellationToken)
+    private void DenoiseFileInBlocks(WavReader reader, string inputPath, string outputPath, int outputRate, long outputFrames, CancellationToken cancellationToken)
     {
+        int inputRate = reader.Format.SampleRate;
+        long inputFrames = reader.FrameCount;
         var mono = new float[FeedSamples];
         AtomicFile.Write(outputPath, file =>
         {
-            using var writer = new WavWriter(file, new WavFormat(SampleRate, 1, WavSampleFormat.Pcm16), reader.FrameCount, leaveOpen: true);
-            using var stream = new MaskingStream(_network, s => writer.WriteFrames(s), _maxFramesPerBatch);
+            using var writer = new WavWriter(file, new WavFormat(outputRate, 1, WavSampleFormat.Pcm16), outputFrames, leaveOpen: true);
+            Action<ReadOnlySpan<float>> write = s => writer.WriteFrames(s);
+            ResamplingStream? toOutput = outputRate == inputRate ? null : new Resampler(inputRate, outputRate).CreateStream(write);
+            Action<ReadOnlySpan<float>> atInputRate = toOutput is null ? write : toOutput.Push;
+
+            ResamplingStream? fromModel = null;
+            long kept = 0;   // samples at the input rate passed on: the first inputFrames of what comes back
+            if (inputRate != SampleRate)
+            {
+                fromModel = new Resampler(SampleRate, inputRate).CreateStream(s =>
+                {
+                    int take = (int)Math.Min(s.Length, inputFrames - kept);
+                    if (take > 0)
+                    {
+                        atInputRate(s[..take]);
+                        kept += take;
+                    }
+                });
+            }
+
+            using var engine = new MaskingStream(_network, fromModel is null ? s => atInputRate(s) : s => fromModel.Push(s), _maxFramesPerBatch);
+            // The engine gets the blocks Run gives it (FeedSamples each, from the start), so its batches, and so its
+            // float rounding, are those of Denoise.
+            var feed = new float[FeedSamples];
+            int fed = 0;
+            ResamplingStream? toModel = inputRate == SampleRate ? null : new Resampler(inputRate, SampleRate).CreateStream(s =>
+            {
+                while (!s.IsEmpty)
+                {
+                    int take = Math.Min(s.Length, FeedSamples - fed);
+                    s[..take].CopyTo(feed.AsSpan(fed));
+                    fed += take;
+                    s = s[take..];
+                    if (fed == FeedSamples)
+                    {
+                        engine.Push(feed);
+                        fed = 0;
+                    }
+                }
+            });
             long offset = 0;
             int frames;
             while ((frames = reader.ReadMonoFrames(mono)) > 0)
@@ -208,11 +258,42 @@ public sealed class Denoiser : IDenoiser, IDisposable
                 cancellationToken.ThrowIfCancellationRequested();
                 Span<float> block = mono.AsSpan(0, frames);
                 CheckFiniteFile(block, offset, inputPath);
-                stream.Push(block);
+                if (toModel is null)
+                {
+                    engine.Push(block);
+                }
+                else
+                {
+                    toModel.Push(block);
+                }
+
                 offset += frames;
+                FileBlockRead?.Invoke(offset);
             }
 
-            stream.Complete();
+            if (toModel is not null)
+            {
+                toModel.Complete();
+                if (fed > 0)
+                {
+                    engine.Push(feed.AsSpan(0, fed));
+                }
+            }
+
+            engine.Complete();
+            if (fromModel is not null)
+            {
+                fromModel.Complete();
+                // Resampling there and back can come out a sample short: zeros, as Denoise's Array.Resize gives.
+                Span<float> zero = stackalloc float[1];
+                zero.Clear();
+                for (; kept < inputFrames; kept++)
+                {
+                    atInputRate(zero);
+                }
+            }
+
+            toOutput?.Complete();
         });
     }
 

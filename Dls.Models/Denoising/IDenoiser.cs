@@ -26,9 +26,10 @@ public interface IDenoiser
     float[] Denoise(ReadOnlySpan<float> samples, int sampleRate, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Denoises a WAV file into another (16-bit PCM, at the input's rate). The output appears only when complete. A file
-    /// at the model's rate, written at that rate to another path, is read and written block by block (memory bounded for
-    /// any length); otherwise (another input or output rate, or the output replacing the input) it is loaded whole.
+    /// Denoises a WAV file into another (16-bit PCM, at the input's rate). The output appears only when complete. The
+    /// file is read, resampled, denoised and written block by block (memory bounded for any length, at any rate), with
+    /// the samples <see cref="Denoise"/> gives for the whole loaded file; only an output that replaces the input itself is
+    /// loaded whole first.
     /// </summary>
     /// <param name="inputPath">The noisy WAV file.</param>
     /// <param name="outputPath">Where to write the result (replaced if it exists).</param>

@@ -71,10 +71,11 @@ public sealed class SpeakerEmbedder : IDisposable
     }
 
     /// <summary>
-    /// Embeds a WAV file (any rate and channel count; channels averaged). A file at the model's rate longer than one
-    /// window is read a block at a time, so its length does not bound memory; others are loaded whole. Read block by
-    /// block, a silent file is refused once it has been read (and embedded), a non-finite sample when its block
-    /// arrives, and a <see cref="Dispose"/> from another thread takes effect between two batches of windows.
+    /// Embeds a WAV file (any rate and channel count; channels averaged). A file longer than one window (at the model's
+    /// rate) is read, resampled and embedded a block at a time, so its length does not bound memory; shorter ones are
+    /// loaded whole. Read block by block, a silent file is refused once it has been read (and embedded), a non-finite
+    /// sample when its block arrives, and a <see cref="Dispose"/> from another thread takes effect between two batches
+    /// of windows.
     /// </summary>
     /// <exception cref="InvalidDataException">The file is malformed.</exception>
     /// <exception cref="ArgumentException">The audio is too short, silent or not finite (the message names the file).</exception>
@@ -84,9 +85,9 @@ public sealed class SpeakerEmbedder : IDisposable
         AudioSignal signal;
         using (var reader = new WavReader(path))
         {
-            // A recording at the model's rate longer than one window is read and embedded a window batch at a time
-            // (memory bounded for any length); the result is the whole file's, to the bit.
-            if (reader.Format.SampleRate == SampleRate && reader.FrameCount > WindowSamples)
+            // A recording longer than one window is read and embedded a window batch at a time (memory bounded for any
+            // length); the result is the whole file's, to the bit.
+            if (ModelRateLength(reader) > WindowSamples)
                 return EmbedFileInWindows(reader, $"file '{path}'");
             signal = WavFile.Read(reader).ToSignal();   // what AudioFile.Load gives, without opening the file again
         }
@@ -180,45 +181,44 @@ public sealed class SpeakerEmbedder : IDisposable
         return Normalized(sum);
     }
 
+    /// <summary>The file's length in samples at the model's rate (what resampling the whole file gives).</summary>
+    private long ModelRateLength(WavReader reader) =>
+        reader.Format.SampleRate == SampleRate ? reader.FrameCount : Resampler.OutputLength(reader.FrameCount, reader.Format.SampleRate, SampleRate);
+
     /// <summary>
-    /// A file at the model's rate, longer than one window, read a block at a time: each window is copied out as soon as
-    /// its samples have arrived and the windows are embedded in the batches <see cref="EmbedPrepared"/> would form, so
-    /// the result is the same to the bit while only the last window's worth of samples is kept. The checks are those of
-    /// <see cref="Prepare"/> (non-finite samples as they arrive, the level once all have).
+    /// A file longer than one window, read a block at a time (and resampled as it arrives, by a
+    /// <see cref="ResamplingStream"/>, which gives what resampling the whole file gives): each window is copied out as
+    /// soon as its samples have arrived and the windows are embedded in the batches <see cref="EmbedPrepared"/> would
+    /// form, so the result is the same to the bit while only the last window's worth of samples is kept. The checks are
+    /// those of <see cref="Prepare"/> on the file's own samples (non-finite samples as they arrive, the level once all
+    /// have).
     /// </summary>
     private float[] EmbedFileInWindows(WavReader reader, string what)
     {
         int window = WindowSamples;
-        long length = reader.FrameCount;
+        long length = ModelRateLength(reader);
         var starts = WindowStarts(length);
         var sum = new double[EmbeddingSize];
         var windows = BatchBuffer(starts.Count);
         const int blockFrames = 1 << 16;
         var mono = new float[blockFrames];
-        // Samples [keptStart, keptStart + keptCount): from the next window's start to what has been read.
+        // Samples at the model's rate [keptStart, keptStart + keptCount): from the next window's start to what has
+        // arrived. Blocks arrive as read (≤ blockFrames) or from the resampler (runs of at most 4,096).
         var kept = new float[window + blockFrames];
-        long keptStart = 0, read = 0;
+        long keptStart = 0, arrived = 0;
         int keptCount = 0, next = 0, inBatch = 0;
-        double squares = 0;   // summed in order, as AudioLevels.Rms sums the whole signal
-        int n;
-        while ((n = reader.ReadMonoFrames(mono)) > 0)
-        {
-            for (int i = 0; i < n; i++)
-            {
-                float v = mono[i];
-                if (!float.IsFinite(v)) throw NonFinite(what, v, read + i);
-                squares += (double)v * v;
-            }
 
-            long keepFrom = next < starts.Count ? starts[next] : read;
+        void Accept(ReadOnlySpan<float> block)
+        {
+            long keepFrom = next < starts.Count ? starts[next] : arrived;
             int drop = (int)Math.Clamp(keepFrom - keptStart, 0, keptCount);
             Array.Copy(kept, drop, kept, 0, keptCount - drop);
             keptStart += drop;
             keptCount -= drop;
-            mono.AsSpan(0, n).CopyTo(kept.AsSpan(keptCount));
-            keptCount += n;
-            read += n;
-            while (next < starts.Count && starts[next] + window <= read)
+            block.CopyTo(kept.AsSpan(keptCount));
+            keptCount += block.Length;
+            arrived += block.Length;
+            while (next < starts.Count && starts[next] + window <= arrived)
             {
                 Array.Copy(kept, starts[next] - keptStart, windows, (long)inBatch * window, window);
                 next++;
@@ -229,8 +229,27 @@ public sealed class SpeakerEmbedder : IDisposable
                 }
             }
         }
+
+        ResamplingStream? toModel = reader.Format.SampleRate == SampleRate ? null : new Resampler(reader.Format.SampleRate, SampleRate).CreateStream(Accept);
+        double squares = 0;   // of the file's own samples, summed in order, as AudioLevels.Rms sums the whole signal
+        long read = 0;
+        int n;
+        while ((n = reader.ReadMonoFrames(mono)) > 0)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                float v = mono[i];
+                if (!float.IsFinite(v)) throw NonFinite(what, v, read + i);
+                squares += (double)v * v;
+            }
+
+            if (toModel is null) Accept(mono.AsSpan(0, n));
+            else toModel.Push(mono.AsSpan(0, n));
+            read += n;
+        }
+        toModel?.Complete();
         if (inBatch > 0) AddWindows(windows, inBatch, sum);
-        CheckLevel(20 * Math.Log10(Math.Sqrt(squares / length)), what);
+        CheckLevel(20 * Math.Log10(Math.Sqrt(squares / read)), what);
         return Normalized(sum);
     }
 

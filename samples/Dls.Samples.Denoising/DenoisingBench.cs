@@ -117,8 +117,8 @@ internal static class DenoisingBench
             figures["memory_file_mb_peak"] = PeakMemoryWindow.Megabytes(window.PeakBytes());
         }
 
-        // One call on the whole input (what Denoise(float[]) does, and DenoiseFile for a file at another rate): the
-        // input and the returned output are whole arrays (4 bytes a sample each), the network's tensors chunk by chunk.
+        // One call on the whole input (what Denoise(float[]) does): the input and the returned output are whole arrays
+        // (4 bytes a sample each), the network's tensors chunk by chunk.
         var whole = new float[seconds * rate];
         Cycle(audio, 0, whole);
 

@@ -87,21 +87,24 @@ public sealed class SpeakerEmbedderTests
     }
 
     [Theory]
-    [InlineData(1, 16)]   // 9.3 s in 1-s windows: 18 windows, a batch of 16 and one of 2
-    [InlineData(2, 3)]    // stereo, batches of 3 (the last one partial)
-    public void EmbedFile_LongerThanAWindow_EqualsEmbedOfTheLoadedFileBitForBit(int channels, int windowsPerBatch)
+    [InlineData(1, 16, TestAudio.Rate)]   // 9.3 s in 1-s windows: 18 windows, a batch of 16 and one of 2
+    [InlineData(2, 3, TestAudio.Rate)]    // stereo, batches of 3 (the last one partial)
+    [InlineData(1, 16, 44100)]            // the same samples declared at 44.1 kHz: 3.4 s, resampled as they are read
+    [InlineData(2, 5, 8000)]              // … at 8 kHz: 18.6 s, upsampled as they are read
+    public void EmbedFile_LongerThanAWindow_EqualsEmbedOfTheLoadedFileBitForBit(int channels, int windowsPerBatch, int rate)
     {
-        // Read block by block and embedded window batch by window batch, without the whole recording in memory; the
-        // batches and the samples in them are those of the whole-signal path, so the result is the same to the bit.
+        // Read (and resampled) block by block and embedded window batch by window batch, without the whole recording in
+        // memory; the batches and the samples in them are those of the whole-signal path, so the result is the same to
+        // the bit.
         using var tree = new Data.TempTree();
         string path = Path.Combine(tree.Root, "long.wav");
         float[][] data = Enumerable.Range(0, channels).Select(c => TestAudio.Voice(120 + (30 * c), 1, 9.3, 5 + c)).ToArray();
-        Dls.Audio.IO.WavFile.Write(path, new Dls.Audio.IO.WavData(TestAudio.Rate, data, Dls.Audio.IO.WavSampleFormat.Float32));
+        Dls.Audio.IO.WavFile.Write(path, new Dls.Audio.IO.WavData(rate, data, Dls.Audio.IO.WavSampleFormat.Float32));
         using var embedder = Create(new SpeakerEmbedderOptions { WindowSeconds = 1.0, MaxWindowsPerBatch = windowsPerBatch });
 
         float[] streamed = embedder.EmbedFile(path);
 
-        Assert.Equal(embedder.Embed(Dls.Audio.IO.AudioFile.Load(path).Samples, TestAudio.Rate), streamed);
+        Assert.Equal(embedder.Embed(Dls.Audio.IO.AudioFile.Load(path).Samples, rate), streamed);
     }
 
     [Fact]
