@@ -16,9 +16,6 @@ public sealed class Denoiser : IDenoiser, IDisposable
     /// <summary>The sample rate of the shipped models, in Hz.</summary>
     public const int DefaultSampleRate = 16000;
 
-    // Input is fed to the engine in pieces of this many samples, so a long file never becomes one huge tensor.
-    private const int FeedSamples = 1 << 16;
-
     private readonly nn.Module _module;
     private readonly IMaskNetwork _network;
     private readonly int _maxFramesPerBatch;
@@ -126,16 +123,23 @@ public sealed class Denoiser : IDenoiser, IDisposable
     {
         using Lease lease = Enter();
         CheckInput(samples, sampleRate);
-        if (sampleRate == SampleRate)
+        // Resampled to the model's rate and back block by block: only the input and the output are whole arrays. The
+        // output always has the input's length (resampling there and back can come out a sample off).
+        var output = new float[samples.Length];
+        int written = 0;
+        using var chain = new DenoisingChain(_network, SampleRate, _maxFramesPerBatch, sampleRate, samples.Length, sampleRate, s =>
         {
-            return Run(samples, cancellationToken);
+            s.CopyTo(output.AsSpan(written));
+            written += s.Length;
+        });
+        for (int start = 0; start < samples.Length; start += DenoisingChain.FeedSamples)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            chain.Push(samples.Slice(start, Math.Min(DenoisingChain.FeedSamples, samples.Length - start)));
         }
 
-        float[] atModelRate = Resampler.Resample(samples, sampleRate, SampleRate);
-        float[] back = Resampler.Resample(Run(atModelRate, cancellationToken), SampleRate, sampleRate);
-        // Resampling there and back can be a sample off; the output always matches the input length.
-        Array.Resize(ref back, samples.Length);
-        return back;
+        chain.Complete();
+        return output;
     }
 
     /// <inheritdoc />
@@ -198,59 +202,17 @@ public sealed class Denoiser : IDenoiser, IDisposable
 
     /// <summary>
     /// A file read, denoised and written a block at a time, so that memory stays bounded for a file of any length and
-    /// at any rate. The samples are those of the whole-file path, to the bit: the same downmix as
-    /// <see cref="AudioFile.Load"/> (<see cref="WavReader.ReadMonoFrames"/>), the same resampling as
-    /// <see cref="Denoise"/> (<see cref="ResamplingStream"/> gives what <see cref="Resampler.Process"/> gives) and the
-    /// same engine. The chain: input rate → model rate → engine → input rate (cut or zero-padded to the input's length,
-    /// as <see cref="Denoise"/> does) → output rate, each resampling step only where the rates differ.
+    /// at any rate: the same downmix as <see cref="AudioFile.Load"/> (<see cref="WavReader.ReadMonoFrames"/>) and the same
+    /// chain as <see cref="Denoise"/>, so the samples are those of the whole-file path, to the bit.
     /// </summary>
     private void DenoiseFileInBlocks(WavReader reader, string inputPath, string outputPath, int outputRate, long outputFrames, CancellationToken cancellationToken)
     {
-        int inputRate = reader.Format.SampleRate;
-        long inputFrames = reader.FrameCount;
-        var mono = new float[FeedSamples];
+        var mono = new float[DenoisingChain.FeedSamples];
         AtomicFile.Write(outputPath, file =>
         {
             using var writer = new WavWriter(file, new WavFormat(outputRate, 1, WavSampleFormat.Pcm16), outputFrames, leaveOpen: true);
-            Action<ReadOnlySpan<float>> write = s => writer.WriteFrames(s);
-            ResamplingStream? toOutput = outputRate == inputRate ? null : new Resampler(inputRate, outputRate).CreateStream(write);
-            Action<ReadOnlySpan<float>> atInputRate = toOutput is null ? write : toOutput.Push;
-
-            ResamplingStream? fromModel = null;
-            long kept = 0;   // samples at the input rate passed on: the first inputFrames of what comes back
-            if (inputRate != SampleRate)
-            {
-                fromModel = new Resampler(SampleRate, inputRate).CreateStream(s =>
-                {
-                    int take = (int)Math.Min(s.Length, inputFrames - kept);
-                    if (take > 0)
-                    {
-                        atInputRate(s[..take]);
-                        kept += take;
-                    }
-                });
-            }
-
-            using var engine = new MaskingStream(_network, fromModel is null ? s => atInputRate(s) : s => fromModel.Push(s), _maxFramesPerBatch);
-            // The engine gets the blocks Run gives it (FeedSamples each, from the start), so its batches, and so its
-            // float rounding, are those of Denoise.
-            var feed = new float[FeedSamples];
-            int fed = 0;
-            ResamplingStream? toModel = inputRate == SampleRate ? null : new Resampler(inputRate, SampleRate).CreateStream(s =>
-            {
-                while (!s.IsEmpty)
-                {
-                    int take = Math.Min(s.Length, FeedSamples - fed);
-                    s[..take].CopyTo(feed.AsSpan(fed));
-                    fed += take;
-                    s = s[take..];
-                    if (fed == FeedSamples)
-                    {
-                        engine.Push(feed);
-                        fed = 0;
-                    }
-                }
-            });
+            using var chain = new DenoisingChain(
+                _network, SampleRate, _maxFramesPerBatch, reader.Format.SampleRate, reader.FrameCount, outputRate, s => writer.WriteFrames(s));
             long offset = 0;
             int frames;
             while ((frames = reader.ReadMonoFrames(mono)) > 0)
@@ -258,42 +220,12 @@ public sealed class Denoiser : IDenoiser, IDisposable
                 cancellationToken.ThrowIfCancellationRequested();
                 Span<float> block = mono.AsSpan(0, frames);
                 CheckFiniteFile(block, offset, inputPath);
-                if (toModel is null)
-                {
-                    engine.Push(block);
-                }
-                else
-                {
-                    toModel.Push(block);
-                }
-
+                chain.Push(block);
                 offset += frames;
                 FileBlockRead?.Invoke(offset);
             }
 
-            if (toModel is not null)
-            {
-                toModel.Complete();
-                if (fed > 0)
-                {
-                    engine.Push(feed.AsSpan(0, fed));
-                }
-            }
-
-            engine.Complete();
-            if (fromModel is not null)
-            {
-                fromModel.Complete();
-                // Resampling there and back can come out a sample short: zeros, as Denoise's Array.Resize gives.
-                Span<float> zero = stackalloc float[1];
-                zero.Clear();
-                for (; kept < inputFrames; kept++)
-                {
-                    atInputRate(zero);
-                }
-            }
-
-            toOutput?.Complete();
+            chain.Complete();
         });
     }
 
@@ -402,25 +334,6 @@ public sealed class Denoiser : IDenoiser, IDisposable
         {
             throw new ArgumentException($"Expected finite samples; found {samples[i]} at index {offset + i}.", nameof(samples));
         }
-    }
-
-    private float[] Run(ReadOnlySpan<float> samples, CancellationToken cancellationToken)
-    {
-        var output = new float[samples.Length];
-        int written = 0;
-        using var stream = new MaskingStream(_network, s =>
-        {
-            s.CopyTo(output.AsSpan(written));
-            written += s.Length;
-        }, _maxFramesPerBatch);
-        for (int start = 0; start < samples.Length; start += FeedSamples)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            stream.Push(samples.Slice(start, Math.Min(FeedSamples, samples.Length - start)));
-        }
-
-        stream.Complete();
-        return output;
     }
 }
 
