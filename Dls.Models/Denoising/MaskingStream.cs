@@ -26,6 +26,7 @@ internal sealed class MaskingStream : IDisposable
     private readonly int _maxFramesPerBatch;
     private readonly SampleSink _sink;
     private readonly Tensor _window;
+    private readonly float[] _windowValues;
     private readonly float[] _windowSquared;
     private Tensor? _state;
 
@@ -45,9 +46,10 @@ internal sealed class MaskingStream : IDisposable
     private readonly float[] _tail = new float[H];
     private long _emitted;
 
-    // Working buffers of one batch of frames, reused from batch to batch (grown to the largest batch seen). Of the five
-    // arrays a batch used to allocate (about ten times the input in garbage) one remains: the copy torch.tensor makes.
-    private float[] _frames = [];
+    // Working buffers of one batch of frames, reused from batch to batch (grown to the largest batch seen); the frames
+    // themselves are written into the batch's tensor. A batch used to allocate five arrays (about ten times the input in
+    // garbage); it allocates none of this size now.
+    private Tensor? _frameTensor;   // (frames, N) float32: the windowed frames of a batch, reused from batch to batch
     private float[] _output = [];
     private float[] _acc = [];
     private float[] _final = [];
@@ -59,8 +61,8 @@ internal sealed class MaskingStream : IDisposable
         _maxFramesPerBatch = maxFramesPerBatch;
         // The stream's tensors (window, GRU state, pending spectra) live from block to block: never in a caller's scope.
         _window = DenoisingStft.Window().DetachFromDisposeScope();
-        float[] w = _window.data<float>().ToArray();
-        _windowSquared = w.Select(x => x * x).ToArray();
+        _windowValues = _window.data<float>().ToArray();
+        _windowSquared = _windowValues.Select(x => x * x).ToArray();
     }
 
     public long Emitted => _emitted;
@@ -109,6 +111,7 @@ internal sealed class MaskingStream : IDisposable
         _pending?.Dispose();
         _pending = null;
         _window.Dispose();
+        _frameTensor?.Dispose();
     }
 
     private void Append(ReadOnlySpan<float> block)
@@ -190,22 +193,27 @@ internal sealed class MaskingStream : IDisposable
 
     private void ProcessFrames(long first, int count)
     {
-        Span<float> frames = Buffer(ref _frames, count * N);
-        for (int f = 0; f < count; f++)
-        {
-            long start = (first + f) * H;
-            for (int k = 0; k < N; k++)
-            {
-                frames[(f * N) + k] = Padded(start + k);
-            }
-        }
-
         int lookahead = _model.LookaheadFrames;
         ReadOnlySpan<float> output;
         using (no_grad())
         using (NewDisposeScope())
         {
-            Tensor x = tensor(_frames.AsMemory(0, count * N), [count, N]) * _window;   // copied into the tensor
+            // The windowed frames are written straight into a tensor kept from batch to batch. torch.tensor(Memory<float>)
+            // copied them into a new managed array first (512 KB per 128 frames, garbage that the GC's large-object heap
+            // let pile up), and a new tensor per batch churns the native allocator. The product is the float32 product
+            // torch's `frames * window` gives, so the values are the same to the bit.
+            Span<float> frames = FrameBuffer(count);
+            for (int f = 0; f < count; f++)
+            {
+                long start = (first + f) * H;
+                Span<float> frame = frames.Slice(f * N, N);
+                for (int k = 0; k < N; k++)
+                {
+                    frame[k] = Padded(start + k) * _windowValues[k];
+                }
+            }
+
+            Tensor x = _frameTensor!.narrow(0, 0, count);
             Tensor spec = fft.rfft(x, N, dim: 1);
             Tensor mask = _model.ForwardContinued(spec.abs().unsqueeze(0), _state, out Tensor? next);
             _state?.Dispose();
@@ -225,6 +233,21 @@ internal sealed class MaskingStream : IDisposable
         }
 
         OverlapAdd(first - lookahead, count, output);
+    }
+
+    /// <summary>The first <paramref name="count"/> rows of the reused frame tensor (grown first if it has fewer).</summary>
+    private Span<float> FrameBuffer(int count)
+    {
+        if (_frameTensor is null || _frameTensor.shape[0] < count)
+        {
+            _frameTensor?.Dispose();
+            using (NewDisposeScope())
+            {
+                _frameTensor = empty([count, N], dtype: ScalarType.Float32).DetachFromDisposeScope();
+            }
+        }
+
+        return MemoryMarshal.Cast<byte, float>(_frameTensor.bytes)[..(count * N)];
     }
 
     /// <summary>At the end of the input: the last L frames' masks (lookahead networks), inverted and overlap-added.</summary>

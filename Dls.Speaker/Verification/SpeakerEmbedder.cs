@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Dls.Audio;
 using Dls.Audio.IO;
 using Dls.Audio.Levels;
@@ -62,11 +63,11 @@ public sealed class SpeakerEmbedder : IDisposable
     /// frame), silent, or containing NaN/∞; a non-positive rate.</exception>
     public float[] Embed(ReadOnlySpan<float> samples, int sampleRate)
     {
-        var audio = Prepare(samples, sampleRate, "audio");
+        float[]? resampled = Prepare(samples, sampleRate, "audio");
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            return EmbedPrepared(audio);
+            return EmbedPrepared(resampled ?? samples);
         }
     }
 
@@ -91,7 +92,7 @@ public sealed class SpeakerEmbedder : IDisposable
                 return EmbedFileInWindows(reader, $"file '{path}'");
             signal = WavFile.Read(reader).ToSignal();   // what AudioFile.Load gives, without opening the file again
         }
-        var audio = Prepare(signal.Samples, signal.SampleRate, $"file '{path}'");
+        float[] audio = Prepare(signal.Samples, signal.SampleRate, $"file '{path}'") ?? signal.Samples;
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -108,7 +109,7 @@ public sealed class SpeakerEmbedder : IDisposable
     internal float[][] EmbedMany(IReadOnlyList<float[]> utterances, int sampleRate, Func<int, string> describe)
     {
         ArgumentNullException.ThrowIfNull(utterances);
-        var prepared = utterances.Select((u, i) => Prepare(u ?? throw new ArgumentNullException(nameof(utterances), $"Utterance {i} is null."), sampleRate, describe(i))).ToArray();
+        var prepared = utterances.Select((u, i) => Prepare(u ?? throw new ArgumentNullException(nameof(utterances), $"Utterance {i} is null."), sampleRate, describe(i)) ?? u).ToArray();
         int window = WindowSamples;
         var result = new float[prepared.Length][];
         lock (_gate)
@@ -132,7 +133,8 @@ public sealed class SpeakerEmbedder : IDisposable
 
     private int WindowSamples => (int)Math.Round(Options.WindowSeconds * SampleRate);
 
-    private float[] Prepare(ReadOnlySpan<float> samples, int sampleRate, string what)
+    /// <summary>Checks the samples; returns them resampled to the model's rate, or null when they are at it (used as given, not copied).</summary>
+    private float[]? Prepare(ReadOnlySpan<float> samples, int sampleRate, string what)
     {
         if (sampleRate <= 0) throw new ArgumentException($"Sample rate must be a positive number of Hz, found {sampleRate}.", nameof(sampleRate));
         int minimum = (int)Math.Ceiling(Options.MinDurationSeconds * sampleRate);
@@ -141,11 +143,12 @@ public sealed class SpeakerEmbedder : IDisposable
         int bad = SampleChecks.IndexOfNonFinite(samples);
         if (bad >= 0) throw NonFinite(what, samples[bad], bad);
         CheckLevel(AudioLevels.RmsDbfs(samples), what);
-        var audio = sampleRate == SampleRate ? samples.ToArray() : Resampler.Resample(samples, sampleRate, SampleRate);
+        float[]? resampled = sampleRate == SampleRate ? null : Resampler.Resample(samples, sampleRate, SampleRate);
+        int length = resampled?.Length ?? samples.Length;
         // MinDurationSeconds may be set below one STFT frame; checked after resampling, the length the extractor sees.
-        if (audio.Length < _extractor.MinimumSamples)
-            throw new ArgumentException($"The {what} is too short: {_extractor.TooShortForOneFrame(audio.Length)} at {SampleRate} Hz.", nameof(samples));
-        return audio;
+        if (length < _extractor.MinimumSamples)
+            throw new ArgumentException($"The {what} is too short: {_extractor.TooShortForOneFrame(length)} at {SampleRate} Hz.", nameof(samples));
+        return resampled;
     }
 
     private static ArgumentException NonFinite(string what, float value, long index) =>
@@ -157,7 +160,7 @@ public sealed class SpeakerEmbedder : IDisposable
             throw new ArgumentException($"The {what} is silent: RMS level {rmsDbfs:0.0} dBFS, expected at least {Options.SilenceThresholdDbfs:0.0} dBFS.", "samples");
     }
 
-    private float[] EmbedPrepared(float[] audio)
+    private float[] EmbedPrepared(ReadOnlySpan<float> audio)
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
@@ -175,7 +178,7 @@ public sealed class SpeakerEmbedder : IDisposable
         for (int b = 0; b < starts.Count; b += Options.MaxWindowsPerBatch)
         {
             int count = Math.Min(Options.MaxWindowsPerBatch, starts.Count - b);
-            for (int w = 0; w < count; w++) Array.Copy(audio, starts[b + w], windows, (long)w * window, window);
+            for (int w = 0; w < count; w++) audio.Slice((int)starts[b + w], window).CopyTo(windows.AsSpan(w * window, window));
             AddWindows(windows, count, sum);
         }
         return Normalized(sum);
@@ -286,7 +289,10 @@ public sealed class SpeakerEmbedder : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             using var noGrad = no_grad();
             using var scope = NewDisposeScope();
-            var batch = tensor(windows.AsMemory(0, count * window), [count, window]);   // copied into the tensor
+            // Copied into the tensor's own memory: torch.tensor(Memory<float>) would first copy it into a new managed array
+            // (3 MB for 16 windows of 3 s, garbage the GC's large-object heap let pile up).
+            var batch = empty([count, window], dtype: ScalarType.Float32);
+            windows.AsSpan(0, count * window).CopyTo(MemoryMarshal.Cast<byte, float>(batch.bytes));
             var features = _extractor.Forward(batch);                                   // (windows, frames, bins)
             var lengths = tensor(Enumerable.Repeat(features.shape[1], (int)features.shape[0]).ToArray());
             var windowSum = _encoder.forward(features, lengths).sum([0]).cpu().data<float>().ToArray();

@@ -68,8 +68,8 @@ internal static class SpeakerBenchmark
         progress.Increment();
 
         // One long recording (the utterances one after another; 10 minutes, 1 with --quick), embedded in windows that are
-        // averaged. The samples are held whole (the caller's array and the embedder's copy at the model's rate, 4 bytes a
-        // sample each); the windows become tensors and go through the encoder one batch at a time.
+        // averaged. The samples are held whole (the caller's array, 4 bytes a sample, which the embedder reads without
+        // copying at the model's rate); the windows become tensors and go through the encoder one batch at a time.
         int longSeconds = context.Quick ? 60 : 600;
         var recording = new float[longSeconds * 16000];
         float[] joined = audio.SelectMany(a => a).ToArray();
