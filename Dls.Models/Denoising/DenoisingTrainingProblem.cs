@@ -13,6 +13,11 @@ public enum DenoisingLoss
     /// <summary>Negative SNR (dB) of the waveform rebuilt through the differentiable ISTFT with the noisy phase,
     /// averaged over the batch: the evaluation metric itself.</summary>
     WaveformSnr,
+
+    /// <summary>Negative scale-invariant SDR (dB; Le Roux et al. 2019, as <c>SignalMetrics.SiSdrDb</c> defines it) of the
+    /// waveform rebuilt through the differentiable ISTFT with the noisy phase, averaged over the batch. It ignores the
+    /// estimate's overall gain, so it rewards the shape of the waveform rather than its level.</summary>
+    WaveformSiSdr,
 }
 
 /// <summary>Settings of <see cref="DenoisingTrainingProblem"/>.</summary>
@@ -57,10 +62,12 @@ public sealed record DenoisingTrainingOptions
             errors.Add($"FixedPairShare must be in [0, 1] (found {FixedPairShare})");
         }
 
-        // Loss picks the objective with an if/else, so an undefined value would silently mean WaveformSnr.
+        // Loss picks the objective with if/else, where anything but Magnitude and WaveformSiSdr means WaveformSnr, so an
+        // undefined value would silently mean WaveformSnr.
         if (!Enum.IsDefined(Loss))
         {
-            errors.Add($"Loss must be {string.Join(" or ", Enum.GetNames<DenoisingLoss>())} (found {(int)Loss})");
+            string[] names = Enum.GetNames<DenoisingLoss>();
+            errors.Add($"Loss must be {string.Join(", ", names[..^1])} or {names[^1]} (found {(int)Loss})");
         }
 
         if (errors.Count > 0)
@@ -175,13 +182,32 @@ public sealed class DenoisingTrainingProblem : ITrainingProblem<DenoisingBatch>
         else
         {
             Tensor estimate = DenoisingStft.Inverse(spec * mask, length);
-            // SNR = 10·log10(Σs² / Σ(s − ŝ)²); 1e-8 keeps silent excerpts finite.
-            Tensor signal = clean.square().sum(1).add(Scalars.LossEpsilon, Scalars.One);
-            Tensor error = clean.sub(estimate).square().sum(1).add(Scalars.LossEpsilon, Scalars.One);
-            loss = signal.div(error).log10().mul(Scalars.Ten).mean().neg();
+            loss = (_options.Loss == DenoisingLoss.WaveformSiSdr ? SiSdrDb(clean, estimate) : SnrDb(clean, estimate)).mean().neg();
         }
 
         return scope.MoveToOuter(loss);
+    }
+
+    /// <summary>SNR = 10·log10(Σs² / Σ(s − ŝ)²) of each row of (batch, samples) tensors; 1e-8 keeps silent excerpts finite.</summary>
+    internal static Tensor SnrDb(Tensor clean, Tensor estimate)
+    {
+        Tensor signal = clean.square().sum(1).add(Scalars.LossEpsilon, Scalars.One);
+        Tensor error = clean.sub(estimate).square().sum(1).add(Scalars.LossEpsilon, Scalars.One);
+        return signal.div(error).log10().mul(Scalars.Ten);
+    }
+
+    /// <summary>
+    /// SI-SDR of each row of (batch, samples) tensors: with α = ⟨ŝ, s⟩ / ‖s‖², 10·log10(‖α s‖² / ‖ŝ − α s‖²), no mean
+    /// removal (as <c>SignalMetrics.SiSdrDb</c>). 1e-8 in each energy keeps silent excerpts finite (a silent reference
+    /// gives α = 0 and a finite, very negative value instead of 0/0).
+    /// </summary>
+    internal static Tensor SiSdrDb(Tensor clean, Tensor estimate)
+    {
+        Tensor alpha = estimate.mul(clean).sum(1, keepdim: true).div(clean.square().sum(1, keepdim: true).add(Scalars.LossEpsilon, Scalars.One));
+        Tensor target = clean.mul(alpha);
+        Tensor targetEnergy = target.square().sum(1).add(Scalars.LossEpsilon, Scalars.One);
+        Tensor distortion = estimate.sub(target).square().sum(1).add(Scalars.LossEpsilon, Scalars.One);
+        return targetEnergy.div(distortion).log10().mul(Scalars.Ten);
     }
 
     /// <inheritdoc />
