@@ -1,3 +1,4 @@
+using Dls.Audio.IO;
 using Dls.Audio.Resampling;
 
 namespace Dls.Audio.Tests.Resampling;
@@ -81,6 +82,41 @@ public sealed class ResamplingStreamTests
             long behind = expected - received;
             // One window is TapsPerOutputSample input samples: at most that many × 16000/44100 outputs (+1 for rounding).
             Assert.InRange(behind, 0, (resampler.TapsPerOutputSample * 16000 / 44100) + 1);
+        }
+    }
+
+    [Fact]
+    public void CreateStream_ReadmeExampleFileToFile_WritesTheWholeFileResampled()
+    {
+        // The block-by-block example of Dls.Audio/README.md, as written there (paths aside): a stereo 44.1-kHz file of
+        // several read blocks, resampled to 16 kHz as it streams. Compared with loading the whole file and resampling it,
+        // then writing both as 16-bit PCM: byte for byte, since the samples are bit-equal.
+        string dir = Directory.CreateTempSubdirectory("dls-resampling-stream").FullName;
+        try
+        {
+            float[] left = Noise(150_001, 1), right = Noise(150_001, 2);
+            WavFile.Write(Path.Combine(dir, "long-44k.wav"), new WavData(44100, [left, right], WavSampleFormat.Float32));
+
+            using (var reader = new WavReader(Path.Combine(dir, "long-44k.wav")))
+            {
+                long frames = Resampler.OutputLength(reader.FrameCount, reader.Format.SampleRate, 16000);
+                using var writer = new WavWriter(File.Create(Path.Combine(dir, "long-16k.wav")), new WavFormat(16000, 1, WavSampleFormat.Pcm16), frames);
+                ResamplingStream stream = new Resampler(reader.Format.SampleRate, 16000).CreateStream(s => writer.WriteFrames(s));
+                var block = new float[65536];
+                int n;
+                while ((n = reader.ReadMonoFrames(block)) > 0)
+                {
+                    stream.Push(block.AsSpan(0, n));
+                }
+                stream.Complete();
+            }
+
+            AudioFile.Save(Path.Combine(dir, "expected.wav"), AudioFile.Load(Path.Combine(dir, "long-44k.wav"), sampleRate: 16000), WavSampleFormat.Pcm16);
+            Assert.Equal(File.ReadAllBytes(Path.Combine(dir, "expected.wav")), File.ReadAllBytes(Path.Combine(dir, "long-16k.wav")));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
         }
     }
 
