@@ -165,7 +165,12 @@ public sealed class Resampler
     /// <summary>Creates a <see cref="ResamplingStream"/> that resamples a signal given a block at a time.</summary>
     /// <param name="output">Receives each run of finished output samples (the span is valid only during the call).</param>
     /// <returns>The stream; its output is, sample for sample, what <see cref="Process"/> gives for the whole signal.</returns>
-    public ResamplingStream CreateStream(Action<ReadOnlySpan<float>> output) => new(this, output);
+    /// <exception cref="ArgumentNullException"><paramref name="output"/> is null.</exception>
+    public ResamplingStream CreateStream(Action<ReadOnlySpan<float>> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        return new(this, output);
+    }
 
     /// <summary>Whether the rates are equal (output = input).</summary>
     internal bool IsIdentity => _up == _down;

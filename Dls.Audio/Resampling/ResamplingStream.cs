@@ -7,7 +7,8 @@ namespace Dls.Audio.Resampling;
 /// </summary>
 /// <remarks>
 /// <para>Memory is bounded: the stream keeps one filter window of input (<see cref="Resampler.TapsPerOutputSample"/>,
-/// rounded up to the SIMD width) plus the block being pushed, whatever the length of the signal.</para>
+/// rounded up to the SIMD width) plus one piece of at most 4,096 samples or one window, whatever the length of the signal
+/// and the size of the blocks pushed (a large block is taken a piece at a time).</para>
 /// <para>An output sample is final once every input sample its filter reads has arrived, so output lags the input by
 /// about half a filter window; the rest comes with <see cref="Complete"/>, which takes the signal as zero past its end,
 /// as the whole-signal call does, and brings the output to round(n × out / in) samples in all. Create streams with
@@ -22,23 +23,20 @@ public sealed class ResamplingStream
     private readonly Action<ReadOnlySpan<float>> _sink;
     private readonly float[] _scratch;
     private readonly float[] _chunk;
-    private float[] _buffer;   // input samples (zeros before index 0 and after the end) from index _bufferStart on
-    private long _bufferStart;
-    private int _count;        // valid values in _buffer
-    private long _next;        // the next output sample to compute
+    private readonly SampleWindow _input;   // input samples by index (zeros before index 0 and, at the end, after it)
+    private long _next;                      // the next output sample to compute
     private bool _completed;
 
     internal ResamplingStream(Resampler resampler, Action<ReadOnlySpan<float>> sink)
     {
-        ArgumentNullException.ThrowIfNull(sink);
         _resampler = resampler;
         _sink = sink;
         _scratch = resampler.NewScratch();
         _chunk = new float[OutputChunk];
         // Output 0 reads from index K − 1 before the signal: those are zeros, as in the whole-signal call.
-        _bufferStart = resampler.IsIdentity ? 0 : resampler.WindowStart(0);
-        _count = (int)-_bufferStart;
-        _buffer = new float[Math.Max(_count, 1) + resampler.WindowLength];
+        long first = resampler.IsIdentity ? 0 : resampler.WindowStart(0);
+        _input = new SampleWindow(first, (int)-first + resampler.WindowLength);
+        _input.Append(new float[-first]);
     }
 
     /// <summary>Input samples pushed so far.</summary>
@@ -46,6 +44,9 @@ public sealed class ResamplingStream
 
     /// <summary>Output samples handed to the sink so far.</summary>
     public long SamplesOut => _next;
+
+    /// <summary>Input samples kept now (for tests of the memory bound).</summary>
+    internal int KeptSamples => _input.Count;
 
     /// <summary>Adds input samples; hands every output sample that is now final to the sink.</summary>
     /// <param name="input">The next input samples, at <see cref="Resampler.InputRate"/>.</param>
@@ -62,17 +63,24 @@ public sealed class ResamplingStream
             return;
         }
 
-        SamplesIn += input.Length;
         if (_resampler.IsIdentity)
         {
+            SamplesIn += input.Length;
             _next += input.Length;
             _sink(input);
             return;
         }
 
-        Append(input);
-        // Only outputs that exist for any signal that starts with what has arrived (the final count grows with the input).
-        Emit(Resampler.OutputLength(SamplesIn, _resampler.InputRate, _resampler.OutputRate));
+        // In pieces, so that what is kept stays one filter window plus one piece however large the block.
+        int piece = Math.Max(OutputChunk, _resampler.WindowLength);
+        for (int at = 0; at < input.Length; at += piece)
+        {
+            ReadOnlySpan<float> part = input.Slice(at, Math.Min(piece, input.Length - at));
+            SamplesIn += part.Length;
+            Append(part);
+            // Only outputs that exist for any signal that starts with what has arrived (the final count grows with the input).
+            Emit(Resampler.OutputLength(SamplesIn, _resampler.InputRate, _resampler.OutputRate));
+        }
     }
 
     /// <summary>Ends the input: hands the remaining output (the signal taken as zero past its end) to the sink.</summary>
@@ -95,7 +103,7 @@ public sealed class ResamplingStream
         {
             // Zeros up to the end of the last output's window.
             long end = _resampler.WindowStart(total - 1) + _resampler.WindowLength;
-            long zeros = end - (_bufferStart + _count);
+            long zeros = end - _input.End;
             Span<float> block = stackalloc float[256];
             block.Clear();
             for (; zeros > 0; zeros -= block.Length)
@@ -110,29 +118,14 @@ public sealed class ResamplingStream
 
     private void Append(ReadOnlySpan<float> input)
     {
-        // Drop what no later output reads, then make room.
-        long keepFrom = _resampler.WindowStart(_next);
-        int drop = (int)Math.Clamp(keepFrom - _bufferStart, 0, _count);
-        if (drop > 0)
-        {
-            Array.Copy(_buffer, drop, _buffer, 0, _count - drop);
-            _bufferStart += drop;
-            _count -= drop;
-        }
-
-        if (_count + input.Length > _buffer.Length)
-        {
-            Array.Resize(ref _buffer, Math.Max(_count + input.Length, _buffer.Length * 2));
-        }
-
-        input.CopyTo(_buffer.AsSpan(_count));
-        _count += input.Length;
+        _input.DiscardBefore(_resampler.WindowStart(_next));   // what no later output reads
+        _input.Append(input);
     }
 
     private void Emit(long limit)
     {
         int window = _resampler.WindowLength;
-        long available = _bufferStart + _count;
+        long available = _input.End;
         int n = 0;
         while (_next < limit)
         {
@@ -142,7 +135,7 @@ public sealed class ResamplingStream
                 break;
             }
 
-            _chunk[n++] = _resampler.OutputSample(_next, _buffer.AsSpan((int)(start - _bufferStart), window), _scratch);
+            _chunk[n++] = _resampler.OutputSample(_next, _input.Slice(start, window), _scratch);
             _next++;
             if (n == _chunk.Length)
             {

@@ -16,6 +16,12 @@ public sealed class Denoiser : IDenoiser, IDisposable
     /// <summary>The sample rate of the shipped models, in Hz.</summary>
     public const int DefaultSampleRate = 16000;
 
+    /// <summary>
+    /// The largest batch of frames accepted (524,287): a batch's frames, n_fft float32 values each, are exchanged with
+    /// libtorch as one span, and a span holds under 2 GiB.
+    /// </summary>
+    public const int MaxFramesPerBatchLimit = int.MaxValue / sizeof(float) / DenoisingStft.FftLength;
+
     private readonly nn.Module _module;
     private readonly IMaskNetwork _network;
     private readonly int _maxFramesPerBatch;
@@ -46,6 +52,12 @@ public sealed class Denoiser : IDenoiser, IDisposable
 
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sampleRate);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxFramesPerBatch);
+        if (maxFramesPerBatch > MaxFramesPerBatchLimit)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxFramesPerBatch), maxFramesPerBatch,
+                $"Expected at most {MaxFramesPerBatchLimit} frames per batch (a batch's frames, {DenoisingStft.FftLength} float32 values each, are read and written as one span of under 2 GiB); found {maxFramesPerBatch}.");
+        }
+
         _module = module;
         _network = network;
         _module.eval();
@@ -154,6 +166,7 @@ public sealed class Denoiser : IDenoiser, IDisposable
         }
 
         AudioSignal input;
+        int outputRate;   // read once: OutputSampleRate may be set by another thread meanwhile
         using (var reader = new WavReader(inputPath))
         {
             if (reader.FrameCount == 0)
@@ -163,7 +176,7 @@ public sealed class Denoiser : IDenoiser, IDisposable
 
             // The output is 16-bit PCM, and a WAV file holds at most 4 GiB (the loading path below fails on such a file too).
             int inputRate = reader.Format.SampleRate;
-            int outputRate = _outputSampleRate ?? inputRate;
+            outputRate = _outputSampleRate ?? inputRate;
             long outputFrames = outputRate == inputRate ? reader.FrameCount : Resampler.OutputLength(reader.FrameCount, inputRate, outputRate);
             if (outputFrames * sizeof(short) > uint.MaxValue - 64)
             {
@@ -190,14 +203,13 @@ public sealed class Denoiser : IDenoiser, IDisposable
 
         CheckFiniteFile(input.Samples, 0, inputPath);
         float[] output = Denoise(input.Samples, input.SampleRate, cancellationToken);
-        int rate = _outputSampleRate ?? input.SampleRate;
-        if (rate != input.SampleRate)
+        if (outputRate != input.SampleRate)
         {
-            output = Resampler.Resample(output, input.SampleRate, rate);
+            output = Resampler.Resample(output, input.SampleRate, outputRate);
         }
 
         // Written only now, atomically: a failure above leaves no output file behind.
-        AudioFile.Save(outputPath, new AudioSignal(output, rate), WavSampleFormat.Pcm16);
+        AudioFile.Save(outputPath, new AudioSignal(output, outputRate), WavSampleFormat.Pcm16);
     }
 
     /// <summary>

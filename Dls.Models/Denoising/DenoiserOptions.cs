@@ -12,7 +12,8 @@ public sealed class DenoiserOptions
     /// </summary>
     public string? ModelPath { get; set; }
 
-    /// <summary>Most STFT frames given to the network at once (bounds memory; 1024 frames ≈ 33 s at 16 kHz). Must be &gt; 0.</summary>
+    /// <summary>Most STFT frames given to the network at once (bounds memory; 1024 frames ≈ 33 s at 16 kHz). Must be in
+    /// [1, <see cref="Denoiser.MaxFramesPerBatchLimit"/>].</summary>
     public int MaxFramesPerBatch { get; set; } = 1024;
 
     /// <summary>Sample rate in Hz of files written by <see cref="IDenoiser.DenoiseFile"/>; <c>null</c> keeps the input's rate. Must be &gt; 0.</summary>
@@ -25,9 +26,9 @@ internal sealed class DenoiserOptionsValidator : IValidateOptions<DenoiserOption
     public ValidateOptionsResult Validate(string? name, DenoiserOptions options)
     {
         var errors = new List<string>();
-        if (options.MaxFramesPerBatch <= 0)
+        if (options.MaxFramesPerBatch is <= 0 or > Denoiser.MaxFramesPerBatchLimit)
         {
-            errors.Add($"{nameof(DenoiserOptions)}.{nameof(DenoiserOptions.MaxFramesPerBatch)} must be > 0 (found {options.MaxFramesPerBatch}).");
+            errors.Add($"{nameof(DenoiserOptions)}.{nameof(DenoiserOptions.MaxFramesPerBatch)} must be in [1, {Denoiser.MaxFramesPerBatchLimit}] (found {options.MaxFramesPerBatch}).");
         }
 
         if (options.OutputSampleRate is int rate && rate <= 0)

@@ -76,12 +76,15 @@ internal sealed class DenoisingChain : IDisposable
         if (_fromModel is not null)
         {
             _fromModel.Complete();
-            // Resampling there and back can come out a sample or so short: zeros, as Array.Resize would give.
-            Span<float> zero = stackalloc float[1];
-            zero.Clear();
-            for (; _kept < _inputLength; _kept++)
+            // Resampling there and back can come out short (a sample or so; up to rate / 32,000 for a high input rate):
+            // zeros, as Array.Resize would give.
+            Span<float> zeros = stackalloc float[256];
+            zeros.Clear();
+            while (_kept < _inputLength)
             {
-                _atInputRate(zero);
+                int n = (int)Math.Min(zeros.Length, _inputLength - _kept);
+                _atInputRate(zeros[..n]);
+                _kept += n;
             }
         }
 

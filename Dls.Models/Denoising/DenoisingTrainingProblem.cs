@@ -199,7 +199,10 @@ public sealed class DenoisingTrainingProblem : ITrainingProblem<DenoisingBatch>
     /// <summary>
     /// SI-SDR of each row of (batch, samples) tensors: with α = ⟨ŝ, s⟩ / ‖s‖², 10·log10(‖α s‖² / ‖ŝ − α s‖²), no mean
     /// removal (as <c>SignalMetrics.SiSdrDb</c>). 1e-8 in each energy keeps silent excerpts finite (a silent reference
-    /// gives α = 0 and a finite, very negative value instead of 0/0).
+    /// gives α = 0 and a finite value instead of 0/0). It also means that an estimate whose energy falls towards 1e-8 (a
+    /// nearly silent output) scores towards 0 dB instead of its true SI-SDR: where that is negative, shrinking the
+    /// output would look like progress. Speech excerpts of a training batch have energies many orders of magnitude
+    /// above 1e-8, so this does not arise there; the SNR loss has no such region (a silent estimate is its true 0 dB).
     /// </summary>
     internal static Tensor SiSdrDb(Tensor clean, Tensor estimate)
     {

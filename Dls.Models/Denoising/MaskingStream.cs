@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Dls.Audio;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -34,10 +35,8 @@ internal sealed class MaskingStream : IDisposable
     private Tensor? _pending;
     private long _nextMasked;
 
-    // Input samples with global indices [_inStart, _inStart + _inCount).
-    private float[] _in = new float[4 * N];
-    private long _inStart;
-    private int _inCount;
+    // The input samples the next frames still read, by global index.
+    private readonly SampleWindow _in = new(0, 4 * N);
     private long _received;
     private long _length = -1;
     private long _originalLength = -1;
@@ -118,22 +117,8 @@ internal sealed class MaskingStream : IDisposable
     {
         // Keep the samples the next frames still need: frame t reads global indices from t·H − H (and the end
         // reflection reaches one sample further back), so two hops before the next frame suffice.
-        long keepFrom = Math.Max(0, (_nextFrame * H) - (2 * H));
-        int drop = (int)Math.Clamp(keepFrom - _inStart, 0, _inCount);
-        if (drop > 0)
-        {
-            Array.Copy(_in, drop, _in, 0, _inCount - drop);
-            _inStart += drop;
-            _inCount -= drop;
-        }
-
-        if (_inCount + block.Length > _in.Length)
-        {
-            Array.Resize(ref _in, Math.Max(_in.Length * 2, _inCount + block.Length));
-        }
-
-        block.CopyTo(_in.AsSpan(_inCount));
-        _inCount += block.Length;
+        _in.DiscardBefore((_nextFrame * H) - (2 * H));
+        _in.Append(block);
     }
 
     private long ReadyFrames()
@@ -147,7 +132,9 @@ internal sealed class MaskingStream : IDisposable
         return _received < H + 1 ? 0 : Math.Max(1, _received / H);
     }
 
-    private float Padded(long position)
+    /// <summary>The input at padded position <paramref name="position"/> (reflected at both ends), read from
+    /// <paramref name="input"/>, the kept samples from global index <paramref name="inputStart"/> on.</summary>
+    private float Padded(long position, ReadOnlySpan<float> input, long inputStart)
     {
         long j = position - H;
         if (j < 0)
@@ -159,7 +146,7 @@ internal sealed class MaskingStream : IDisposable
             j = (2 * (_length - 1)) - j;
         }
 
-        return _in[j - _inStart];
+        return input[(int)(j - inputStart)];
     }
 
     private void ProcessReady()
@@ -203,13 +190,14 @@ internal sealed class MaskingStream : IDisposable
             // let pile up), and a new tensor per batch churns the native allocator. The product is the float32 product
             // torch's `frames * window` gives, so the values are the same to the bit.
             Span<float> frames = FrameBuffer(count);
+            ReadOnlySpan<float> input = _in.Slice(_in.Start, _in.Count);
             for (int f = 0; f < count; f++)
             {
                 long start = (first + f) * H;
                 Span<float> frame = frames.Slice(f * N, N);
                 for (int k = 0; k < N; k++)
                 {
-                    frame[k] = Padded(start + k) * _windowValues[k];
+                    frame[k] = Padded(start + k, input, _in.Start) * _windowValues[k];
                 }
             }
 

@@ -205,25 +205,18 @@ public sealed class SpeakerEmbedder : IDisposable
         var windows = BatchBuffer(starts.Count);
         const int blockFrames = 1 << 16;
         var mono = new float[blockFrames];
-        // Samples at the model's rate [keptStart, keptStart + keptCount): from the next window's start to what has
-        // arrived. Blocks arrive as read (≤ blockFrames) or from the resampler (runs of at most 4,096).
-        var kept = new float[window + blockFrames];
-        long keptStart = 0, arrived = 0;
-        int keptCount = 0, next = 0, inBatch = 0;
+        // Samples at the model's rate from the next window's start to what has arrived. Blocks arrive as read
+        // (≤ blockFrames) or from the resampler (runs of at most 4,096).
+        var kept = new SampleWindow(0, window + blockFrames);
+        int next = 0, inBatch = 0;
 
         void Accept(ReadOnlySpan<float> block)
         {
-            long keepFrom = next < starts.Count ? starts[next] : arrived;
-            int drop = (int)Math.Clamp(keepFrom - keptStart, 0, keptCount);
-            Array.Copy(kept, drop, kept, 0, keptCount - drop);
-            keptStart += drop;
-            keptCount -= drop;
-            block.CopyTo(kept.AsSpan(keptCount));
-            keptCount += block.Length;
-            arrived += block.Length;
-            while (next < starts.Count && starts[next] + window <= arrived)
+            kept.DiscardBefore(next < starts.Count ? starts[next] : kept.End);
+            kept.Append(block);
+            while (next < starts.Count && starts[next] + window <= kept.End)
             {
-                Array.Copy(kept, starts[next] - keptStart, windows, (long)inBatch * window, window);
+                kept.Slice(starts[next], window).CopyTo(windows.AsSpan(inBatch * window, window));
                 next++;
                 if (++inBatch == Options.MaxWindowsPerBatch)
                 {
@@ -275,8 +268,10 @@ public sealed class SpeakerEmbedder : IDisposable
     {
         int count = Math.Min(Options.MaxWindowsPerBatch, windowCount);
         long samples = count * (long)WindowSamples;
-        if (samples > Array.MaxLength)
-            throw new ArgumentException($"A batch of {count} windows of {WindowSamples} samples is {samples} samples; expected at most {Array.MaxLength} (lower SpeakerEmbedderOptions.MaxWindowsPerBatch or WindowSeconds).", "samples");
+        // The batch is copied into its tensor as one span, and a span of float32 holds under 2 GiB.
+        const long limit = int.MaxValue / sizeof(float);
+        if (samples > limit)
+            throw new ArgumentException($"A batch of {count} windows of {WindowSamples} samples is {samples} samples; expected at most {limit} (2 GiB; lower SpeakerEmbedderOptions.MaxWindowsPerBatch or WindowSeconds).", "samples");
         return new float[samples];
     }
 

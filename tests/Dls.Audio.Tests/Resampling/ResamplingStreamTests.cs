@@ -121,6 +121,24 @@ public sealed class ResamplingStreamTests
     }
 
     [Fact]
+    public void Push_OneHugeBlock_KeepsOneWindowAndOnePiece()
+    {
+        // A block of 2,000,000 samples is taken 4,096 samples at a time: afterwards the stream keeps less than one
+        // window plus one piece, and later small pushes do not keep more (the bound is on what is kept, not on blocks).
+        var resampler = new Resampler(44100, 16000);
+        var stream = resampler.CreateStream(_ => { });
+        int bound = resampler.TapsPerOutputSample + 64 + Math.Max(4096, resampler.TapsPerOutputSample + 64);
+
+        stream.Push(Noise(2_000_000, 9));
+        Assert.InRange(stream.KeptSamples, 0, bound);
+        for (int i = 0; i < 100; i++)
+        {
+            stream.Push(Noise(100, i));
+            Assert.InRange(stream.KeptSamples, 0, bound);
+        }
+    }
+
+    [Fact]
     public void Push_AfterComplete_Throws()
     {
         var stream = new Resampler(48000, 16000).CreateStream(_ => { });
@@ -132,8 +150,8 @@ public sealed class ResamplingStreamTests
     }
 
     [Fact]
-    public void CreateStream_NullSink_Throws() =>
-        Assert.Throws<ArgumentNullException>(() => new Resampler(48000, 16000).CreateStream(null!));
+    public void CreateStream_NullSink_ThrowsNamingIt() =>
+        Assert.Equal("output", Assert.Throws<ArgumentNullException>(() => new Resampler(48000, 16000).CreateStream(null!)).ParamName);
 
     private static int FirstDifference(float[] a, float[] b)
     {

@@ -280,6 +280,23 @@ public sealed class DenoiserTests
     }
 
     [Fact]
+    public void Constructor_BatchOverTheSpanLimit_ThrowsNamingTheLimit()
+    {
+        var network = DenoisingFixtures.TinyGru();
+        try
+        {
+            var e = Assert.Throws<ArgumentOutOfRangeException>(() => new Denoiser(network, maxFramesPerBatch: 524_288, ownsNetwork: false));
+
+            Assert.Equal("maxFramesPerBatch", e.ParamName);
+            Assert.Contains("Expected at most 524287 frames per batch", e.Message);
+        }
+        finally
+        {
+            ((torch.nn.Module)network).Dispose();
+        }
+    }
+
+    [Fact]
     public void Denoise_OtherSampleRate_ResamplesAndKeepsLength()
     {
         using var denoiser = new Denoiser(DenoisingFixtures.TinyFc());

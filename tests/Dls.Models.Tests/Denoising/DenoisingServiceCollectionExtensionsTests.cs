@@ -30,8 +30,17 @@ public sealed class DenoisingServiceCollectionExtensionsTests
             o.OutputSampleRate = -1;
         });
 
-        Assert.Contains("DenoiserOptions.MaxFramesPerBatch must be > 0 (found 0)", e.Message);
+        Assert.Contains("DenoiserOptions.MaxFramesPerBatch must be in [1, 524287] (found 0)", e.Message);
         Assert.Contains("DenoiserOptions.OutputSampleRate must be > 0 Hz (found -1)", e.Message);
+    }
+
+    [Fact]
+    public async Task AddDlsDenoiser_BatchOverTheSpanLimit_FailsNamingTheLimit()
+    {
+        // 524,288 frames of 1,024 float32 values are 2 GiB, one more byte than a span holds.
+        OptionsValidationException e = await StartupFailure(o => o.MaxFramesPerBatch = 524_288);
+
+        Assert.Contains("DenoiserOptions.MaxFramesPerBatch must be in [1, 524287] (found 524288)", e.Message);
     }
 
     [Fact]
