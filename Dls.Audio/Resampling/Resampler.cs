@@ -172,6 +172,13 @@ public sealed class Resampler
         return new(this, output);
     }
 
+    /// <summary>
+    /// The most input samples after an output sample's own instant that a <see cref="ResamplingStream"/> waits for
+    /// before it hands that sample on: the filter reaches K input samples ahead (K = half its taps, rounded up to the
+    /// SIMD width), plus one for the instant's fraction. 0 when the rates are equal.
+    /// </summary>
+    public int StreamLagSamples => IsIdentity ? 0 : _taps - _halfTaps + 1;
+
     /// <summary>Whether the rates are equal (output = input).</summary>
     internal bool IsIdentity => _up == _down;
 

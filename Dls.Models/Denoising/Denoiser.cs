@@ -8,7 +8,7 @@ namespace Dls.Models.Denoising;
 
 /// <summary>
 /// The <see cref="IDenoiser"/> over a mask network: STFT (n_fft 1024, hop 512) → mask × noisy magnitude with the
-/// noisy phase → inverse STFT, run block by block by one engine (see <see cref="CreateStream"/>), so whole-file,
+/// noisy phase → inverse STFT, run block by block by one engine (see <see cref="CreateStream()"/>), so whole-file,
 /// chunked and streaming use give the same samples. Owns the network (disposed with the denoiser).
 /// </summary>
 public sealed class Denoiser : IDenoiser, IDisposable
@@ -251,10 +251,18 @@ public sealed class Denoiser : IDenoiser, IDisposable
     }
 
     /// <inheritdoc />
-    public IStreamingDenoiser CreateStream()
+    public IStreamingDenoiser CreateStream() => CreateStream(SampleRate);
+
+    /// <inheritdoc />
+    public IStreamingDenoiser CreateStream(int sampleRate)
     {
         using Lease lease = Enter();
-        return new StreamingDenoiser(this, _network, SampleRate, _maxFramesPerBatch);
+        if (sampleRate <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(sampleRate), sampleRate, $"Expected a sample rate > 0 Hz; found {sampleRate}.");
+        }
+
+        return new StreamingDenoiser(this, _network, SampleRate, sampleRate, _maxFramesPerBatch);
     }
 
     /// <summary>
@@ -353,25 +361,29 @@ public sealed class Denoiser : IDenoiser, IDisposable
 internal sealed class StreamingDenoiser : IStreamingDenoiser
 {
     private readonly Denoiser _owner;
-    private readonly MaskingStream _stream;
+    private readonly DenoisingChain _chain;
     private readonly List<float> _pending = [];
-    private long _samplesIn;
     private bool _completed;
     private bool _disposed;
 
-    public StreamingDenoiser(Denoiser owner, IMaskNetwork network, int sampleRate, int maxFramesPerBatch)
+    public StreamingDenoiser(Denoiser owner, IMaskNetwork network, int modelRate, int sampleRate, int maxFramesPerBatch)
     {
         _owner = owner;
         SampleRate = sampleRate;
-        MaxLatencySamples = MaskingStream.LatencySamples(network);
-        _stream = new MaskingStream(network, s => _pending.AddRange(s), maxFramesPerBatch);
+        // Blocks go to the engine as they come (resampled to the model's rate and back where the rates differ).
+        _chain = new DenoisingChain(network, modelRate, maxFramesPerBatch, sampleRate, inputLength: null, sampleRate, s =>
+        {
+            _pending.AddRange(s);
+            SamplesOut += s.Length;
+        });
+        MaxLatencySamples = _chain.LatencySamples;
     }
 
     public int SampleRate { get; }
 
     public int MaxLatencySamples { get; }
 
-    public long SamplesOut => _stream.Emitted;
+    public long SamplesOut { get; private set; }
 
     public float[] Process(ReadOnlySpan<float> block)
     {
@@ -382,9 +394,8 @@ internal sealed class StreamingDenoiser : IStreamingDenoiser
             throw new InvalidOperationException("Complete() was already called; create a new stream for more audio.");
         }
 
-        Denoiser.CheckFinite(block, _samplesIn);
-        _samplesIn += block.Length;
-        _stream.Push(block);
+        Denoiser.CheckFinite(block, _chain.SamplesIn);
+        _chain.Push(block);
         return Drain();
     }
 
@@ -398,13 +409,13 @@ internal sealed class StreamingDenoiser : IStreamingDenoiser
 
         using Denoiser.Lease lease = _owner.Enter();
 
-        if (_samplesIn == 0)
+        if (_chain.SamplesIn == 0)
         {
             throw new InvalidOperationException("The stream received no samples (expected at least 1 before Complete()).");
         }
 
         _completed = true;
-        _stream.Complete();
+        _chain.Complete();
         return Drain();
     }
 
@@ -413,7 +424,7 @@ internal sealed class StreamingDenoiser : IStreamingDenoiser
         if (!_disposed)
         {
             _disposed = true;
-            _stream.Dispose();
+            _chain.Dispose();
         }
     }
 

@@ -48,16 +48,30 @@ public interface IDenoiser
     /// </summary>
     /// <returns>A new stream; dispose it when done.</returns>
     IStreamingDenoiser CreateStream();
+
+    /// <summary>
+    /// Starts a stream for blocks at <paramref name="sampleRate"/> (a sound card's 44.1 or 48 kHz, say): each block is
+    /// resampled to the model's rate as it arrives, denoised and resampled back, so what comes out is at the same rate.
+    /// The latency is the model-rate stream's plus the resampling filters' (<see cref="IStreamingDenoiser.MaxLatencySamples"/>
+    /// gives the bound in samples at <paramref name="sampleRate"/>: 3,383 at 48 kHz for a causal network, 70 ms); at the
+    /// model's rate this is <see cref="CreateStream()"/>. The output, once complete, is as long as the input and equals
+    /// <see cref="Denoise"/> on the whole signal to float rounding.
+    /// </summary>
+    /// <param name="sampleRate">The rate of the blocks, in Hz.</param>
+    /// <returns>A new stream; dispose it when done.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The rate is not positive.</exception>
+    IStreamingDenoiser CreateStream(int sampleRate);
 }
 
-/// <summary>Block-by-block denoising at the model's sample rate (see <see cref="IDenoiser.CreateStream"/>).</summary>
+/// <summary>Block-by-block denoising (see <see cref="IDenoiser.CreateStream()"/> and <see cref="IDenoiser.CreateStream(int)"/>).</summary>
 public interface IStreamingDenoiser : IDisposable
 {
     /// <summary>The rate the blocks must have, in Hz.</summary>
     int SampleRate { get; }
 
-    /// <summary>The most input samples an output sample waits for: 1023 at n_fft 1024, hop 512 for a causal network,
-    /// plus 512 per frame of lookahead.</summary>
+    /// <summary>The most input samples an output sample waits for: at the model's rate 1023 at n_fft 1024, hop 512 for a
+    /// causal network, plus 512 per frame of lookahead; at another rate that, carried to the stream's rate, plus the lag
+    /// of the resampling there and back.</summary>
     int MaxLatencySamples { get; }
 
     /// <summary>Total output samples returned so far.</summary>
