@@ -52,6 +52,12 @@ public sealed class SampleWindow
     {
         if (_offset + Count + samples.Length > _buffer.Length)
         {
+            // A slice of this window (from Slice) would be moved under the copy below: take it out first.
+            if (samples.Overlaps(_buffer))
+            {
+                samples = samples.ToArray();
+            }
+
             // Move the kept samples to the front first; grow only if they and the new ones still do not fit.
             if (Count + samples.Length > _buffer.Length)
             {
@@ -81,7 +87,14 @@ public sealed class SampleWindow
     /// <param name="index">The first stream index still needed.</param>
     public void DiscardBefore(long index)
     {
-        int drop = (int)Math.Clamp(index - Start, 0, Count);
+        if (index <= Start)
+        {
+            return;
+        }
+
+        // index − Start > 0 here, and cannot wrap: both lie in the range of long and index > Start.
+        ulong ahead = (ulong)index - (ulong)Start;
+        int drop = ahead >= (ulong)Count ? Count : (int)ahead;
         _offset += drop;
         Start += drop;
         Count -= drop;

@@ -174,8 +174,8 @@ public sealed class Resampler
 
     /// <summary>
     /// The most input samples after an output sample's own instant that a <see cref="ResamplingStream"/> waits for
-    /// before it hands that sample on: the filter reaches K input samples ahead (K = half its taps, rounded up to the
-    /// SIMD width), plus one for the instant's fraction. 0 when the rates are equal.
+    /// before it hands that sample on: the filter's window reaches its length minus K samples ahead (K = half the taps;
+    /// the length is 2K rounded up to the SIMD width), plus one for the instant's fraction. 0 when the rates are equal.
     /// </summary>
     public int StreamLagSamples => IsIdentity ? 0 : _taps - _halfTaps + 1;
 

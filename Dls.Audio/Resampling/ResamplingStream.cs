@@ -73,9 +73,10 @@ public sealed class ResamplingStream
 
         // In pieces, so that what is kept stays one filter window plus one piece however large the block.
         int piece = Math.Max(OutputChunk, _resampler.WindowLength);
-        for (int at = 0; at < input.Length; at += piece)
+        while (!input.IsEmpty)
         {
-            ReadOnlySpan<float> part = input.Slice(at, Math.Min(piece, input.Length - at));
+            ReadOnlySpan<float> part = input[..Math.Min(piece, input.Length)];
+            input = input[part.Length..];
             SamplesIn += part.Length;
             Append(part);
             // Only outputs that exist for any signal that starts with what has arrived (the final count grows with the input).

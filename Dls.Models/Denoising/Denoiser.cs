@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Dls.Audio;
 using Dls.Audio.IO;
 using Dls.Audio.Resampling;
@@ -18,7 +19,7 @@ public sealed class Denoiser : IDenoiser, IDisposable
 
     /// <summary>
     /// The largest batch of frames accepted (524,287): a batch's frames, n_fft float32 values each, are exchanged with
-    /// libtorch as one span, and a span holds under 2 GiB.
+    /// libtorch as one span of bytes (<c>Tensor.bytes</c>), which holds under 2 GiB.
     /// </summary>
     public const int MaxFramesPerBatchLimit = int.MaxValue / sizeof(float) / DenoisingStft.FftLength;
 
@@ -257,11 +258,7 @@ public sealed class Denoiser : IDenoiser, IDisposable
     public IStreamingDenoiser CreateStream(int sampleRate)
     {
         using Lease lease = Enter();
-        if (sampleRate <= 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(sampleRate), sampleRate, $"Expected a sample rate > 0 Hz; found {sampleRate}.");
-        }
-
+        CheckRate(sampleRate);
         return new StreamingDenoiser(this, _network, SampleRate, sampleRate, _maxFramesPerBatch);
     }
 
@@ -332,13 +329,24 @@ public sealed class Denoiser : IDenoiser, IDisposable
         public void Dispose() => owner.Exit();
     }
 
-    internal static void CheckInput(ReadOnlySpan<float> samples, int sampleRate)
+    /// <summary>A rate the denoiser can resample from and to: positive, and at most the resampler's ratio above the model's.</summary>
+    private void CheckRate(int sampleRate, [CallerArgumentExpression(nameof(sampleRate))] string? name = null)
     {
         if (sampleRate <= 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(sampleRate), sampleRate, $"Expected a sample rate > 0 Hz; found {sampleRate}.");
+            throw new ArgumentOutOfRangeException(name, sampleRate, $"Expected a sample rate > 0 Hz; found {sampleRate}.");
         }
 
+        if ((long)sampleRate > (long)SampleRate * Resampler.MaxDownsamplingRatio)
+        {
+            throw new ArgumentOutOfRangeException(name, sampleRate,
+                $"Expected a sample rate of at most {(long)SampleRate * Resampler.MaxDownsamplingRatio} Hz ({Resampler.MaxDownsamplingRatio} × the model's {SampleRate} Hz, the resampler's limit); found {sampleRate}.");
+        }
+    }
+
+    private void CheckInput(ReadOnlySpan<float> samples, int sampleRate)
+    {
+        CheckRate(sampleRate);
         if (samples.IsEmpty)
         {
             throw new ArgumentException("Expected at least one sample; found an empty signal.", nameof(samples));

@@ -59,8 +59,13 @@ public interface IDenoiser
     /// </summary>
     /// <param name="sampleRate">The rate of the blocks, in Hz.</param>
     /// <returns>A new stream; dispose it when done.</returns>
-    /// <exception cref="ArgumentOutOfRangeException">The rate is not positive.</exception>
-    IStreamingDenoiser CreateStream(int sampleRate);
+    /// <exception cref="ArgumentOutOfRangeException">The rate is not positive, or more than 100,000 times the model's
+    /// (the resampler's limit).</exception>
+    /// <exception cref="NotSupportedException">An implementation that streams only at its model's rate (the default
+    /// of this member, for implementations written before it existed) was given another rate.</exception>
+    IStreamingDenoiser CreateStream(int sampleRate) => sampleRate == SampleRate
+        ? CreateStream()
+        : throw new NotSupportedException($"This denoiser ({GetType().Name}) streams only at its model's rate, {SampleRate} Hz; found {sampleRate} Hz.");
 }
 
 /// <summary>Block-by-block denoising (see <see cref="IDenoiser.CreateStream()"/> and <see cref="IDenoiser.CreateStream(int)"/>).</summary>

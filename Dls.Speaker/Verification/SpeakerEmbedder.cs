@@ -268,7 +268,7 @@ public sealed class SpeakerEmbedder : IDisposable
     {
         int count = Math.Min(Options.MaxWindowsPerBatch, windowCount);
         long samples = count * (long)WindowSamples;
-        // The batch is copied into its tensor as one span, and a span of float32 holds under 2 GiB.
+        // The batch is copied into its tensor through one span of bytes (Tensor.bytes), which holds under 2 GiB.
         const long limit = int.MaxValue / sizeof(float);
         if (samples > limit)
             throw new ArgumentException($"A batch of {count} windows of {WindowSamples} samples is {samples} samples; expected at most {limit} (2 GiB; lower SpeakerEmbedderOptions.MaxWindowsPerBatch or WindowSeconds).", "samples");

@@ -73,6 +73,33 @@ public sealed class SampleWindowTests
     }
 
     [Fact]
+    public void DiscardBefore_ExtremeIndices_NothingOrEverything()
+    {
+        var window = new SampleWindow(1);
+        window.Append([1f, 2f, 3f]);
+        window.DiscardBefore(long.MinValue);
+        Assert.Equal(3, window.Count);
+
+        var other = new SampleWindow(-5);
+        other.Append([1f, 2f, 3f]);
+        other.DiscardBefore(long.MaxValue);
+        Assert.Equal(0, other.Count);
+    }
+
+    [Fact]
+    public void Append_ItsOwnSlice_AppendsTheValues()
+    {
+        // The slice is moved by the compaction the append needs: the window takes a copy first.
+        var window = new SampleWindow(0, 9);
+        window.Append([0f, 1f, 2f, 3f, 4f, 5f]);
+        window.DiscardBefore(2);
+
+        window.Append(window.Slice(2, 4));
+
+        Assert.Equal([2f, 3f, 4f, 5f, 2f, 3f, 4f, 5f], window.Slice(2, 8).ToArray());
+    }
+
+    [Fact]
     public void Constructor_NegativeCapacity_Throws() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => new SampleWindow(0, -1));
 }
