@@ -36,6 +36,7 @@ internal static class DenoisingBench
             shipped.Denoise(audio, rate);
             figures["rtf_default_first_call"] = Math.Round(first.Elapsed.TotalSeconds / audioSeconds, 5);
             figures["rtf_default"] = Rtf(shipped, audio, audioSeconds, ctx.Quick, ct);
+            StreamAtSoundCardRate(shipped, audioSeconds, ctx.Quick, figures, ct);
             progress.Increment();
             MeasureMemory(shipped, audio, ctx.Quick ? 60 : 600, figures, ct);
             progress.Increment();
@@ -163,6 +164,41 @@ internal static class DenoisingBench
         }
 
         return Math.Round(bestSeconds / audioSeconds, 5);
+    }
+
+    /// <summary>
+    /// The shipped default streaming 48-kHz audio in 10-ms blocks (a sound card's callback), resampled there and back as
+    /// it goes: compute seconds per second of audio (best of the passes after one warm-up) and the latency bound.
+    /// </summary>
+    private static void StreamAtSoundCardRate(Denoiser denoiser, double audioSeconds, bool quick, JsonObject figures, CancellationToken ct)
+    {
+        const int cardRate = 48000, blockSamples = 480;
+        float[] audio = TestSignal((int)(audioSeconds * cardRate), cardRate);
+        double best = double.MaxValue;
+        int latency = 0;
+        for (int pass = 0; pass < (quick ? 2 : 4); pass++)
+        {
+            ct.ThrowIfCancellationRequested();
+            var watch = Stopwatch.StartNew();
+            using (IStreamingDenoiser stream = denoiser.CreateStream(cardRate))
+            {
+                latency = stream.MaxLatencySamples;
+                for (int start = 0; start < audio.Length; start += blockSamples)
+                {
+                    stream.Process(audio.AsSpan(start, Math.Min(blockSamples, audio.Length - start)));
+                }
+
+                stream.Complete();
+            }
+
+            if (pass > 0)
+            {
+                best = Math.Min(best, watch.Elapsed.TotalSeconds);
+            }
+        }
+
+        figures["rtf_default_stream_48k"] = Math.Round(best / audioSeconds, 5);
+        figures["stream_48k_latency_ms"] = Math.Round(latency * 1000.0 / cardRate, 1);
     }
 
     private static double TrainFramesPerSecond(int batches, CancellationToken ct)
