@@ -45,9 +45,8 @@ internal sealed class MaskingStream : IDisposable
     private readonly float[] _tail = new float[H];
     private long _emitted;
 
-    // Working buffers of one batch of frames, reused from batch to batch (grown to the largest batch seen); the frames
-    // themselves are written into the batch's tensor. A batch used to allocate five arrays (about ten times the input in
-    // garbage); it allocates none of this size now.
+    // Working buffers of one batch of frames, reused from batch to batch (grown to the largest batch seen), so a batch
+    // allocates no array of its own size (it used to allocate five: about ten times the input in garbage).
     private Tensor? _frameTensor;   // (frames, N) float32: the windowed frames of a batch, reused from batch to batch
     private float[] _output = [];
     private float[] _acc = [];
@@ -63,8 +62,6 @@ internal sealed class MaskingStream : IDisposable
         _windowValues = _window.data<float>().ToArray();
         _windowSquared = _windowValues.Select(x => x * x).ToArray();
     }
-
-    public long Emitted => _emitted;
 
     public void Push(ReadOnlySpan<float> block)
     {
