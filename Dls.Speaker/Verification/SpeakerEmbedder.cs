@@ -55,7 +55,10 @@ public sealed class SpeakerEmbedder : IDisposable
     /// <summary>Length of the embeddings.</summary>
     public int EmbeddingSize => _encoder.Options.EmbeddingSize;
 
-    /// <summary>Embeds one utterance.</summary>
+    /// <summary>
+    /// Embeds one utterance. Longer than one window it is embedded in windows that are averaged; at another rate than
+    /// the model's it is then resampled block by block as the windows are collected, not copied whole first.
+    /// </summary>
     /// <param name="samples">Mono audio in [−1, 1].</param>
     /// <param name="sampleRate">Its rate in Hz.</param>
     /// <returns>A unit-length embedding of <see cref="EmbeddingSize"/> values.</returns>
@@ -63,6 +66,17 @@ public sealed class SpeakerEmbedder : IDisposable
     /// frame), silent, or containing NaN/∞; a non-positive rate.</exception>
     public float[] Embed(ReadOnlySpan<float> samples, int sampleRate)
     {
+        if (sampleRate > 0 && sampleRate != SampleRate && Resampler.OutputLength(samples.Length, sampleRate, SampleRate) > WindowSamples)
+        {
+            // A recording longer than one window at another rate: resampled as its windows are collected, block by
+            // block, instead of as a whole copy first (the same windows and result, to the bit).
+            Check(samples, sampleRate, "audio");
+            var embedding = new WindowedEmbedding(this, sampleRate, samples.Length);
+            for (int start = 0; start < samples.Length; start += WindowedEmbedding.BlockSamples)
+                embedding.Push(samples.Slice(start, Math.Min(WindowedEmbedding.BlockSamples, samples.Length - start)));
+            return embedding.Complete();
+        }
+
         float[]? resampled = Prepare(samples, sampleRate, "audio");
         lock (_gate)
         {
@@ -136,6 +150,13 @@ public sealed class SpeakerEmbedder : IDisposable
     /// <summary>Checks the samples; returns them resampled to the model's rate, or null when they are at it (used as given, not copied).</summary>
     private float[]? Prepare(ReadOnlySpan<float> samples, int sampleRate, string what)
     {
+        Check(samples, sampleRate, what);
+        return sampleRate == SampleRate ? null : Resampler.Resample(samples, sampleRate, SampleRate);
+    }
+
+    /// <summary>Refuses a bad rate, too few samples (at the given rate, and for one STFT frame at the model's), non-finite samples and silence.</summary>
+    private void Check(ReadOnlySpan<float> samples, int sampleRate, string what)
+    {
         if (sampleRate <= 0) throw new ArgumentException($"Sample rate must be a positive number of Hz, found {sampleRate}.", nameof(sampleRate));
         int minimum = (int)Math.Ceiling(Options.MinDurationSeconds * sampleRate);
         if (samples.Length < minimum)
@@ -143,12 +164,10 @@ public sealed class SpeakerEmbedder : IDisposable
         int bad = SampleChecks.IndexOfNonFinite(samples);
         if (bad >= 0) throw NonFinite(what, samples[bad], bad);
         CheckLevel(AudioLevels.RmsDbfs(samples), what);
-        float[]? resampled = sampleRate == SampleRate ? null : Resampler.Resample(samples, sampleRate, SampleRate);
-        int length = resampled?.Length ?? samples.Length;
-        // MinDurationSeconds may be set below one STFT frame; checked after resampling, the length the extractor sees.
+        // MinDurationSeconds may be set below one STFT frame; checked at the model's rate, the length the extractor sees.
+        long length = Resampler.OutputLength(samples.Length, sampleRate, SampleRate);
         if (length < _extractor.MinimumSamples)
-            throw new ArgumentException($"The {what} is too short: {_extractor.TooShortForOneFrame(length)} at {SampleRate} Hz.", nameof(samples));
-        return resampled;
+            throw new ArgumentException($"The {what} is too short: {_extractor.TooShortForOneFrame((int)length)} at {SampleRate} Hz.", nameof(samples));
     }
 
     private static ArgumentException NonFinite(string what, float value, long index) =>
@@ -189,44 +208,14 @@ public sealed class SpeakerEmbedder : IDisposable
         reader.Format.SampleRate == SampleRate ? reader.FrameCount : Resampler.OutputLength(reader.FrameCount, reader.Format.SampleRate, SampleRate);
 
     /// <summary>
-    /// A file longer than one window, read a block at a time (and resampled as it arrives, by a
-    /// <see cref="ResamplingStream"/>, which gives what resampling the whole file gives): each window is copied out as
-    /// soon as its samples have arrived and the windows are embedded in the batches <see cref="EmbedPrepared"/> would
-    /// form, so the result is the same to the bit while only the last window's worth of samples is kept. The checks are
-    /// those of <see cref="Prepare"/> on the file's own samples (non-finite samples as they arrive, the level once all
-    /// have).
+    /// A file longer than one window, read a block at a time and embedded by a <see cref="WindowedEmbedding"/> (the
+    /// result of the whole file, to the bit). The checks are those of <see cref="Prepare"/> on the file's own samples
+    /// (non-finite samples as they arrive, the level once all have).
     /// </summary>
     private float[] EmbedFileInWindows(WavReader reader, string what)
     {
-        int window = WindowSamples;
-        long length = ModelRateLength(reader);
-        var starts = WindowStarts(length);
-        var sum = new double[EmbeddingSize];
-        var windows = BatchBuffer(starts.Count);
-        const int blockFrames = 1 << 16;
-        var mono = new float[blockFrames];
-        // Samples at the model's rate from the next window's start to what has arrived. Blocks arrive as read
-        // (≤ blockFrames) or from the resampler (runs of at most 4,096).
-        var kept = new SampleWindow(0, window + blockFrames);
-        int next = 0, inBatch = 0;
-
-        void Accept(ReadOnlySpan<float> block)
-        {
-            kept.DiscardBefore(next < starts.Count ? starts[next] : kept.End);
-            kept.Append(block);
-            while (next < starts.Count && starts[next] + window <= kept.End)
-            {
-                kept.Slice(starts[next], window).CopyTo(windows.AsSpan(inBatch * window, window));
-                next++;
-                if (++inBatch == Options.MaxWindowsPerBatch)
-                {
-                    AddWindows(windows, inBatch, sum);
-                    inBatch = 0;
-                }
-            }
-        }
-
-        ResamplingStream? toModel = reader.Format.SampleRate == SampleRate ? null : new Resampler(reader.Format.SampleRate, SampleRate).CreateStream(Accept);
+        var embedding = new WindowedEmbedding(this, reader.Format.SampleRate, reader.FrameCount);
+        var mono = new float[WindowedEmbedding.BlockSamples];
         double squares = 0;   // of the file's own samples, summed in order, as AudioLevels.Rms sums the whole signal
         long read = 0;
         int n;
@@ -239,14 +228,76 @@ public sealed class SpeakerEmbedder : IDisposable
                 squares += (double)v * v;
             }
 
-            if (toModel is null) Accept(mono.AsSpan(0, n));
-            else toModel.Push(mono.AsSpan(0, n));
+            embedding.Push(mono.AsSpan(0, n));
             read += n;
         }
-        toModel?.Complete();
-        if (inBatch > 0) AddWindows(windows, inBatch, sum);
+        float[] result = embedding.Complete();
         CheckLevel(20 * Math.Log10(Math.Sqrt(squares / read)), what);
-        return Normalized(sum);
+        return result;
+    }
+
+    /// <summary>
+    /// The windowed embedding of a recording that arrives a block at a time, at any rate: resampled as it arrives (a
+    /// <see cref="ResamplingStream"/> gives what resampling the whole recording gives), each window copied out as soon as
+    /// its samples are there and the windows embedded in the batches <see cref="EmbedPrepared"/> would form, so the
+    /// result is the same to the bit while only the last window's worth of samples is kept.
+    /// </summary>
+    private sealed class WindowedEmbedding
+    {
+        /// <summary>Samples pushed at once by the callers (blocks arrive as pushed, or from the resampler in runs of at most 4,096).</summary>
+        public const int BlockSamples = 1 << 16;
+
+        private readonly SpeakerEmbedder _owner;
+        private readonly int _window;
+        private readonly List<long> _starts;
+        private readonly double[] _sum;
+        private readonly float[] _windows;
+        private readonly SampleWindow _kept;   // samples at the model's rate from the next window's start to what has arrived
+        private readonly ResamplingStream? _toModel;
+        private int _next, _inBatch;
+
+        /// <param name="owner">The embedder.</param>
+        /// <param name="rate">The rate of the samples pushed, in Hz.</param>
+        /// <param name="inputLength">How many samples will be pushed.</param>
+        public WindowedEmbedding(SpeakerEmbedder owner, int rate, long inputLength)
+        {
+            _owner = owner;
+            _window = owner.WindowSamples;
+            _starts = owner.WindowStarts(rate == owner.SampleRate ? inputLength : Resampler.OutputLength(inputLength, rate, owner.SampleRate));
+            _sum = new double[owner.EmbeddingSize];
+            _windows = owner.BatchBuffer(_starts.Count);
+            _kept = new SampleWindow(0, _window + BlockSamples);
+            _toModel = rate == owner.SampleRate ? null : new Resampler(rate, owner.SampleRate).CreateStream(Accept);
+        }
+
+        public void Push(ReadOnlySpan<float> block)
+        {
+            if (_toModel is null) Accept(block);
+            else _toModel.Push(block);
+        }
+
+        public float[] Complete()
+        {
+            _toModel?.Complete();
+            if (_inBatch > 0) _owner.AddWindows(_windows, _inBatch, _sum);
+            return _owner.Normalized(_sum);
+        }
+
+        private void Accept(ReadOnlySpan<float> block)
+        {
+            _kept.DiscardBefore(_next < _starts.Count ? _starts[_next] : _kept.End);
+            _kept.Append(block);
+            while (_next < _starts.Count && _starts[_next] + _window <= _kept.End)
+            {
+                _kept.Slice(_starts[_next], _window).CopyTo(_windows.AsSpan(_inBatch * _window, _window));
+                _next++;
+                if (++_inBatch == _owner.Options.MaxWindowsPerBatch)
+                {
+                    _owner.AddWindows(_windows, _inBatch, _sum);
+                    _inBatch = 0;
+                }
+            }
+        }
     }
 
     /// <summary>Windows of <see cref="WindowSamples"/> starting every hop, the last one aligned to the end so no audio is left out.</summary>

@@ -107,6 +107,21 @@ public sealed class SpeakerEmbedderTests
         Assert.Equal(embedder.Embed(Dls.Audio.IO.AudioFile.Load(path).Samples, rate), streamed);
     }
 
+    [Theory]
+    [InlineData(44100, 3)]
+    [InlineData(8000, 16)]
+    public void Embed_LongArrayAtAnotherRate_EqualsEmbeddingTheWholeResampledArrayBitForBit(int rate, int windowsPerBatch)
+    {
+        // Resampled block by block while its windows are collected, instead of as one whole copy: the windows are those of
+        // the whole array resampled first (Resampler.Resample, then the model-rate path), so the result is the same bits.
+        float[] voice = TestAudio.Voice(140, 1, 9.3, 7);   // 9.3 s of samples, declared at another rate
+        using var embedder = Create(new SpeakerEmbedderOptions { WindowSeconds = 1.0, MaxWindowsPerBatch = windowsPerBatch });
+
+        float[] streamed = embedder.Embed(voice, rate);
+
+        Assert.Equal(embedder.Embed(Dls.Audio.Resampling.Resampler.Resample(voice, rate, TestAudio.Rate), TestAudio.Rate), streamed);
+    }
+
     [Fact]
     public void EmbedFile_LongFileWithANaNOrSilent_RefusedAsTheWholeSignalWouldBe()
     {
