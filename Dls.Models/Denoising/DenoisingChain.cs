@@ -127,6 +127,15 @@ internal sealed class DenoisingChain : IDisposable
 
         while (!samples.IsEmpty)
         {
+            if (_fed == 0 && samples.Length >= FeedSamples)
+            {
+                // A whole feed block already in hand (Denoise's and DenoiseFile's blocks are exactly this size): the
+                // same block the engine would get from the copy, without the copy.
+                _engine.Push(samples[..FeedSamples]);
+                samples = samples[FeedSamples..];
+                continue;
+            }
+
             int take = Math.Min(samples.Length, FeedSamples - _fed);
             samples[..take].CopyTo(_feed.AsSpan(_fed));
             _fed += take;

@@ -66,7 +66,7 @@ public sealed class SpeakerEmbedder : IDisposable
     /// frame), silent, or containing NaN/∞; a non-positive rate.</exception>
     public float[] Embed(ReadOnlySpan<float> samples, int sampleRate)
     {
-        if (sampleRate > 0 && sampleRate != SampleRate && Resampler.OutputLength(samples.Length, sampleRate, SampleRate) > WindowSamples)
+        if (sampleRate > 0 && sampleRate != SampleRate && ModelRateLength(samples.Length, sampleRate) > WindowSamples)
         {
             // A recording longer than one window at another rate: resampled as its windows are collected, block by
             // block, instead of as a whole copy first (the same windows and result, to the bit).
@@ -165,7 +165,7 @@ public sealed class SpeakerEmbedder : IDisposable
         if (bad >= 0) throw NonFinite(what, samples[bad], bad);
         CheckLevel(AudioLevels.RmsDbfs(samples), what);
         // MinDurationSeconds may be set below one STFT frame; checked at the model's rate, the length the extractor sees.
-        long length = Resampler.OutputLength(samples.Length, sampleRate, SampleRate);
+        long length = ModelRateLength(samples.Length, sampleRate);
         if (length < _extractor.MinimumSamples)
             throw new ArgumentException($"The {what} is too short: {_extractor.TooShortForOneFrame((int)length)} at {SampleRate} Hz.", nameof(samples));
     }
@@ -204,8 +204,10 @@ public sealed class SpeakerEmbedder : IDisposable
     }
 
     /// <summary>The file's length in samples at the model's rate (what resampling the whole file gives).</summary>
-    private long ModelRateLength(WavReader reader) =>
-        reader.Format.SampleRate == SampleRate ? reader.FrameCount : Resampler.OutputLength(reader.FrameCount, reader.Format.SampleRate, SampleRate);
+    private long ModelRateLength(WavReader reader) => ModelRateLength(reader.FrameCount, reader.Format.SampleRate);
+
+    /// <summary>The length at the model's rate of <paramref name="length"/> samples at <paramref name="rate"/> (what resampling them gives).</summary>
+    private long ModelRateLength(long length, int rate) => rate == SampleRate ? length : Resampler.OutputLength(length, rate, SampleRate);
 
     /// <summary>
     /// A file longer than one window, read a block at a time and embedded by a <see cref="WindowedEmbedding"/> (the
@@ -263,7 +265,7 @@ public sealed class SpeakerEmbedder : IDisposable
         {
             _owner = owner;
             _window = owner.WindowSamples;
-            _starts = owner.WindowStarts(rate == owner.SampleRate ? inputLength : Resampler.OutputLength(inputLength, rate, owner.SampleRate));
+            _starts = owner.WindowStarts(owner.ModelRateLength(inputLength, rate));
             _sum = new double[owner.EmbeddingSize];
             _windows = owner.BatchBuffer(_starts.Count);
             _kept = new SampleWindow(0, _window + BlockSamples);
