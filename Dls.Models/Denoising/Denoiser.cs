@@ -178,6 +178,7 @@ public sealed class Denoiser : IDenoiser, IDisposable
             // The output is 16-bit PCM, and a WAV file holds at most 4 GiB (the loading path below fails on such a file too).
             int inputRate = reader.Format.SampleRate;
             outputRate = _outputSampleRate ?? inputRate;
+            CheckFileRate(inputPath, inputRate, outputRate);
             long outputFrames = outputRate == inputRate ? reader.FrameCount : Resampler.OutputLength(reader.FrameCount, inputRate, outputRate);
             if (outputFrames * sizeof(short) > uint.MaxValue - 64)
             {
@@ -341,6 +342,22 @@ public sealed class Denoiser : IDenoiser, IDisposable
         {
             throw new ArgumentOutOfRangeException(name, sampleRate,
                 $"Expected a sample rate of at most {(long)SampleRate * Resampler.MaxDownsamplingRatio} Hz ({Resampler.MaxDownsamplingRatio} × the model's {SampleRate} Hz, the resampler's limit); found {sampleRate}.");
+        }
+    }
+
+    /// <summary>
+    /// A file's rate the chain can take to the model's rate and to the output rate; found only in the file, so not an
+    /// argument error, but one that names the file.
+    /// </summary>
+    private void CheckFileRate(string path, int inputRate, int outputRate)
+    {
+        int lowest = Math.Min(SampleRate, outputRate);
+        long limit = (long)lowest * Resampler.MaxDownsamplingRatio;
+        if (inputRate > limit)
+        {
+            string which = lowest == SampleRate ? $"the model's {SampleRate} Hz" : $"the output's {outputRate} Hz";
+            throw new NotSupportedException(
+                $"'{path}' is sampled at {inputRate} Hz; expected at most {limit} Hz ({Resampler.MaxDownsamplingRatio} × {which}, the resampler's limit).");
         }
     }
 

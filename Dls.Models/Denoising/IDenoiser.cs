@@ -37,7 +37,8 @@ public interface IDenoiser
     /// <exception cref="FileNotFoundException">The input does not exist.</exception>
     /// <exception cref="InvalidDataException">The input is not a readable WAV file, holds no samples, or holds a
     /// non-finite sample (the message names the file and the frame).</exception>
-    /// <exception cref="NotSupportedException">The output would exceed the 4 GiB a WAV file can hold.</exception>
+    /// <exception cref="NotSupportedException">The output would exceed the 4 GiB a WAV file can hold, or the input's rate is
+    /// above what the resampler takes to the model's or the output's rate (100,000 times either).</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     void DenoiseFile(string inputPath, string outputPath, CancellationToken cancellationToken = default);
 

@@ -13,11 +13,12 @@ public interface ISpeakerVerifier
     double Threshold { get; }
 
     /// <summary>Embeds one utterance (unit length).</summary>
-    /// <exception cref="ArgumentException">Too short, silent or non-finite audio.</exception>
+    /// <exception cref="ArgumentException">Too short, silent or non-finite audio, or a rate the model cannot be resampled from.</exception>
     float[] Embed(ReadOnlySpan<float> samples, int sampleRate);
 
     /// <summary>Embeds a WAV file.</summary>
     /// <exception cref="InvalidDataException">The file is malformed.</exception>
+    /// <exception cref="NotSupportedException">The file's rate is one the model cannot be resampled from.</exception>
     float[] EmbedFile(string path);
 
     /// <summary>Enrolls a speaker from utterances at <paramref name="sampleRate"/>.</summary>

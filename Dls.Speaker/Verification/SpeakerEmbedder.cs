@@ -63,10 +63,11 @@ public sealed class SpeakerEmbedder : IDisposable
     /// <param name="sampleRate">Its rate in Hz.</param>
     /// <returns>A unit-length embedding of <see cref="EmbeddingSize"/> values.</returns>
     /// <exception cref="ArgumentException">Too short (under <see cref="SpeakerEmbedderOptions.MinDurationSeconds"/>, or one STFT
-    /// frame), silent, or containing NaN/∞; a non-positive rate.</exception>
+    /// frame), silent, or containing NaN/∞; a rate ≤ 0 or above 100,000 times the model's (the resampler's limit).</exception>
     public float[] Embed(ReadOnlySpan<float> samples, int sampleRate)
     {
-        if (sampleRate > 0 && sampleRate != SampleRate && ModelRateLength(samples.Length, sampleRate) > WindowSamples)
+        CheckRate(sampleRate);
+        if (sampleRate != SampleRate && ModelRateLength(samples.Length, sampleRate) > WindowSamples)
         {
             // A recording longer than one window at another rate: resampled as its windows are collected, block by
             // block, instead of as a whole copy first (the same windows and result, to the bit).
@@ -94,12 +95,16 @@ public sealed class SpeakerEmbedder : IDisposable
     /// </summary>
     /// <exception cref="InvalidDataException">The file is malformed.</exception>
     /// <exception cref="ArgumentException">The audio is too short, silent or not finite (the message names the file).</exception>
+    /// <exception cref="NotSupportedException">The file's rate is above 100,000 times the model's (the resampler's limit).</exception>
     public float[] EmbedFile(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         AudioSignal signal;
         using (var reader = new WavReader(path))
         {
+            long limit = MaxRate;
+            if (reader.Format.SampleRate > limit)
+                throw new NotSupportedException($"The file '{path}' is sampled at {reader.Format.SampleRate} Hz; expected at most {limit} Hz ({Resampler.MaxDownsamplingRatio} × the model's {SampleRate} Hz, the resampler's limit).");
             // A recording longer than one window is read and embedded a window batch at a time (memory bounded for any
             // length); the result is the whole file's, to the bit.
             if (ModelRateLength(reader) > WindowSamples)
@@ -157,7 +162,7 @@ public sealed class SpeakerEmbedder : IDisposable
     /// <summary>Refuses a bad rate, too few samples (at the given rate, and for one STFT frame at the model's), non-finite samples and silence.</summary>
     private void Check(ReadOnlySpan<float> samples, int sampleRate, string what)
     {
-        if (sampleRate <= 0) throw new ArgumentException($"Sample rate must be a positive number of Hz, found {sampleRate}.", nameof(sampleRate));
+        CheckRate(sampleRate);
         int minimum = (int)Math.Ceiling(Options.MinDurationSeconds * sampleRate);
         if (samples.Length < minimum)
             throw new ArgumentException($"The {what} is too short: expected at least {minimum} samples ({Options.MinDurationSeconds:0.###} s at {sampleRate} Hz), found {samples.Length}.", nameof(samples));
@@ -168,6 +173,16 @@ public sealed class SpeakerEmbedder : IDisposable
         long length = ModelRateLength(samples.Length, sampleRate);
         if (length < _extractor.MinimumSamples)
             throw new ArgumentException($"The {what} is too short: {_extractor.TooShortForOneFrame((int)length)} at {SampleRate} Hz.", nameof(samples));
+    }
+
+    /// <summary>The highest rate the resampler takes to the model's.</summary>
+    private long MaxRate => (long)SampleRate * Resampler.MaxDownsamplingRatio;
+
+    private void CheckRate(int sampleRate)
+    {
+        if (sampleRate <= 0) throw new ArgumentException($"Sample rate must be a positive number of Hz, found {sampleRate}.", nameof(sampleRate));
+        if (sampleRate > MaxRate)
+            throw new ArgumentException($"Sample rate must be at most {MaxRate} Hz ({Resampler.MaxDownsamplingRatio} × the model's {SampleRate} Hz, the resampler's limit), found {sampleRate}.", nameof(sampleRate));
     }
 
     private static ArgumentException NonFinite(string what, float value, long index) =>

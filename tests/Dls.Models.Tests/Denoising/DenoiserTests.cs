@@ -455,6 +455,27 @@ public sealed class DenoiserTests
     }
 
     [Fact]
+    public void DenoiseFile_RateAboveTheResamplersLimit_ThrowsNamingTheFileAndWritesNothing()
+    {
+        // A 16-bit mono file can declare 1.7 GHz (its byte rate, 3.4e9, fits the header); the resampler takes at most
+        // 100,000 × the model's 16 kHz to it, and at most 100,000 × a lower output rate to that.
+        using var temp = new TempFolder();
+        using var denoiser = new Denoiser(DenoisingFixtures.TinyGru());
+        string input = temp.File("fast.wav");
+        WavFile.Write(input, new WavData(1_700_000_000, [Noisy(2000)], WavSampleFormat.Pcm16));
+        string slow = temp.File("slow.wav");
+        WavFile.Write(slow, new WavData(200_000, [Noisy(2000)], WavSampleFormat.Pcm16));
+
+        var tooFast = Assert.Throws<NotSupportedException>(() => denoiser.DenoiseFile(input, temp.File("out.wav")));
+        denoiser.OutputSampleRate = 1;
+        var tooLow = Assert.Throws<NotSupportedException>(() => denoiser.DenoiseFile(slow, temp.File("out.wav")));
+
+        Assert.Contains($"'{input}' is sampled at 1700000000 Hz; expected at most 1600000000 Hz (100000 × the model's 16000 Hz, the resampler's limit)", tooFast.Message);
+        Assert.Contains($"'{slow}' is sampled at 200000 Hz; expected at most 100000 Hz (100000 × the output's 1 Hz, the resampler's limit)", tooLow.Message);
+        Assert.False(File.Exists(temp.File("out.wav")));
+    }
+
+    [Fact]
     public void DenoiseFile_WavToWav_WritesSameLengthAndRate()
     {
         using var temp = new TempFolder();

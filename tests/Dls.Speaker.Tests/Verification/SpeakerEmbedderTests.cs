@@ -141,6 +141,24 @@ public sealed class SpeakerEmbedderTests
     }
 
     [Fact]
+    public void EmbedAndEmbedFile_RateAboveTheResamplersLimit_ThrowNamingTheLimit()
+    {
+        // The resampler takes at most 100,000 × the model's 16 kHz to it; a 16-bit mono file can declare 1.7 GHz.
+        using var tree = new Data.TempTree();
+        using var embedder = Create();
+        float[] voice = TestAudio.Voice(120, 1, 2.0, 6);
+        string fast = Path.Combine(tree.Root, "fast.wav");
+        Dls.Audio.IO.WavFile.Write(fast, new Dls.Audio.IO.WavData(1_700_000_000, [voice], Dls.Audio.IO.WavSampleFormat.Pcm16));
+
+        var call = Assert.Throws<ArgumentException>(() => embedder.Embed(voice, 1_700_000_000));
+        var file = Assert.Throws<NotSupportedException>(() => embedder.EmbedFile(fast));
+
+        Assert.Equal("sampleRate", call.ParamName);
+        Assert.Contains("Sample rate must be at most 1600000000 Hz (100000 × the model's 16000 Hz, the resampler's limit), found 1700000000", call.Message);
+        Assert.Contains($"The file '{fast}' is sampled at 1700000000 Hz; expected at most 1600000000 Hz", file.Message);
+    }
+
+    [Fact]
     public void Embed_ModelWithEmbeddingMean_ReturnsCenteredEmbeddings()
     {
         float[] mean = [0.1f, -0.2f, 0.05f, 0.3f, 0f, -0.1f];
