@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Numerics;
 using System.Runtime.InteropServices;
 
@@ -34,6 +35,16 @@ public sealed class Resampler
 
     // Above this many coefficients the phase table is not stored; weights are computed per output sample instead.
     private const long MaxTableSize = 1 << 21;
+
+    /// <summary>The most pairs of rates <see cref="GetShared"/> keeps filters for.</summary>
+    internal const int MaxSharedPairs = 64;
+
+    /// <summary>The most filter coefficients <see cref="GetShared"/> keeps in all (16 MB of float32).</summary>
+    internal const long MaxSharedCoefficients = 1 << 22;
+
+    private static readonly ConcurrentDictionary<(int Input, int Output), Resampler> Shared = new();
+    private static readonly Lock SharedGate = new();
+    private static long _sharedCoefficients;
 
     private readonly int _up;      // L: output rate / gcd
     private readonly int _down;    // M: input rate / gcd
@@ -113,13 +124,66 @@ public sealed class Resampler
         return (long)Math.Floor(((double)inputLength * outputRate / inputRate) + 0.5);
     }
 
-    /// <summary>Resamples a whole signal (one-off convenience; keep a <see cref="Resampler"/> to reuse the filter).</summary>
+    /// <summary>
+    /// The resampler for a pair of rates, built once and shared: instances are immutable, so every caller (any thread) may
+    /// use the same one. The filters of the last pairs asked for are kept — up to 64 pairs and 4,194,304 coefficients (16 MB);
+    /// beyond either the cache starts over. Building a filter costs
+    /// milliseconds at 44.1 ↔ 16 kHz and up to a few tenths of a second at rates with a large common period (16,001 → 16,000
+    /// Hz), more than resampling a short clip; <see cref="Resample(ReadOnlySpan{float}, int, int)"/> and the denoiser's and
+    /// speaker embedder's resampling use this.
+    /// </summary>
+    /// <param name="inputRate">The input sample rate in Hz.</param>
+    /// <param name="outputRate">The output sample rate in Hz.</param>
+    /// <returns>A resampler for these rates, equal in every output to a new one.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">As the constructor.</exception>
+    public static Resampler GetShared(int inputRate, int outputRate)
+    {
+        if (Shared.TryGetValue((inputRate, outputRate), out var shared))
+        {
+            return shared;
+        }
+
+        var created = new Resampler(inputRate, outputRate);   // validates the rates, outside the lock
+        long size = created._table?.Length ?? 0;
+        lock (SharedGate)
+        {
+            if (Shared.TryGetValue((inputRate, outputRate), out shared))
+            {
+                return shared;
+            }
+
+            if (Shared.Count >= MaxSharedPairs || _sharedCoefficients + size > MaxSharedCoefficients)
+            {
+                Shared.Clear();
+                _sharedCoefficients = 0;
+            }
+
+            Shared[(inputRate, outputRate)] = created;
+            _sharedCoefficients += size;
+        }
+
+        return created;
+    }
+
+    /// <summary>The pairs of rates and filter coefficients <see cref="GetShared"/> keeps now.</summary>
+    internal static (int Pairs, long Coefficients) SharedUsage
+    {
+        get
+        {
+            lock (SharedGate)
+            {
+                return (Shared.Count, _sharedCoefficients);
+            }
+        }
+    }
+
+    /// <summary>Resamples a whole signal, with the filter of <see cref="GetShared"/>.</summary>
     /// <param name="input">The input samples.</param>
     /// <param name="inputRate">Input rate in Hz.</param>
     /// <param name="outputRate">Output rate in Hz.</param>
     /// <returns>The resampled samples (a copy when the rates are equal).</returns>
     public static float[] Resample(ReadOnlySpan<float> input, int inputRate, int outputRate) =>
-        inputRate == outputRate && inputRate > 0 ? input.ToArray() : new Resampler(inputRate, outputRate).Process(input);
+        inputRate == outputRate && inputRate > 0 ? input.ToArray() : GetShared(inputRate, outputRate).Process(input);
 
     /// <summary>Resamples a signal to <paramref name="outputRate"/>.</summary>
     /// <param name="signal">The input.</param>

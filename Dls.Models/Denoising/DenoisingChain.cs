@@ -43,13 +43,13 @@ internal sealed class DenoisingChain : IDisposable
     {
         _inputLength = inputLength;
         _feed = inputLength is null ? null : new float[FeedSamples];
-        _toOutput = outputRate == inputRate ? null : new Resampler(inputRate, outputRate).CreateStream(sink);
+        _toOutput = outputRate == inputRate ? null : Resampler.GetShared(inputRate, outputRate).CreateStream(sink);
         _atInputRate = _toOutput is null ? sink : _toOutput.Push;
         int latency = MaskingStream.LatencySamples(network);
         if (inputRate != modelRate)
         {
-            var toModel = new Resampler(inputRate, modelRate);
-            var fromModel = new Resampler(modelRate, inputRate);
+            var toModel = Resampler.GetShared(inputRate, modelRate);
+            var fromModel = Resampler.GetShared(modelRate, inputRate);
             _toModel = toModel.CreateStream(Feed);
             _fromModel = fromModel.CreateStream(KeepInputLength);
             // Each stage's lag in its own input samples, carried to the input rate (+1 for each rounding).

@@ -284,7 +284,7 @@ public sealed class SpeakerEmbedder : IDisposable
             _sum = new double[owner.EmbeddingSize];
             _windows = owner.BatchBuffer(_starts.Count);
             _kept = new SampleWindow(0, _window + BlockSamples);
-            _toModel = rate == owner.SampleRate ? null : new Resampler(rate, owner.SampleRate).CreateStream(Accept);
+            _toModel = rate == owner.SampleRate ? null : Resampler.GetShared(rate, owner.SampleRate).CreateStream(Accept);
         }
 
         public void Push(ReadOnlySpan<float> block)

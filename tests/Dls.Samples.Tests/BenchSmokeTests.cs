@@ -13,8 +13,8 @@ public sealed class BenchSmokeTests
     {
         { "mnist", ["matmul_gflops", "trainer_vs_bare", "trainer_matmul_fraction", "lowrank20_speedup_b1", "lowrank20_speedup_b128", "lowrank20_speedup_b128_1thread", "core_round_trip_ns_b128_start", "core_round_trip_ns_b128_end"] },
         { "audio", ["stft_istft_library_to_raw_ratio", "wav_read_pcm16_mb_per_s", "resample_48k_to_16k_audio_s_per_s"] },
-        { "denoise", ["rtf_default", "rtf_default_stream_48k", "stream_48k_latency_ms", "rtf_fc_mask", "rtf_fc_mask_compressed", "rtf_gru_mask", "rtf_gru_mask_compressed", "train_frames_per_s", "memory_seconds", "memory_mb_before", "memory_stream_mb_peak_first_tenth", "memory_stream_mb_peak", "memory_call_input_mb", "memory_call_mb_before", "memory_call_mb_peak", "memory_file_mb_before", "memory_file_mb_peak"] },
-        { "speaker", ["embed_realtime_factor", "embed_batch_realtime_factor", "train_pairs_per_s", "long_seconds", "long_realtime_factor", "memory_long_input_mb", "memory_long_mb_before", "memory_long_mb_peak"] },
+        { "denoise", ["rtf_default", "rtf_default_stream_48k", "stream_48k_latency_ms", "rtf_default_clips_44k", "rtf_fc_mask", "rtf_fc_mask_compressed", "rtf_gru_mask", "rtf_gru_mask_compressed", "train_frames_per_s", "memory_seconds", "memory_mb_before", "memory_stream_mb_peak_first_tenth", "memory_stream_mb_peak", "memory_call_input_mb", "memory_call_mb_before", "memory_call_mb_peak", "memory_file_mb_before", "memory_file_mb_peak"] },
+        { "speaker", ["embed_realtime_factor", "embed_realtime_factor_44k", "embed_batch_realtime_factor", "train_pairs_per_s", "long_seconds", "long_realtime_factor", "memory_long_input_mb", "memory_long_mb_before", "memory_long_mb_peak"] },
     };
 
     [Theory]

@@ -120,4 +120,43 @@ public sealed class ResamplerTests(ITestOutputHelper output)
         // Kaiser length (80 − 8) / (2.285 · π · 0.1 / ratio) ≈ 100.3 × ratio taps.
         Assert.InRange(resampler.TapsPerOutputSample, 100 * Resampler.MaxDownsamplingRatio, 101 * Resampler.MaxDownsamplingRatio);
     }
+    [Fact]
+    public void GetShared_SameRates_OneInstanceThatResamplesAsANewOne()
+    {
+        // Shared across calls (and threads: the instance is immutable); its output is a new resampler's to the bit.
+        var first = Resampler.GetShared(44_100, 16_000);
+        var again = Resampler.GetShared(44_100, 16_000);
+        var back = Resampler.GetShared(16_000, 44_100);
+        float[] x = Sine(440, 44_100, 5000);
+
+        Assert.Same(first, again);
+        Assert.NotSame(first, back);
+        Assert.Equal((44_100, 16_000), (first.InputRate, first.OutputRate));
+        Assert.Equal(new Resampler(44_100, 16_000).Process(x), first.Process(x));
+        Assert.Equal(new Resampler(44_100, 16_000).Process(x), Resampler.Resample(x, 44_100, 16_000));
+        var bad = Assert.Throws<ArgumentOutOfRangeException>(() => Resampler.GetShared(2_000_000_000, 1));
+        Assert.Equal("inputRate", bad.ParamName);
+    }
+
+    [Fact]
+    public void GetShared_ManyPairs_KeepsAtMostItsLimits()
+    {
+        // 16,001 → 16,000 Hz alone stores 1.6 M coefficients (16,000 phases); three such pairs pass the 4 M limit, and
+        // 70 small pairs the 64-pair limit. Other tests may use the cache meanwhile; the limits hold whatever they add.
+        for (int k = 0; k < 3; k++)
+        {
+            Resampler.GetShared(16_001 + k, 16_000);
+            var (pairs, coefficients) = Resampler.SharedUsage;
+            Assert.InRange(coefficients, 0, Resampler.MaxSharedCoefficients);
+            Assert.InRange(pairs, 1, Resampler.MaxSharedPairs);
+        }
+
+        for (int k = 1; k <= 70; k++)
+        {
+            Assert.Equal(1000 * k, Resampler.GetShared(1000 * k, 16_000).InputRate);
+            var (pairs, coefficients) = Resampler.SharedUsage;
+            Assert.InRange(pairs, 1, Resampler.MaxSharedPairs);
+            Assert.InRange(coefficients, 0, Resampler.MaxSharedCoefficients);
+        }
+    }
 }
