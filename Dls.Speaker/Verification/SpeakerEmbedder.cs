@@ -336,12 +336,17 @@ public sealed class SpeakerEmbedder : IDisposable
     {
         int count = Math.Min(Options.MaxWindowsPerBatch, windowCount);
         long samples = count * (long)WindowSamples;
-        // The batch is copied into its tensor through one span of bytes (Tensor.bytes), which holds under 2 GiB.
-        const long limit = int.MaxValue / sizeof(float);
+        long limit = MaxBatchSamples;
         if (samples > limit)
             throw new ArgumentException($"A batch of {count} windows of {WindowSamples} samples is {samples} samples; expected at most {limit} (2 GiB; lower SpeakerEmbedderOptions.MaxWindowsPerBatch or WindowSeconds).", "samples");
         return new float[samples];
     }
+
+    /// <summary>
+    /// The most samples one batch of windows may hold: it is copied into its tensor through one span of bytes
+    /// (<c>Tensor.bytes</c>), which holds under 2 GiB. Lowered by tests only (reaching it takes about 9 hours of audio).
+    /// </summary>
+    internal long MaxBatchSamples { get; init; } = int.MaxValue / sizeof(float);
 
     /// <summary>Adds the embeddings of the first <paramref name="count"/> windows of <paramref name="windows"/> to <paramref name="sum"/>.</summary>
     private void AddWindows(float[] windows, int count, double[] sum)

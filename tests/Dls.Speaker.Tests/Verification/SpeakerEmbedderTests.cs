@@ -159,6 +159,24 @@ public sealed class SpeakerEmbedderTests
     }
 
     [Fact]
+    public void Embed_BatchAboveTheSpanLimit_ThrowsNamingTheOptionsToLower()
+    {
+        // The real limit (2 GiB of samples in one batch) needs 60-s windows × 560 per batch, about 9 hours of audio; the
+        // same check with the limit lowered to 2.5 one-second windows: a 5-s recording makes batches of 4 windows.
+        using var embedder = new SpeakerEmbedder(TestModels.Random(), new SpeakerEmbedderOptions { WindowSeconds = 1.0, MaxWindowsPerBatch = 4 })
+        {
+            MaxBatchSamples = 40_000,
+        };
+        float[] voice = TestAudio.Voice(120, 1, 5.0, 6);
+
+        var e = Assert.Throws<ArgumentException>(() => embedder.Embed(voice, TestAudio.Rate));
+
+        Assert.Equal("samples", e.ParamName);
+        Assert.Contains("A batch of 4 windows of 16000 samples is 64000 samples; expected at most 40000 (2 GiB; lower SpeakerEmbedderOptions.MaxWindowsPerBatch or WindowSeconds)", e.Message);
+        Assert.Equal(embedder.Embed(voice.AsSpan(0, 16_000), TestAudio.Rate).Length, embedder.EmbeddingSize);   // one window: no batch
+    }
+
+    [Fact]
     public void Embed_ModelWithEmbeddingMean_ReturnsCenteredEmbeddings()
     {
         float[] mean = [0.1f, -0.2f, 0.05f, 0.3f, 0f, -0.1f];
