@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Numerics;
 using System.Runtime.InteropServices;
 
@@ -36,15 +35,8 @@ public sealed class Resampler
     // Above this many coefficients the phase table is not stored; weights are computed per output sample instead.
     private const long MaxTableSize = 1 << 21;
 
-    /// <summary>The most pairs of rates <see cref="GetShared"/> keeps filters for.</summary>
-    internal const int MaxSharedPairs = 64;
-
-    /// <summary>The most filter coefficients <see cref="GetShared"/> keeps in all (16 MB of float32).</summary>
-    internal const long MaxSharedCoefficients = 1 << 22;
-
-    private static readonly ConcurrentDictionary<(int Input, int Output), Resampler> Shared = new();
-    private static readonly Lock SharedGate = new();
-    private static long _sharedCoefficients;
+    // The resamplers GetShared hands out: the 64 pairs of rates used last, at most 4 M coefficients (16 MB) in all.
+    private static readonly ResamplerCache Shared = new(maxPairs: 64, maxCoefficients: 1 << 22);
 
     private readonly int _up;      // L: output rate / gcd
     private readonly int _down;    // M: input rate / gcd
@@ -61,21 +53,7 @@ public sealed class Resampler
     /// <see cref="MaxDownsamplingRatio"/> times the output rate.</exception>
     public Resampler(int inputRate, int outputRate)
     {
-        if (inputRate <= 0 || outputRate <= 0)
-        {
-            throw new ArgumentOutOfRangeException(
-                inputRate <= 0 ? nameof(inputRate) : nameof(outputRate),
-                $"Sample rates must be positive; found input {inputRate} Hz, output {outputRate} Hz.");
-        }
-
-        // The filter length grows with the ratio; far enough out it overflows int and silently becomes no filter at all.
-        if ((long)inputRate > (long)outputRate * MaxDownsamplingRatio)
-        {
-            throw new ArgumentOutOfRangeException(nameof(inputRate), inputRate,
-                $"The downsampling ratio input rate / output rate must be at most {MaxDownsamplingRatio} (its filter takes about 100 taps per unit of ratio); " +
-                $"found {inputRate} Hz → {outputRate} Hz, a ratio of {(double)inputRate / outputRate:G6}.");
-        }
-
+        CheckRates(inputRate, outputRate);
         InputRate = inputRate;
         OutputRate = outputRate;
         int g = Gcd(inputRate, outputRate);
@@ -126,56 +104,20 @@ public sealed class Resampler
 
     /// <summary>
     /// The resampler for a pair of rates, built once and shared: instances are immutable, so every caller (any thread) may
-    /// use the same one. The filters of the last pairs asked for are kept — up to 64 pairs and 4,194,304 coefficients (16 MB);
-    /// beyond either the cache starts over. Building a filter costs
-    /// milliseconds at 44.1 ↔ 16 kHz and up to a few tenths of a second at rates with a large common period (16,001 → 16,000
-    /// Hz), more than resampling a short clip; <see cref="Resample(ReadOnlySpan{float}, int, int)"/> and the denoiser's and
-    /// speaker embedder's resampling use this.
+    /// use the same one, and callers that ask for a new pair at once wait for one build. The filters of the 64 pairs used
+    /// last are kept, at most 4,194,304 coefficients (16 MB) in all; the least recently used go first. A filter costs more
+    /// to build than a second of audio costs to resample at 44.1 ↔ 16 kHz, and up to about 0.1 s at rates with a long
+    /// common period (16,001 → 16,000 Hz); <see cref="Resample(ReadOnlySpan{float}, int, int)"/>, the denoiser and the
+    /// speaker embedder resample through this.
     /// </summary>
     /// <param name="inputRate">The input sample rate in Hz.</param>
     /// <param name="outputRate">The output sample rate in Hz.</param>
     /// <returns>A resampler for these rates, equal in every output to a new one.</returns>
     /// <exception cref="ArgumentOutOfRangeException">As the constructor.</exception>
-    public static Resampler GetShared(int inputRate, int outputRate)
-    {
-        if (Shared.TryGetValue((inputRate, outputRate), out var shared))
-        {
-            return shared;
-        }
+    public static Resampler GetShared(int inputRate, int outputRate) => Shared.Get(inputRate, outputRate);
 
-        var created = new Resampler(inputRate, outputRate);   // validates the rates, outside the lock
-        long size = created._table?.Length ?? 0;
-        lock (SharedGate)
-        {
-            if (Shared.TryGetValue((inputRate, outputRate), out shared))
-            {
-                return shared;
-            }
-
-            if (Shared.Count >= MaxSharedPairs || _sharedCoefficients + size > MaxSharedCoefficients)
-            {
-                Shared.Clear();
-                _sharedCoefficients = 0;
-            }
-
-            Shared[(inputRate, outputRate)] = created;
-            _sharedCoefficients += size;
-        }
-
-        return created;
-    }
-
-    /// <summary>The pairs of rates and filter coefficients <see cref="GetShared"/> keeps now.</summary>
-    internal static (int Pairs, long Coefficients) SharedUsage
-    {
-        get
-        {
-            lock (SharedGate)
-            {
-                return (Shared.Count, _sharedCoefficients);
-            }
-        }
-    }
+    /// <summary>The number of filter coefficients this instance stores (0 when they are computed per output sample).</summary>
+    internal long StoredCoefficients => _table?.Length ?? 0;
 
     /// <summary>Resamples a whole signal, with the filter of <see cref="GetShared"/>.</summary>
     /// <param name="input">The input samples.</param>
@@ -341,6 +283,26 @@ public sealed class Resampler
         }
 
         return sum;
+    }
+
+    /// <summary>The constructor's checks: positive rates, and a downsampling ratio the filter can be built for.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">As the constructor.</exception>
+    internal static void CheckRates(int inputRate, int outputRate)
+    {
+        if (inputRate <= 0 || outputRate <= 0)
+        {
+            throw new ArgumentOutOfRangeException(
+                inputRate <= 0 ? nameof(inputRate) : nameof(outputRate),
+                $"Sample rates must be positive; found input {inputRate} Hz, output {outputRate} Hz.");
+        }
+
+        // The filter length grows with the ratio; far enough out it overflows int and silently becomes no filter at all.
+        if ((long)inputRate > (long)outputRate * MaxDownsamplingRatio)
+        {
+            throw new ArgumentOutOfRangeException(nameof(inputRate), inputRate,
+                $"The downsampling ratio input rate / output rate must be at most {MaxDownsamplingRatio} (its filter takes about 100 taps per unit of ratio); " +
+                $"found {inputRate} Hz → {outputRate} Hz, a ratio of {(double)inputRate / outputRate:G6}.");
+        }
     }
 
     private static int Gcd(int a, int b)

@@ -26,7 +26,9 @@ public interface ISpeakerVerifier
     SpeakerEnrollment Enroll(IEnumerable<float[]> utterances, int sampleRate);
 
     /// <summary>Enrolls a speaker from WAV files.</summary>
-    /// <exception cref="ArgumentException">No file given.</exception>
+    /// <exception cref="ArgumentException">No file given, or a file whose audio is too short, silent or not finite.</exception>
+    /// <exception cref="InvalidDataException">A file is malformed.</exception>
+    /// <exception cref="NotSupportedException">A file's rate is one the model cannot be resampled from.</exception>
     SpeakerEnrollment EnrollFiles(IEnumerable<string> paths);
 
     /// <summary>Scores a test utterance against an enrolled speaker and decides.</summary>
@@ -38,5 +40,6 @@ public interface ISpeakerVerifier
     /// <exception cref="ArgumentException">An enrollment whose length is not this model's embedding size, or audio that is
     /// too short, silent or not finite (the message names the file).</exception>
     /// <exception cref="InvalidDataException">The file is malformed.</exception>
+    /// <exception cref="NotSupportedException">The file's rate is one the model cannot be resampled from.</exception>
     VerificationResult VerifyFile(SpeakerEnrollment enrolled, string path);
 }

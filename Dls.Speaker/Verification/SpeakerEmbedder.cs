@@ -63,7 +63,8 @@ public sealed class SpeakerEmbedder : IDisposable
     /// <param name="sampleRate">Its rate in Hz.</param>
     /// <returns>A unit-length embedding of <see cref="EmbeddingSize"/> values.</returns>
     /// <exception cref="ArgumentException">Too short (under <see cref="SpeakerEmbedderOptions.MinDurationSeconds"/>, or one STFT
-    /// frame), silent, or containing NaN/∞; a rate ≤ 0 or above 100,000 times the model's (the resampler's limit).</exception>
+    /// frame), silent, or containing NaN/∞; a rate ≤ 0, or above 100,000 times the model's (the resampler's limit; an
+    /// <see cref="ArgumentOutOfRangeException"/>).</exception>
     public float[] Embed(ReadOnlySpan<float> samples, int sampleRate)
     {
         CheckRate(sampleRate);
@@ -121,7 +122,8 @@ public sealed class SpeakerEmbedder : IDisposable
 
     /// <summary>Embeds many utterances at the same rate, batching those short enough to be embedded whole.</summary>
     /// <returns>One embedding per utterance, in order.</returns>
-    /// <exception cref="ArgumentException">An utterance is null, too short, silent or not finite (the message gives its index).</exception>
+    /// <exception cref="ArgumentException">An utterance is null, too short, silent or not finite (the message gives its index),
+    /// or the rate is ≤ 0 or above 100,000 times the model's (<see cref="ArgumentOutOfRangeException"/>).</exception>
     public float[][] EmbedMany(IReadOnlyList<float[]> utterances, int sampleRate) => EmbedMany(utterances, sampleRate, i => $"utterance {i}");
 
     /// <summary>As <see cref="EmbedMany(IReadOnlyList{float[]}, int)"/>, naming utterance i by <paramref name="describe"/>(i) in errors.</summary>
@@ -182,7 +184,7 @@ public sealed class SpeakerEmbedder : IDisposable
     {
         if (sampleRate <= 0) throw new ArgumentException($"Sample rate must be a positive number of Hz, found {sampleRate}.", nameof(sampleRate));
         if (sampleRate > MaxRate)
-            throw new ArgumentException($"Sample rate must be at most {MaxRate} Hz ({Resampler.MaxDownsamplingRatio} × the model's {SampleRate} Hz, the resampler's limit), found {sampleRate}.", nameof(sampleRate));
+            throw new ArgumentOutOfRangeException(nameof(sampleRate), sampleRate, $"Sample rate must be at most {MaxRate} Hz ({Resampler.MaxDownsamplingRatio} × the model's {SampleRate} Hz, the resampler's limit), found {sampleRate}.");
     }
 
     private static ArgumentException NonFinite(string what, float value, long index) =>

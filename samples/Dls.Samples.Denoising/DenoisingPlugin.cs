@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using Dls.Audio;
 using Dls.Audio.IO;
 using Dls.Audio.Plots;
+using Dls.Audio.Resampling;
 using Dls.Compression.Counting;
 using Dls.Compression.LowRank;
 using Dls.Models.Checkpoints;
@@ -98,14 +99,25 @@ public sealed class DenoisingPlugin : ISamplePlugin
                 throw new ArgumentException(problem);   // the validator reports it first; the files may have changed since
             }
 
-            // Every input's header is read before the first output is written: a broken file among many stops the run
-            // while nothing has been written (the message names it), not after the files before it.
+            // Every input's header is read before the first output is written: a broken, empty or unusable file among many
+            // stops the run while nothing has been written (the message names it), not after the files before it.
+            using DenoiserLease lease = DenoiserLease.Open(host, parse.GetValue(model));
+            long maxRate = (long)lease.Denoiser.SampleRate * Resampler.MaxDownsamplingRatio;
             foreach (string file in files)
             {
                 using var header = new WavReader(file);
+                if (header.FrameCount == 0)
+                {
+                    throw new InvalidDataException($"'{file}' holds no samples (expected at least 1); nothing was written.");
+                }
+
+                if (header.Format.SampleRate > maxRate)
+                {
+                    throw new NotSupportedException(
+                        $"'{file}' is sampled at {header.Format.SampleRate} Hz; expected at most {maxRate} Hz ({Resampler.MaxDownsamplingRatio} × the model's {lease.Denoiser.SampleRate} Hz); nothing was written.");
+                }
             }
 
-            using DenoiserLease lease = DenoiserLease.Open(host, parse.GetValue(model));
             using IProgressTask task = host.Progress.Start("denoise", files.Count);
             foreach ((string file, string target) in files.Zip(targets))
             {

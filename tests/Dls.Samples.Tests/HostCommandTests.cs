@@ -189,6 +189,22 @@ public sealed class HostCommandTests
         Assert.False(File.Exists(Path.Combine(outDir, "a.wav")), "the good file before the broken one must not be written either");
     });
 
+    [Theory]
+    [InlineData(0, 16000, "holds no samples (expected at least 1); nothing was written.")]
+    [InlineData(1600, 1_700_000_000, "is sampled at 1700000000 Hz; expected at most 1600000000 Hz (100000 × the model's 16000 Hz); nothing was written.")]
+    public Task Denoise_EmptyOrTooFastFileAmongMany_NothingWrittenAndTheFileNamed(int samples, int rate, string expected) => InTemporaryFolder("dls-denoise-unusable", async dir =>
+    {
+        // Headers that read well but that DenoiseFile refuses: found in the pass over all headers, not after "a.wav" is written.
+        string good = SaveSine(Path.Combine(dir, "a.wav")), unusable = Path.Combine(dir, "b.wav"), outDir = Path.Combine(dir, "out");
+        Dls.Audio.IO.WavFile.Write(unusable, new Dls.Audio.IO.WavData(rate, [new float[samples]], Dls.Audio.IO.WavSampleFormat.Pcm16));
+
+        var (code, _, stderr) = await HostRunner.RunAsync("denoise", good, unusable, "--out", outDir);
+
+        Assert.Equal(1, code);
+        Assert.Contains($"error: '{unusable}' {expected}", stderr);
+        Assert.False(File.Exists(Path.Combine(outDir, "a.wav")), "the good file before the unusable one must not be written either");
+    });
+
     [Fact]
     public Task Denoise_FolderWithUpperCaseExtension_DenoisesThoseFilesToo() => InTemporaryFolder("dls-denoise-case", async dir =>
     {

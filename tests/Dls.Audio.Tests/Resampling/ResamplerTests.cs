@@ -120,43 +120,77 @@ public sealed class ResamplerTests(ITestOutputHelper output)
         // Kaiser length (80 − 8) / (2.285 · π · 0.1 / ratio) ≈ 100.3 × ratio taps.
         Assert.InRange(resampler.TapsPerOutputSample, 100 * Resampler.MaxDownsamplingRatio, 101 * Resampler.MaxDownsamplingRatio);
     }
+
     [Fact]
-    public void GetShared_SameRates_OneInstanceThatResamplesAsANewOne()
+    public void GetShared_AResamplerForTheRatesThatResamplesAsANewOne()
     {
-        // Shared across calls (and threads: the instance is immutable); its output is a new resampler's to the bit.
-        var first = Resampler.GetShared(44_100, 16_000);
-        var again = Resampler.GetShared(44_100, 16_000);
-        var back = Resampler.GetShared(16_000, 44_100);
+        // The shared cache is process-wide (other test classes use it meanwhile), so sameness and eviction are tested on
+        // private caches below; here, what any caller gets.
+        var shared = Resampler.GetShared(44_100, 16_000);
         float[] x = Sine(440, 44_100, 5000);
 
-        Assert.Same(first, again);
-        Assert.NotSame(first, back);
-        Assert.Equal((44_100, 16_000), (first.InputRate, first.OutputRate));
-        Assert.Equal(new Resampler(44_100, 16_000).Process(x), first.Process(x));
+        Assert.Equal((44_100, 16_000), (shared.InputRate, shared.OutputRate));
+        Assert.Equal(new Resampler(44_100, 16_000).Process(x), shared.Process(x));
         Assert.Equal(new Resampler(44_100, 16_000).Process(x), Resampler.Resample(x, 44_100, 16_000));
         var bad = Assert.Throws<ArgumentOutOfRangeException>(() => Resampler.GetShared(2_000_000_000, 1));
         Assert.Equal("inputRate", bad.ParamName);
+        Assert.Contains("must be at most 100000", bad.Message);
     }
 
     [Fact]
-    public void GetShared_ManyPairs_KeepsAtMostItsLimits()
+    public void ResamplerCache_KeepsThePairsUsedLast()
     {
-        // 16,001 → 16,000 Hz alone stores 1.6 M coefficients (16,000 phases); three such pairs pass the 4 M limit, and
-        // 70 small pairs the 64-pair limit. Other tests may use the cache meanwhile; the limits hold whatever they add.
-        for (int k = 0; k < 3; k++)
-        {
-            Resampler.GetShared(16_001 + k, 16_000);
-            var (pairs, coefficients) = Resampler.SharedUsage;
-            Assert.InRange(coefficients, 0, Resampler.MaxSharedCoefficients);
-            Assert.InRange(pairs, 1, Resampler.MaxSharedPairs);
-        }
+        var cache = new ResamplerCache(maxPairs: 3, maxCoefficients: long.MaxValue);
+        var a = cache.Get(44_100, 16_000);
+        var b = cache.Get(16_000, 44_100);
+        var c = cache.Get(48_000, 16_000);
 
-        for (int k = 1; k <= 70; k++)
-        {
-            Assert.Equal(1000 * k, Resampler.GetShared(1000 * k, 16_000).InputRate);
-            var (pairs, coefficients) = Resampler.SharedUsage;
-            Assert.InRange(pairs, 1, Resampler.MaxSharedPairs);
-            Assert.InRange(coefficients, 0, Resampler.MaxSharedCoefficients);
-        }
+        Assert.Same(a, cache.Get(44_100, 16_000));   // a is now the most recent, b the least
+        cache.Get(22_050, 16_000);                    // a fourth pair: b goes
+
+        Assert.Equal(3, cache.Usage.Pairs);
+        Assert.Same(a, cache.Get(44_100, 16_000));
+        Assert.Same(c, cache.Get(48_000, 16_000));
+        Assert.NotSame(b, cache.Get(16_000, 44_100));
+        Assert.Throws<ArgumentOutOfRangeException>(() => cache.Get(0, 16_000));
+        Assert.Equal(3, cache.Usage.Pairs);          // a refused pair is not kept
+    }
+
+    [Fact]
+    public void ResamplerCache_KeepsWithinItsCoefficientBudget()
+    {
+        // Filters of rates with a long common period store up to 2^21 coefficients (16,001 → 16,000 Hz: 16,000 phases).
+        long big = new Resampler(16_001, 16_000).StoredCoefficients;
+        long small = new Resampler(48_000, 16_000).StoredCoefficients;
+        Assert.InRange(new Resampler(8_000, 16_000).StoredCoefficients, 1, small);
+        Assert.InRange(big, 1_000_000, 1 << 21);
+        var cache = new ResamplerCache(maxPairs: 64, maxCoefficients: big + small);
+
+        var first = cache.Get(48_000, 16_000);
+        cache.Get(16_001, 16_000);
+        Assert.Equal((2, big + small), cache.Usage);
+        cache.Get(8_000, 16_000);                    // over the budget: the least recently used (48 → 16 kHz) goes
+
+        Assert.Equal(2, cache.Usage.Pairs);
+        Assert.InRange(cache.Usage.Coefficients, 0, big + small);
+        Assert.NotSame(first, cache.Get(48_000, 16_000));
+
+        var tight = new ResamplerCache(maxPairs: 64, maxCoefficients: small);
+        var kept = tight.Get(48_000, 16_000);
+        tight.Get(16_001, 16_000);                   // alone over the budget: handed out, not kept, and nothing dropped for it
+        Assert.Equal((1, small), tight.Usage);
+        Assert.Same(kept, tight.Get(48_000, 16_000));
+    }
+
+    [Fact]
+    public void ResamplerCache_ManyThreadsAskingForOnePair_GetOneInstance()
+    {
+        var cache = new ResamplerCache(maxPairs: 4, maxCoefficients: long.MaxValue);
+        var got = new Resampler[8];
+
+        Parallel.For(0, got.Length, new ParallelOptions { MaxDegreeOfParallelism = 2 }, i => got[i] = cache.Get(16_001, 16_000));
+
+        Assert.All(got, r => Assert.Same(got[0], r));
+        Assert.Equal(1, cache.Usage.Pairs);
     }
 }

@@ -150,7 +150,7 @@ public sealed class SpeakerEmbedderTests
         string fast = Path.Combine(tree.Root, "fast.wav");
         Dls.Audio.IO.WavFile.Write(fast, new Dls.Audio.IO.WavData(1_700_000_000, [voice], Dls.Audio.IO.WavSampleFormat.Pcm16));
 
-        var call = Assert.Throws<ArgumentException>(() => embedder.Embed(voice, 1_700_000_000));
+        var call = Assert.Throws<ArgumentOutOfRangeException>(() => embedder.Embed(voice, 1_700_000_000));
         var file = Assert.Throws<NotSupportedException>(() => embedder.EmbedFile(fast));
 
         Assert.Equal("sampleRate", call.ParamName);
