@@ -5,8 +5,12 @@ namespace Dls.Audio.Resampling;
 /// recently used dropped when more than <c>maxPairs</c> pairs or <c>maxCoefficients</c> stored filter coefficients would
 /// be kept. A pair whose filter alone exceeds the coefficient budget is handed out but not kept. Thread-safe.
 /// </summary>
-internal sealed class ResamplerCache(int maxPairs, long maxCoefficients)
+/// <param name="maxPairs">The most pairs kept, those being built included.</param>
+/// <param name="maxCoefficients">The most stored filter coefficients kept in all.</param>
+/// <param name="build">Builds a resampler (tests observe the cache while a build runs); the constructor by default.</param>
+internal sealed class ResamplerCache(int maxPairs, long maxCoefficients, Func<int, int, Resampler>? build = null)
 {
+    private readonly Func<int, int, Resampler> _build = build ?? ((input, output) => new Resampler(input, output));
     private readonly Lock _gate = new();
     private readonly Dictionary<(int Input, int Output), Entry> _entries = [];
     private readonly LinkedList<(int Input, int Output)> _recency = new();   // most recently used first
@@ -40,9 +44,10 @@ internal sealed class ResamplerCache(int maxPairs, long maxCoefficients)
             }
             else
             {
-                entry = new Entry(new Lazy<Resampler>(() => new Resampler(inputRate, outputRate)), new LinkedListNode<(int, int)>(key));
+                entry = new Entry(new Lazy<Resampler>(() => _build(inputRate, outputRate)), new LinkedListNode<(int, int)>(key));
                 _entries.Add(key, entry);
                 _recency.AddFirst(entry.Node);
+                Trim(entry);   // the pair limit holds from now on, not only once the filter is built
             }
         }
 

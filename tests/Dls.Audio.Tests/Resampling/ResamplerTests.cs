@@ -154,6 +154,26 @@ public sealed class ResamplerTests(ITestOutputHelper output)
         Assert.NotSame(b, cache.Get(16_000, 44_100));
         Assert.Throws<ArgumentOutOfRangeException>(() => cache.Get(0, 16_000));
         Assert.Equal(3, cache.Usage.Pairs);          // a refused pair is not kept
+
+        // Pairs being built count against the limit too: with one slot, a pair asked for while another is being built
+        // (here from inside that build) replaces it; both callers still get their resampler.
+        ResamplerCache? one = null;
+        var seen = new List<int>();
+        Resampler Build(int input, int output)
+        {
+            seen.Add(one!.Usage.Pairs);   // while this pair is built (44.1 kHz: alone; 48 kHz: the 44.1-kHz one too)
+            if (input == 44_100)
+            {
+                Assert.Equal(48_000, one.Get(48_000, 16_000).InputRate);
+            }
+
+            return new Resampler(input, output);
+        }
+
+        one = new ResamplerCache(maxPairs: 1, maxCoefficients: long.MaxValue, Build);
+        Assert.Equal(44_100, one.Get(44_100, 16_000).InputRate);
+        Assert.Equal([1, 1], seen);
+        Assert.Equal(1, one.Usage.Pairs);
     }
 
     [Fact]
