@@ -103,9 +103,8 @@ public sealed class SpeakerEmbedder : IDisposable
         AudioSignal signal;
         using (var reader = new WavReader(path))
         {
-            long limit = MaxRate;
-            if (reader.Format.SampleRate > limit)
-                throw new NotSupportedException($"The file '{path}' is sampled at {reader.Format.SampleRate} Hz; expected at most {limit} Hz ({Resampler.MaxDownsamplingRatio} × the model's {SampleRate} Hz, the resampler's limit).");
+            if (reader.Format.SampleRate > MaxRate)
+                throw new NotSupportedException($"The file '{path}' is sampled at {reader.Format.SampleRate} Hz; expected at most {MaxRate} Hz ({Resampler.MaxDownsamplingRatio} × the model's {SampleRate} Hz, the resampler's limit).");
             // A recording longer than one window is read and embedded a window batch at a time (memory bounded for any
             // length); the result is the whole file's, to the bit.
             if (ModelRateLength(reader) > WindowSamples)
