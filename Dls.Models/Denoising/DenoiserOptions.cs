@@ -51,7 +51,9 @@ internal sealed class DenoiserOptionsValidator : IValidateOptions<DenoiserOption
             {
                 try
                 {
-                    DenoisingModels.ReadMaskInfo(options.ModelPath);
+                    // Through the absolute path, so that every message names the file that was read, whatever the
+                    // current directory a relative path was resolved against.
+                    DenoisingModels.ReadMaskInfo(Path.GetFullPath(options.ModelPath));
                 }
                 catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
                 {

@@ -72,15 +72,7 @@ public sealed class OnTheFlyMixer
     public double BabbleProbability
     {
         get => _babbleProbability;
-        init
-        {
-            if (value is < 0 or > 1 || double.IsNaN(value))
-            {
-                throw new ArgumentOutOfRangeException(nameof(BabbleProbability), value, $"Expected a probability in [0, 1]; found {value}.");
-            }
-
-            _babbleProbability = value;
-        }
+        init => _babbleProbability = CheckProbability(value, nameof(BabbleProbability));
     }
 
     /// <summary>
@@ -91,16 +83,11 @@ public sealed class OnTheFlyMixer
     public double MusicProbability
     {
         get => _musicProbability;
-        init
-        {
-            if (value is < 0 or > 1 || double.IsNaN(value))
-            {
-                throw new ArgumentOutOfRangeException(nameof(MusicProbability), value, $"Expected a probability in [0, 1]; found {value}.");
-            }
-
-            _musicProbability = value;
-        }
+        init => _musicProbability = CheckProbability(value, nameof(MusicProbability));
     }
+
+    private static double CheckProbability(double value, string name) =>
+        value is >= 0 and <= 1 ? value : throw new ArgumentOutOfRangeException(name, value, $"Expected a probability in [0, 1]; found {value}.");
 
     /// <summary>The rate of the pools in Hz, used only to make synthetic music at the right pitch. Default 16000.</summary>
     public int SampleRate

@@ -33,7 +33,8 @@ public sealed class SpeakerVerifierOptions
                 // at start rather than at the first resolve.
                 try
                 {
-                    SpeakerModelFile.ReadInfo(ModelPath);
+                    // Absolute, so that every message names the file read whatever directory a relative path meant.
+                    SpeakerModelFile.ReadInfo(Path.GetFullPath(ModelPath));
                 }
                 catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
                 {

@@ -59,6 +59,20 @@ public sealed class DenoisingServiceCollectionExtensionsTests
         Assert.Contains("architecture 'mnist-mlp'", e.Message);
     }
 
+    [Fact]
+    public async Task AddDlsDenoiser_RelativePathWithoutSidecar_FailsNamingTheAbsoluteSidecarPath()
+    {
+        using var temp = new TempFolder();
+        string path = temp.File("lonely.ckpt");
+        File.WriteAllBytes(path, [1, 2, 3]);
+        string relative = Path.GetRelativePath(Directory.GetCurrentDirectory(), path);
+        Assert.False(Path.IsPathRooted(relative), relative);
+
+        OptionsValidationException e = await StartupFailure(o => o.ModelPath = relative);
+
+        Assert.Contains($"DenoiserOptions.ModelPath: Checkpoint sidecar '{path}.json' not found", e.Message);
+    }
+
     [Theory]
     [InlineData("bins", "257", "is a network over 257 bins; a denoiser needs 513 (n_fft 1024).")]
     [InlineData("hidden_size", "0", "the network options in its sidecar are not usable:")]

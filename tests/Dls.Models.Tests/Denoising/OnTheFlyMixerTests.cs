@@ -91,12 +91,17 @@ public sealed class OnTheFlyMixerTests
         Assert.True(mixer.AugmentNoise);
     }
 
-    [Fact]
-    public void MusicProbability_OutOfRange_Throws()
+    [Theory]
+    [InlineData(0.0, 1.5, "MusicProbability", "found 1.5")]
+    [InlineData(0.0, double.NaN, "MusicProbability", "found NaN")]
+    [InlineData(-0.1, 0.0, "BabbleProbability", "found -0.1")]
+    [InlineData(double.NaN, 0.0, "BabbleProbability", "found NaN")]
+    public void Probability_OutOfRangeOrNaN_ThrowsNamingIt(double babble, double music, string paramName, string found)
     {
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => Mixer().WithAugmentation(false, 0, 1.5));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => Mixer().WithAugmentation(false, babble, music));
 
-        Assert.Contains("found 1.5", e.Message);
+        Assert.Equal(paramName, e.ParamName);
+        Assert.Contains($"Expected a probability in [0, 1]; {found}.", e.Message);
     }
 
     [Fact]

@@ -193,14 +193,18 @@ public sealed class SpeakerVerifierTests
         Assert.Contains($"SpeakerVerifierOptions.ModelPath: expected an existing speaker model file, found nothing at '{Path.GetFullPath(relative)}'.", ex.Message);
     }
 
-    [Fact]
-    public async Task AddDlsSpeakerVerifier_MissingSidecar_FailsOnStartNamingModelPath()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AddDlsSpeakerVerifier_MissingSidecar_FailsOnStartNamingItsAbsolutePath(bool relative)
     {
         using var tree = new TempTree();
         string path = SaveRandomModel(tree);
         File.Delete(path + ".json");
+        string given = relative ? Path.GetRelativePath(Directory.GetCurrentDirectory(), path) : path;
+        Assert.Equal(!relative, Path.IsPathRooted(given));
 
-        var ex = await StartupFailure(o => o.ModelPath = path);
+        var ex = await StartupFailure(o => o.ModelPath = given);
         Assert.Contains("SpeakerVerifierOptions.ModelPath:", ex.Message);
         Assert.Contains($"sidecar '{path}.json' not found", ex.Message);
     }
