@@ -331,17 +331,21 @@ public sealed class Denoiser : IDenoiser, IDisposable
     }
 
     /// <summary>A rate the denoiser can resample from and to: positive, and at most the resampler's ratio above the model's.</summary>
-    private void CheckRate(int sampleRate, [CallerArgumentExpression(nameof(sampleRate))] string? name = null)
+    private void CheckRate(int sampleRate, [CallerArgumentExpression(nameof(sampleRate))] string? name = null) =>
+        CheckRate(sampleRate, SampleRate, name);
+
+    /// <summary>A rate the resampler can take to <paramref name="modelRate"/> and back, or an exception naming <paramref name="name"/>.</summary>
+    internal static void CheckRate(int sampleRate, int modelRate, string? name)
     {
         if (sampleRate <= 0)
         {
             throw new ArgumentOutOfRangeException(name, sampleRate, $"Expected a sample rate > 0 Hz; found {sampleRate}.");
         }
 
-        if ((long)sampleRate > (long)SampleRate * Resampler.MaxDownsamplingRatio)
+        if ((long)sampleRate > (long)modelRate * Resampler.MaxDownsamplingRatio)
         {
             throw new ArgumentOutOfRangeException(name, sampleRate,
-                $"Expected a sample rate of at most {(long)SampleRate * Resampler.MaxDownsamplingRatio} Hz ({Resampler.MaxDownsamplingRatio} × the model's {SampleRate} Hz, the resampler's limit); found {sampleRate}.");
+                $"Expected a sample rate of at most {(long)modelRate * Resampler.MaxDownsamplingRatio} Hz ({Resampler.MaxDownsamplingRatio} × the model's {modelRate} Hz, the resampler's limit); found {sampleRate}.");
         }
     }
 

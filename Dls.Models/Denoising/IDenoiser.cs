@@ -60,13 +60,14 @@ public interface IDenoiser
     /// </summary>
     /// <param name="sampleRate">The rate of the blocks, in Hz.</param>
     /// <returns>A new stream; dispose it when done.</returns>
+    /// <remarks>The default implementation, for implementations that stream only at their model's rate, wraps
+    /// <see cref="CreateStream()"/> in the same resampling steps <see cref="Denoiser"/> uses (its output is the one
+    /// <see cref="Denoiser"/>'s own streams give around the same model-rate stream).</remarks>
     /// <exception cref="ArgumentOutOfRangeException">The rate is not positive, or more than 100,000 times the model's
     /// (the resampler's limit).</exception>
-    /// <exception cref="NotSupportedException">An implementation that streams only at its model's rate (the default
-    /// of this member, for implementations written before it existed) was given another rate.</exception>
     IStreamingDenoiser CreateStream(int sampleRate) => sampleRate == SampleRate
         ? CreateStream()
-        : throw new NotSupportedException($"This denoiser ({GetType().Name}) streams only at its model's rate, {SampleRate} Hz; found {sampleRate} Hz.");
+        : ResampledStreamingDenoiser.Over(this, sampleRate);
 }
 
 /// <summary>Block-by-block denoising (see <see cref="IDenoiser.CreateStream()"/> and <see cref="IDenoiser.CreateStream(int)"/>).</summary>

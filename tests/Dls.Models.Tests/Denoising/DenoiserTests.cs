@@ -270,17 +270,156 @@ public sealed class DenoiserTests
         public IStreamingDenoiser CreateStream() => inner.CreateStream();
     }
 
+    [Theory]
+    [InlineData(48000, 0, 3000)]
+    [InlineData(44100, 2, 1500)]
+    [InlineData(8000, 0, 700)]
+    public void CreateStreamAtARate_OlderImplementation_StreamsLikeDenoiserAtThatRate(int rate, int lookahead, int maxBlock)
+    {
+        // The default CreateStream(int) wraps the model-rate stream in the resampling steps Denoiser's own streams use,
+        // around the same model-rate blocks, so the two outputs are the same floats: compared exactly, latency included.
+        using var denoiser = new Denoiser(lookahead == 0 ? DenoisingFixtures.TinyGru() : DenoisingFixtures.TinyLookaheadGru(lookahead), maxFramesPerBatch: 7);
+        IDenoiser older = new ModelRateOnlyDenoiser(denoiser);
+        float[] input = Noisy(30001);
+        using IStreamingDenoiser own = denoiser.CreateStream(rate);
+        using IStreamingDenoiser wrapped = older.CreateStream(rate);
+        var expected = new List<float>();
+        var output = new List<float>();
+        var rng = new Random(rate);
+        for (int fed = 0; fed < input.Length;)
+        {
+            int n = Math.Min(rng.Next(1, maxBlock + 1), input.Length - fed);
+            expected.AddRange(own.Process(input.AsSpan(fed, n)));
+            output.AddRange(wrapped.Process(input.AsSpan(fed, n)));
+            fed += n;
+            Assert.Equal(own.SamplesOut, wrapped.SamplesOut);
+        }
+
+        expected.AddRange(own.Complete());
+        output.AddRange(wrapped.Complete());
+
+        Assert.IsNotType<StreamingDenoiser>(wrapped);
+        Assert.Equal(rate, wrapped.SampleRate);
+        Assert.Equal(own.MaxLatencySamples, wrapped.MaxLatencySamples);
+        Assert.Equal(input.Length, output.Count);
+        Assert.Equal(input.Length, wrapped.SamplesOut);
+        Assert.Equal(expected, output);
+    }
+
     [Fact]
-    public void CreateStreamAtARate_OlderImplementation_StreamsAtItsRateAndRefusesOthers()
+    public void CreateStreamAtARate_OlderImplementation_ChecksRateAndSamplesAtItsRate()
     {
         using var denoiser = new Denoiser(DenoisingFixtures.TinyGru());
         IDenoiser older = new ModelRateOnlyDenoiser(denoiser);
 
         using IStreamingDenoiser atModelRate = older.CreateStream(16000);
-        var e = Assert.Throws<NotSupportedException>(() => older.CreateStream(48000));
+        var zero = Assert.Throws<ArgumentOutOfRangeException>(() => older.CreateStream(0));
+        var huge = Assert.Throws<ArgumentOutOfRangeException>(() => older.CreateStream(2_000_000_000));
+        using IStreamingDenoiser stream = older.CreateStream(48000);
+        stream.Process(new float[1000]);
+        var nan = Assert.Throws<ArgumentException>(() => stream.Process([0f, 0f, float.NaN]));
 
-        Assert.Equal(16000, atModelRate.SampleRate);
-        Assert.Contains("(ModelRateOnlyDenoiser) streams only at its model's rate, 16000 Hz; found 48000 Hz", e.Message);
+        Assert.IsType<StreamingDenoiser>(atModelRate);   // the model's own stream, unwrapped
+        Assert.All(new[] { zero, huge }, e => Assert.Equal("sampleRate", e.ParamName));
+        Assert.Contains("Expected a sample rate > 0 Hz; found 0", zero.Message);
+        Assert.Contains("at most 1600000000 Hz", huge.Message);
+        Assert.Contains("found NaN at index 1002", nan.Message);   // counted at 48 kHz, not at the model's rate
+        Assert.Throws<InvalidOperationException>(() => older.CreateStream(48000).Complete());   // nothing fed
+    }
+
+    /// <summary>A denoiser whose model-rate stream is scripted, to show what the wrapper does with a faulty one.</summary>
+    private sealed class ScriptedDenoiser(Func<IStreamingDenoiser> stream) : IDenoiser
+    {
+        public int SampleRate => 16000;
+
+        public string Architecture => "scripted";
+
+        public long ParameterCount => 0;
+
+        public float[] Denoise(ReadOnlySpan<float> samples, int sampleRate, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public void DenoiseFile(string inputPath, string outputPath, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public IStreamingDenoiser CreateStream() => stream();
+    }
+
+    /// <summary>A model-rate stream that returns each block as it is, with <c>extra</c> zeros more, or without its last
+    /// <c>withhold</c> samples (never returned, not even by Complete).</summary>
+    private sealed class ScriptedStream(int rate, int extra = 0, int withhold = 0) : IStreamingDenoiser
+    {
+        public bool Disposed { get; private set; }
+
+        public int SampleRate => rate;
+
+        public int MaxLatencySamples => 0;
+
+        public long SamplesOut { get; private set; }
+
+        public float[] Process(ReadOnlySpan<float> block)
+        {
+            float[] result = new float[Math.Max(0, block.Length - withhold) + (block.IsEmpty ? 0 : extra)];
+            block[..Math.Min(block.Length, result.Length)].CopyTo(result);
+            SamplesOut += result.Length;
+            return result;
+        }
+
+        public float[] Complete() => [];
+
+        public void Dispose() => Disposed = true;
+    }
+
+    [Fact]
+    public void CreateStreamAtARate_IdentityModelRateStream_GivesTheInputResampledThereAndBack()
+    {
+        // No network: what comes out is the input through the two resampling filters, aligned (their delay compensated)
+        // and cut to its length. A tone far below both Nyquist rates comes back as it went in, up to the filters' passband
+        // ripple: 6.4e-6 when written (2e-5 of the peak); the bound, 1e-4 of the peak, leaves a margin of 5 and still fails
+        // for a shift of one sample. The first and last 200 samples, where the signal starts and stops abruptly, are left out.
+        var inner = new ScriptedStream(16000);
+        IDenoiser scripted = new ScriptedDenoiser(() => inner);
+        float[] input = DenoisingFixtures.Tone(44100 * 2);   // harmonics below 2 kHz at 44.1 kHz
+        var output = new List<float>();
+        using (IStreamingDenoiser stream = scripted.CreateStream(44100))
+        {
+            for (int fed = 0; fed < input.Length; fed += 4410)
+            {
+                output.AddRange(stream.Process(input.AsSpan(fed, Math.Min(4410, input.Length - fed))));
+            }
+
+            output.AddRange(stream.Complete());
+            Assert.Equal(input.Length, stream.SamplesOut);
+        }
+
+        Assert.True(inner.Disposed);
+        Assert.Equal(input.Length, output.Count);
+        float peak = input.Max(Math.Abs);
+        float worst = 0;
+        for (int i = 200; i < input.Length - 200; i++)
+        {
+            worst = Math.Max(worst, Math.Abs(output[i] - input[i]));
+        }
+
+        Assert.True(worst < 1e-4f * peak, $"largest difference {worst} against a peak of {peak}");
+    }
+
+    [Fact]
+    public void CreateStreamAtARate_FaultyModelRateStream_ThrowsNamingIt()
+    {
+        IDenoiser wrongRate = new ScriptedDenoiser(() => new ScriptedStream(8000));
+        IDenoiser tooMany = new ScriptedDenoiser(() => new ScriptedStream(16000, extra: 5000));
+        IDenoiser tooFew = new ScriptedDenoiser(() => new ScriptedStream(16000, withhold: 1));
+
+        var rate = Assert.Throws<InvalidOperationException>(() => wrongRate.CreateStream(48000));
+        using IStreamingDenoiser many = tooMany.CreateStream(48000);
+        var more = Assert.Throws<InvalidOperationException>(() => many.Process(new float[48000]));
+        using IStreamingDenoiser few = tooFew.CreateStream(48000);
+        few.Process(new float[4800]);
+        var less = Assert.Throws<InvalidOperationException>(() => few.Complete());
+
+        Assert.Contains("returned a stream at 8000 Hz; expected the model's rate, 16000 Hz", rate.Message);
+        Assert.Contains("ScriptedStream returned more samples than it was given", more.Message);
+        Assert.Contains("ScriptedStream returned", less.Message);
+        Assert.Contains("a completed stream's output is as long as its input", less.Message);
     }
 
     [Fact]
