@@ -85,7 +85,7 @@ public sealed class DenoisingPlugin : ISamplePlugin
             if (!TryListInputs(paths, out List<string> files))
             {
                 string missing = paths.First(p => !Directory.Exists(p) && !File.Exists(p));
-                throw new FileNotFoundException($"Input '{missing}' is neither a WAV file nor a folder.", missing);
+                throw new FileNotFoundException($"Input '{Path.GetFullPath(missing)}' does not exist (expected a WAV file or a folder of them); nothing was written.", missing);
             }
 
             if (files.Count == 0)

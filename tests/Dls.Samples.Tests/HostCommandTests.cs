@@ -221,6 +221,19 @@ public sealed class HostCommandTests
     });
 
     [Fact]
+    public Task Denoise_MissingInputAmongOthers_NamesItAndWritesNothing() => InTemporaryFolder("dls-denoise-missing", async dir =>
+    {
+        string good = SaveSine(Path.Combine(dir, "a.wav")), outDir = Path.Combine(dir, "out");
+        string missing = Path.Combine(dir, "no-such.wav");
+
+        var (code, _, stderr) = await HostRunner.RunAsync("denoise", good, missing, "--out", outDir);
+
+        Assert.Equal(1, code);
+        Assert.Contains($"Input '{missing}' does not exist (expected a WAV file or a folder of them); nothing was written.", stderr);
+        Assert.False(Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any(), "nothing may be written before the inputs are known");
+    });
+
+    [Fact]
     public Task Denoise_OutIsTheInputFolder_RefusedAndInputsUntouched() => InTemporaryFolder("dls-denoise-inplace", async dir =>
     {
         string wav = SaveSine(Path.Combine(dir, "noisy.wav"));
