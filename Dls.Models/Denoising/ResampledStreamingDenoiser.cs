@@ -60,7 +60,20 @@ internal sealed class ResampledStreamingDenoiser : IStreamingDenoiser
                 $"{denoiser.GetType().Name}.CreateStream() returned a stream at {inner.SampleRate} Hz; expected the model's rate, {denoiser.SampleRate} Hz.");
         }
 
-        return sampleRate == inner.SampleRate ? inner : new ResampledStreamingDenoiser(inner, sampleRate);
+        if (sampleRate == inner.SampleRate)
+        {
+            return inner;
+        }
+
+        try
+        {
+            return new ResampledStreamingDenoiser(inner, sampleRate);
+        }
+        catch
+        {
+            inner.Dispose();   // the caller never sees it
+            throw;
+        }
     }
 
     /// <inheritdoc />
