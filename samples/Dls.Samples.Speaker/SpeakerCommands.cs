@@ -51,7 +51,7 @@ internal static class SpeakerCommands
         var seed = new Option<int>("--seed") { Description = "Seed of the different-speaker trials (default 42, as run/reproduce).", DefaultValueFactory = _ => 42 }
             .Within(0, int.MaxValue);
         var json = new Option<bool>("--json") { Description = "Print the figures as one JSON object on the last stdout line." };
-        var outDir = new Option<string>("--out") { Description = "Folder for the DET plot (det.png).", DefaultValueFactory = _ => Path.Combine("results", "speaker-eval") }.AsOutputFolder();
+        var outDir = new Option<string>("--out") { Description = "Folder for the DET plot (det.png) and the score distributions (scores.png).", DefaultValueFactory = _ => Path.Combine("results", "speaker-eval") }.AsOutputFolder();
         var command = new Command("speaker-eval", "EER, minDCF and the EER threshold of a speaker model on trials from a data folder, beside the no-learning baseline.") { data, model, split, trialsFile, seed, json, outDir };
         command.SetAction(parse =>
         {
@@ -107,6 +107,9 @@ internal static class SpeakerCommands
             if (exhaustive is not null) systems.Add(("model, all pairs", exhaustive));
             DetPlot.Save(detPath, $"DET curve, {result.Speakers} speakers, {result.Trials} trials", systems);
             host.Out.WriteLine($"DET plot   {detPath}");
+            string scoresPath = Path.Combine(plotDir, "scores.png");
+            ScorePlot.Save(scoresPath, $"Score distributions, {result.Speakers} speakers, {result.Trials} trials", result, verifier.Threshold, "model threshold");
+            host.Out.WriteLine($"scores     {scoresPath}");
             if (parse.GetValue(json))
             {
                 host.WriteJsonResult(new JsonObject
@@ -125,6 +128,7 @@ internal static class SpeakerCommands
                     ["min_dcf_all_pairs"] = exhaustive is null ? null : Math.Round(exhaustive.MinDcf.MinDcf, 6),
                     ["baseline_eer_all_pairs"] = exhaustiveBaseline is null ? null : Math.Round(exhaustiveBaseline.Eer.Eer, 6),
                     ["det_png"] = detPath,
+                    ["scores_png"] = scoresPath,
                 });
             }
         });

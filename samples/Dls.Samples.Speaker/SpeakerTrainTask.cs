@@ -146,6 +146,8 @@ internal static class SpeakerTrainTask
 
         DetPlot.Save(context.Results.PathFor("speaker_det.png"), "DET curve, unseen test speakers",
             [("GRU encoder", evaluation), ("mean log-spectrum baseline", baseline)]);
+        ScorePlot.Save(context.Results.PathFor("speaker_scores.png"), "Score distributions, unseen test speakers", evaluation, trained.Model.Threshold,
+            "threshold (validation EER)");
         Plots.Lines(context.Results.PathFor("speaker_compression.png"), "EER against encoder size (truncated SVD, no fine-tuning)", "trainable parameters", "EER (%)",
             [new PlotSeries("GRU encoder", sweep.Select(p => (double)p.Parameters).ToArray(), sweep.Select(p => 100 * p.Eer).ToArray())], logX: true);
 
@@ -213,7 +215,7 @@ internal static class SpeakerTrainTask
         foreach (var row in compression)
             md.AppendLine(CultureInfo.InvariantCulture, $"| {row!["input_rank"]} | {row["output_rank"]} | {row["parameters"]!.GetValue<long>():N0} | {row["eer"]!.GetValue<double>():P2} | {row["min_dcf"]!.GetValue<double>():F3} |");
         md.AppendLine();
-        md.AppendLine("![DET](speaker_det.png) ![EER vs size](speaker_compression.png) ![validation EER per epoch](speaker_training.png)");
+        md.AppendLine("![DET](speaker_det.png) ![score distributions](speaker_scores.png) ![EER vs size](speaker_compression.png) ![validation EER per epoch](speaker_training.png)");
         context.Results.WriteMarkdown("speaker-train", md.ToString());
 
         context.Out.WriteLine($"speaker-train: test EER {evaluation.Eer.Eer:P2} (baseline {baseline.Eer.Eer:P2}; all pairs {exhaustive.Eer.Eer:P2}), minDCF {evaluation.MinDcf.MinDcf:F3}, " +

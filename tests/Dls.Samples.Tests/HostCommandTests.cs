@@ -349,10 +349,10 @@ public sealed class HostCommandTests
     }
 
     [Fact]
-    public async Task SpeakerEval_EmbeddedTestSpeakers_PrintsFiguresAndWritesTheDetPlot()
+    public async Task SpeakerEval_EmbeddedTestSpeakers_PrintsFiguresAndWritesThePlots()
     {
         // The embedded speaker subset (6 test speakers × 8 utterances) scored by the shipped model: the JSON carries the
-        // issue's keys and the DET plot is written where --out says. EERs are rates, so they must lie in [0, 1].
+        // issue's keys and the DET and score plots are written where --out says. EERs are rates, so they must lie in [0, 1].
         string data = Path.Combine(RepoPaths.Root, "samples", "data", "speaker");
         string outDir = Path.Combine(Path.GetTempPath(), $"dls-speaker-eval-{Guid.NewGuid():N}");
         try
@@ -367,6 +367,9 @@ public sealed class HostCommandTests
             string det = Path.Combine(outDir, "det.png");
             Assert.Equal(det, (string)json["det_png"]!);
             Assert.True(new FileInfo(det).Length > 1000, "det.png should be a drawn PNG");
+            string scores = Path.Combine(outDir, "scores.png");
+            Assert.Equal(scores, (string)json["scores_png"]!);
+            Assert.True(new FileInfo(scores).Length > 1000, "scores.png should be a drawn PNG");
         }
         finally
         {

@@ -57,7 +57,7 @@ public sealed class ReproduceSmokeTests : IDisposable
 
         Assert.NotNull(mnist["svd"]);
         Assert.NotEmpty(Directory.GetFiles(_out, "*.png"));
-        foreach (string plot in new[] { "speaker_det.png", "speaker_compression.png", "speaker_training.png" })
+        foreach (string plot in new[] { "speaker_det.png", "speaker_scores.png", "speaker_compression.png", "speaker_training.png" })
         {
             Assert.True(new FileInfo(Path.Combine(_out, plot)).Length > 0, $"expected a non-empty {plot}");
         }
