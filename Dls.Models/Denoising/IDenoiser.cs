@@ -61,10 +61,16 @@ public interface IDenoiser
     /// <param name="sampleRate">The rate of the blocks, in Hz.</param>
     /// <returns>A new stream; dispose it when done.</returns>
     /// <remarks>The default implementation, for implementations that stream only at their model's rate, wraps
-    /// <see cref="CreateStream()"/> in the same resampling steps <see cref="Denoiser"/> uses (its output is the one
-    /// <see cref="Denoiser"/>'s own streams give around the same model-rate stream).</remarks>
+    /// <see cref="CreateStream()"/> in the same resampling steps <see cref="Denoiser"/> uses: its output is the one
+    /// <see cref="Denoiser"/>'s own streams give around the same model-rate stream, and the latency and accuracy figures
+    /// above hold as far as that model-rate stream matches <see cref="Denoiser"/>'s. Its stream throws
+    /// <see cref="InvalidOperationException"/> when the model-rate stream breaks its contract (more output than input
+    /// before <see cref="IStreamingDenoiser.Complete"/>, another length after it), and on every call after a failed one.</remarks>
     /// <exception cref="ArgumentOutOfRangeException">The rate is not positive, or more than 100,000 times the model's
     /// (the resampler's limit).</exception>
+    /// <exception cref="InvalidOperationException">Default implementation: <see cref="CreateStream()"/> returned null, a
+    /// stream at another rate than <see cref="SampleRate"/> or with a negative latency, or <see cref="SampleRate"/> is not
+    /// positive.</exception>
     IStreamingDenoiser CreateStream(int sampleRate) => sampleRate == SampleRate
         ? CreateStream()
         : ResampledStreamingDenoiser.Over(this, sampleRate);

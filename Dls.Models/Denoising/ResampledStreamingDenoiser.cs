@@ -22,6 +22,7 @@ internal sealed class ResampledStreamingDenoiser : IStreamingDenoiser
     private long _kept;
     private bool _completed;
     private bool _disposed;
+    private Exception? _fault;   // what broke an earlier call: the output since has a gap, so nothing more is given
 
     private ResampledStreamingDenoiser(IStreamingDenoiser inner, int sampleRate)
     {
@@ -35,9 +36,10 @@ internal sealed class ResampledStreamingDenoiser : IStreamingDenoiser
             _innerIn += block.Length;
             _fromModel.Push(FromInner(_inner.Process(block)));
         });
-        // Each stage's lag in its own input samples, carried to this stream's rate (+1 for each rounding), as Denoiser's.
-        double lag = toModel.StreamLagSamples + ((inner.MaxLatencySamples + fromModel.StreamLagSamples) * (double)sampleRate / inner.SampleRate);
-        MaxLatencySamples = (int)Math.Ceiling(lag) + 2;
+        // Each stage's lag in its own input samples, carried to this stream's rate (+1 for each rounding), as Denoiser's;
+        // in doubles, and capped, for an inner stream that holds everything back (int.MaxValue).
+        double lag = toModel.StreamLagSamples + (((double)inner.MaxLatencySamples + fromModel.StreamLagSamples) * sampleRate / inner.SampleRate);
+        MaxLatencySamples = (int)Math.Min(Math.Ceiling(lag) + 2, int.MaxValue);
     }
 
     /// <summary>
@@ -46,18 +48,25 @@ internal sealed class ResampledStreamingDenoiser : IStreamingDenoiser
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The rate is not positive, or more than the resampler's limit of
     /// 100,000 times the model's.</exception>
-    /// <exception cref="InvalidOperationException">The denoiser's stream is not at the denoiser's rate.</exception>
+    /// <exception cref="InvalidOperationException">The denoiser's model rate is not positive, or its stream is null, not at
+    /// that rate, or reports a negative latency.</exception>
     public static IStreamingDenoiser Over(IDenoiser denoiser, int sampleRate)
     {
         ArgumentNullException.ThrowIfNull(denoiser);
+        if (denoiser.SampleRate <= 0)
+        {
+            throw new InvalidOperationException($"{denoiser.GetType().Name}.SampleRate is {denoiser.SampleRate} Hz; expected a positive model rate.");
+        }
+
         Denoiser.CheckRate(sampleRate, denoiser.SampleRate, nameof(sampleRate));
         IStreamingDenoiser inner = denoiser.CreateStream()
             ?? throw new InvalidOperationException($"{denoiser.GetType().Name}.CreateStream() returned null; expected a stream at {denoiser.SampleRate} Hz.");
-        if (inner.SampleRate != denoiser.SampleRate)
+        if (inner.SampleRate != denoiser.SampleRate || inner.MaxLatencySamples < 0)
         {
             inner.Dispose();
-            throw new InvalidOperationException(
-                $"{denoiser.GetType().Name}.CreateStream() returned a stream at {inner.SampleRate} Hz; expected the model's rate, {denoiser.SampleRate} Hz.");
+            throw new InvalidOperationException(inner.SampleRate != denoiser.SampleRate
+                ? $"{denoiser.GetType().Name}.CreateStream() returned a stream at {inner.SampleRate} Hz; expected the model's rate, {denoiser.SampleRate} Hz."
+                : $"{denoiser.GetType().Name}.CreateStream() returned a stream with MaxLatencySamples {inner.MaxLatencySamples}; expected ≥ 0.");
         }
 
         if (sampleRate == inner.SampleRate)
@@ -89,15 +98,26 @@ internal sealed class ResampledStreamingDenoiser : IStreamingDenoiser
     public float[] Process(ReadOnlySpan<float> block)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfFaulted();
         if (_completed)
         {
             throw new InvalidOperationException("Complete() was already called; create a new stream for more audio.");
         }
 
-        // Checked here, so that the index is at this stream's rate (the inner stream would count at the model's).
+        // Checked here, so that the index is at this stream's rate (the inner stream would count at the model's), and
+        // before anything is pushed: a refused block leaves the stream as it was.
         Denoiser.CheckFinite(block, _samplesIn);
         _samplesIn += block.Length;
-        _toModel.Push(block);
+        try
+        {
+            _toModel.Push(block);
+        }
+        catch (Exception e)
+        {
+            _fault = e;   // part of the block may have gone through: what follows would not join what came before
+            throw;
+        }
+
         return Drain();
     }
 
@@ -105,6 +125,7 @@ internal sealed class ResampledStreamingDenoiser : IStreamingDenoiser
     public float[] Complete()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfFaulted();
         if (_completed)
         {
             return [];
@@ -116,15 +137,24 @@ internal sealed class ResampledStreamingDenoiser : IStreamingDenoiser
         }
 
         _completed = true;
-        _toModel.Complete();
-        _fromModel.Push(FromInner(_inner.Complete()));
-        if (_innerOut != _innerIn)
+        try
         {
-            throw new InvalidOperationException(
-                $"{_inner.GetType().Name} returned {_innerOut} samples in all for the {_innerIn} it was given; a completed stream's output is as long as its input.");
+            _toModel.Complete();
+            _fromModel.Push(FromInner(_inner.Complete()));
+            if (_innerOut != _innerIn)
+            {
+                throw new InvalidOperationException(
+                    $"{_inner.GetType().Name} returned {_innerOut} samples in all for the {_innerIn} it was given; a completed stream's output is as long as its input.");
+            }
+
+            _fromModel.Complete();
+        }
+        catch (Exception e)
+        {
+            _fault = e;
+            throw;
         }
 
-        _fromModel.Complete();
         // Resampling there and back can come out a sample or so short: zeros, as for Denoiser's own streams.
         int missing = (int)(_samplesIn - _kept);
         if (missing > 0)
@@ -144,6 +174,15 @@ internal sealed class ResampledStreamingDenoiser : IStreamingDenoiser
         {
             _disposed = true;
             _inner.Dispose();
+        }
+    }
+
+    private void ThrowIfFaulted()
+    {
+        if (_fault is not null)
+        {
+            throw new InvalidOperationException(
+                $"An earlier call of this stream failed ({_fault.GetType().Name}: {_fault.Message}); its output would have a gap. Create a new stream.", _fault);
         }
     }
 

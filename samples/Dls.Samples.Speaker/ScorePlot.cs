@@ -35,11 +35,21 @@ internal static class ScorePlot
     /// Both classes counted in the same <paramref name="bins"/> equal bins spanning all scores (the last bin closed), each
     /// in % of its own class's trials, so that classes of very different sizes share one axis.
     /// </summary>
+    /// <exception cref="ArgumentException">A class without scores, or a score that is not finite.</exception>
     internal static (double[] Centres, double[] Target, double[] NonTarget) Histograms(double[] targetScores, double[] nonTargetScores, int bins)
     {
+        CheckScores(targetScores, nameof(targetScores));
+        CheckScores(nonTargetScores, nameof(nonTargetScores));
         double low = Math.Min(targetScores.Min(), nonTargetScores.Min());
         double high = Math.Max(targetScores.Max(), nonTargetScores.Max());
-        double width = high > low ? (high - low) / bins : 1.0;
+        double width = (high - low) / bins;
+        if (!(width > 0))
+        {
+            // All scores equal: narrow bins (0.01) centred on that score, so the axis stays at the scores' scale.
+            width = 0.01;
+            low -= width * bins / 2;
+        }
+
         double[] Share(double[] scores)
         {
             var counts = new double[bins];
@@ -53,5 +63,20 @@ internal static class ScorePlot
 
         double[] centres = Enumerable.Range(0, bins).Select(i => low + ((i + 0.5) * width)).ToArray();
         return (centres, Share(targetScores), Share(nonTargetScores));
+    }
+
+    private static void CheckScores(double[] scores, string name)
+    {
+        ArgumentNullException.ThrowIfNull(scores, name);
+        if (scores.Length == 0)
+        {
+            throw new ArgumentException("Expected at least one score; found none.", name);
+        }
+
+        int bad = Array.FindIndex(scores, v => !double.IsFinite(v));
+        if (bad >= 0)
+        {
+            throw new ArgumentException($"Expected finite scores; found {scores[bad]} at index {bad}.", name);
+        }
     }
 }

@@ -17,11 +17,34 @@ public sealed class ScorePlotTests
     }
 
     [Fact]
-    public void Histograms_AllScoresEqual_OneBinHoldsEveryTrial()
+    public void Histograms_AllScoresEqual_OneNarrowBinCentredOnTheScore()
     {
-        var (_, target, nonTarget) = ScorePlot.Histograms([0.5, 0.5], [0.5], bins: 3);
+        // Three bins of 0.01 around 0.5: [0.485, 0.495), [0.495, 0.505), [0.505, 0.515); 0.5 is the middle one's centre.
+        var (centres, target, nonTarget) = ScorePlot.Histograms([0.5, 0.5], [0.5], bins: 3);
 
-        Assert.Equal([100.0, 0.0, 0.0], target);
-        Assert.Equal([100.0, 0.0, 0.0], nonTarget);
+        Assert.Equal([0.0, 100.0, 0.0], target);
+        Assert.Equal([0.0, 100.0, 0.0], nonTarget);
+        Assert.Equal(0.5, centres[1], 12);
+        Assert.Equal(0.01, centres[2] - centres[1], 12);
+    }
+
+    [Theory]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    public void Histograms_NonFiniteScore_ThrowsNamingIt(double bad)
+    {
+        var e = Assert.Throws<ArgumentException>(() => ScorePlot.Histograms([0.9, 0.8], [0.1, bad], bins: 4));
+
+        Assert.Equal("nonTargetScores", e.ParamName);
+        Assert.Contains($"Expected finite scores; found {bad} at index 1.", e.Message);
+    }
+
+    [Fact]
+    public void Histograms_ClassWithoutScores_ThrowsNamingIt()
+    {
+        var e = Assert.Throws<ArgumentException>(() => ScorePlot.Histograms([], [0.1], bins: 4));
+
+        Assert.Equal("targetScores", e.ParamName);
+        Assert.Contains("Expected at least one score; found none.", e.Message);
     }
 }

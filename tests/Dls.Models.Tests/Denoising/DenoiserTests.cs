@@ -324,7 +324,9 @@ public sealed class DenoiserTests
         Assert.Contains("Expected a sample rate > 0 Hz; found 0", zero.Message);
         Assert.Contains("at most 1600000000 Hz", huge.Message);
         Assert.Contains("found NaN at index 1002", nan.Message);   // counted at 48 kHz, not at the model's rate
-        Assert.Throws<InvalidOperationException>(() => older.CreateStream(48000).Complete());   // nothing fed
+        stream.Process(new float[10]);   // a refused block leaves the stream usable
+        using IStreamingDenoiser empty = older.CreateStream(48000);
+        Assert.Throws<InvalidOperationException>(() => empty.Complete());   // nothing fed
     }
 
     /// <summary>A denoiser whose model-rate stream is scripted, to show what the wrapper does with a faulty one.</summary>
@@ -345,13 +347,13 @@ public sealed class DenoiserTests
 
     /// <summary>A model-rate stream that returns each block as it is, with <c>extra</c> zeros more, or without its last
     /// <c>withhold</c> samples (never returned, not even by Complete).</summary>
-    private sealed class ScriptedStream(int rate, int extra = 0, int withhold = 0) : IStreamingDenoiser
+    private sealed class ScriptedStream(int rate, int extra = 0, int withhold = 0, int latency = 0) : IStreamingDenoiser
     {
         public bool Disposed { get; private set; }
 
         public int SampleRate => rate;
 
-        public int MaxLatencySamples => 0;
+        public int MaxLatencySamples => latency;
 
         public long SamplesOut { get; private set; }
 
@@ -403,23 +405,55 @@ public sealed class DenoiserTests
     }
 
     [Fact]
-    public void CreateStreamAtARate_FaultyModelRateStream_ThrowsNamingIt()
+    public void CreateStreamAtARate_FaultyModelRateStream_ThrowsNamingItAndDisposesIt()
     {
-        IDenoiser wrongRate = new ScriptedDenoiser(() => new ScriptedStream(8000));
+        var atWrongRate = new ScriptedStream(8000);
+        var withNegativeLatency = new ScriptedStream(16000, latency: -1);
+        IDenoiser wrongRate = new ScriptedDenoiser(() => atWrongRate);
+        IDenoiser negativeLatency = new ScriptedDenoiser(() => withNegativeLatency);
+        IDenoiser noStream = new ScriptedDenoiser(() => null!);
+
+        var rate = Assert.Throws<InvalidOperationException>(() => wrongRate.CreateStream(48000));
+        var latency = Assert.Throws<InvalidOperationException>(() => negativeLatency.CreateStream(48000));
+        var none = Assert.Throws<InvalidOperationException>(() => noStream.CreateStream(48000));
+
+        Assert.Contains("returned a stream at 8000 Hz; expected the model's rate, 16000 Hz", rate.Message);
+        Assert.Contains("returned a stream with MaxLatencySamples -1; expected ≥ 0", latency.Message);
+        Assert.Contains("ScriptedDenoiser.CreateStream() returned null", none.Message);
+        Assert.True(atWrongRate.Disposed && withNegativeLatency.Disposed, "a refused model-rate stream must be disposed");
+    }
+
+    [Fact]
+    public void CreateStreamAtARate_ModelRateStreamBreaksItsContract_FailsThenRefusesEveryLaterCall()
+    {
+        // An output with a gap must not pass for a whole one: once a call has failed, every later one throws.
         IDenoiser tooMany = new ScriptedDenoiser(() => new ScriptedStream(16000, extra: 5000));
         IDenoiser tooFew = new ScriptedDenoiser(() => new ScriptedStream(16000, withhold: 1));
 
-        var rate = Assert.Throws<InvalidOperationException>(() => wrongRate.CreateStream(48000));
         using IStreamingDenoiser many = tooMany.CreateStream(48000);
         var more = Assert.Throws<InvalidOperationException>(() => many.Process(new float[48000]));
+        var afterMore = Assert.Throws<InvalidOperationException>(() => many.Process(new float[10]));
         using IStreamingDenoiser few = tooFew.CreateStream(48000);
         few.Process(new float[4800]);
         var less = Assert.Throws<InvalidOperationException>(() => few.Complete());
+        var afterLess = Assert.Throws<InvalidOperationException>(() => few.Complete());
 
-        Assert.Contains("returned a stream at 8000 Hz; expected the model's rate, 16000 Hz", rate.Message);
         Assert.Contains("ScriptedStream returned more samples than it was given", more.Message);
         Assert.Contains("ScriptedStream returned", less.Message);
         Assert.Contains("a completed stream's output is as long as its input", less.Message);
+        Assert.All(new[] { afterMore, afterLess }, e => Assert.Contains("An earlier call of this stream failed", e.Message));
+        Assert.Same(more, afterMore.InnerException);
+        Assert.Same(less, afterLess.InnerException);
+    }
+
+    [Fact]
+    public void CreateStreamAtARate_ModelRateStreamHoldingEverything_LatencyCappedNotWrapped()
+    {
+        IDenoiser holdsAll = new ScriptedDenoiser(() => new ScriptedStream(16000, latency: int.MaxValue));
+
+        using IStreamingDenoiser stream = holdsAll.CreateStream(48000);
+
+        Assert.Equal(int.MaxValue, stream.MaxLatencySamples);
     }
 
     [Fact]

@@ -66,7 +66,10 @@ public sealed class DenoisingServiceCollectionExtensionsTests
         string path = temp.File("lonely.ckpt");
         File.WriteAllBytes(path, [1, 2, 3]);
         string relative = Path.GetRelativePath(Directory.GetCurrentDirectory(), path);
-        Assert.False(Path.IsPathRooted(relative), relative);
+        if (Path.IsPathRooted(relative))
+        {
+            return;   // Windows, with the temporary folder on another drive than the current directory: no relative path exists
+        }
 
         OptionsValidationException e = await StartupFailure(o => o.ModelPath = relative);
 

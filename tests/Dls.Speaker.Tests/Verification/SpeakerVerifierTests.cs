@@ -202,7 +202,10 @@ public sealed class SpeakerVerifierTests
         string path = SaveRandomModel(tree);
         File.Delete(path + ".json");
         string given = relative ? Path.GetRelativePath(Directory.GetCurrentDirectory(), path) : path;
-        Assert.Equal(!relative, Path.IsPathRooted(given));
+        if (relative && Path.IsPathRooted(given))
+        {
+            return;   // Windows, with the temporary folder on another drive than the current directory: no relative path exists
+        }
 
         var ex = await StartupFailure(o => o.ModelPath = given);
         Assert.Contains("SpeakerVerifierOptions.ModelPath:", ex.Message);
