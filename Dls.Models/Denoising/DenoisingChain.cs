@@ -52,13 +52,23 @@ internal sealed class DenoisingChain : IDisposable
             var fromModel = Resampler.GetShared(modelRate, inputRate);
             _toModel = toModel.CreateStream(Feed);
             _fromModel = fromModel.CreateStream(KeepInputLength);
-            // Each stage's lag in its own input samples, carried to the input rate (+1 for each rounding).
-            double atInputRate = toModel.StreamLagSamples + ((latency + fromModel.StreamLagSamples) * (double)inputRate / modelRate);
-            latency = (int)Math.Ceiling(atInputRate) + 2;
+            latency = LatencyThereAndBack(toModel, fromModel, latency);
         }
 
         LatencySamples = latency;
         _engine = new MaskingStream(network, _fromModel is null ? s => _atInputRate(s) : s => _fromModel.Push(s), maxFramesPerBatch);
+    }
+
+    /// <summary>
+    /// The most samples at <paramref name="toModel"/>'s input rate an output sample waits for when a stage of
+    /// <paramref name="modelLatency"/> samples at the model's rate is resampled there and back: each stage's lag in its
+    /// own input samples, carried to the input rate, +1 for each rounding; in doubles and capped, for a stage that holds
+    /// everything back (<see cref="int.MaxValue"/>).
+    /// </summary>
+    internal static int LatencyThereAndBack(Resampler toModel, Resampler fromModel, int modelLatency)
+    {
+        double lag = toModel.StreamLagSamples + (((double)modelLatency + fromModel.StreamLagSamples) * toModel.InputRate / toModel.OutputRate);
+        return (int)Math.Min(Math.Ceiling(lag) + 2, int.MaxValue);
     }
 
     /// <summary>

@@ -36,10 +36,7 @@ internal sealed class ResampledStreamingDenoiser : IStreamingDenoiser
             _innerIn += block.Length;
             _fromModel.Push(FromInner(_inner.Process(block)));
         });
-        // Each stage's lag in its own input samples, carried to this stream's rate (+1 for each rounding), as Denoiser's;
-        // in doubles, and capped, for an inner stream that holds everything back (int.MaxValue).
-        double lag = toModel.StreamLagSamples + (((double)inner.MaxLatencySamples + fromModel.StreamLagSamples) * sampleRate / inner.SampleRate);
-        MaxLatencySamples = (int)Math.Min(Math.Ceiling(lag) + 2, int.MaxValue);
+        MaxLatencySamples = DenoisingChain.LatencyThereAndBack(toModel, fromModel, inner.MaxLatencySamples);
     }
 
     /// <summary>
