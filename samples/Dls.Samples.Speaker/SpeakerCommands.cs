@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Dls.Samples.Abstractions;
 using Dls.Speaker.Data;
 using Dls.Speaker.Evaluation;
+using Dls.Speaker.Metrics;
 using Dls.Speaker.Verification;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -41,6 +42,23 @@ internal static class SpeakerCommands
         return command;
     }
 
+    /// <summary>
+    /// The lowest threshold whose false-accept rate on <paramref name="result"/>'s different-speaker trials is at most
+    /// <paramref name="falseAcceptRate"/>, and the line that reports it; null (and a line saying why and what to do) when
+    /// only rejecting everything meets the rate on these trials, which gives no usable cosine threshold.
+    /// </summary>
+    internal static (DetPoint? Point, string Line) CalibrateAtFalseAcceptRate(SpeakerEvaluationResult result, double falseAcceptRate)
+    {
+        var point = VerificationMetrics.OperatingPointAtFalseAcceptRate(result.TargetScores, result.NonTargetScores, falseAcceptRate);
+        if (double.IsPositiveInfinity(point.Threshold))
+        {
+            string more = falseAcceptRate > 0 ? $"score more of them (well over {Math.Ceiling(1 / falseAcceptRate):N0}) or " : "";
+            return (null, $"at FAR {falseAcceptRate:P2}  no threshold: only rejecting everything meets it on these {result.NonTargetScores.Length} different-speaker trials; {more}ask for a higher rate");
+        }
+
+        return (point, $"at FAR {falseAcceptRate:P2}  threshold {point.Threshold:F4}: miss {point.MissRate:P2}, false accept {point.FalseAcceptRate:P2} (pass it as verify --threshold)");
+    }
+
     public static Command Evaluate(ISampleHost host)
     {
         var data = new Option<string>("--data") { Description = "Speakers as <speaker>/<utterance>.wav folders (a speakers.csv split selects --split), or a VoxCeleb folder with wav/.", Required = true };
@@ -52,7 +70,9 @@ internal static class SpeakerCommands
             .Within(0, int.MaxValue);
         var json = new Option<bool>("--json") { Description = "Print the figures as one JSON object on the last stdout line." };
         var outDir = new Option<string>("--out") { Description = "Folder for the DET plot (det.png) and the score distributions (scores.png).", DefaultValueFactory = _ => Path.Combine("results", "speaker-eval") }.AsOutputFolder();
-        var command = new Command("speaker-eval", "EER, minDCF and the EER threshold of a speaker model on trials from a data folder, beside the no-learning baseline.") { data, model, split, trialsFile, seed, json, outDir };
+        var far = new Option<double?>("--far") { Description = "Also calibrate the threshold for this false-accept rate (e.g. 0.01): the lowest threshold whose share of accepted different-speaker trials is at most it, to pass to verify --threshold." }
+            .Within(0, 1);
+        var command = new Command("speaker-eval", "EER, minDCF and the EER threshold of a speaker model on trials from a data folder, beside the no-learning baseline; with --far, the threshold for a false-accept rate.") { data, model, split, trialsFile, seed, json, outDir, far };
         command.SetAction(parse =>
         {
             string dir = parse.GetValue(data)!;
@@ -100,6 +120,13 @@ internal static class SpeakerCommands
             if (exhaustive is not null)
                 host.Out.WriteLine($"all pairs  {exhaustive.Trials} trials ({exhaustive.NonTargetScores.Length} different-speaker, no sampling): EER {exhaustive.Eer.Eer:P2}, minDCF {exhaustive.MinDcf.MinDcf:F4}, baseline {exhaustiveBaseline!.Eer.Eer:P2}");
 
+            DetPoint? atFar = null;
+            if (parse.GetValue(far) is { } farTarget)
+            {
+                (atFar, string line) = CalibrateAtFalseAcceptRate(result, farTarget);
+                host.Out.WriteLine(line);
+            }
+
             string plotDir = parse.GetValue(outDir)!;
             Directory.CreateDirectory(plotDir);
             string detPath = Path.Combine(plotDir, "det.png");
@@ -129,6 +156,10 @@ internal static class SpeakerCommands
                     ["baseline_eer_all_pairs"] = exhaustiveBaseline is null ? null : Math.Round(exhaustiveBaseline.Eer.Eer, 6),
                     ["det_png"] = detPath,
                     ["scores_png"] = scoresPath,
+                    ["far_target"] = parse.GetValue(far),
+                    ["threshold_far"] = atFar is { } p ? Math.Round(p.Threshold, 6) : null,
+                    ["miss_rate_at_far"] = atFar is { } q ? Math.Round(q.MissRate, 6) : null,
+                    ["false_accept_rate_at_far"] = atFar is { } r ? Math.Round(r.FalseAcceptRate, 6) : null,
                 });
             }
         });

@@ -357,7 +357,7 @@ public sealed class HostCommandTests
         string outDir = Path.Combine(Path.GetTempPath(), $"dls-speaker-eval-{Guid.NewGuid():N}");
         try
         {
-            var (code, stdout, stderr) = await HostRunner.RunAsync("speaker-eval", "--data", data, "--out", outDir, "--json");
+            var (code, stdout, stderr) = await HostRunner.RunAsync("speaker-eval", "--data", data, "--out", outDir, "--json", "--far", "0.05");
             Assert.True(code == 0, stderr);
             var json = HostRunner.LastJsonLine(stdout);
             Assert.Equal(6, (int)json["speakers"]!);
@@ -367,6 +367,11 @@ public sealed class HostCommandTests
             string det = Path.Combine(outDir, "det.png");
             Assert.Equal(det, (string)json["det_png"]!);
             Assert.True(new FileInfo(det).Length > 1000, "det.png should be a drawn PNG");
+            // The threshold for a 5 % false-accept rate: a cosine, meeting the rate on these trials.
+            Assert.Equal(0.05, (double)json["far_target"]!);
+            Assert.InRange((double)json["threshold_far"]!, -1.0, 1.0);
+            Assert.InRange((double)json["false_accept_rate_at_far"]!, 0.0, 0.05);
+            Assert.Contains("at FAR 5.00 %  threshold ", stdout);
             string scores = Path.Combine(outDir, "scores.png");
             Assert.Equal(scores, (string)json["scores_png"]!);
             Assert.True(new FileInfo(scores).Length > 1000, "scores.png should be a drawn PNG");
@@ -375,6 +380,16 @@ public sealed class HostCommandTests
         {
             if (Directory.Exists(outDir)) Directory.Delete(outDir, recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task SpeakerEval_FalseAcceptRateOutOfRange_IsAUsageError()
+    {
+        var (code, _, stderr) = await HostRunner.RunAsync("speaker-eval", "--data", Path.Combine(RepoPaths.Root, "samples", "data", "speaker"), "--far", "1.5");
+
+        Assert.Equal(2, code);
+        Assert.Contains("--far", stderr);
+        Assert.Contains("1.5", stderr);
     }
 
     /// <summary>Runs <paramref name="test"/> with a new temporary folder, deleted afterwards whatever happens.</summary>
