@@ -206,7 +206,6 @@ internal sealed class ResampledStreamingDenoiser : IStreamingDenoiser
         }
 
         _pending.AddRange(samples[..take]);
-
         _kept += take;
         SamplesOut += take;
     }
