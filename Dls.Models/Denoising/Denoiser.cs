@@ -394,6 +394,7 @@ internal sealed class StreamingDenoiser : IStreamingDenoiser
     private readonly List<float> _pending = [];
     private bool _completed;
     private bool _disposed;
+    private Exception? _fault;   // what broke an earlier call: the output since has a gap, so nothing more is given
 
     public StreamingDenoiser(Denoiser owner, IMaskNetwork network, int modelRate, int sampleRate, int maxFramesPerBatch)
     {
@@ -423,8 +424,18 @@ internal sealed class StreamingDenoiser : IStreamingDenoiser
             throw new InvalidOperationException("Complete() was already called; create a new stream for more audio.");
         }
 
+        ThrowIfFaulted();
         Denoiser.CheckFinite(block, _chain.SamplesIn);
-        _chain.Push(block);
+        try
+        {
+            _chain.Push(block);
+        }
+        catch (Exception e)
+        {
+            Fail(e);   // part of the block may have gone through: what follows would not join what came before
+            throw;
+        }
+
         return Drain();
     }
 
@@ -437,14 +448,23 @@ internal sealed class StreamingDenoiser : IStreamingDenoiser
         }
 
         using Denoiser.Lease lease = _owner.Enter();
-
+        ThrowIfFaulted();
         if (_chain.SamplesIn == 0)
         {
             throw new InvalidOperationException("The stream received no samples (expected at least 1 before Complete()).");
         }
 
         _completed = true;
-        _chain.Complete();
+        try
+        {
+            _chain.Complete();
+        }
+        catch (Exception e)
+        {
+            Fail(e);
+            throw;
+        }
+
         return Drain();
     }
 
@@ -462,5 +482,23 @@ internal sealed class StreamingDenoiser : IStreamingDenoiser
         float[] result = [.. _pending];
         _pending.Clear();
         return result;
+    }
+
+    private void Fail(Exception e)
+    {
+        _fault = e;
+        _pending.Clear();   // output of a block that failed half-way is not handed out later
+    }
+
+    private void ThrowIfFaulted() => ThrowIfFaulted(_fault);
+
+    /// <summary>Refuses a call of a stream after <paramref name="fault"/> broke an earlier one (its output would have a gap).</summary>
+    internal static void ThrowIfFaulted(Exception? fault)
+    {
+        if (fault is not null)
+        {
+            throw new InvalidOperationException(
+                $"An earlier call of this stream failed ({fault.GetType().Name}: {fault.Message}); its output would have a gap. Create a new stream.", fault);
+        }
     }
 }

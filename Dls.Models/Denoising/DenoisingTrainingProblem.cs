@@ -162,6 +162,7 @@ public sealed class DenoisingTrainingProblem : ITrainingProblem<DenoisingBatch>
     /// The model is not a mask network, or the batch is empty, ragged, has rows of at most
     /// <see cref="DenoisingStft.HopLength"/> samples, or clean rows that do not match its noisy rows (named).
     /// </exception>
+    /// <exception cref="InvalidOperationException">The network returned a mask of another shape than its input's.</exception>
     public Tensor Loss(nn.Module model, DenoisingBatch batch)
     {
         IMaskNetwork network = AsMaskNetwork(model);
@@ -172,7 +173,7 @@ public sealed class DenoisingTrainingProblem : ITrainingProblem<DenoisingBatch>
         Tensor clean = tensor(batch.Clean.SelectMany(x => x).ToArray(), [count, length]);
         Tensor spec = DenoisingStft.Forward(noisy);
         Tensor magnitude = spec.abs();
-        Tensor mask = network.forward(magnitude);
+        Tensor mask = MaskingStream.CheckMask(network, network.forward(magnitude), magnitude.shape[0], magnitude.shape[1], "forward");
         Tensor loss;
         if (_options.Loss == DenoisingLoss.Magnitude)
         {

@@ -200,7 +200,7 @@ internal sealed class MaskingStream : IDisposable
 
             Tensor x = _frameTensor!.narrow(0, 0, count);
             Tensor spec = fft.rfft(x, N, dim: 1);
-            Tensor mask = _model.ForwardContinued(spec.abs().unsqueeze(0), _state, out Tensor? next);
+            Tensor mask = CheckMask(_model.ForwardContinued(spec.abs().unsqueeze(0), _state, out Tensor? next), count, nameof(IMaskNetwork.ForwardContinued));
             _state?.Dispose();
             _state = next?.DetachFromDisposeScope();
             Tensor target = spec;
@@ -243,11 +243,30 @@ internal sealed class MaskingStream : IDisposable
         using (no_grad())
         using (NewDisposeScope())
         {
-            Tensor mask = _model.Flush(_state, 1);
+            Tensor mask = CheckMask(_model.Flush(_state, 1), lookahead, nameof(IMaskNetwork.Flush));
             output = Invert(_pending!, mask.squeeze(0));
         }
 
         OverlapAdd(totalFrames - lookahead, lookahead, output);
+    }
+
+    /// <summary>
+    /// The network's mask, checked to be one row per frame of the batch: a mask of another shape would be broadcast
+    /// against the spectra (a single row, say, would mask every frame alike) or fail inside torch without saying why.
+    /// </summary>
+    private Tensor CheckMask(Tensor mask, long frames, string call) => CheckMask(_model, mask, 1, frames, call);
+
+    /// <summary>Checks that <paramref name="network"/>'s <paramref name="call"/> returned a mask of shape (batch, frames, bins).</summary>
+    internal static Tensor CheckMask(IMaskNetwork network, Tensor mask, long batch, long frames, string call)
+    {
+        long[] shape = mask.shape;
+        if (shape.Length != 3 || shape[0] != batch || shape[1] != frames || shape[2] != DenoisingStft.Bins)
+        {
+            throw new InvalidOperationException(
+                $"Expected {network.GetType().Name} ('{network.Architecture}').{call} to return a mask of shape [{batch}, {frames}, {DenoisingStft.Bins}] (batch, frames, bins); found [{string.Join(", ", shape)}].");
+        }
+
+        return mask;
     }
 
     /// <summary>The windowed inverse FFT of the masked frames, in <see cref="_output"/> (valid until the next batch).</summary>

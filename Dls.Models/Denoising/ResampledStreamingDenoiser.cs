@@ -174,14 +174,7 @@ internal sealed class ResampledStreamingDenoiser : IStreamingDenoiser
         }
     }
 
-    private void ThrowIfFaulted()
-    {
-        if (_fault is not null)
-        {
-            throw new InvalidOperationException(
-                $"An earlier call of this stream failed ({_fault.GetType().Name}: {_fault.Message}); its output would have a gap. Create a new stream.", _fault);
-        }
-    }
+    private void ThrowIfFaulted() => StreamingDenoiser.ThrowIfFaulted(_fault);
 
     private float[] FromInner(float[] samples)
     {
