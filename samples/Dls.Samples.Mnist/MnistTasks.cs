@@ -375,7 +375,7 @@ internal static class MnistTasks
         md.AppendLine(CultureInfo.InvariantCulture, $"| baseline (dense) | {baselineHistory.Count} | {baselineAccuracy:P2} |");
         md.AppendLine(CultureInfo.InvariantCulture, $"| D = 20, SVD of the baseline, no retraining | 0 | {svdInitAccuracy:P2} |");
         md.AppendLine(CultureInfo.InvariantCulture, $"| D = 20, SVD init, fine-tuned (lr {Recipe.FineTuneLearningRate}) | +{recipe.FineTuneEpochs} | **{fineTunedAccuracy:P2}** |");
-        md.AppendLine(CultureInfo.InvariantCulture, $"| the same, {seedAccuracies.Count} seeds: mean (min–max) | +{recipe.FineTuneEpochs} | {seedAccuracies.Average():P2} ({seedAccuracies.Min():P2}–{seedAccuracies.Max():P2}) |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| the same, {Seeds(seedAccuracies.Count)}: mean (min–max) | +{recipe.FineTuneEpochs} | {seedAccuracies.Average():P2} ({seedAccuracies.Min():P2}–{seedAccuracies.Max():P2}) |");
         md.AppendLine(CultureInfo.InvariantCulture, $"| D = 20, SVD init, longer fine-tuning (cosine lr {Recipe.LearningRate} → {Recipe.LearningRate / 100}) | +{recipe.LongFineTuneEpochs} | {longFineTunedAccuracy:P2} |");
         md.AppendLine(CultureInfo.InvariantCulture, $"| D = 20, random init | {recipe.ScratchEpochs} | {scratchAccuracy:P2} |");
         md.AppendLine().AppendLine("Fine-tuning:").AppendLine();
@@ -384,7 +384,7 @@ internal static class MnistTasks
         AppendHistoryTable(md, scratchResult.History);
         md.AppendLine().AppendLine("![loss curves](mnist_loss.png)").AppendLine().AppendLine("![accuracy vs parameters](mnist_accuracy_vs_params.png)");
         ctx.Results.WriteMarkdown("mnist-lowrank", md.ToString());
-        ctx.Out.WriteLine(string.Create(C, $"mnist-lowrank: {lowRankParams:N0} parameters; SVD-init {svdInitAccuracy:P2}, fine-tuned {fineTunedAccuracy:P2} ({seedAccuracies.Count} seeds: mean {seedAccuracies.Average():P2}), longer fine-tuning {longFineTunedAccuracy:P2}, from scratch {scratchAccuracy:P2}"));
+        ctx.Out.WriteLine(string.Create(C, $"mnist-lowrank: {lowRankParams:N0} parameters; SVD-init {svdInitAccuracy:P2}, fine-tuned {fineTunedAccuracy:P2} ({Seeds(seedAccuracies.Count)}: mean {seedAccuracies.Average():P2}), longer fine-tuning {longFineTunedAccuracy:P2}, from scratch {scratchAccuracy:P2}"));
     }
 
     // ---------------------------------------------------------------- helpers
@@ -442,6 +442,8 @@ internal static class MnistTasks
         new PlotSeries($"{label} training loss", history.Select(h => (double)(h.Epoch + offset)).ToArray(), history.Select(h => h.TrainLoss).ToArray()),
         new PlotSeries($"{label} test loss", history.Select(h => (double)(h.Epoch + offset)).ToArray(), history.Select(h => h.Metrics.GetValueOrDefault("val_loss", double.NaN)).ToArray()),
     ];
+
+    private static string Seeds(int count) => count == 1 ? "1 seed" : $"{count} seeds";
 
     private static void AppendHistoryTable(StringBuilder md, IReadOnlyList<EpochRecord> history)
     {
