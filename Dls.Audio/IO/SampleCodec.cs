@@ -74,7 +74,7 @@ internal static class SampleCodec
                 }
 
             default:
-                throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown WAV sample format.");
+                throw WavSampleFormatExtensions.Undefined(format);
         }
     }
 
@@ -153,7 +153,7 @@ internal static class SampleCodec
 
                 break;
             default:
-                throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown WAV sample format.");
+                throw WavSampleFormatExtensions.Undefined(format);
         }
     }
 

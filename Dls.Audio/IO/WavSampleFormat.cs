@@ -36,7 +36,7 @@ public static class WavSampleFormatExtensions
         WavSampleFormat.Pcm32 => 4,
         WavSampleFormat.Float32 => 4,
         WavSampleFormat.Float64 => 8,
-        _ => throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown WAV sample format."),
+        _ => throw Undefined(format),
     };
 
     /// <summary>Whether the format stores IEEE floats (rather than integers).</summary>
@@ -56,6 +56,10 @@ public static class WavSampleFormatExtensions
         WavSampleFormat.Pcm32 => "32-bit signed integer PCM",
         WavSampleFormat.Float32 => "32-bit floating point PCM",
         WavSampleFormat.Float64 => "64-bit floating point PCM",
-        _ => throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown WAV sample format."),
+        _ => throw Undefined(format),
     };
+
+    /// <summary>The exception for a value cast from an integer that names no <see cref="WavSampleFormat"/>.</summary>
+    internal static ArgumentOutOfRangeException Undefined(WavSampleFormat format) =>
+        new(nameof(format), format, $"Expected a defined WavSampleFormat (PcmU8, Pcm16, Pcm24, Pcm32, Float32 or Float64); found {(int)format}.");
 }

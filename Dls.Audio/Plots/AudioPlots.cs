@@ -178,7 +178,8 @@ public static class AudioPlots
     {
         if (width is < 50 or > 10000 || height is < 50 or > 10000)
         {
-            throw new ArgumentOutOfRangeException(nameof(width), $"Picture size must be 50..10000 pixels each way; found {width} × {height}.");
+            throw new ArgumentOutOfRangeException(
+                width is < 50 or > 10000 ? nameof(width) : nameof(height), $"Picture size must be 50..10000 pixels each way; found {width} × {height}.");
         }
     }
 }

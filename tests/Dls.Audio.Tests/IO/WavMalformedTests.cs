@@ -194,6 +194,9 @@ public sealed class WavMalformedTests
     [InlineData(0x0007, "µ-law")]
     [InlineData(0x0002, "ADPCM")]
     [InlineData(0x0011, "IMA ADPCM")]
+    [InlineData(0x0031, "GSM 6.10")]
+    [InlineData(0x0050, "(MPEG)")]
+    [InlineData(0x0055, "MPEG layer 3")]
     [InlineData(0x1234, "unknown codec")]
     public void Read_CompressedCodec_NotSupported(int tag, string name) =>
         Rejects<NotSupportedException>(new WavBuilder { FormatTag = (ushort)tag, Bits = 8 }.Build(), $"0x{tag:X4}", name);
@@ -254,6 +257,21 @@ public sealed class WavMalformedTests
         Assert.Contains("truncated", ex.Message);
         Assert.Contains("2147483632", ex.Message);
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 4 << 20, "more than 4 MiB allocated for a 48-byte stream");
+    }
+
+    [Fact]
+    public void Read_NonSeekableStreamDeclaringMoreFramesThanAnArrayHolds_NotSupportedWithoutAllocating()
+    {
+        // 0xFFFFFFF0 bytes of 16-bit mono are 2,147,483,640 frames, more than Array.MaxLength (2,147,483,591): no single
+        // channel array can take them, whatever the stream really holds, so the whole-file read refuses before reading.
+        byte[] bytes = new WavBuilder { DataSize = 0xFFFF_FFF0, Data = [1, 2, 3, 4] }.Build();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+
+        var ex = Assert.Throws<NotSupportedException>(() => WavFile.Read(new NonSeekableStream(bytes)));
+
+        Assert.Contains("holds 2147483640 frames per channel, more than one array can", ex.Message);
+        Assert.Contains("read it in blocks with WavReader", ex.Message);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1 << 20, "more than 1 MiB allocated for a 48-byte stream");
     }
 
     [Fact]

@@ -245,37 +245,6 @@ public sealed class WavRoundTripTests
         WavFile.Write(buffer, data);
         return buffer.ToArray();
     }
-
-    private sealed class WriteOnlyStream : Stream
-    {
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
-        public override void Flush()
-        {
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count)
-        {
-        }
-    }
 }
 
 public sealed class WavReaderTests
@@ -344,4 +313,107 @@ public sealed class WavReaderTests
         var e = Assert.Throws<InvalidOperationException>(() => WavFile.Read(used));
         Assert.Contains("read none of its 5000 frames; found 10 read", e.Message);
     }
+
+    [Fact]
+    public void Constructor_WriteOnlyStream_ArgumentExceptionNamingIt()
+    {
+        using var sink = new WriteOnlyStream();
+
+        var ex = Assert.Throws<ArgumentException>(() => new WavReader(sink));
+
+        Assert.Equal("stream", ex.ParamName);
+        Assert.Contains("The stream must be readable", ex.Message);
+    }
+
+    [Theory]
+    [InlineData(24000, 16000, 2, 1.5)]
+    [InlineData(44100, 44100, 1, 1.0)]
+    [InlineData(0, 8000, 1, 0.0)]
+    public void Duration_FramesAndRate_FramesDividedByRate(int frames, int rate, int channels, double seconds)
+    {
+        using var buffer = new MemoryStream();
+        WavFile.Write(buffer, WavData.FromInterleaved(new float[frames * channels], channels, rate, WavSampleFormat.Pcm16));
+        buffer.Position = 0;
+
+        using var reader = new WavReader(buffer);
+
+        // Whole milliseconds: TimeSpan holds them exactly, so no tolerance is needed.
+        Assert.Equal(TimeSpan.FromMilliseconds(seconds * 1000), reader.Duration);
+        Assert.Equal(frames, reader.FrameCount);
+    }
+
+    [Fact]
+    public void ReadFrames_FileCutShortAfterOpening_InvalidDataNamingTheFile()
+    {
+        // The size is checked against the file when the reader opens it; a file cut short later is only found while
+        // reading, and a command reading many files must still say which one.
+        string dir = Directory.CreateTempSubdirectory("dls-wav").FullName;
+        try
+        {
+            string path = Path.Combine(dir, "cut.wav");
+            WavFile.Write(path, new WavData(8000, [new float[100]], WavSampleFormat.Pcm16));   // 44 + 200 bytes
+            using var reader = new WavReader(path);
+            using (var writer = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+            {
+                writer.SetLength(44 + 60);   // 30 of the 100 samples left
+            }
+
+            var ex = Assert.Throws<InvalidDataException>(() => reader.ReadFrames(new float[100]));
+
+            Assert.StartsWith($"'{path}': WAV data chunk is truncated", ex.Message);
+            Assert.Contains("the header declares 200 bytes of samples, but the stream ended after 60", ex.Message);
+            Assert.IsType<InvalidDataException>(ex.InnerException);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Dispose_Twice_ClosesTheStreamOnceAndRefusesReads()
+    {
+        using var buffer = new MemoryStream();
+        WavFile.Write(buffer, new WavData(8000, [new float[10]], WavSampleFormat.Pcm16));
+        buffer.Position = 0;
+        var reader = new WavReader(buffer, leaveOpen: false);
+
+        reader.Dispose();
+        reader.Dispose();
+
+        Assert.False(buffer.CanRead);   // a disposed MemoryStream can no longer read
+        Assert.Throws<ObjectDisposedException>(() => reader.ReadFrames(new float[4]));
+    }
+}
+
+/// <summary>A write-only stream that cannot seek, like a pipe or a socket: it counts the bytes it is given and drops them.</summary>
+internal sealed class WriteOnlyStream : Stream
+{
+    public override bool CanRead => false;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public long BytesWritten { get; private set; }
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => BytesWritten += count;
 }

@@ -214,4 +214,92 @@ public sealed class LevelsTests
         Assert.Contains("at index 1 of 3", ex.Message);
         Assert.Contains("beyond float32", ex.Message);
     }
+
+    [Theory]
+    [InlineData(10.0, 20.0)]
+    [InlineData(100.0, 40.0)]
+    [InlineData(1.0, 0.0)]
+    [InlineData(0.1, -20.0)]
+    [InlineData(0.001, -60.0)]
+    public void GainToDb_PowersOfTen_TwentyDbPerDecade(double gain, double decibels)
+    {
+        // 20·log10 of an exact decade; 0.1 and 0.001 are not exact doubles, hence the 1e-12 dB.
+        Assert.Equal(decibels, AudioLevels.GainToDb(gain), 1e-12);
+    }
+
+    [Fact]
+    public void GainToDb_DoubleAndSilence_SixDbAndMinusInfinity()
+    {
+        // 20·log10(2) = 6.0205999132796239…; a gain of 0 silences the signal: −∞ dB, as the documentation says.
+        Assert.Equal(6.020599913279624, AudioLevels.GainToDb(2), 1e-12);
+        Assert.Equal(double.NegativeInfinity, AudioLevels.GainToDb(0));
+    }
+
+    [Theory]
+    [InlineData(-1.0)]
+    [InlineData(-1e-300)]
+    [InlineData(double.NegativeInfinity)]
+    [InlineData(double.NaN)]
+    public void GainToDb_NegativeOrNaN_ArgumentOutOfRangeNamingValue(double gain)
+    {
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => AudioLevels.GainToDb(gain));
+
+        Assert.Equal("gain", ex.ParamName);
+        Assert.Equal(gain, ex.ActualValue);
+        Assert.Contains("An amplitude gain must be zero or positive", ex.Message);
+    }
+
+    [Fact]
+    public void Rms_EmptySignal_ArgumentExceptionFoundZero()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => AudioLevels.Rms([]));
+
+        Assert.Equal("samples", ex.ParamName);
+        Assert.Contains("The RMS of an empty signal is undefined; found 0 samples", ex.Message);
+    }
+
+    [Theory]
+    [InlineData(0, 50, "found 0 and 50 samples")]
+    [InlineData(100, 0, "found 100 and 0 samples")]
+    public void MixAtSnr_EmptySpeechOrNoise_ArgumentExceptionWithBothLengths(int speechLength, int noiseLength, string found)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => NoiseMixer.MixAtSnr(Sine(0.3, speechLength), Sine(0.1, noiseLength), 5));
+
+        Assert.Contains("Speech and noise must be non-empty", ex.Message);
+        Assert.Contains(found, ex.Message);
+    }
+
+    [Theory]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    [InlineData(double.NegativeInfinity)]
+    public void MixAtSnr_NonFiniteTarget_ArgumentOutOfRangeNamingValue(double snr)
+    {
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => NoiseMixer.MixAtSnr(Sine(0.3, 100), Sine(0.1, 50), snr));
+
+        Assert.Equal("snrDb", ex.ParamName);
+        Assert.Equal(snr, ex.ActualValue);
+        Assert.Contains("The target SNR must be a finite number of dB", ex.Message);
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(50)]
+    public void MixAtSnr_OffsetOutsideTheNoise_ArgumentOutOfRangeWithRange(int offset)
+    {
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => NoiseMixer.MixAtSnr(Sine(0.3, 100), Sine(0.1, 50), 5, offset));
+
+        Assert.Equal("noiseOffset", ex.ParamName);
+        Assert.Equal(offset, ex.ActualValue);
+        Assert.Contains("The noise offset must be in 0..49", ex.Message);
+    }
+
+    [Fact]
+    public void MixAtSnr_SilentSpeech_ArgumentExceptionNamingIt()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => NoiseMixer.MixAtSnr(new float[100], Sine(0.1, 50), 5));
+
+        Assert.Equal("speech", ex.ParamName);
+        Assert.Contains("The speech is silent, so no noise level gives a finite SNR", ex.Message);
+    }
 }

@@ -112,4 +112,38 @@ public sealed class SignalMetricsTests
         Assert.Equal(0, report.SnrImprovementDb);
         Assert.Equal(0, report.SiSdrImprovementDb);
     }
+
+    [Theory]
+    [InlineData(10.0, 10.0)]
+    [InlineData(35.0, -10.0)]
+    [InlineData(double.NaN, 35.0)]
+    public void SegmentalSnrDb_MinNotBelowMax_ArgumentExceptionWithBoth(double minDb, double maxDb)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => SignalMetrics.SegmentalSnrDb([0.5f, 0.1f], [0.4f, 0.1f], 2, minDb, maxDb));
+
+        Assert.Equal("minDb", ex.ParamName);
+        Assert.Contains($"minDb must be below maxDb; found {minDb} and {maxDb}", ex.Message);
+    }
+
+    [Fact]
+    public void SegmentalSnrDb_EveryFrameSilentInBoth_ArgumentException()
+    {
+        // Reference and error are zero in every frame: no frame has an SNR, so there is nothing to average.
+        var ex = Assert.Throws<ArgumentException>(() => SignalMetrics.SegmentalSnrDb(new float[10], new float[10], frameLength: 4));
+
+        Assert.Equal("reference", ex.ParamName);
+        Assert.Contains("every frame is silent in both the reference and the error", ex.Message);
+    }
+
+    [Theory]
+    [InlineData(2, 3, 3, "found 2, 3 and 3 samples")]
+    [InlineData(3, 2, 3, "found 3, 2 and 3 samples")]
+    [InlineData(3, 3, 4, "found 3, 3 and 4 samples")]
+    public void Evaluate_LengthsDiffer_ArgumentExceptionWithAllThree(int clean, int noisy, int enhanced, string found)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => EnhancementMetrics.Evaluate(new float[clean], new float[noisy], new float[enhanced]));
+
+        Assert.Contains("Clean, noisy and enhanced must have the same length", ex.Message);
+        Assert.Contains(found, ex.Message);
+    }
 }

@@ -1,4 +1,6 @@
+using System.Buffers.Binary;
 using Dls.Audio.Plots;
+using Dls.Audio.Spectral;
 
 namespace Dls.Audio.Tests.Plots;
 
@@ -73,5 +75,62 @@ public sealed class AudioPlotsTests
             Assert.Equal("signal", ex.ParamName);
             Assert.Contains($"Expected finite samples; found {bad} at index 1234 of 16000", ex.Message);
         }
+    }
+
+    [Fact]
+    public void RenderWaveform_EmptySignal_ArgumentExceptionNamingIt()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => AudioPlots.RenderWaveform(new AudioSignal([], 16000)));
+
+        Assert.Equal("signal", ex.ParamName);
+        Assert.Contains("Cannot draw the waveform of an empty signal", ex.Message);
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(-20.0)]
+    [InlineData(double.NaN)]
+    public void RenderSpectrogram_DynamicRangeNotPositive_ArgumentOutOfRangeNamingValue(double range)
+    {
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => AudioPlots.RenderSpectrogram(Chirp(), dynamicRangeDb: range));
+
+        Assert.Equal("dynamicRangeDb", ex.ParamName);
+        Assert.Equal(range, ex.ActualValue);
+        Assert.Contains("The dynamic range must be a positive number of dB", ex.Message);
+    }
+
+    [Theory]
+    [InlineData(49, 400, "width")]
+    [InlineData(10001, 400, "width")]
+    [InlineData(800, 49, "height")]
+    [InlineData(800, 10001, "height")]
+    public void RenderSpectrogramAndWaveform_PictureSizeOutOfRange_ArgumentOutOfRangeNamingTheBadSide(int width, int height, string param)
+    {
+        var spectrogram = Assert.Throws<ArgumentOutOfRangeException>(() => AudioPlots.RenderSpectrogram(Chirp(), width: width, height: height));
+        var waveform = Assert.Throws<ArgumentOutOfRangeException>(() => AudioPlots.RenderWaveform(Chirp(), width: width, height: height));
+
+        foreach (ArgumentOutOfRangeException ex in new[] { spectrogram, waveform })
+        {
+            Assert.Equal(param, ex.ParamName);
+            Assert.Contains($"Picture size must be 50..10000 pixels each way; found {width} × {height}", ex.Message);
+        }
+    }
+
+    [Fact]
+    public void RenderSpectrogram_UncentredOptionsAndSignalShorterThanNFft_CentresInsteadOfFailing()
+    {
+        // 300 samples cannot fill one uncentred 1024-sample frame; the picture falls back to centred frames, which pad.
+        var shortSignal = new AudioSignal(Chirp().Samples[..300], 16000);
+        var options = new StftOptions { NFft = 1024, HopLength = 256, Center = false };
+        using (var stft = new Stft(options))
+        {
+            Assert.Throws<ArgumentException>(() => stft.Forward(shortSignal.Samples));
+        }
+
+        byte[] png = AudioPlots.RenderSpectrogram(shortSignal, options: options, width: 200, height: 150);
+
+        Assert.Equal(PngSignature, png[..8]);
+        Assert.Equal(200, BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(16)));   // IHDR width
+        Assert.Equal(150, BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(20)));   // IHDR height
     }
 }

@@ -213,4 +213,64 @@ public sealed class ResamplerTests(ITestOutputHelper output)
         Assert.All(got, r => Assert.Same(got[0], r));
         Assert.Equal(1, cache.Usage.Pairs);
     }
+
+    [Fact]
+    public void Process_OutputLongerThanAnArray_ArgumentExceptionBeforeAllocating()
+    {
+        // 1 Hz → 1 MHz: 2,200 samples become 2,200,000,000, above Array.MaxLength (2,147,483,591). The filter of this
+        // ratio is computed per output sample (a phase table would hold 10^6 phases), so building it costs nothing.
+        var resampler = new Resampler(1, 1_000_000);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+
+        var ex = Assert.Throws<ArgumentException>(() => resampler.Process(new float[2200]));
+
+        Assert.Equal("input", ex.ParamName);
+        Assert.Contains("Resampling 2200 samples would give 2200000000, more than one array holds", ex.Message);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1 << 20, "more than 1 MiB allocated before refusing");
+    }
+
+    [Fact]
+    public void ResamplerCache_BuildFails_RethrowsTheErrorAndBuildsAfreshNextTime()
+    {
+        // Lazy<T> caches a failure: a pair kept after one would fail every later call with the same stale exception.
+        var failure = new OutOfMemoryException("no room for the filter");
+        int builds = 0;
+        var cache = new ResamplerCache(maxPairs: 4, maxCoefficients: long.MaxValue, (input, output) =>
+            ++builds == 1 ? throw failure : new Resampler(input, output));
+
+        var ex = Assert.Throws<OutOfMemoryException>(() => cache.Get(48_000, 16_000));
+
+        Assert.Same(failure, ex);
+        Assert.Equal((0, 0L), cache.Usage);           // the failed pair is not kept
+        Resampler built = cache.Get(48_000, 16_000);
+        Assert.Equal((48_000, 16_000), (built.InputRate, built.OutputRate));
+        Assert.Equal(2, builds);
+        Assert.Equal(1, cache.Usage.Pairs);
+    }
+
+    [Fact]
+    public void ResamplerCache_BuildFailsAfterItsPairWasReplaced_RethrowsAndKeepsTheNewPair()
+    {
+        // With one slot, a pair asked for during a build replaces the pair being built; when that build then fails,
+        // dropping the failed pair must leave the newer one alone.
+        ResamplerCache? cache = null;
+        Resampler? inner = null;
+        var failure = new InvalidOperationException("filter design failed");
+        cache = new ResamplerCache(maxPairs: 1, maxCoefficients: long.MaxValue, (input, output) =>
+        {
+            if (input == 44_100)
+            {
+                inner = cache!.Get(48_000, 16_000);
+                throw failure;
+            }
+
+            return new Resampler(input, output);
+        });
+
+        var ex = Assert.Throws<InvalidOperationException>(() => cache.Get(44_100, 16_000));
+
+        Assert.Same(failure, ex);
+        Assert.Equal(1, cache.Usage.Pairs);
+        Assert.Same(inner, cache.Get(48_000, 16_000));
+    }
 }

@@ -150,6 +150,21 @@ public sealed class ResamplingStreamTests
     }
 
     [Fact]
+    public void Push_EmptyBlock_NothingCountedOrHandedOn()
+    {
+        int calls = 0;
+        var stream = new Resampler(48000, 16000).CreateStream(_ => calls++);
+        int kept = stream.KeptSamples;   // the zeros before the signal start that the first outputs reach back to
+
+        stream.Push([]);
+
+        Assert.Equal(0, calls);
+        Assert.Equal(0, stream.SamplesIn);
+        Assert.Equal(0, stream.SamplesOut);
+        Assert.Equal(kept, stream.KeptSamples);
+    }
+
+    [Fact]
     public void CreateStream_NullSink_ThrowsNamingIt() =>
         Assert.Equal("output", Assert.Throws<ArgumentNullException>(() => new Resampler(48000, 16000).CreateStream(null!)).ParamName);
 

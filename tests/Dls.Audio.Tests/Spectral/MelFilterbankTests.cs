@@ -138,4 +138,142 @@ public sealed class MelFilterbankTests
         Assert.Equal([0f, -30f, -100f], none, (a, b) => Math.Abs(a - b) < 1e-4);
         Assert.Equal(none, infinite);
     }
+
+    [Theory]
+    [InlineData("SampleRate", "SampleRate must be positive; found 0")]
+    [InlineData("NFft", "NFft must be at least 2; found 1")]
+    [InlineData("MinFrequency", "MinFrequency must be ≥ 0 Hz; found -1")]
+    [InlineData("MinFrequencyNaN", "MinFrequency must be ≥ 0 Hz; found NaN")]
+    [InlineData("Scale", "Scale 7 is not a defined MelScale")]
+    [InlineData("Normalization", "Normalization 7 is not a defined MelNormalization")]
+    public void Options_EachBadField_NamedWithTheValueFound(string field, string message)
+    {
+        var valid = new MelOptions();
+        MelOptions options = field switch
+        {
+            "SampleRate" => valid with { SampleRate = 0 },
+            "NFft" => valid with { NFft = 1 },
+            "MinFrequency" => valid with { MinFrequency = -1 },
+            "MinFrequencyNaN" => valid with { MinFrequency = double.NaN },
+            "Scale" => valid with { Scale = (MelScale)7 },
+            _ => valid with { Normalization = (MelNormalization)7 },
+        };
+
+        var ex = Assert.Throws<ArgumentException>(() => new MelFilterbank(options));
+
+        Assert.StartsWith("Invalid mel options: ", ex.Message);
+        Assert.Contains(message, ex.Message);
+    }
+
+    [Fact]
+    public void Apply_SmallSpectrogram_EqualsTheWeightMatrixTimesTheSpectrogram()
+    {
+        // 9 bins × 4 frames into 3 bands: result[m, t] = Σ_k W[m, k] · S[k, t], computed here from GetWeights.
+        var bank = new MelFilterbank(new MelOptions { SampleRate = 16000, NFft = 16, MelCount = 3 });
+        const int frames = 4;
+        var random = new Random(21);
+        float[] spectrogram = Enumerable.Range(0, bank.Bins * frames).Select(_ => (float)random.NextDouble()).ToArray();
+        float[] weights = bank.GetWeights();
+
+        float[] mel = bank.Apply(spectrogram, frames);
+
+        Assert.Equal(9, bank.Bins);
+        Assert.Equal(3 * frames, mel.Length);
+        for (int m = 0; m < 3; m++)
+        {
+            for (int t = 0; t < frames; t++)
+            {
+                double expected = 0;
+                for (int k = 0; k < bank.Bins; k++)
+                {
+                    expected += (double)weights[(m * bank.Bins) + k] * spectrogram[(k * frames) + t];
+                }
+
+                // Apply sums the double weights, GetWeights rounds them to float32 (relative 6e-8), and the result is
+                // float32: 1e-6 relative covers both roundings.
+                Assert.True(expected > 0, $"band {m} frame {t}: a band with no weight would test nothing");
+                Assert.Equal(expected, mel[(m * frames) + t], expected * 1e-6);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(35, 4, "Expected 9 bins × 4 frames = 36 values; found 35")]
+    [InlineData(37, 4, "Expected 9 bins × 4 frames = 36 values; found 37")]
+    [InlineData(0, -1, "Expected 9 bins × -1 frames = -9 values; found 0")]
+    public void Apply_LengthOtherThanBinsTimesFrames_ArgumentExceptionExpectedAndFound(int length, int frames, string message)
+    {
+        var bank = new MelFilterbank(new MelOptions { SampleRate = 16000, NFft = 16, MelCount = 3 });
+
+        var ex = Assert.Throws<ArgumentException>(() => bank.Apply(new float[length], frames));
+
+        Assert.Equal("spectrogram", ex.ParamName);
+        Assert.Contains(message, ex.Message);
+    }
+
+    [Fact]
+    public void LogMel_MelNFftOtherThanStft_ArgumentExceptionWithBoth()
+    {
+        var ex = Assert.Throws<ArgumentException>(() =>
+            new LogMelSpectrogram(new StftOptions { NFft = 512, HopLength = 160 }, new MelOptions { NFft = 1024 }));
+
+        Assert.Equal("melOptions", ex.ParamName);
+        Assert.Contains("Mel NFft (1024) must equal STFT NFft (512)", ex.Message);
+    }
+
+    [Theory]
+    [InlineData(0.0, 1e-6)]
+    [InlineData(-2.0, 1e-6)]
+    [InlineData(double.NaN, 1e-6)]
+    [InlineData(2.0, 0.0)]
+    [InlineData(2.0, -1e-6)]
+    [InlineData(2.0, double.NaN)]
+    public void LogMel_PowerOrOffsetNotPositive_ArgumentExceptionWithBoth(double power, double offset)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => new LogMelSpectrogram(power: power, offset: offset));
+
+        Assert.Contains($"Power and offset must be positive; found power {power}, offset {offset}", ex.Message);
+    }
+
+    [Fact]
+    public void LogMel_StftOptions_TheGivenOnesOrTwentyFiveMsEveryTenMsAtSixteenKilohertz()
+    {
+        var given = new StftOptions { NFft = 1024, HopLength = 256, Window = StftWindow.Hamming };
+        using var custom = new LogMelSpectrogram(given);
+        using var standard = new LogMelSpectrogram();
+
+        Assert.Same(given, custom.StftOptions);
+        // The documented default: 25 ms windows (0.025 × 16000 = 400 samples) every 10 ms (160 samples) in a
+        // 512-point FFT, Hann, centred with zero padding.
+        StftOptions options = standard.StftOptions;
+        Assert.Equal((512, 400, 160), (options.NFft, options.EffectiveWinLength, options.HopLength));
+        Assert.Equal((StftWindow.Hann, true, StftPadMode.Constant), (options.Window, options.Center, options.PadMode));
+        Assert.Equal(options.NFft, standard.Filterbank.Options.NFft);
+    }
+
+    [Fact]
+    public void LogMel_DisposeTwice_ThenForwardRefused()
+    {
+        using var scope = NewDisposeScope();
+        var logMel = new LogMelSpectrogram();
+
+        logMel.Dispose();
+        logMel.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => logMel.Forward(torch.zeros(4000)));
+    }
+
+    [Theory]
+    [InlineData(0.0, 1.0)]
+    [InlineData(-1e-10, 1.0)]
+    [InlineData(double.NaN, 1.0)]
+    [InlineData(1e-10, 0.0)]
+    [InlineData(1e-10, -1.0)]
+    [InlineData(1e-10, double.NaN)]
+    public void PowerToDb_AminOrReferenceNotPositive_ArgumentExceptionWithBoth(double amin, double reference)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => LogMelSpectrogram.PowerToDb([1f, 0.5f], reference, amin));
+
+        Assert.Contains($"amin and reference must be positive; found amin {amin}, reference {reference}", ex.Message);
+    }
 }

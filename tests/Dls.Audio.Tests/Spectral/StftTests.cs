@@ -124,6 +124,21 @@ public sealed class StftTests
         Assert.Contains("3 problems", ex.Message);
     }
 
+    [Fact]
+    public void Options_UndefinedWindowAndPadMode_EachNamedWithItsValue()
+    {
+        var both = new StftOptions { Window = (StftWindow)9, PadMode = (StftPadMode)(-1) };
+        var one = new StftOptions { Window = (StftWindow)9 };
+
+        var ex = Assert.Throws<ArgumentException>(() => new Stft(both));
+        var single = Assert.Throws<ArgumentException>(() => new Stft(one));
+
+        Assert.Contains("(2 problems)", ex.Message);
+        Assert.Contains("Window 9 is not a defined StftWindow", ex.Message);
+        Assert.Contains("PadMode -1 is not a defined StftPadMode", ex.Message);
+        Assert.Contains("Invalid STFT options (1 problem): Window 9 is not a defined StftWindow.", single.Message);
+    }
+
     [Theory]
     [InlineData(256, 300, StftWindow.Hann, true)]      // hop > n_fft: samples no frame covers
     [InlineData(256, 64, StftWindow.Hann, false)]      // Hann is 0 at sample 0 and nothing else covers it
@@ -414,5 +429,150 @@ public sealed class StftTests
 
         Assert.Equal(reference.data<double>().ToArray(), w);
         Assert.Equal([1.0], w);
+    }
+
+    // NOLA: Σ_k w²[t + k·hop] > 0 for every t, the overlap-added squared window (zero-padded to NFft, centred).
+    [Theory]
+    [InlineData(1024, 512, StftWindow.Hann, null, true)]        // sin⁴ + cos⁴ ≥ 1/2 for a Hann window at half overlap
+    [InlineData(400, 160, StftWindow.Hann, null, true)]         // more overlap than half: larger sums still
+    [InlineData(256, 256, StftWindow.Rectangular, null, true)]  // each sample in exactly one frame, with weight 1
+    [InlineData(256, 256, StftWindow.Hamming, null, true)]      // no overlap, but Hamming's smallest value is 0.08 > 0
+    [InlineData(256, 256, StftWindow.Hann, null, false)]        // no overlap and Hann's w[0] = 0: sample 0 of each frame
+    [InlineData(256, 300, StftWindow.Rectangular, null, false)] // hop > NFft: 44 samples per hop no frame covers
+    [InlineData(1024, 512, StftWindow.Hann, 256, false)]        // the 256-sample window sits at 384..639 of 1024, hop 512:
+                                                                 // t = 200 sums w²[200] + w²[712], both outside it
+    public void SatisfiesNola_OverlapAddedSquaredWindow_PositiveEverywhereOrNot(int nFft, int hop, StftWindow window, int? winLength, bool expected)
+    {
+        using var stft = new Stft(new StftOptions { NFft = nFft, HopLength = hop, Window = window, WinLength = winLength });
+
+        Assert.Equal(expected, stft.SatisfiesNola);
+    }
+
+    [Fact]
+    public void Forward_ReflectPaddingOfASignalNoLongerThanHalfNFft_ArgumentExceptionWithBoth()
+    {
+        // Reflection mirrors the signal without its edge sample, so a pad of 512 needs 513 samples or more.
+        using var scope = NewDisposeScope();
+        using var stft = new Stft(StftOptions.LibrosaLegacy);
+
+        var ex = Assert.Throws<ArgumentException>(() => stft.Forward(torch.zeros(512)));
+        Tensor spec = stft.Forward(torch.zeros(513));
+
+        Assert.Equal("waveform", ex.ParamName);
+        Assert.Contains("Reflect padding needs more than NFft / 2 = 512 samples; found 512", ex.Message);
+        Assert.Equal([513L, 2], spec.shape);   // 1 + 513 / 512 frames
+    }
+
+    [Fact]
+    public void Forward_UncentredSignalShorterThanNFft_ArgumentExceptionWithBoth()
+    {
+        using var scope = NewDisposeScope();
+        using var stft = new Stft(new StftOptions { NFft = 256, HopLength = 64, Center = false });
+
+        var ex = Assert.Throws<ArgumentException>(() => stft.Forward(torch.zeros(255)));
+
+        Assert.Equal("waveform", ex.ParamName);
+        Assert.Contains("Without centring the signal must hold at least NFft = 256 samples; found 255", ex.Message);
+        Assert.Equal([129L, 1], stft.Forward(torch.zeros(256)).shape);
+    }
+
+    [Theory]
+    [InlineData(ScalarType.Int32)]
+    [InlineData(ScalarType.Float16)]
+    [InlineData(ScalarType.ComplexFloat32)]
+    public void Forward_NotFloat32OrFloat64_ArgumentExceptionNamingTheDtype(ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        using var stft = new Stft();
+
+        var ex = Assert.Throws<ArgumentException>(() => stft.Forward(torch.zeros(2000, dtype: dtype)));
+
+        Assert.Equal("waveform", ex.ParamName);
+        Assert.Contains($"Expected a float32 or float64 signal; found {dtype}", ex.Message);
+    }
+
+    [Fact]
+    public void Inverse_RealOrWrongRankTensor_ArgumentExceptionWithDtypeAndShape()
+    {
+        using var scope = NewDisposeScope();
+        using var stft = new Stft();
+
+        var real = Assert.Throws<ArgumentException>(() => stft.Inverse(torch.zeros(513, 4)));
+        var flat = Assert.Throws<ArgumentException>(() => stft.Inverse(torch.zeros(513, dtype: ScalarType.ComplexFloat32)));
+
+        Assert.Equal("spectrum", real.ParamName);
+        Assert.Contains("expects a complex (bins, frames) or (batch, bins, frames) tensor; found Float32 of shape [513, 4]", real.Message);
+        Assert.Contains("found ComplexFloat32 of shape [513]", flat.Message);
+    }
+
+    [Fact]
+    public void Inverse_OtherBinCount_ArgumentExceptionWithBoth()
+    {
+        using var scope = NewDisposeScope();
+        using var stft = new Stft();
+
+        var ex = Assert.Throws<ArgumentException>(() => stft.Inverse(torch.zeros(257, 4, dtype: ScalarType.ComplexFloat32)));
+
+        Assert.Equal("spectrum", ex.ParamName);
+        Assert.Contains("Stft.Inverse expects 513 frequency bins (NFft 1024 / 2 + 1); found 257", ex.Message);
+    }
+
+    [Fact]
+    public void Inverse_NegativeLength_ArgumentOutOfRangeNamingIt()
+    {
+        using var scope = NewDisposeScope();
+        using var stft = new Stft();
+
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => stft.Inverse(torch.zeros(513, 4, dtype: ScalarType.ComplexFloat32), -1));
+
+        Assert.Equal("length", ex.ParamName);
+        Assert.Equal(-1L, ex.ActualValue);
+        Assert.Contains("The output length cannot be negative", ex.Message);
+    }
+
+    [Fact]
+    public void Inverse_NoFrames_ArgumentExceptionFoundZero()
+    {
+        using var scope = NewDisposeScope();
+        using var stft = new Stft();
+
+        var ex = Assert.Throws<ArgumentException>(() => stft.Inverse(torch.zeros(2, 513, 0, dtype: ScalarType.ComplexFloat32)));
+
+        Assert.Equal("spectrum", ex.ParamName);
+        Assert.Contains("Stft.Inverse needs at least one frame; found 0", ex.Message);
+    }
+
+    [Fact]
+    public void Dispose_Twice_ThenForwardAndInverseRefused()
+    {
+        using var scope = NewDisposeScope();
+        var stft = new Stft();
+
+        stft.Dispose();
+        stft.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => stft.Forward(torch.zeros(2000)));
+        Assert.Throws<ObjectDisposedException>(() => stft.Inverse(torch.zeros(513, 4, dtype: ScalarType.ComplexFloat32)));
+    }
+
+    [Theory]
+    [InlineData(5, 6, "found 5 and 6")]
+    [InlineData(6, 5, "found 6 and 5")]
+    [InlineData(-1, 6, "found 0 and 6")]   // −1: the array is null
+    [InlineData(6, -1, "found 6 and 0")]
+    public void MagnitudePhaseAndInverse_PartsOfAnotherLengthThanBinsTimesFrames_ArgumentExceptionExpectedAndFound(int real, int imaginary, string found)
+    {
+        var spec = new ComplexSpectrogram(3, 2, real < 0 ? null! : new float[real], imaginary < 0 ? null! : new float[imaginary]);
+        using var stft = new Stft(new StftOptions { NFft = 4, HopLength = 1 });
+
+        var magnitude = Assert.Throws<ArgumentException>(spec.Magnitude);
+        var phase = Assert.Throws<ArgumentException>(spec.Phase);
+        var inverse = Assert.Throws<ArgumentException>(() => stft.Inverse(spec));
+
+        foreach (ArgumentException ex in new[] { magnitude, phase, inverse })
+        {
+            Assert.Contains("A 3 × 2 spectrogram needs 6 real and imaginary parts", ex.Message);
+            Assert.Contains(found, ex.Message);
+        }
     }
 }
