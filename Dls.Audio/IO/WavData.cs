@@ -24,7 +24,7 @@ public sealed class WavData
         _channels = new float[channels.Count][];
         for (int c = 0; c < channels.Count; c++)
         {
-            _channels[c] = channels[c] ?? throw new ArgumentException($"Channel {c} is null.", nameof(channels));
+            _channels[c] = channels[c] ?? throw new ArgumentException($"Expected an array of samples for channel {c}; found null.", nameof(channels));
             if (_channels[c].Length != _channels[0].Length)
             {
                 throw new ArgumentException(

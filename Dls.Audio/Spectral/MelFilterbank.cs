@@ -213,9 +213,16 @@ public sealed class MelFilterbank
     /// <param name="spectrogram">Bins × frames, row-major (as <see cref="ComplexSpectrogram.Magnitude"/> lays it out).</param>
     /// <param name="frames">The number of frames.</param>
     /// <returns>Mels × frames, row-major.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="frames"/> is negative.</exception>
+    /// <exception cref="ArgumentException">The spectrogram does not hold <see cref="Bins"/> × <paramref name="frames"/> values.</exception>
     public float[] Apply(ReadOnlySpan<float> spectrogram, int frames)
     {
-        if (frames < 0 || spectrogram.Length != (long)Bins * frames)
+        if (frames < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(frames), frames, $"Expected a frame count ≥ 0; found {frames}.");
+        }
+
+        if (spectrogram.Length != (long)Bins * frames)
         {
             throw new ArgumentException($"Expected {Bins} bins × {frames} frames = {(long)Bins * frames} values; found {spectrogram.Length}.", nameof(spectrogram));
         }

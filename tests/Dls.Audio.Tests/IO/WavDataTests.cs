@@ -19,7 +19,7 @@ public sealed class WavDataTests
         var ex = Assert.Throws<ArgumentException>(() => new WavData(16000, [new float[3], null!, new float[3]]));
 
         Assert.Equal("channels", ex.ParamName);
-        Assert.Contains("Channel 1 is null", ex.Message);
+        Assert.Contains("Expected an array of samples for channel 1; found null", ex.Message);
     }
 
     [Fact]
