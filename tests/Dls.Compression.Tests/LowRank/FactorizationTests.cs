@@ -146,4 +146,67 @@ public sealed class FactorizationTests
         Assert.Equal("weight", e.ParamName);
         Assert.Contains("Expected a finite weight of layer 'fc'; found 1 NaN or infinite value(s) among its 24 (4×6)", e.Message);
     }
+
+    [Theory]
+    [InlineData(null, "Expected a 2-D weight (out, in), found shape [2×3×4]")]
+    [InlineData("enc.fc", "Expected a 2-D weight of layer 'enc.fc' (out, in), found shape [2×3×4]")]
+    public void Of_ThreeDimensionalWeight_ThrowsWithShape(string? layerName, string expected)
+    {
+        using var weight = torch.zeros(2, 3, 4);
+
+        var e = Assert.Throws<ArgumentException>(() => WeightSvd.Of(weight, layerName));
+
+        Assert.Equal("weight", e.ParamName);
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(-0.5)]
+    [InlineData(1.5)]
+    [InlineData(double.NaN)]
+    public void RankForEnergy_OutsideZeroOne_ThrowsWithValue(double energy)
+    {
+        using var layer = Layer(5, 4, seed: 2);
+        using var svd = WeightSvd.Of(layer.weight!);
+
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => svd.RankForEnergy(energy));
+
+        Assert.Equal("energy", e.ParamName);
+        Assert.Equal(energy, e.ActualValue);
+        Assert.Contains("Expected an energy fraction in (0, 1]", e.Message);
+    }
+
+    [Fact]
+    public void RankChecks_OutOfRange_ThrowWithBoundsAndWeightShape()
+    {
+        // A 4×7 weight (out 4, in 7) has min(4, 7) = 4 singular values: ranks 0…4 for energies and errors, 1…4 for factors.
+        using var layer = Layer(7, 4, seed: 6);
+        using var svd = WeightSvd.Of(layer.weight!);
+
+        var factors = Assert.Throws<ArgumentOutOfRangeException>(() => svd.Factors(0));
+        var retained = Assert.Throws<ArgumentOutOfRangeException>(() => svd.RetainedEnergy(-1));
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => svd.RelativeError(5));
+
+        Assert.All([factors, retained, error], e => Assert.Equal("rank", e.ParamName));
+        Assert.Equal(0, factors.ActualValue);
+        Assert.Contains("Expected a rank in [1, 4] for a 4×7 weight", factors.Message);
+        Assert.Equal(-1, retained.ActualValue);
+        Assert.Contains("Expected a rank in [0, 4] for a 4×7 weight", retained.Message);
+        Assert.Equal(5, error.ActualValue);
+        Assert.Contains("Expected a rank in [0, 4] for a 4×7 weight", error.Message);
+    }
+
+    [Fact]
+    public void Factorize_DecompositionOfAnotherShape_ThrowsWithBothShapes()
+    {
+        using var layer = Layer(7, 4, seed: 6);
+        using var other = Layer(7, 5, seed: 7);
+        using var svd = WeightSvd.Of(other.weight!);
+
+        var e = Assert.Throws<ArgumentException>(() => Factorization.Factorize(layer, svd, 2));
+
+        Assert.Equal("svd", e.ParamName);
+        Assert.Contains("The decomposition is of a 5×7 weight, the layer's is 4×7", e.Message);
+    }
 }

@@ -102,4 +102,19 @@ public sealed class LowRankLinearTests
 
         Assert.Contains("Expected Float32 input (the dtype of the factors), found Float64", e.Message);
     }
+
+    [Theory]
+    [InlineData(new long[] { 4 }, "[4]")]
+    [InlineData(new long[] { 3, 1 }, "[3×1]")]
+    public void FromFactors_BiasOfWrongShape_ThrowsWithBothShapes(long[] biasShape, string shown)
+    {
+        using var u = torch.zeros(3, 2);
+        using var v = torch.zeros(2, 4);
+        using var bias = torch.zeros(biasShape);
+
+        var e = Assert.Throws<ArgumentException>(() => LowRankLinear.FromFactors(u, v, bias));
+
+        Assert.Equal("bias", e.ParamName);
+        Assert.Contains($"Expected bias of shape [3], found {shown}", e.Message);
+    }
 }

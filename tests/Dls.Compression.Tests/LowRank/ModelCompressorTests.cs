@@ -63,6 +63,32 @@ public sealed class ModelCompressorTests
         }
     }
 
+    /// <summary>A module that registers its layer by name but keeps it in no field or list of its own.</summary>
+    private sealed class Unheld : Module<Tensor, Tensor>
+    {
+        public Unheld() : base(nameof(Unheld))
+        {
+            register_module("fc", Linear(8, 8));
+        }
+
+        public override Tensor forward(Tensor input) => ((Module<Tensor, Tensor>)named_children().Single().module).call(input);
+    }
+
+    /// <summary>A module that keeps its registered layer in a list typed for Linear, which cannot hold a LowRankLinear.</summary>
+    private sealed class TypedList : Module<Tensor, Tensor>
+    {
+        private readonly List<TorchSharp.Modules.Linear> layers = [];
+
+        public TypedList() : base(nameof(TypedList))
+        {
+            var fc = Linear(8, 8);
+            layers.Add(fc);
+            register_module("fc", fc);
+        }
+
+        public override Tensor forward(Tensor input) => layers[0].call(input);
+    }
+
     [Fact]
     public void Compress_FixedRank_ReplacesNestedLayersAndKeepsUnprofitableDense()
     {
@@ -269,5 +295,27 @@ public sealed class ModelCompressorTests
         var errors = (CompressionPolicy.FixedRank(0) with { Exclude = [""] }).Validate();
         Assert.Equal(2, errors.Count);
         Assert.Throws<ArgumentException>(() => ModelCompressor.Compress(nn.Linear(2, 2), CompressionPolicy.EnergyThreshold(1.5)));
+    }
+
+    [Fact]
+    public void Compress_LayerRegisteredButNotHeld_ThrowsNamingLayerAndParent()
+    {
+        using var net = new Unheld();
+
+        var e = Assert.Throws<NotSupportedException>(() => ModelCompressor.Compress(net, CompressionPolicy.FixedRank(1)));
+
+        Assert.Contains("Cannot replace 'fc' in Unheld: the child is registered but not held in a field or list", e.Message);
+        Assert.DoesNotContain(net.modules(), m => m is LowRankLinear);
+    }
+
+    [Fact]
+    public void Compress_LayerInListOfLinear_ThrowsNamingElementType()
+    {
+        using var net = new TypedList();
+
+        var e = Assert.Throws<NotSupportedException>(() => ModelCompressor.Compress(net, CompressionPolicy.FixedRank(1)));
+
+        Assert.Contains("Cannot replace 'fc' in TypedList: it sits in a list of Linear, which cannot hold a LowRankLinear", e.Message);
+        Assert.DoesNotContain(net.modules(), m => m is LowRankLinear);
     }
 }
