@@ -125,9 +125,14 @@ public static class ModelArchitectures
     /// <typeparam name="TOptions">The options type.</typeparam>
     /// <param name="options">The options.</param>
     /// <returns>The options as a JSON object.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
+    /// <exception cref="ArgumentException">The options serialize to JSON null (a custom converter).</exception>
     public static JsonObject ToJson<TOptions>(TOptions options) where TOptions : class
-        => JsonSerializer.SerializeToNode(options, JsonOptions)?.AsObject()
-           ?? throw new ArgumentException("Options serialized to null.", nameof(options));
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return JsonSerializer.SerializeToNode(options, JsonOptions)?.AsObject()
+           ?? throw new ArgumentException($"Expected {typeof(TOptions).Name} to serialize to a JSON object; found null.", nameof(options));
+    }
 
     private sealed record Registration(Type OptionsType, Func<JsonObject, Module> Factory);
 }

@@ -347,6 +347,14 @@ public sealed class Denoiser : IDenoiser, IDisposable
             throw new ArgumentOutOfRangeException(name, sampleRate,
                 $"Expected a sample rate of at most {(long)modelRate * Resampler.MaxDownsamplingRatio} Hz ({Resampler.MaxDownsamplingRatio} × the model's {modelRate} Hz, the resampler's limit); found {sampleRate}.");
         }
+
+        // And back: the model's output is resampled to this rate, a downsampling by at most the same ratio.
+        if ((long)modelRate > (long)sampleRate * Resampler.MaxDownsamplingRatio)
+        {
+            long lowest = ((long)modelRate + Resampler.MaxDownsamplingRatio - 1) / Resampler.MaxDownsamplingRatio;
+            throw new ArgumentOutOfRangeException(name, sampleRate,
+                $"Expected a sample rate of at least {lowest} Hz (the model's {modelRate} Hz / {Resampler.MaxDownsamplingRatio}, the resampler's limit); found {sampleRate}.");
+        }
     }
 
     /// <summary>

@@ -165,11 +165,14 @@ public sealed class OnTheFlyMixer
     /// <param name="sampleRate">Rate in Hz to load at.</param>
     /// <param name="minSnrDb">Lowest SNR in dB.</param>
     /// <param name="maxSnrDb">Highest SNR in dB.</param>
-    /// <returns>The mixer.</returns>
+    /// <returns>The mixer, its <see cref="SampleRate"/> set to <paramref name="sampleRate"/> (the rate of its pools).</returns>
     /// <exception cref="InvalidDataException">A folder holds no WAV file, or a file is empty, silent or has a non-finite sample (named).</exception>
     public static OnTheFlyMixer FromFolders(string cleanDirectory, string noiseDirectory, int sampleRate, double minSnrDb = -5, double maxSnrDb = 10)
     {
-        return new OnTheFlyMixer(LoadFolder(cleanDirectory, sampleRate, "clean"), LoadFolder(noiseDirectory, sampleRate, "noise"), minSnrDb, maxSnrDb);
+        return new OnTheFlyMixer(LoadFolder(cleanDirectory, sampleRate, "clean"), LoadFolder(noiseDirectory, sampleRate, "noise"), minSnrDb, maxSnrDb)
+        {
+            SampleRate = sampleRate,
+        };
     }
 
     /// <summary>

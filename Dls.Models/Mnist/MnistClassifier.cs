@@ -107,13 +107,20 @@ public sealed class MnistClassifier : IDisposable
     /// <summary>Loads a checkpoint of a MNIST network and snapshots it.</summary>
     /// <param name="path">The checkpoint's weights path.</param>
     /// <returns>The classifier.</returns>
+    /// <exception cref="InvalidDataException">
+    /// As <see cref="Checkpoint.Load(string)"/>, or the checkpoint holds another model than a <see cref="MnistMlp"/> or
+    /// <see cref="LowRankMlp"/> (its architecture and type are named).
+    /// </exception>
     public static MnistClassifier FromCheckpoint(string path)
     {
-        var (model, _) = Checkpoint.Load(path);
+        var (model, info) = Checkpoint.Load(path);
         using (model)
         {
-            return new MnistClassifier(model as Module<Tensor, Tensor>
-                ?? throw new InvalidDataException($"Checkpoint '{path}' does not hold a classifier."));
+            // A file of another kind is a data error of the file, not an ArgumentException about a 'model' the caller never passed.
+            if (model is not (MnistMlp or LowRankMlp))
+                throw new InvalidDataException(
+                    $"Checkpoint '{path}' holds architecture '{info.Architecture}' ({model.GetType().Name}); expected a {nameof(MnistMlp)} or {nameof(LowRankMlp)}.");
+            return new MnistClassifier((Module<Tensor, Tensor>)model);
         }
     }
 

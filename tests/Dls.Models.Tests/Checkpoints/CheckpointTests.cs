@@ -208,6 +208,7 @@ public sealed class CheckpointTests : IDisposable
     [InlineData("not json", "not a JSON object")]
     [InlineData("{\"format\":\"other\"}", "expected format 'dls-checkpoint', found 'other'")]
     [InlineData("{\"format\":\"dls-checkpoint\",\"format_version\":1}", "expected a 'state' field")]
+    [InlineData("null", "expected a JSON object, found null")]
     public void ReadInfo_MalformedSidecar_ThrowsInvalidData(string sidecar, string expected)
     {
         string path = Path.Combine(dir, "x.bin");
@@ -334,5 +335,130 @@ public sealed class CheckpointTests : IDisposable
 
         Assert.Equal("found", e.ParamName);
         Assert.Contains("Expected each state name once in found, found 'fc.bias' ×2", e.Message);
+    }
+
+    [Fact]
+    public void Copy_DestinationIsTheSource_ThrowsNamingItAndLeavesItWhole()
+    {
+        string path = Path.Combine(dir, "same.bin");
+        using (var model = new MnistMlp(Tiny)) Checkpoint.Save(path, model);
+        byte[] weights = File.ReadAllBytes(path);
+
+        // The same file by another spelling of its path (GetFullPath removes the "./").
+        var e = Assert.Throws<ArgumentException>(() => Checkpoint.Copy(path, Path.Combine(dir, ".", "same.bin")));
+
+        Assert.Equal("destination", e.ParamName);
+        Assert.Contains($"Expected a destination other than the source; found '{path}' for both", e.Message);
+        Assert.Equal(weights, File.ReadAllBytes(path));
+    }
+
+    [Fact]
+    public void ReadFiles_NoSidecar_ThrowsNamingSidecarAndPair()
+    {
+        string path = Path.Combine(dir, "lonely.bin");
+        File.WriteAllBytes(path, [1, 2, 3]);
+
+        var e = Assert.Throws<FileNotFoundException>(() => Checkpoint.ReadFiles(path));
+
+        Assert.Equal(Checkpoint.SidecarPath(path), e.FileName);
+        Assert.Contains($"Checkpoint sidecar '{Checkpoint.SidecarPath(path)}' not found (a checkpoint is '{path}' plus '{Checkpoint.SidecarPath(path)}')", e.Message);
+    }
+
+    [Fact]
+    public void ReadFiles_WeightsMissing_ThrowsNamingWeights()
+    {
+        string path = Path.Combine(dir, "gone.bin");
+        using (var model = new MnistMlp(Tiny)) Checkpoint.Save(path, model);
+        File.Delete(path);
+
+        var e = Assert.Throws<FileNotFoundException>(() => Checkpoint.ReadFiles(path));
+
+        Assert.Equal(path, e.FileName);
+        Assert.Contains($"Checkpoint weights '{path}' not found (its sidecar exists)", e.Message);
+    }
+
+    [Theory]
+    [InlineData("sub/model.bin")]
+    [InlineData("../model.bin")]
+    public void ExtractToTemporaryFolder_NameWithFolders_ThrowsNamingIt(string fileName)
+    {
+        var e = Assert.Throws<ArgumentException>(() => Checkpoint.ExtractToTemporaryFolder(fileName, [1], [2]));
+
+        Assert.Equal("fileName", e.ParamName);
+        Assert.Contains($"Expected a file name without folders; found '{fileName}'", e.Message);
+    }
+
+    [Fact]
+    public void Load_ModelSavedWithoutArchitecture_ThrowsSayingUseLoadInto()
+    {
+        string path = Path.Combine(dir, "linear.bin");
+        using var linear = nn.Linear(3, 2);
+        Checkpoint.Save(path, linear);   // a Linear does not describe itself
+
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path));
+
+        Assert.Contains($"Checkpoint '{path}' holds a {typeof(TorchSharp.Modules.Linear).FullName} saved without an architecture description", e.Message);
+        Assert.Contains("use Checkpoint.LoadInto", e.Message);
+        using var target = nn.Linear(3, 2);
+        Checkpoint.LoadInto(target, path);   // the route the message points to works
+    }
+
+    [Fact]
+    public void LoadTyped_OtherModelType_ThrowsNamingArchitectureAndBothTypes()
+    {
+        string path = Path.Combine(dir, "mlp.bin");
+        using (var model = new MnistMlp(Tiny)) Checkpoint.Save(path, model);
+
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load<LowRankMlp>(path));
+
+        Assert.Contains($"Checkpoint '{path}' holds architecture '{MnistMlp.ArchitectureName}' (MnistMlp), expected a LowRankMlp", e.Message);
+    }
+
+    [Fact]
+    public void Load_WeightsUnreadableThoughMatchingTheirSidecar_ThrowsInvalidDataNamingWeights()
+    {
+        // Weights cut short and the sidecar's length and hash updated to match: only reading them can tell.
+        string path = Path.Combine(dir, "cut.bin");
+        using (var model = new MnistMlp(Tiny)) Checkpoint.Save(path, model);
+        byte[] cut = File.ReadAllBytes(path)[..40];
+        File.WriteAllBytes(path, cut);
+        string sidecar = Checkpoint.SidecarPath(path);
+        var json = JsonNode.Parse(File.ReadAllText(sidecar))!.AsObject();
+        json["weights_bytes"] = cut.Length;
+        json["weights_sha256"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(cut));
+        File.WriteAllText(sidecar, json.ToJsonString());
+
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path));
+
+        Assert.Contains($"Checkpoint weights '{path}' could not be read: ", e.Message);
+        Assert.IsType<EndOfStreamException>(e.InnerException);
+    }
+
+    /// <summary>Options that serialize to JSON null (through their own converter), which no checkpoint can hold.</summary>
+    [System.Text.Json.Serialization.JsonConverter(typeof(NullWriter))]
+    private sealed record NullOptions;
+
+    private sealed class NullWriter : System.Text.Json.Serialization.JsonConverter<NullOptions>
+    {
+        public override NullOptions Read(ref System.Text.Json.Utf8JsonReader reader, Type typeToConvert, System.Text.Json.JsonSerializerOptions options) => new();
+
+        public override void Write(System.Text.Json.Utf8JsonWriter writer, NullOptions value, System.Text.Json.JsonSerializerOptions options) => writer.WriteNullValue();
+    }
+
+    [Fact]
+    public void ToJson_NullOptions_ThrowsArgumentNullNamingOptions()
+    {
+        var e = Assert.Throws<ArgumentNullException>(() => ModelArchitectures.ToJson<MnistMlpOptions>(null!));
+
+        Assert.Equal("options", e.ParamName);
+    }
+
+    [Fact]
+    public void ToJson_OptionsSerializingToNull_ThrowsNamingTheType()
+    {
+        var e = Assert.Throws<ArgumentException>(() => ModelArchitectures.ToJson(new NullOptions()));
+
+        Assert.Equal("options", e.ParamName);
+        Assert.Contains("Expected NullOptions to serialize to a JSON object; found null", e.Message);
     }
 }

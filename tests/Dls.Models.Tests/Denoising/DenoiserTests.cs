@@ -330,9 +330,9 @@ public sealed class DenoiserTests
     }
 
     /// <summary>A denoiser whose model-rate stream is scripted, to show what the wrapper does with a faulty one.</summary>
-    private sealed class ScriptedDenoiser(Func<IStreamingDenoiser> stream) : IDenoiser
+    private sealed class ScriptedDenoiser(Func<IStreamingDenoiser> stream, int rate = 16000) : IDenoiser
     {
-        public int SampleRate => 16000;
+        public int SampleRate => rate;
 
         public string Architecture => "scripted";
 
@@ -346,8 +346,8 @@ public sealed class DenoiserTests
     }
 
     /// <summary>A model-rate stream that returns each block as it is, with <c>extra</c> zeros more, or without its last
-    /// <c>withhold</c> samples (never returned, not even by Complete).</summary>
-    private sealed class ScriptedStream(int rate, int extra = 0, int withhold = 0, int latency = 0) : IStreamingDenoiser
+    /// <c>withhold</c> samples (never returned, not even by Complete); with <c>returnsNull</c>, null instead.</summary>
+    private sealed class ScriptedStream(int rate, int extra = 0, int withhold = 0, int latency = 0, bool returnsNull = false) : IStreamingDenoiser
     {
         public bool Disposed { get; private set; }
 
@@ -359,6 +359,11 @@ public sealed class DenoiserTests
 
         public float[] Process(ReadOnlySpan<float> block)
         {
+            if (returnsNull)
+            {
+                return null!;
+            }
+
             float[] result = new float[Math.Max(0, block.Length - withhold) + (block.IsEmpty ? 0 : extra)];
             block[..Math.Min(block.Length, result.Length)].CopyTo(result);
             SamplesOut += result.Length;
@@ -792,5 +797,224 @@ public sealed class DenoiserTests
         Assert.Throws<FileNotFoundException>(() => denoiser.DenoiseFile(temp.File("none.wav"), temp.File("out.wav")));
 
         Assert.Empty(Directory.GetFiles(temp.Path));
+    }
+
+    [Fact]
+    public void Constructor_NetworkNotAModule_ThrowsNamingItsType()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new Denoiser(new PlainMaskNetwork()));
+
+        Assert.Equal("network", e.ParamName);
+        Assert.Contains("Expected a TorchSharp module implementing IMaskNetwork; found PlainMaskNetwork", e.Message);
+    }
+
+    [Fact]
+    public void Constructor_NetworkOverOtherBins_ThrowsNamingBoth()
+    {
+        // 257 bins is what n_fft 512 gives; the denoiser's STFT has n_fft 1024, 513 bins.
+        using var network = new GruMaskNetwork(new GruMaskNetworkOptions(Bins: 257, HiddenSize: 4));
+
+        var e = Assert.Throws<ArgumentException>(() => new Denoiser(network, ownsNetwork: false));
+
+        Assert.Equal("network", e.ParamName);
+        Assert.Contains("Expected a network over 513 bins (n_fft 1024); found 257", e.Message);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-8000)]
+    public void OutputSampleRate_NotPositive_ThrowsAndKeepsTheRate(int rate)
+    {
+        using var denoiser = new Denoiser(DenoisingFixtures.TinyGru()) { OutputSampleRate = 8000 };
+
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => denoiser.OutputSampleRate = rate);
+
+        Assert.Equal("value", e.ParamName);
+        Assert.Equal(rate, e.ActualValue);
+        Assert.Contains($"Expected an output sample rate > 0 Hz or null; found {rate}", e.Message);
+        Assert.Equal(8000, denoiser.OutputSampleRate);
+    }
+
+    [Fact]
+    public void OutputSampleRate_Get_IsTheRateDenoiseFileWrites()
+    {
+        // The getter against the rate in the header of the file written: null means the input's rate.
+        using var temp = new TempFolder();
+        using var denoiser = new Denoiser(DenoisingFixtures.TinyGru());
+        WavFile.Write(temp.File("in.wav"), Noisy(8000), 16000);
+
+        Assert.Null(denoiser.OutputSampleRate);
+        denoiser.DenoiseFile(temp.File("in.wav"), temp.File("same.wav"));
+        denoiser.OutputSampleRate = 22050;
+        int? set = denoiser.OutputSampleRate;
+        denoiser.DenoiseFile(temp.File("in.wav"), temp.File("other.wav"));
+        denoiser.OutputSampleRate = null;
+
+        Assert.Equal(16000, WavFile.ReadInfo(temp.File("same.wav")).Format.SampleRate);
+        Assert.Equal(22050, set);
+        Assert.Equal(22050, WavFile.ReadInfo(temp.File("other.wav")).Format.SampleRate);
+        Assert.Null(denoiser.OutputSampleRate);
+    }
+
+    [Fact]
+    public void Load_InvalidBatchLimit_ThrowsNamingIt()
+    {
+        using var temp = new TempFolder();
+        string path = temp.File("gru.ckpt");
+        using (var network = (GruMaskNetwork)DenoisingFixtures.TinyGru()) DenoisingModels.Save(path, network);
+
+        // The loaded network is the denoiser's to dispose; the denoiser cannot be made, so Load disposes it and rethrows.
+        var zero = Assert.Throws<ArgumentOutOfRangeException>(() => Denoiser.Load(path, maxFramesPerBatch: 0));
+        var huge = Assert.Throws<ArgumentOutOfRangeException>(() => Denoiser.Load(path, maxFramesPerBatch: 524_288));
+
+        Assert.Equal("maxFramesPerBatch", zero.ParamName);
+        Assert.Equal("maxFramesPerBatch", huge.ParamName);
+        Assert.Contains("Expected at most 524287 frames per batch", huge.Message);
+        using var loaded = Denoiser.Load(path, maxFramesPerBatch: 1);   // the file itself is fine
+    }
+
+    [Fact]
+    public void DenoiseFile_NoSamples_ThrowsNamingFileAndWritesNothing()
+    {
+        using var temp = new TempFolder();
+        using var denoiser = new Denoiser(DenoisingFixtures.TinyGru());
+        string input = temp.File("empty.wav");
+        WavFile.Write(input, ReadOnlySpan<float>.Empty, 16000);
+
+        var e = Assert.Throws<InvalidDataException>(() => denoiser.DenoiseFile(input, temp.File("out.wav")));
+
+        Assert.Contains($"'{input}' holds no samples (expected at least 1)", e.Message);
+        Assert.Equal(["empty.wav"], Directory.GetFiles(temp.Path).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void DenoiseFile_OutputOverFourGiB_ThrowsNamingFramesAndRatesAndWritesNothing()
+    {
+        // 50,000 frames at 1 Hz are 5,000,000,000 at 100 kHz: 10 GB of 16-bit samples, more than a WAV file's 4 GiB
+        // (its data size is a 32-bit field: at most (2³² − 1 − 64) / 2 = 2,147,483,615 16-bit samples).
+        using var temp = new TempFolder();
+        using var denoiser = new Denoiser(DenoisingFixtures.TinyGru()) { OutputSampleRate = 100_000 };
+        string input = temp.File("slow.wav");
+        WavFile.Write(input, new WavData(1, [Noisy(50_000)], WavSampleFormat.Pcm16));
+
+        var e = Assert.Throws<NotSupportedException>(() => denoiser.DenoiseFile(input, temp.File("out.wav")));
+
+        Assert.Contains($"'{input}' holds 50000 frames at 1 Hz, 5000000000 at the output's 100000 Hz; a 16-bit WAV output holds at most 2147483615 (4 GiB)", e.Message);
+        Assert.Equal(["slow.wav"], Directory.GetFiles(temp.Path).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void DenoiseFile_OutputReplacingTheInputAtAnotherRate_WritesTheDenoisedInputResampled()
+    {
+        // The in-place path loads the file whole, denoises it at its own rate and resamples the result to the output rate.
+        using var temp = new TempFolder();
+        using var denoiser = new Denoiser(DenoisingFixtures.TinyGru()) { OutputSampleRate = 8000 };
+        AudioFile.Save(temp.File("x.wav"), new AudioSignal(Noisy(20_000), 16000));
+        float[] denoised = denoiser.Denoise(AudioFile.Load(temp.File("x.wav")).Samples, 16000);
+        AudioFile.Save(temp.File("expected.wav"), new AudioSignal(Resampler.Resample(denoised, 16000, 8000), 8000));
+
+        denoiser.DenoiseFile(temp.File("x.wav"), temp.File("x.wav"));
+
+        Assert.Equal(File.ReadAllBytes(temp.File("expected.wav")), File.ReadAllBytes(temp.File("x.wav")));
+    }
+
+    [Fact]
+    public void Stream_ProcessAfterComplete_ThrowsAndASecondCompleteGivesNothing()
+    {
+        using var denoiser = new Denoiser(DenoisingFixtures.TinyGru());
+        using IStreamingDenoiser stream = denoiser.CreateStream();
+        float[] input = Noisy(3000);
+        int given = stream.Process(input).Length + stream.Complete().Length;
+
+        var e = Assert.Throws<InvalidOperationException>(() => stream.Process(input));
+        float[] again = stream.Complete();
+
+        Assert.Contains("Complete() was already called; create a new stream for more audio", e.Message);
+        Assert.Empty(again);
+        Assert.Equal(input.Length, given);
+        Assert.Equal(input.Length, stream.SamplesOut);
+    }
+
+    [Fact]
+    public void Stream_CompleteWithoutSamples_Throws()
+    {
+        using var denoiser = new Denoiser(DenoisingFixtures.TinyGru());
+        using IStreamingDenoiser stream = denoiser.CreateStream();
+
+        var e = Assert.Throws<InvalidOperationException>(() => stream.Complete());
+
+        Assert.Contains("The stream received no samples (expected at least 1 before Complete())", e.Message);
+    }
+
+    [Fact]
+    public void CreateStreamAndDenoise_RateTooLowForTheWayBack_ThrowNamingTheLowestRate()
+    {
+        // A model at 200 MHz: its output can be resampled down by at most 100,000 times, to 2,000 Hz; a lower rate
+        // used to pass the check and fail in the resampler, naming its 'inputRate'.
+        using var denoiser = new Denoiser(DenoisingFixtures.TinyGru(), sampleRate: 200_000_000);
+
+        var stream = Assert.Throws<ArgumentOutOfRangeException>(() => denoiser.CreateStream(1999));
+        var call = Assert.Throws<ArgumentOutOfRangeException>(() => denoiser.Denoise(new float[10], 1));
+
+        Assert.All(new[] { stream, call }, e => Assert.Equal("sampleRate", e.ParamName));
+        Assert.Contains("Expected a sample rate of at least 2000 Hz (the model's 200000000 Hz / 100000, the resampler's limit); found 1999", stream.Message);
+        Assert.Contains("found 1", call.Message);
+    }
+
+    [Fact]
+    public void CreateStreamAtARate_OlderImplementationRateTooLowForTheWayBack_ThrowsBeforeMakingAStream()
+    {
+        int streams = 0;
+        IDenoiser scripted = new ScriptedDenoiser(() =>
+        {
+            streams++;
+            return new ScriptedStream(200_000_000);
+        }, rate: 200_000_000);
+
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => scripted.CreateStream(1));
+
+        Assert.Equal("sampleRate", e.ParamName);
+        Assert.Contains("Expected a sample rate of at least 2000 Hz (the model's 200000000 Hz / 100000", e.Message);
+        Assert.Equal(0, streams);
+    }
+
+    [Fact]
+    public void CreateStreamAtARate_ModelRateNotPositive_ThrowsNamingTheDenoiser()
+    {
+        IDenoiser scripted = new ScriptedDenoiser(() => new ScriptedStream(0), rate: 0);
+
+        var e = Assert.Throws<InvalidOperationException>(() => scripted.CreateStream(48000));
+
+        Assert.Contains("ScriptedDenoiser.SampleRate is 0 Hz; expected a positive model rate", e.Message);
+    }
+
+    [Fact]
+    public void CreateStreamAtARate_OlderImplementation_ProcessAfterCompleteThrowsAndSecondCompleteGivesNothing()
+    {
+        IDenoiser scripted = new ScriptedDenoiser(() => new ScriptedStream(16000));
+        using IStreamingDenoiser stream = scripted.CreateStream(48000);
+        int given = stream.Process(new float[4800]).Length + stream.Complete().Length;
+
+        var e = Assert.Throws<InvalidOperationException>(() => stream.Process(new float[10]));
+        float[] again = stream.Complete();
+
+        Assert.Contains("Complete() was already called; create a new stream for more audio", e.Message);
+        Assert.Empty(again);
+        Assert.Equal(4800, given);
+    }
+
+    [Fact]
+    public void CreateStreamAtARate_ModelRateStreamReturnsNull_ThrowsNamingItThenRefuses()
+    {
+        IDenoiser scripted = new ScriptedDenoiser(() => new ScriptedStream(16000, returnsNull: true));
+        using IStreamingDenoiser stream = scripted.CreateStream(48000);
+
+        // 0.1 s at 48 kHz is far more than the resampler holds back: the model-rate stream is called, and returns null.
+        var e = Assert.Throws<InvalidOperationException>(() => stream.Process(new float[4800]));
+        var next = Assert.Throws<InvalidOperationException>(() => stream.Process(new float[10]));
+
+        Assert.Contains("ScriptedStream returned null; expected an array of output samples (possibly empty)", e.Message);
+        Assert.StartsWith("An earlier call of this stream failed", next.Message);
+        Assert.Same(e, next.InnerException);
     }
 }

@@ -111,4 +111,32 @@ public sealed class DenoisingEvaluationTests
 
         Assert.Contains("null at index 1", e.Message);
     }
+
+    [Fact]
+    public void Evaluate_NoExamples_ThrowsSayingAtLeastOne()
+    {
+        var e = Assert.Throws<ArgumentException>(() => DenoisingEvaluation.Evaluate([], x => x));
+
+        Assert.Equal("examples", e.ParamName);
+        Assert.Contains("Expected at least one example; found 0", e.Message);
+    }
+
+    [Fact]
+    public void Evaluate_NullExample_ThrowsNamingIndex()
+    {
+        var e = Assert.Throws<ArgumentException>(() => DenoisingEvaluation.Evaluate([Example("a.wav"), null!], x => x));
+
+        Assert.Equal("examples", e.ParamName);
+        Assert.Contains("Expected examples; found null at index 1", e.Message);
+    }
+
+    [Fact]
+    public void Evaluate_DenoiserReturnsOtherLength_ThrowsNamingExampleAndBothLengths()
+    {
+        DenoisingExample[] examples = [Example("a.wav"), Example("b.wav")];
+
+        var e = Assert.Throws<InvalidOperationException>(() => DenoisingEvaluation.Evaluate(examples, x => ReferenceEquals(x, examples[1].Noisy) ? x[..^1] : x));
+
+        Assert.Contains("The denoiser returned 3999 samples for 'b.wav'; expected 4000", e.Message);
+    }
 }

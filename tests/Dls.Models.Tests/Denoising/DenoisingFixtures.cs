@@ -98,6 +98,29 @@ internal static class DenoisingFixtures
     }
 }
 
+/// <summary>
+/// An <see cref="IMaskNetwork"/> that is not a TorchSharp module: the denoiser and the checkpoint code need one (to switch
+/// it to eval mode, dispose and save it). Never run.
+/// </summary>
+internal sealed class PlainMaskNetwork : IMaskNetwork
+{
+    public string Architecture => "plain";
+
+    public int Bins => 513;
+
+    public int LookaheadFrames => 0;
+
+    public bool NormalizesInput => false;
+
+    public torch.Tensor Flush(torch.Tensor? state, long batch) => throw new NotSupportedException();
+
+    public void SetInputStatistics(FeatureStatistics statistics) => throw new NotSupportedException();
+
+    public torch.Tensor forward(torch.Tensor magnitude) => throw new NotSupportedException();
+
+    public torch.Tensor ForwardContinued(torch.Tensor magnitude, torch.Tensor? state, out torch.Tensor? nextState) => throw new NotSupportedException();
+}
+
 /// <summary>A temporary folder removed after the test.</summary>
 internal sealed class TempFolder : IDisposable
 {

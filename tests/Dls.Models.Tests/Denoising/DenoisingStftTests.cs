@@ -43,4 +43,37 @@ public sealed class DenoisingStftTests
         Assert.True(w.sub(torchHann).abs().max().item<float>() < 1e-6f);
         Assert.Equal(StftPadMode.Reflect, DenoisingStft.Options.PadMode);
     }
+
+    [Theory]
+    [InlineData(new long[] { 1000 }, "(1000)")]
+    [InlineData(new long[] { 2, 512 }, "(2, 512)")]
+    public void Forward_NotBatchOfMoreThanHalfAWindow_ThrowsWithShape(long[] shape, string shown)
+    {
+        using Tensor waveform = zeros(shape);
+
+        var e = Assert.Throws<ArgumentException>(() => DenoisingStft.Forward(waveform));
+
+        Assert.Equal("waveform", e.ParamName);
+        Assert.Contains($"Expected a waveform of shape (batch, samples) with samples > 512; found {shown}", e.Message);
+    }
+
+    [Theory]
+    [InlineData("real", "Float32 (1, 3, 513)")]
+    [InlineData("bins", "ComplexFloat32 (1, 3, 100)")]
+    [InlineData("rank", "ComplexFloat32 (3, 513)")]
+    public void Inverse_NotComplexBatchOf513Bins_ThrowsWithTypeAndShape(string kind, string shown)
+    {
+        using var scope = NewDisposeScope();
+        Tensor spectrum = kind switch
+        {
+            "real" => zeros(1, 3, 513),
+            "bins" => complex(zeros(1, 3, 100), zeros(1, 3, 100)),
+            _ => complex(zeros(3, 513), zeros(3, 513)),
+        };
+
+        var e = Assert.Throws<ArgumentException>(() => DenoisingStft.Inverse(spectrum, 1024));
+
+        Assert.Equal("spectrum", e.ParamName);
+        Assert.Contains($"Expected a complex spectrum of shape (batch, frames, 513); found {shown}", e.Message);
+    }
 }

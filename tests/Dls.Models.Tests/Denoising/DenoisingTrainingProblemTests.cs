@@ -227,4 +227,72 @@ public sealed class DenoisingTrainingProblemTests
 
         Assert.Contains("Loss must be Magnitude, WaveformSnr or WaveformSiSdr (found 9)", e.Message);
     }
+
+    [Fact]
+    public void Validate_EveryNumberOutOfRange_NamesEachFieldAndValue()
+    {
+        var options = new DenoisingTrainingOptions { BatchSize = 0, BatchesPerEpoch = -1, MaxSegmentSamples = 1023, FixedPairShare = 1.5 };
+
+        var e = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.Contains("Invalid DenoisingTrainingOptions: BatchSize must be > 0 (found 0); BatchesPerEpoch must be > 0 (found -1); " +
+            "MaxSegmentSamples must be ≥ 1024 (found 1023); FixedPairShare must be in [0, 1] (found 1.5).", e.Message);
+    }
+
+    [Fact]
+    public void Validate_NaNShare_NamesIt()
+    {
+        var e = Assert.Throws<ArgumentException>(new DenoisingTrainingOptions { FixedPairShare = double.NaN }.Validate);
+
+        Assert.Contains("FixedPairShare must be in [0, 1] (found NaN)", e.Message);
+    }
+
+    [Fact]
+    public void Constructor_NeitherFixedPairsNorMixer_ThrowsSayingSo()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new DenoisingTrainingProblem([], null, [Pair("v.wav")]));
+
+        Assert.Equal("fixedPairs", e.ParamName);
+        Assert.Contains("Expected fixed pairs, a mixer, or both; found neither", e.Message);
+    }
+
+    [Fact]
+    public void Constructor_NoValidationPair_ThrowsSayingSo()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new DenoisingTrainingProblem([Pair("a.wav")], null, []));
+
+        Assert.Equal("validation", e.ParamName);
+        Assert.Contains("Expected at least one validation pair; found 0", e.Message);
+    }
+
+    [Theory]
+    [InlineData("Noisy")]
+    [InlineData("Clean")]
+    public void Loss_NullRow_ThrowsNamingPartAndRow(string part)
+    {
+        (DenoisingTrainingProblem problem, _) = Problem(DenoisingLoss.Magnitude);
+        using var model = new GruMaskNetwork(new GruMaskNetworkOptions(HiddenSize: 4));
+        float[][] full = [new float[2000], new float[2000]], withNull = [new float[2000], null!];
+        var batch = part == "Noisy" ? new DenoisingBatch(withNull, full) : new DenoisingBatch(full, withNull);
+
+        var e = Assert.Throws<ArgumentException>(() => problem.Loss(model, batch));
+
+        Assert.Equal("batch", e.ParamName);
+        Assert.Contains($"Expected equal-length rows; {part} row 1 is null", e.Message);
+    }
+
+    [Theory]
+    [InlineData(512)]
+    [InlineData(0)]
+    public void Loss_RowsOfHalfAWindowOrLess_ThrowsNamingLength(int length)
+    {
+        (DenoisingTrainingProblem problem, _) = Problem(DenoisingLoss.Magnitude);
+        using var model = new GruMaskNetwork(new GruMaskNetworkOptions(HiddenSize: 4));
+        var batch = new DenoisingBatch([new float[length]], [new float[length]]);
+
+        var e = Assert.Throws<ArgumentException>(() => problem.Loss(model, batch));
+
+        Assert.Equal("batch", e.ParamName);
+        Assert.Contains($"Expected rows of more than 512 samples; found {length}", e.Message);
+    }
 }

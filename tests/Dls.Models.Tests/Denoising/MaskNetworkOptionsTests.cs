@@ -197,4 +197,46 @@ public sealed class MaskNetworkOptionsTests
             Assert.True(difference < 1e-6f, $"max difference {difference}");
         }
     }
+
+    [Fact]
+    public void Options_RankForFrontEndWithoutOne_ThrowsNamingIt()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new GruMaskNetwork(new GruMaskNetworkOptions(HiddenSize: 4) { Ranks = new Dictionary<string, int> { ["fc_front"] = 2 } }));
+
+        Assert.Contains("Ranks name fc_front, which exists only with FrontEndSize > 0", e.Message);
+    }
+
+    [Fact]
+    public void Forward_FrontEnd_IsALayerBeforeFcIn()
+    {
+        // fc_front maps the 513 bins to FrontEndSize, fc_in reads its output; with fc_front's weights and bias at zero its
+        // ReLU gives 0 whatever the input, so the mask no longer depends on the input.
+        using var network = new GruMaskNetwork(new GruMaskNetworkOptions(HiddenSize: 4) { FrontEndSize = 6 });
+        network.eval();
+        using var scope = NewDisposeScope();
+        using var guard = no_grad();
+        var shapes = network.named_parameters().ToDictionary(p => p.name, p => p.parameter.shape);
+        Tensor a = rand(1, 3, 513), b = rand(1, 3, 513) * 7;
+        bool differedBefore = network.forward(a).sub(network.forward(b)).abs().max().item<float>() > 0;
+        foreach (var (name, parameter) in network.named_parameters().Where(p => p.name.StartsWith("fc_front.", StringComparison.Ordinal)))
+        {
+            parameter.zero_();
+        }
+
+        Tensor maskA = network.forward(a), maskB = network.forward(b);
+
+        Assert.Equal([6L, 513], shapes["fc_front.weight"]);
+        Assert.Equal([4L, 6], shapes["fc_in.weight"]);
+        Assert.True(differedBefore);
+        Assert.Equal(maskA.data<float>().ToArray(), maskB.data<float>().ToArray());
+    }
+
+    [Fact]
+    public void Measure_NoSignals_ThrowsSayingNone()
+    {
+        var e = Assert.Throws<ArgumentException>(() => MaskFeatures.Measure([]));
+
+        Assert.Equal("signals", e.ParamName);
+        Assert.Contains("Expected at least one signal; found none", e.Message);
+    }
 }

@@ -231,4 +231,39 @@ public sealed class MaskNetworkTests
         Assert.Equal("batch", e.ParamName);
         Assert.Contains("Expected a batch size ≥ 0; found -1", e.Message);
     }
+
+    [Theory]
+    [InlineData(1, 5, "(1, 4); found (1, 5)")]
+    [InlineData(2, 4, "(1, 4); found (2, 4)")]
+    public void ForwardContinued_StateOfOtherShape_ThrowsNamingBothShapes(int rows, int width, string shown)
+    {
+        // One layer of hidden size 4, causal: the state is (batch, 1 × 4).
+        using var network = new GruMaskNetwork(new GruMaskNetworkOptions(HiddenSize: 4));
+        using var scope = NewDisposeScope();
+        Tensor state = zeros(rows, width);
+
+        var e = Assert.Throws<ArgumentException>(() => network.ForwardContinued(rand(1, 3, 513), state, out _));
+
+        Assert.Equal("state", e.ParamName);
+        Assert.Contains($"Expected a state of shape {shown}", e.Message);
+    }
+
+    [Fact]
+    public void ForwardContinued_NoFrames_GivesAnEmptyMaskAndKeepsTheState()
+    {
+        using var network = new GruMaskNetwork(new GruMaskNetworkOptions(HiddenSize: 4));
+        network.eval();
+        using var scope = NewDisposeScope();
+        using var guard = no_grad();
+        Tensor x = rand(2, 5, 513);
+        network.ForwardContinued(x, null, out Tensor? state);
+
+        Tensor mask = network.ForwardContinued(zeros(2, 0, 513), state, out Tensor? next);
+        Tensor after = network.ForwardContinued(x, next, out _);
+        Tensor expected = network.ForwardContinued(x, state, out _);
+
+        Assert.Equal([2L, 0, 513], mask.shape);
+        Assert.Equal(state!.data<float>().ToArray(), next!.data<float>().ToArray());
+        Assert.Equal(expected.data<float>().ToArray(), after.data<float>().ToArray());
+    }
 }

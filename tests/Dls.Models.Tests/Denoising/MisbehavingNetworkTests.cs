@@ -174,4 +174,46 @@ public sealed class MisbehavingNetworkTests
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    /// <summary>A tiny GRU mask network whose masks come back in float64, of the right shape.</summary>
+    private sealed class Float64MaskNetwork : nn.Module<Tensor, Tensor>, IMaskNetwork
+    {
+        private readonly IMaskNetwork _inner;
+
+        public Float64MaskNetwork(IMaskNetwork inner)
+            : base("float64-mask")
+        {
+            _inner = inner;
+            register_module("inner", (nn.Module)inner);
+        }
+
+        public string Architecture => "float64-mask";
+
+        public int Bins => _inner.Bins;
+
+        public int LookaheadFrames => _inner.LookaheadFrames;
+
+        public bool NormalizesInput => false;
+
+        public void SetInputStatistics(FeatureStatistics statistics) => throw new InvalidOperationException("not used");
+
+        public override Tensor forward(Tensor magnitude) => _inner.forward(magnitude).to(ScalarType.Float64);
+
+        public Tensor ForwardContinued(Tensor magnitude, Tensor? state, out Tensor? nextState) =>
+            _inner.ForwardContinued(magnitude, state, out nextState).to(ScalarType.Float64);
+
+        public Tensor Flush(Tensor? state, long batch) => _inner.Flush(state, batch).to(ScalarType.Float64);
+    }
+
+    [Fact]
+    public void Denoise_Float64Mask_ThrowsNamingBothTypesInsteadOfReinterpretingBytes()
+    {
+        // A float64 mask makes the masked spectrum complex128 and its inverse float64; read as float32 bytes, it would
+        // give twice as many samples of nonsense.
+        using var denoiser = new Denoiser(new Float64MaskNetwork(DenoisingFixtures.TinyGru()));
+
+        var e = Assert.Throws<InvalidOperationException>(() => denoiser.Denoise(Noisy(4000), DenoisingFixtures.Rate));
+
+        Assert.Contains("Expected the inverse FFT in float32 (the network's mask and the window); found Float64", e.Message);
+    }
 }

@@ -1,3 +1,5 @@
+using Dls.Audio.IO;
+using Dls.Audio.Resampling;
 using Dls.Models.Denoising;
 
 namespace Dls.Models.Tests.Denoising;
@@ -192,5 +194,129 @@ public sealed class OnTheFlyMixerTests
 
         Assert.Equal("maxSamples", e.ParamName);
         Assert.Contains("found -5", e.Message);
+    }
+
+    /// <summary>
+    /// Writes clean/a.wav (12,000 samples), clean/sub/b.wav (8,000) and noise/n.wav (5,000) at 16 kHz, float32 so that the
+    /// samples read back are the ones written; returns the three signals.
+    /// </summary>
+    private static (float[] A, float[] B, float[] N) WriteFolders(TempFolder temp)
+    {
+        float[] a = DenoisingFixtures.Tone(12000, 1), b = DenoisingFixtures.Tone(8000, 2), n = DenoisingFixtures.Noise(5000, 3);
+        Directory.CreateDirectory(temp.File("clean/sub"));
+        Directory.CreateDirectory(temp.File("noise"));
+        WavFile.Write(temp.File("clean/a.wav"), a, DenoisingFixtures.Rate, WavSampleFormat.Float32);
+        WavFile.Write(temp.File("clean/sub/b.wav"), b, DenoisingFixtures.Rate, WavSampleFormat.Float32);
+        WavFile.Write(temp.File("noise/n.wav"), n, DenoisingFixtures.Rate, WavSampleFormat.Float32);
+        return (a, b, n);
+    }
+
+    [Fact]
+    public void FromFolders_TwoFolders_PoolsEveryWavOfEachRecursively()
+    {
+        using var temp = new TempFolder();
+        (float[] a, float[] b, _) = WriteFolders(temp);
+
+        OnTheFlyMixer mixer = OnTheFlyMixer.FromFolders(temp.File("clean"), temp.File("noise"), DenoisingFixtures.Rate, minSnrDb: 0, maxSnrDb: 5);
+
+        Assert.Equal((2, 1), (mixer.CleanCount, mixer.NoiseCount));
+        Assert.Equal((0.0, 5.0), (mixer.MinSnrDb, mixer.MaxSnrDb));
+        Assert.Equal(DenoisingFixtures.Rate, mixer.SampleRate);
+        Assert.Equal((12000 + 8000) / 16000.0, mixer.CleanSeconds(DenoisingFixtures.Rate), 12);
+        // Whole utterances (maxSamples 0): each example's clean signal is one of the files times the level Mix draws
+        // (one float32 product per sample: relative error ≤ 2⁻²⁴ ≈ 6e-8, so a residual below 1e-6 of the peak is that file).
+        var rng = new Random(4);
+        for (int i = 0; i < 8; i++)
+        {
+            float[] clean = mixer.Mix(rng).Clean;
+            float[] file = clean.Length == a.Length ? a : b;
+            double scale = clean.Zip(file, (c, f) => (double)c * f).Sum() / file.Sum(f => (double)f * f);
+            double residual = clean.Zip(file, (c, f) => Math.Abs(c - (scale * f))).Max();
+            Assert.True(clean.Length == a.Length || clean.Length == b.Length, $"draw {i}: {clean.Length} samples");
+            Assert.True(residual < 1e-6 * clean.Max(Math.Abs), $"draw {i}: residual {residual} after scaling by {scale}");
+        }
+    }
+
+    [Fact]
+    public void FromFolders_OtherRate_LoadsResampledAndKeepsThatRate()
+    {
+        // At 8 kHz the files are resampled on loading (12,000 → 6,000 and 8,000 → 4,000 samples); the mixer's rate, which
+        // its synthetic music is made at, is the pools' rate.
+        using var temp = new TempFolder();
+        WriteFolders(temp);
+
+        OnTheFlyMixer mixer = OnTheFlyMixer.FromFolders(temp.File("clean"), temp.File("noise"), 8000);
+
+        long expected = Resampler.OutputLength(12000, 16000, 8000) + Resampler.OutputLength(8000, 16000, 8000);
+        Assert.Equal(10_000, expected);
+        Assert.Equal(expected / 8000.0, mixer.CleanSeconds(8000), 12);
+        Assert.Equal(8000, mixer.SampleRate);
+        Assert.Equal(8000, mixer.WithAugmentation(augmentNoise: false, babbleProbability: 0, musicProbability: 1).SampleRate);
+    }
+
+    [Fact]
+    public void FromFolders_MissingFolder_ThrowsNamingItsFullPath()
+    {
+        using var temp = new TempFolder();
+        WriteFolders(temp);
+
+        var e = Assert.Throws<DirectoryNotFoundException>(() => OnTheFlyMixer.FromFolders(temp.File("speech"), temp.File("noise"), DenoisingFixtures.Rate));
+
+        Assert.Contains($"The clean folder '{temp.File("speech")}' does not exist", e.Message);
+    }
+
+    [Fact]
+    public void FromFolders_FolderWithoutWav_ThrowsNamingIt()
+    {
+        using var temp = new TempFolder();
+        WriteFolders(temp);
+        Directory.CreateDirectory(temp.File("empty"));
+        File.WriteAllText(temp.File("empty/readme.txt"), "no audio here");
+
+        var e = Assert.Throws<InvalidDataException>(() => OnTheFlyMixer.FromFolders(temp.File("clean"), temp.File("empty"), DenoisingFixtures.Rate));
+
+        Assert.Contains($"The noise folder '{temp.File("empty")}' holds no .wav files (expected at least 1)", e.Message);
+    }
+
+    [Fact]
+    public void FromFolders_NaNSample_ThrowsNamingFileAndIndex()
+    {
+        using var temp = new TempFolder();
+        WriteFolders(temp);
+        float[] bad = DenoisingFixtures.Tone(3000, 5);
+        bad[7] = float.NaN;
+        WavFile.Write(temp.File("clean/sub/c.wav"), bad, DenoisingFixtures.Rate, WavSampleFormat.Float32);
+
+        var e = Assert.Throws<InvalidDataException>(() => OnTheFlyMixer.FromFolders(temp.File("clean"), temp.File("noise"), DenoisingFixtures.Rate));
+
+        Assert.Contains("The clean file '", e.Message);
+        Assert.Contains("c.wav' has a non-finite sample (NaN) at index 7; expected finite samples", e.Message);
+    }
+
+    [Theory]
+    [InlineData(0, "is empty")]
+    [InlineData(2000, "is silent (all zero)")]
+    public void FromFolders_SilentOrEmptyFile_ThrowsNamingIt(int length, string shown)
+    {
+        using var temp = new TempFolder();
+        WriteFolders(temp);
+        WavFile.Write(temp.File("noise/quiet.wav"), new float[length], DenoisingFixtures.Rate);
+
+        var e = Assert.Throws<InvalidDataException>(() => OnTheFlyMixer.FromFolders(temp.File("clean"), temp.File("noise"), DenoisingFixtures.Rate));
+
+        Assert.Contains($"The noise file '", e.Message);
+        Assert.Contains($"quiet.wav' {shown}; expected audible audio", e.Message);
+    }
+
+    [Fact]
+    public void FromExamples_NoExampleWithNoise_ThrowsSayingHowMany()
+    {
+        float[] clean = DenoisingFixtures.Tone(100), noisy = DenoisingFixtures.Add(clean, DenoisingFixtures.Noise(100));
+        var voiceBank = new DenoisingExample("p232_001.wav", noisy, clean, null);
+
+        var e = Assert.Throws<ArgumentException>(() => OnTheFlyMixer.FromExamples([voiceBank, voiceBank with { Name = "p232_002.wav" }]));
+
+        Assert.Equal("examples", e.ParamName);
+        Assert.Contains("Re-mixing needs examples whose noise is known (homework layout); found 2 example(s), none with noise", e.Message);
     }
 }

@@ -57,4 +57,26 @@ public sealed class OracleMaskTests
 
         Assert.Equal(longOutput[..300], shortOutput);
     }
+
+    [Fact]
+    public void Apply_UnequalLengths_ThrowsNamingAllThree()
+    {
+        float[] clean = DenoisingFixtures.Tone(4000), noise = DenoisingFixtures.Noise(4000);
+
+        var e = Assert.Throws<ArgumentException>(() => OracleMask.Apply(DenoisingFixtures.Add(clean, noise), clean[..3999], noise, OracleMaskKind.PowerRatio));
+
+        Assert.Contains("Expected equal lengths; found noisy 4000, clean 3999, noise 4000", e.Message);
+    }
+
+    [Fact]
+    public void Apply_UndefinedKind_ThrowsNamingIt()
+    {
+        float[] clean = DenoisingFixtures.Tone(4000), noise = DenoisingFixtures.Noise(4000);
+
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => OracleMask.Apply(DenoisingFixtures.Add(clean, noise), clean, noise, (OracleMaskKind)7));
+
+        Assert.Equal("kind", e.ParamName);
+        Assert.Equal((OracleMaskKind)7, e.ActualValue);
+        Assert.Contains("Expected IdealRatio or PowerRatio", e.Message);
+    }
 }

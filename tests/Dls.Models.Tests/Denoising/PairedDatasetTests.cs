@@ -128,4 +128,42 @@ public sealed class PairedDatasetTests
 
         Assert.Contains("tes0000.wav' has a non-finite sample (NaN) at index 345", e.Message);
     }
+
+    [Fact]
+    public void List_UndefinedLayout_ThrowsNamingIt()
+    {
+        using var temp = new TempFolder();
+
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => PairedDataset.List(temp.Path, (DenoisingLayout)5));
+
+        Assert.Equal("layout", e.ParamName);
+        Assert.Equal((DenoisingLayout)5, e.ActualValue);
+        Assert.Contains("Expected Homework or VoiceBank", e.Message);
+    }
+
+    [Fact]
+    public void List_VoiceBankAskedOfAFolderWithoutIt_ThrowsNamingTheSubFolders()
+    {
+        using var temp = new TempFolder();
+        DenoisingFixtures.WriteHomework(temp.File("homework"), 1);
+        Directory.CreateDirectory(temp.File("clean_only"));
+
+        var e = Assert.Throws<InvalidDataException>(() => PairedDataset.List(temp.Path, DenoisingLayout.VoiceBank));
+
+        Assert.Contains($"'{temp.Path}' has no VoiceBank layout: expected one sub-folder named clean* and one named noisy*, found [clean_only, homework]", e.Message);
+    }
+
+    [Theory]
+    [InlineData(DenoisingLayout.Homework, "homework")]
+    [InlineData(DenoisingLayout.VoiceBank, "VoiceBank")]
+    public void List_LayoutWithoutAnyPair_ThrowsSayingNoneFound(DenoisingLayout layout, string name)
+    {
+        using var temp = new TempFolder();
+        Directory.CreateDirectory(temp.File("clean_testset_wav"));
+        Directory.CreateDirectory(temp.File("noisy_testset_wav"));
+
+        var e = Assert.Throws<InvalidDataException>(() => PairedDataset.List(temp.Path, layout));
+
+        Assert.Contains($"'{temp.Path}' ({name} layout) has no noisy/clean pairs (expected at least 1, found 0)", e.Message);
+    }
 }
