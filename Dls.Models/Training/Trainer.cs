@@ -361,7 +361,7 @@ public sealed class Trainer
             }
         }
         if (batches == 0)
-            throw new InvalidOperationException($"The training problem produced no batches in epoch {epoch}.");
+            throw new InvalidOperationException($"{ProblemName(problem)}.TrainBatches returned no batches for epoch {epoch}; expected at least one.");
         double lossTotal = lossSum.item<double>();
         ThrowIfNotFinite(lossTotal, epoch, batches, lastRead);
         double meanLoss = lossTotal / batches;

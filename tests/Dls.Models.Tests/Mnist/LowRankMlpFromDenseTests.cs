@@ -83,4 +83,34 @@ public sealed class LowRankMlpFromDenseTests
             foreach (var svd in svds) svd.Dispose();
         }
     }
+
+    [Fact]
+    public void FromDense_DecompositionCountNotLayerCount_ThrowsNamingBoth()
+    {
+        using var dense = new MnistMlp(Narrow);   // 2 hidden layers + output: 3 layers
+        using var svd = WeightSvd.Of(((Linear)dense.Layers[0]).weight!, "layers.0");
+
+        var e = Assert.Throws<ArgumentException>(() => LowRankMlp.FromDense(dense, [svd], 2));
+
+        Assert.Equal("svds", e.ParamName);
+        Assert.Contains("Expected one decomposition per layer (3), found 1", e.Message);
+    }
+
+    [Fact]
+    public void FromDense_NullDecomposition_ThrowsNamingIndexAndLayer()
+    {
+        using var dense = new MnistMlp(Narrow);
+        var svds = dense.Layers.Select((l, i) => WeightSvd.Of(((Linear)l).weight!, $"layers.{i}")).ToArray();
+        try
+        {
+            var e = Assert.Throws<ArgumentException>(() => LowRankMlp.FromDense(dense, [svds[0], null!, svds[2]], 2));
+
+            Assert.Equal("svds", e.ParamName);
+            Assert.Contains("svds[1] is null; expected the decomposition of layer 'layers.1'", e.Message);
+        }
+        finally
+        {
+            foreach (var svd in svds) svd.Dispose();
+        }
+    }
 }

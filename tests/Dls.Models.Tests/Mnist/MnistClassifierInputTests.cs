@@ -95,4 +95,19 @@ public sealed class MnistClassifierInputTests
         Assert.Equal("input", e.ParamName);
         Assert.Contains($"Expected Float32 input (the dtype of the weights), found {dtype}", e.Message);
     }
+
+    [Theory]
+    [InlineData(new long[] { 2, 15 }, "[2×15]")]
+    [InlineData(new long[] { 16 }, "[16]")]
+    [InlineData(new long[] { 1, 4, 4 }, "[1×4×4]")]
+    public void ClassifierForward_NotBatchOfFeatures_ThrowsWithShape(long[] shape, string shown)
+    {
+        using var classifier = Classifier();
+        using var images = torch.zeros(shape);
+
+        var e = Assert.Throws<ArgumentException>(() => classifier.Forward(images));
+
+        Assert.Equal("images", e.ParamName);
+        Assert.Contains($"Expected (batch, 16) images, found {shown}", e.Message);
+    }
 }

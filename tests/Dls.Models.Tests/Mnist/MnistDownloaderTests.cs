@@ -209,4 +209,154 @@ public sealed class MnistDownloaderTests : IDisposable
     {
         Assert.Empty(new MnistDownloadOptions().Validate());
     }
+
+    /// <summary>An in-process HTTP handler: each request is answered by <c>respond</c>, never over a socket.</summary>
+    private sealed class ScriptedHandler(Func<HttpRequestMessage, HttpResponseMessage> respond) : HttpMessageHandler
+    {
+        public List<string> Requested { get; } = [];
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Requested.Add(request.RequestUri!.AbsoluteUri);
+            return Task.FromResult(respond(request));
+        }
+    }
+
+    /// <summary>A body whose length is not announced (no Content-Length), as a chunked response's.</summary>
+    private sealed class UnannouncedContent(byte[] body) : HttpContent
+    {
+        protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) => stream.WriteAsync(body).AsTask();
+
+        protected override Task<Stream> CreateContentReadStreamAsync() => Task.FromResult<Stream>(new MemoryStream(body, writable: false));
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+    }
+
+    /// <summary>A body whose stream breaks after its first bytes, as a dropped connection's does.</summary>
+    private sealed class BreakingContent : HttpContent
+    {
+        protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) => throw new IOException("connection reset by peer");
+
+        protected override Task<Stream> CreateContentReadStreamAsync() => Task.FromResult<Stream>(new BreakingStream());
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+
+        private sealed class BreakingStream : MemoryStream
+        {
+            private bool gaveSome;
+
+            public override int Read(byte[] buffer, int offset, int count)
+            {
+                if (gaveSome) throw new IOException("connection reset by peer");
+                gaveSome = true;
+                buffer[offset] = 0x1F;
+                return 1;
+            }
+
+            public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+            {
+                if (gaveSome) throw new IOException("connection reset by peer");
+                gaveSome = true;
+                buffer.Span[0] = 0x1F;
+                return ValueTask.FromResult(1);
+            }
+        }
+    }
+
+    private static MnistDownloadOptions OneFile(byte[] expected, long maxBytes, params string[] mirrors) => new()
+    {
+        Mirrors = mirrors.Select(m => new Uri(m)).ToArray(),
+        Sha256 = new Dictionary<string, string> { ["a.gz"] = Sha(expected) },
+        MaxBytes = maxBytes,
+    };
+
+    [Fact]
+    public async Task DownloadAsync_ServerAnnouncesMoreThanMaxBytes_TriesNextMirrorAndSaysWhy()
+    {
+        byte[] body = IdxFixtures.Gzip(IdxFixtures.Labels(1, 2, 3));
+        using var handler = new ScriptedHandler(r => new HttpResponseMessage(HttpStatusCode.OK)
+        {
+            // The first mirror announces 1 MB (and would send it); the second serves the file.
+            Content = r.RequestUri!.Host == "big.example" ? new ByteArrayContent(new byte[1_000_000]) : new ByteArrayContent(body),
+        });
+        using var http = new HttpClient(handler);
+        var options = OneFile(body, maxBytes: 1000, "https://big.example/mnist/", "https://good.example/mnist/");
+
+        var paths = await new MnistDownloader(http, options).DownloadAsync(dir);
+
+        Assert.Equal(body, File.ReadAllBytes(Assert.Single(paths)));
+        Assert.Equal(["https://big.example/mnist/a.gz", "https://good.example/mnist/a.gz"], handler.Requested);
+    }
+
+    [Fact]
+    public async Task DownloadAsync_EveryMirrorTooLarge_ThrowsListingEachAttemptAndLeavesNoFile()
+    {
+        byte[] expected = [1, 2, 3];
+        using var handler = new ScriptedHandler(r => new HttpResponseMessage(HttpStatusCode.OK)
+        {
+            Content = r.RequestUri!.Host == "announced.example" ? new ByteArrayContent(new byte[5000]) : new UnannouncedContent(new byte[5000]),
+        });
+        using var http = new HttpClient(handler);
+        var options = OneFile(expected, maxBytes: 4096, "https://announced.example/m/", "https://chunked.example/m/");
+
+        var e = await Assert.ThrowsAsync<InvalidDataException>(() => new MnistDownloader(http, options).DownloadAsync(dir));
+
+        Assert.Contains("Could not download a.gz: ", e.Message);
+        Assert.Contains("https://announced.example/m/a.gz: expected at most 4096 bytes, server announces 5000", e.Message);
+        Assert.Contains("https://chunked.example/m/a.gz: expected at most 4096 bytes, received more", e.Message);
+        Assert.Empty(Directory.GetFiles(dir));
+    }
+
+    [Fact]
+    public async Task DownloadAsync_ConnectionBreaksWhileReading_ThrowsNamingMirrorAndCause()
+    {
+        using var handler = new ScriptedHandler(_ => new HttpResponseMessage(HttpStatusCode.OK) { Content = new BreakingContent() });
+        using var http = new HttpClient(handler);
+        var options = OneFile([1, 2, 3], maxBytes: 4096, "https://flaky.example/m/");
+
+        var e = await Assert.ThrowsAsync<InvalidDataException>(() => new MnistDownloader(http, options).DownloadAsync(dir));
+
+        Assert.Contains("Could not download a.gz: https://flaky.example/m/a.gz: connection reset by peer", e.Message);
+        Assert.Empty(Directory.GetFiles(dir));
+    }
+
+    [Fact]
+    public void Constructor_EmptyListsBadEntries_ThrowsNamingEach()
+    {
+        using var http = new HttpClient();
+        var none = new MnistDownloadOptions { Mirrors = [], Sha256 = new Dictionary<string, string>() };
+        var bad = new MnistDownloadOptions
+        {
+            Mirrors = [null!, new Uri("https://host/mnist/?token=1"), new Uri("https://host/mnist/#top")],
+            Sha256 = new Dictionary<string, string> { ["sub/a.gz"] = new('0', 64), [".."] = new('1', 64), [" "] = new('2', 64) },
+        };
+
+        var empty = Assert.Throws<ArgumentException>(() => new MnistDownloader(http, none));
+        var entries = Assert.Throws<ArgumentException>(() => new MnistDownloader(http, bad));
+
+        Assert.Contains("Mirrors must hold at least one base URI, got none.", empty.Message);
+        Assert.Contains("Sha256 must name at least one file, got none.", empty.Message);
+        Assert.Contains("Mirrors[0] must not be null.", entries.Message);
+        Assert.Contains("Mirrors[1] must be a folder URI without query or fragment (file names are appended to its path), got 'https://host/mnist/?token=1'.", entries.Message);
+        Assert.Contains("Mirrors[2] must be a folder URI without query or fragment", entries.Message);
+        Assert.Contains("Sha256 keys must be plain file names, got 'sub/a.gz'.", entries.Message);
+        Assert.Contains("Sha256 keys must be plain file names, got '..'.", entries.Message);
+        Assert.Contains("Sha256 keys must be plain file names, got ' '.", entries.Message);
+    }
+
+    [Fact]
+    public void Constructor_NullClient_ThrowsArgumentNullNamingIt()
+    {
+        var e = Assert.Throws<ArgumentNullException>(() => new MnistDownloader(null!));
+
+        Assert.Equal("http", e.ParamName);
+    }
 }

@@ -63,4 +63,19 @@ public sealed class MnistEvaluationTests
         Assert.True(double.IsFinite(loss) && loss > 0, $"loss {loss}");
         Assert.InRange(accuracy, 0, 1);
     }
+
+    [Theory]
+    [InlineData(new long[] { 2 }, "[2]")]
+    [InlineData(new long[] { 3, 1 }, "[3×1]")]
+    public void Evaluate_LabelsNotOnePerImage_ThrowsWithCountAndShape(long[] shape, string shown)
+    {
+        using var model = Model();
+        using var images = torch.zeros(3, 16);
+        using var labels = torch.zeros(shape, ScalarType.Int64);
+
+        var e = Assert.Throws<ArgumentException>(() => MnistEvaluation.Evaluate(model, images, labels));
+
+        Assert.Equal("labels", e.ParamName);
+        Assert.Contains($"Expected one label per image (3), found shape {shown}", e.Message);
+    }
 }

@@ -224,4 +224,75 @@ public sealed class MnistModelTests
         Assert.Contains("Expected (batch, 784); found (32, 100).", e.Message);
         Assert.Contains("Expected (batch, 16); found (32, 100).", f.Message);
     }
+
+    [Fact]
+    public void Classifier_OtherModel_ThrowsNamingItsType()
+    {
+        using var linear = nn.Linear(16, 4);
+
+        var e = Assert.Throws<ArgumentException>(() => new MnistClassifier(linear));
+
+        Assert.Equal("model", e.ParamName);
+        Assert.Contains("Expected a MnistMlp or LowRankMlp, found Linear", e.Message);
+    }
+
+    [Fact]
+    public void Classifier_LayerWithoutBias_ThrowsNamingLayer()
+    {
+        using var model = new MnistMlp(Tiny);
+        ((TorchSharp.Modules.Linear)model.Layers[1]).bias = null;
+
+        var e = Assert.Throws<ArgumentException>(() => new MnistClassifier(model));
+
+        Assert.Equal("model", e.ParamName);
+        Assert.Contains("Layer 1 is a Linear (or lacks a bias); expected Linear or LowRankLinear with bias", e.Message);
+    }
+
+    [Fact]
+    public void Classifier_LayerReadingAnotherWidth_ThrowsNamingBothLayers()
+    {
+        // Tiny: 16 → 12 → 12 → 12 → 4; layer 1's weight replaced by one reading 11 features.
+        using var model = new MnistMlp(Tiny);
+        ((TorchSharp.Modules.Linear)model.Layers[1]).weight = new TorchSharp.Modules.Parameter(torch.zeros(12, 11));
+
+        var e = Assert.Throws<ArgumentException>(() => new MnistClassifier(model));
+
+        Assert.Equal("model", e.ParamName);
+        Assert.Contains("Layer 1 takes 11 features but layer 0 gives 12", e.Message);
+    }
+
+    [Fact]
+    public void Classifier_HiddenLayerOfAnotherWidth_ThrowsNamingWidths()
+    {
+        using var model = new MnistMlp(Tiny);
+        var layer = (TorchSharp.Modules.Linear)model.Layers[1];
+        layer.weight = new TorchSharp.Modules.Parameter(torch.zeros(13, 12));
+        layer.bias = new TorchSharp.Modules.Parameter(torch.zeros(13));
+
+        var e = Assert.Throws<ArgumentException>(() => new MnistClassifier(model));
+
+        Assert.Equal("model", e.ParamName);
+        Assert.Contains("Expected every hidden layer to have 12 outputs (one hidden width); layer 1 has 13", e.Message);
+    }
+
+    [Fact]
+    public void FromCheckpoint_DenoiserCheckpoint_ThrowsInvalidDataNamingArchitecture()
+    {
+        string dir = Directory.CreateTempSubdirectory("dls-mnist-ckpt-").FullName;
+        try
+        {
+            string path = Path.Combine(dir, "gru.ckpt");
+            Dls.Models.Denoising.DenoisingModels.RegisterArchitectures();
+            using (var network = new Dls.Models.Denoising.GruMaskNetwork(new Dls.Models.Denoising.GruMaskNetworkOptions(HiddenSize: 4)))
+                Dls.Models.Denoising.DenoisingModels.Save(path, network);
+
+            var e = Assert.Throws<InvalidDataException>(() => MnistClassifier.FromCheckpoint(path));
+
+            Assert.Contains($"Checkpoint '{path}' holds architecture 'gru-mask' (GruMaskNetwork); expected a MnistMlp or LowRankMlp", e.Message);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

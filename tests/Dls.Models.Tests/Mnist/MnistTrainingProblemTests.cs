@@ -48,4 +48,34 @@ public sealed class MnistTrainingProblemTests
         }
         Assert.Equal([32L, 32L, 6L], sizes);
     }
+
+    [Fact]
+    public void Constructor_SplitsOfOtherImageSizes_ThrowsNamingBoth()
+    {
+        var test = new MnistSplit(new byte[2 * 9], [1, 2], 3, 3);
+
+        var e = Assert.Throws<ArgumentException>(() => new MnistTrainingProblem(Synthetic(10, 1), test));
+
+        Assert.Equal("test", e.ParamName);
+        Assert.Contains("Training images have 16 pixels, test images 9; expected equal sizes", e.Message);
+    }
+
+    [Fact]
+    public void LossAndValidate_ModelNotTensorToTensor_ThrowNamingItsType()
+    {
+        using var problem = new MnistTrainingProblem(Synthetic(10, 1), Synthetic(5, 2), batchSize: 4);
+        using var bilinear = torch.nn.Bilinear(16, 16, 4);
+        MnistBatch batch = problem.TrainBatches(1, new Random(1)).First();
+
+        var loss = Assert.Throws<ArgumentException>(() => problem.Loss(bilinear, batch));
+        var validate = Assert.Throws<ArgumentException>(() => problem.Validate(bilinear, CancellationToken.None));
+
+        Assert.All(new[] { loss, validate }, e =>
+        {
+            Assert.Equal("model", e.ParamName);
+            Assert.Contains("Expected a Module<Tensor, Tensor> classifier, found Bilinear", e.Message);
+        });
+        batch.Images.Dispose();
+        batch.Labels.Dispose();
+    }
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Dls.Models.Checkpoints;
 using Dls.Models.Training;
 using TorchSharp;
@@ -485,6 +486,7 @@ public sealed class TrainerTests : IDisposable
     [InlineData(Breakage.LossDetached, "BrokenProblem.Loss returned a tensor that does not require grad; expected a scalar tensor that requires grad")]
     [InlineData(Breakage.TrainBatchesNull, "BrokenProblem.TrainBatches returned null for epoch 1; expected a sequence of batches.")]
     [InlineData(Breakage.ValidateNull, "BrokenProblem.Validate returned null after epoch 1; expected a dictionary of metrics.")]
+    [InlineData(Breakage.NoBatches, "BrokenProblem.TrainBatches returned no batches for epoch 1; expected at least one.")]
     public void Fit_ProblemBreaksItsContract_ThrowsNamingProblemAndMethod(Breakage breakage, string expected)
     {
         torch.manual_seed(5);
@@ -546,7 +548,163 @@ public sealed class TrainerTests : IDisposable
         Assert.Equal(0.25, step.LearningRateAt(5), 12);
     }
 
-    public enum Breakage { None, LossNull, LossPerSample, LossDetached, TrainBatchesNull, ValidateNull, ValidateNullAfterEpochs }
+    [Fact]
+    public void Fit_ModelWithoutParameters_ThrowsNamingModel()
+    {
+        using var relu = nn.ReLU();
+        using var problem = new ToyProblem();
+
+        var e = Assert.Throws<ArgumentException>(() => new Trainer(new TrainerOptions { Epochs = 1 }).Fit(relu, problem));
+
+        Assert.Equal("model", e.ParamName);
+        Assert.Contains("The model has no parameters to train (are its submodules registered fields?)", e.Message);
+        Assert.Equal(0, problem.BatchesEnumerated);
+    }
+
+    [Fact]
+    public void Fit_MonitoredMetricNaNWithoutCheckpointPath_SaysNoneIsSet()
+    {
+        torch.manual_seed(5);
+        using var net = new ToyNet();
+        using var problem = new BrokenProblem { BadMetricFromEpoch = 1, BadMetricValue = double.NaN };
+
+        var e = Assert.Throws<InvalidOperationException>(() => new Trainer(new TrainerOptions { Epochs = 2 }).Fit(net, problem));
+
+        Assert.Contains("Epoch 1: the monitored metric 'val_loss' is NaN; expected a finite value. Training stopped; no checkpoint was written (CheckpointPath is not set).", e.Message);
+    }
+
+    /// <summary>Trains <paramref name="epochs"/> epochs writing a trainer checkpoint to <paramref name="path"/>; returns the result.</summary>
+    private static TrainingResult TrainWithCheckpoint(string path, int epochs)
+    {
+        torch.manual_seed(4);
+        using var net = new ToyNet();
+        using var problem = new ToyProblem();
+        return new Trainer(new TrainerOptions { Seed = 2, LearningRate = 0.02, MonitorMetric = "train_loss", Epochs = epochs, CheckpointPath = path }).Fit(net, problem);
+    }
+
+    private static void EditTrainerMetadata(string path, Action<JsonObject> edit)
+    {
+        string sidecar = Checkpoint.SidecarPath(path);
+        var json = JsonNode.Parse(File.ReadAllText(sidecar))!.AsObject();
+        edit(json["metadata"]!["trainer"]!.AsObject());
+        File.WriteAllText(sidecar, json.ToJsonString());
+    }
+
+    [Fact]
+    public void Fit_ResumeFromCheckpointNotWrittenByTrainer_ThrowsInvalidDataAndKeepsParameters()
+    {
+        string path = Path.Combine(dir, "plain.bin");
+        using (var saved = new ToyNet()) Checkpoint.Save(path, saved, new JsonObject { ["epoch"] = 3 });
+        torch.manual_seed(9);
+        using var net = new ToyNet();
+        using var problem = new ToyProblem();
+        float[] before = Weights(net);
+
+        var e = Assert.Throws<InvalidDataException>(() =>
+            new Trainer(new TrainerOptions { Epochs = 4, MonitorMetric = "train_loss", ResumeFrom = path }).Fit(net, problem));
+
+        Assert.Contains($"Checkpoint '{path}' was not written by the trainer: its metadata has no 'trainer' object", e.Message);
+        Assert.Equal(before, Weights(net));
+    }
+
+    [Theory]
+    [InlineData("epoch")]
+    [InlineData("best_epoch")]
+    [InlineData("history[0].metrics")]
+    [InlineData("history[0].learning_rate")]
+    public void Fit_ResumeFromTrainerMetadataMissingAField_ThrowsNamingIt(string field)
+    {
+        string path = Path.Combine(dir, "fields.bin");
+        TrainWithCheckpoint(path, epochs: 1);
+        string key = field.Split('.')[^1];
+        EditTrainerMetadata(path, t => (field.StartsWith("history", StringComparison.Ordinal) ? t["history"]![0]!.AsObject() : t).Remove(key));
+        using var net = new ToyNet();
+        using var problem = new ToyProblem();
+
+        var e = Assert.Throws<InvalidDataException>(() =>
+            new Trainer(new TrainerOptions { Seed = 2, LearningRate = 0.02, MonitorMetric = "train_loss", Epochs = 2, ResumeFrom = path }).Fit(net, problem));
+
+        Assert.Contains($"Checkpoint '{path}': expected a '{key}' field in the trainer metadata, found none", e.Message);
+    }
+
+    [Fact]
+    public void Fit_ResumeFromTrainerMetadataWithNullHistoryEntry_ThrowsSayingSo()
+    {
+        string path = Path.Combine(dir, "history.bin");
+        TrainWithCheckpoint(path, epochs: 1);
+        EditTrainerMetadata(path, t => t["history"] = new JsonArray(null, null));
+        using var net = new ToyNet();
+        using var problem = new ToyProblem();
+
+        var e = Assert.Throws<InvalidDataException>(() =>
+            new Trainer(new TrainerOptions { Seed = 2, LearningRate = 0.02, MonitorMetric = "train_loss", Epochs = 2, ResumeFrom = path }).Fit(net, problem));
+
+        Assert.Contains($"Checkpoint '{path}': expected history entries, found null", e.Message);
+    }
+
+    [Fact]
+    public void Fit_ResumeWithoutOptimizerState_ContinuesWithAFreshOptimizer()
+    {
+        // The weights and history come from the checkpoint; the optimizer restarts (a warning is logged), so the run goes on.
+        string path = Path.Combine(dir, "no-optimizer.bin");
+        var first = TrainWithCheckpoint(path, epochs: 2);
+        File.Delete(Trainer.OptimizerStatePath(path));
+        using var net = new ToyNet();
+        using var problem = new ToyProblem();
+
+        var result = new Trainer(new TrainerOptions { Seed = 2, LearningRate = 0.02, MonitorMetric = "train_loss", Epochs = 3, ResumeFrom = path }).Fit(net, problem);
+
+        Assert.Equal([1, 2, 3], result.History.Select(h => h.Epoch));
+        Assert.Equal(first.History[1].TrainLoss, result.History[1].TrainLoss);
+        Assert.Equal(256 / 32, problem.BatchesEnumerated);   // one epoch trained: the third
+    }
+
+    [Fact]
+    public void Fit_Progress_ReportsTheScheduledLearningRateAndMeasuredSamplesPerSecond()
+    {
+        // Cosine schedule from 0.1 to 0.01 over 3 epochs: lr(e) = 0.01 + 0.5·0.09·(1 + cos(π(e − 1)/3)), i.e. 0.1, 0.0775, 0.0325.
+        double[] scheduled = [0.1, 0.01 + (0.045 * (1 + Math.Cos(Math.PI / 3))), 0.01 + (0.045 * (1 + Math.Cos(2 * Math.PI / 3)))];
+        torch.manual_seed(3);
+        using var net = new ToyNet();
+        using var problem = new ToyProblem();   // 256 samples in 8 batches of 32
+        var reports = new List<(TrainingProgress Progress, long At)>();
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        var trainer = new Trainer(new TrainerOptions { Epochs = 3, LearningRate = 0.1, MinLearningRate = 0.01, Schedule = LearningRateSchedule.Cosine });
+
+        var result = trainer.Fit(net, problem, new SyncProgress(p => reports.Add((p, System.Diagnostics.Stopwatch.GetTimestamp()))));
+
+        double Seconds(long from, long to) => (double)(to - from) / System.Diagnostics.Stopwatch.Frequency;
+        Assert.Equal(3 * (8 + 1), reports.Count);
+        for (int epoch = 1; epoch <= 3; epoch++)
+        {
+            var batches = reports.Where(r => r.Progress.Epoch == epoch && r.Progress.Kind == TrainingProgressKind.Batch).ToArray();
+            var end = reports.Single(r => r.Progress.Epoch == epoch && r.Progress.Kind == TrainingProgressKind.Epoch);
+            Assert.Equal(8, batches.Length);
+            Assert.All(batches.Append(end), r => Assert.Equal(scheduled[epoch - 1], r.Progress.LearningRate, 15));
+            // The trainer's clock for an epoch starts after our `start` and before the epoch's first report t(1), and is read
+            // before each report t(k): elapsed(k) ≤ t(k) − start, and elapsed(k) ≥ t(k−1) − t(1) since batch k is trained
+            // after report k − 1 returned. So 32k / (t(k) − start) ≤ rate(k) ≤ 32k / (t(k−1) − t(1)), whatever the machine's
+            // speed; 1 µs of slack on the upper bound covers TimeSpan's 100 ns ticks.
+            for (int k = 1; k <= 8; k++)
+            {
+                double rate = batches[k - 1].Progress.SamplesPerSecond;
+                Assert.True(rate >= 32 * k / Seconds(start, batches[k - 1].At), $"epoch {epoch} batch {k}: {rate} samples/s is below the bound");
+                if (k >= 3)
+                {
+                    Assert.True(rate <= 32 * k / (Seconds(batches[0].At, batches[k - 2].At) - 1e-6), $"epoch {epoch} batch {k}: {rate} samples/s is above the bound");
+                }
+            }
+
+            // The epoch's figure is its 256 samples over its own training time, which the history records.
+            EpochRecord record = result.History[epoch - 1];
+            Assert.Equal(256 / record.TrainSeconds, end.Progress.SamplesPerSecond, 256 / record.TrainSeconds * 1e-12);
+            Assert.Equal(record.SamplesPerSecond, end.Progress.SamplesPerSecond);
+            Assert.True(end.Progress.SamplesPerSecond <= 256 / (Seconds(batches[0].At, batches[7].At) - 1e-6));
+            Assert.True(end.Progress.SamplesPerSecond >= 256 / Seconds(start, end.At));
+        }
+    }
+
+    public enum Breakage { None, LossNull, LossPerSample, LossDetached, TrainBatchesNull, ValidateNull, ValidateNullAfterEpochs, NoBatches }
 
     /// <summary>The toy problem, broken on request: a contract violation, or a non-finite validation metric from an epoch on.</summary>
     private sealed class BrokenProblem : ITrainingProblem<(Tensor X, Tensor Y)>, IDisposable
@@ -562,8 +720,12 @@ public sealed class TrainerTests : IDisposable
         public IReadOnlyCollection<string>? MetricNames { get; init; }
         public int BatchesEnumerated => inner.BatchesEnumerated;
 
-        public IEnumerable<(Tensor X, Tensor Y)> TrainBatches(int epoch, Random rng)
-            => Breakage == Breakage.TrainBatchesNull ? null! : inner.TrainBatches(epoch, rng);
+        public IEnumerable<(Tensor X, Tensor Y)> TrainBatches(int epoch, Random rng) => Breakage switch
+        {
+            Breakage.TrainBatchesNull => null!,
+            Breakage.NoBatches => [],
+            _ => inner.TrainBatches(epoch, rng),
+        };
 
         public Tensor Loss(nn.Module model, (Tensor X, Tensor Y) b) => Breakage switch
         {
