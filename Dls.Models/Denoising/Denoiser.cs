@@ -450,13 +450,15 @@ internal sealed class StreamingDenoiser : IStreamingDenoiser
     public float[] Complete()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        // Before the completed check: a Complete that failed has set _completed, and an empty array now would pass for the
+        // rest of an output that has a gap.
+        ThrowIfFaulted();
         if (_completed)
         {
             return [];
         }
 
         using Denoiser.Lease lease = _owner.Enter();
-        ThrowIfFaulted();
         if (_chain.SamplesIn == 0)
         {
             throw new InvalidOperationException("The stream received no samples (expected at least 1 before Complete()).");

@@ -216,4 +216,21 @@ public sealed class MisbehavingNetworkTests
 
         Assert.Contains("Expected the inverse FFT in float32 (the network's mask and the window); found Float64", e.Message);
     }
+
+    [Fact]
+    public void Stream_FlushFailsInComplete_ALaterCompleteRefusesInsteadOfGivingNothing()
+    {
+        // Lookahead 2: the last two frames' masks come from Flush, which Complete calls; it returns one bin. A second
+        // Complete must not return an empty array, which would pass for the end of a whole output.
+        using var denoiser = new Denoiser(new OneBinMaskNetwork(DenoisingFixtures.TinyLookaheadGru(2), failAt: 0, badFlush: true));
+        using IStreamingDenoiser stream = denoiser.CreateStream();
+        stream.Process(Noisy(4000));
+
+        var failed = Assert.Throws<InvalidOperationException>(() => stream.Complete());
+        var again = Assert.Throws<InvalidOperationException>(() => stream.Complete());
+
+        Assert.Contains("('one-bin-mask').Flush to return a mask of shape [1, 2, 513] (batch, frames, bins); found [1, 2, 1]", failed.Message);
+        Assert.StartsWith("An earlier call of this stream failed (InvalidOperationException: Expected OneBinMaskNetwork", again.Message);
+        Assert.Same(failed, again.InnerException);
+    }
 }
