@@ -162,7 +162,7 @@ public sealed class DenoisingTrainingProblem : ITrainingProblem<DenoisingBatch>
     /// The model is not a mask network, or the batch is empty, ragged, has rows of at most
     /// <see cref="DenoisingStft.HopLength"/> samples, or clean rows that do not match its noisy rows (named).
     /// </exception>
-    /// <exception cref="InvalidOperationException">The network returned a mask of another shape than its input's.</exception>
+    /// <exception cref="InvalidOperationException">The network returned a mask of another shape than its input's, or not in float32.</exception>
     public Tensor Loss(nn.Module model, DenoisingBatch batch)
     {
         IMaskNetwork network = AsMaskNetwork(model);

@@ -256,7 +256,7 @@ internal sealed class MaskingStream : IDisposable
     /// </summary>
     private Tensor CheckMask(Tensor mask, long frames, string call) => CheckMask(_model, mask, 1, frames, call);
 
-    /// <summary>Checks that <paramref name="network"/>'s <paramref name="call"/> returned a mask of shape (batch, frames, bins).</summary>
+    /// <summary>Checks that <paramref name="network"/>'s <paramref name="call"/> returned a float32 mask of shape (batch, frames, bins).</summary>
     internal static Tensor CheckMask(IMaskNetwork network, Tensor mask, long batch, long frames, string call)
     {
         long[] shape = mask.shape;
@@ -264,6 +264,14 @@ internal sealed class MaskingStream : IDisposable
         {
             throw new InvalidOperationException(
                 $"Expected {network.GetType().Name} ('{network.Architecture}').{call} to return a mask of shape [{batch}, {frames}, {DenoisingStft.Bins}] (batch, frames, bins); found [{string.Join(", ", shape)}].");
+        }
+
+        // Another dtype would carry through the product with the float32 spectra (a float64 mask gives complex128 spectra
+        // and a float64 output), where the engine reads float32 values.
+        if (mask.dtype != ScalarType.Float32)
+        {
+            throw new InvalidOperationException(
+                $"Expected {network.GetType().Name} ('{network.Architecture}').{call} to return a float32 mask (the dtype of the spectra it masks); found {mask.dtype}.");
         }
 
         return mask;

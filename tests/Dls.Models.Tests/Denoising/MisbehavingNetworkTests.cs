@@ -206,7 +206,7 @@ public sealed class MisbehavingNetworkTests
     }
 
     [Fact]
-    public void Denoise_Float64Mask_ThrowsNamingBothTypesInsteadOfReinterpretingBytes()
+    public void Denoise_Float64Mask_ThrowsNamingTheNetworkAndBothTypesInsteadOfReinterpretingBytes()
     {
         // A float64 mask makes the masked spectrum complex128 and its inverse float64; read as float32 bytes, it would
         // give twice as many samples of nonsense.
@@ -214,7 +214,20 @@ public sealed class MisbehavingNetworkTests
 
         var e = Assert.Throws<InvalidOperationException>(() => denoiser.Denoise(Noisy(4000), DenoisingFixtures.Rate));
 
-        Assert.Contains("Expected the inverse FFT in float32 (the network's mask and the window); found Float64", e.Message);
+        Assert.Contains("Expected Float64MaskNetwork (", e.Message);
+        Assert.Contains(").ForwardContinued to return a float32 mask (the dtype of the spectra it masks); found Float64", e.Message);
+    }
+
+    [Fact]
+    public void TrainingLoss_Float64Mask_ThrowsNamingForward()
+    {
+        var mixer = new OnTheFlyMixer([DenoisingFixtures.Tone(12000, 1)], [DenoisingFixtures.Noise(8000, 3)]);
+        var problem = new DenoisingTrainingProblem([], mixer, [mixer.Mix(new Random(1))], new DenoisingTrainingOptions { BatchSize = 1, BatchesPerEpoch = 1, MaxSegmentSamples = 4096 });
+        using var model = new Float64MaskNetwork(DenoisingFixtures.TinyGru());
+
+        var e = Assert.Throws<InvalidOperationException>(() => problem.Loss(model, problem.TrainBatches(0, new Random(2)).First()));
+
+        Assert.Contains(").forward to return a float32 mask (the dtype of the spectra it masks); found Float64", e.Message);
     }
 
     [Fact]
