@@ -56,22 +56,23 @@ public sealed class SpeakerTrainingProblem : ITrainingProblem<SpeakerTrainingBat
         if (errors.Count > 0) throw new ArgumentException("Invalid SpeakerTrainingOptions: " + string.Join(" ", errors), nameof(options));
         if (train.Dataset.Speakers.Count < 2)
             throw new ArgumentException($"Training needs at least 2 speakers; the training feature set has {train.Dataset.Speakers.Count} ({train.Dataset.Utterances.Count} utterances).", nameof(train));
+        // Every refusal comes before the native objects below are made: a constructor that throws cannot be disposed.
+        int bins = train.Options.FeatureSize;
+        if (options.BandWarpKneeProblem(bins) is { } kneeProblem)
+            throw new ArgumentException(kneeProblem, nameof(options));
+        _validationTrials = TrialList.Generate(validation.Dataset, options.ValidationSeed);
+        _validationIndex = validation.Dataset.Utterances.Select((u, i) => (u.Key, i)).ToDictionary(t => t.Key, t => t.i, StringComparer.Ordinal);
         _train = train;
         _validation = validation;
         Options = options;
-        _margin = options.ContrastiveMargin.ToScalar();
-        _identityWeight = options.IdentityLossWeight.ToScalar();
-        _identityScale = options.IdentityLossScale.ToScalar();
-        _identityMargin = options.IdentityLossMargin.ToScalar();
         _speakerIndex = train.Dataset.Speakers.Select((speaker, i) => (speaker, i)).ToDictionary(t => t.speaker, t => t.i, StringComparer.Ordinal);
         var (mean, scale) = train.Statistics();
         scale.Dispose();
         _frameMean = mean.DetachFromDisposeScope();
-        _validationTrials = TrialList.Generate(validation.Dataset, options.ValidationSeed);
-        _validationIndex = validation.Dataset.Utterances.Select((u, i) => (u.Key, i)).ToDictionary(t => t.Key, t => t.i, StringComparer.Ordinal);
-        int bins = train.Options.FeatureSize;
-        if (options.BandWarpKneeProblem(bins) is { } kneeProblem)
-            throw new ArgumentException(kneeProblem, nameof(options));
+        _margin = options.ContrastiveMargin.ToScalar();
+        _identityWeight = options.IdentityLossWeight.ToScalar();
+        _identityScale = options.IdentityLossScale.ToScalar();
+        _identityMargin = options.IdentityLossMargin.ToScalar();
         _warps = options.WarpFactors.Select(f => f == 1.0 ? null : new FrequencyWarp(bins, f))
             .Concat(options.BandWarps.Select(w => (FrequencyWarp?)new FrequencyWarp(bins, w.Low, w.High, options.BandWarpKneeBin)))
             .ToArray();

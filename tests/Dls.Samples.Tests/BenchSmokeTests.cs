@@ -119,4 +119,34 @@ public sealed class BenchSmokeTests
         // its 0.3 s budget (plus one clock check), so even a block that completed one round trip stays below 0.4 s.
         Assert.InRange(roundTrip.Value, 1, 0.4e9);
     }
+    [Fact]
+    public async Task Bench_WithoutJson_PrintsOneKeyValueLinePerFigure()
+    {
+        var (code, stdout, stderr) = await HostRunner.RunAsync("bench", "audio", "--quick");
+
+        Assert.True(code == 0, $"exit {code}: {stderr}");
+        // "key" padded to 36 columns, a space, the value: every audio figure and the host's thread count, no JSON line.
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToArray();
+        Assert.DoesNotContain(lines, l => l.StartsWith('{'));
+        var figures = lines.ToDictionary(l => l[..36].TrimEnd(), l => l[37..]);
+        foreach (string key in new[] { "stft_istft_library_to_raw_ratio", "wav_read_pcm16_mb_per_s", "resample_48k_to_16k_audio_s_per_s" })
+            Assert.True(double.Parse(figures[key], System.Globalization.CultureInfo.InvariantCulture) > 0, $"{key} = {figures[key]}");
+        Assert.Equal(TorchSharp.torch.get_num_threads().ToString(System.Globalization.CultureInfo.InvariantCulture), figures["torch_threads"]);
+    }
+
+    [Fact]
+    public void PeakMemoryWindow_DisposedTwice_DoesNotFreeTheMarkAnotherWindowHolds()
+    {
+        var first = PeakMemoryWindow.Start();
+        bool kernelMark = first.IsExact;
+        first.Dispose();
+        using var second = PeakMemoryWindow.Start();
+        // Freed by the first Dispose, the kernel's one mark (where this machine offers it) goes to the next window.
+        Assert.Equal(kernelMark, second.IsExact);
+
+        first.Dispose();   // a second Dispose is a no-op: it must not free the mark the second window now holds
+
+        using var third = PeakMemoryWindow.Start();
+        Assert.False(third.IsExact);
+    }
 }

@@ -1,3 +1,5 @@
+using Spectre.Console;
+
 namespace Dls.Samples.Tests;
 
 public sealed class ConsoleProgressReporterTests
@@ -32,5 +34,54 @@ public sealed class ConsoleProgressReporterTests
         Assert.StartsWith("[baseline epoch 1/5] ended at 120/469 after ", line);
         Assert.Contains(" — loss 1.6145", line);
         Assert.DoesNotContain("done", line);
+    }
+
+    [Fact]
+    public void Dispose_Twice_WritesTheEndLineOnce()
+    {
+        var output = new StringWriter();
+        var reporter = new ConsoleProgressReporter(output, TimeSpan.FromHours(1));
+        var task = reporter.Start("evaluate", 2);
+        task.Increment(2);
+
+        task.Dispose();
+        task.Dispose();
+
+        string[] lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("[evaluate] done in ", Assert.Single(lines));
+    }
+
+    [Fact]
+    public void LiveTask_ReportIncrementDispose_DriveTheBarAndStopItWhereItGot()
+    {
+        // A terminal console (ANSI, interactive) writing into a string: what the live display last drew stays readable.
+        var screen = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.Yes, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.Yes, Out = new AnsiConsoleOutput(screen),
+        });
+        var plain = new StringWriter();
+        var reporter = new ConsoleProgressReporter(plain, TimeSpan.Zero);
+        bool finishedBeforeDispose = true, finishedAfterDispose = false;
+
+        console.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new PercentageColumn()).Start(live =>
+        {
+            reporter.Live = live;
+            var task = reporter.Start("train [x]", 10);
+            task.Report(3, "loss 1.25");
+            task.Increment(2);
+            finishedBeforeDispose = live.IsFinished;
+            task.Dispose();
+            finishedAfterDispose = live.IsFinished;
+        });
+
+        Assert.False(finishedBeforeDispose);
+        // Disposing stops the bar at 5 of 10: a failed or cancelled step is not drawn as complete.
+        Assert.True(finishedAfterDispose);
+        string drawn = screen.ToString();
+        // The description is escaped (its brackets are not markup), the status follows it, 3 + 2 of 10 steps are 50 %.
+        Assert.Contains("train [x] loss 1.25  50%", drawn);
+        Assert.DoesNotContain("100%", drawn);
+        Assert.Equal("", plain.ToString());   // no plain lines while a live display runs
     }
 }

@@ -392,6 +392,51 @@ public sealed class HostCommandTests
         Assert.Contains("1.5", stderr);
     }
 
+    [Fact]
+    public async Task Env_WithoutJson_PrintsOneKeyValueLinePerFigure()
+    {
+        var (code, stdout, _) = await HostRunner.RunAsync("env");
+
+        Assert.Equal(0, code);
+        // "key" padded to 22 columns, a space, the value.
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToDictionary(l => l[..22].TrimEnd(), l => l[23..]);
+        Assert.Equal(torch.__version__, lines["libtorch_version"]);
+        Assert.Equal(torch.get_num_threads().ToString(System.Globalization.CultureInfo.InvariantCulture), lines["torch_threads"]);
+        Assert.Equal(Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture), lines["logical_cores"]);
+        Assert.Equal(10, lines.Count);
+    }
+
+    [Fact]
+    public Task Verbose_Failure_PrintsTheStackTraceAfterTheErrorLine() => InTemporaryFolder("dls-verbose", async dir =>
+    {
+        string missing = Path.Combine(dir, "missing.wav");
+
+        var (code, _, stderr) = await HostRunner.RunAsync("--verbose", "audio", "info", missing);
+
+        Assert.Equal(1, code);
+        string[] lines = stderr.Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
+        Assert.Equal($"error: Expected a WAV file, found nothing at '{missing}'.", lines[0]);
+        // The whole exception follows: its type and message, then the frames.
+        Assert.Contains(lines, l => l.StartsWith("   at ", StringComparison.Ordinal));
+        Assert.DoesNotContain("(run with --verbose for details)", stderr);
+    });
+
+    [Fact]
+    public Task Run_Task_WritesItsResultsAndSaysWhere() => InTemporaryFolder("dls-run", async dir =>
+    {
+        string outDir = Path.Combine(dir, "results");
+
+        var (code, stdout, stderr) = await HostRunner.RunAsync("run", "audio-demo", "--quick", "--out", outDir);
+
+        Assert.True(code == 0, stderr);
+        Assert.Equal($"audio-demo: results in {outDir}", stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last().TrimEnd('\r'));
+        // The noisy file it wrote is its clean one with noise at the 5 dB it reports (16-bit files: 0.01 dB).
+        float[] clean = Dls.Audio.IO.AudioFile.Load(Path.Combine(outDir, "audio_clean.wav")).Samples;
+        float[] noisy = Dls.Audio.IO.AudioFile.Load(Path.Combine(outDir, "audio_noisy.wav")).Samples;
+        double snr = 10 * Math.Log10(clean.Sum(v => (double)v * v) / clean.Zip(noisy, (c, n) => (double)c - n).Sum(d => d * d));
+        Assert.Equal(5.0, snr, 0.01);
+    });
+
     /// <summary>Runs <paramref name="test"/> with a new temporary folder, deleted afterwards whatever happens.</summary>
     private static async Task InTemporaryFolder(string prefix, Func<string, Task> test)
     {

@@ -49,4 +49,30 @@ public sealed class SpeakerEncoderCompressionTests
         using var once = SpeakerEncoderCompression.Compress(dense, 4, 0);
         Assert.Contains("dense encoder", Assert.Throws<ArgumentException>(() => SpeakerEncoderCompression.Compress(once, 4, 0)).Message);
     }
+    [Theory]
+    [InlineData(-1, 0, "inputRank", "inputRank must be in [0, 20], found -1.")]
+    [InlineData(21, 0, "inputRank", "inputRank must be in [0, 20], found 21.")]      // min(InputSize 20, 6·hidden 36)
+    [InlineData(0, -1, "outputRank", "outputRank must be in [0, 5], found -1.")]
+    [InlineData(0, 6, "outputRank", "outputRank must be in [0, 5], found 6.")]        // min(2·hidden 12, EmbeddingSize 5)
+    public void Compress_RankOutOfRange_ThrowsNamingRangeAndRank(int inputRank, int outputRank, string parameter, string expected)
+    {
+        using var dense = new GruSpeakerEncoder(Small);
+        var ex = Assert.Throws<ArgumentException>(() => SpeakerEncoderCompression.Compress(dense, inputRank, outputRank));
+        Assert.Equal(parameter, ex.ParamName);
+        Assert.Contains(expected, ex.Message);
+    }
+
+    [Fact]
+    public void Compress_NonFiniteGruInputWeight_RethrowsTheFactorizationError()
+    {
+        // A model trained to NaN: the copy made so far is released and the factorization's own error comes out unchanged.
+        using var dense = new GruSpeakerEncoder(Small);
+        using (NewDisposeScope())
+        using (no_grad())
+            dense.state_dict()["gru.weight_ih_l0_reverse"].view(-1)[7].fill_(float.NaN);
+        var ex = Assert.Throws<ArgumentException>(() => SpeakerEncoderCompression.Compress(dense, inputRank: 4, outputRank: 0));
+        // Both directions' input weights are factored together: (2·3·6) × 20 = 36 × 20 values.
+        Assert.Contains("Expected a finite weight; found 1 NaN or infinite value(s) among its 720 (36×20).", ex.Message);
+        Assert.Equal("weight", ex.ParamName);
+    }
 }

@@ -100,4 +100,138 @@ public sealed class SpeakerDatasetTests
         Assert.Contains("line 2", ex.Message);
         Assert.Contains("'yes'", ex.Message);
     }
+    [Fact]
+    public void UtterancesOf_UnknownSpeaker_ThrowsNamingItAndTheSpeakerCount()
+    {
+        var dataset = new SpeakerDataset("/nowhere", [new SpeakerUtterance("a", "/nowhere/a/1.wav", "a/1.wav"), new SpeakerUtterance("b", "/nowhere/b/1.wav", "b/1.wav")]);
+        var ex = Assert.Throws<ArgumentException>(() => dataset.UtterancesOf("c"));
+        Assert.Equal("speakerId", ex.ParamName);
+        Assert.Contains("Speaker 'c' is not in the dataset (it has 2 speakers).", ex.Message);
+    }
+
+    [Fact]
+    public void WithSplit_NoSpeakerOfTheDatasetInTheSplit_ThrowsWithBothCounts()
+    {
+        using var tree = new TempTree();
+        foreach (var s in new[] { "a", "b", "c" }) tree.Touch($"speakers/{s}/1.wav");
+        // The split file's test speakers (x, y) are not in the dataset at all.
+        tree.Touch("speakers.csv", "speaker_id,split\na,train\nx,test\ny,test\n");
+        var dataset = SpeakerDataset.Open(tree.Root);
+        var split = SpeakerSplit.Load(Path.Combine(tree.Root, "speakers.csv"));
+
+        var ex = Assert.Throws<InvalidDataException>(() => dataset.WithSplit(split, "test"));
+
+        Assert.Contains($"No speaker of the dataset at '{dataset.Root}' is in split 'test' (the split file lists 3 speakers, the dataset has 3).", ex.Message);
+    }
+
+    [Fact]
+    public void OpenFromFoldersAndFromVoxCeleb_MissingFolder_ThrowDirectoryNotFoundNamingIt()
+    {
+        using var tree = new TempTree();
+        string missing = Path.Combine(tree.Root, "no-such-folder");
+        Assert.Equal($"Speaker dataset folder '{missing}' does not exist.", Assert.Throws<DirectoryNotFoundException>(() => SpeakerDataset.Open(missing)).Message);
+        Assert.Equal($"Speaker folder '{missing}' does not exist.", Assert.Throws<DirectoryNotFoundException>(() => SpeakerDataset.FromFolders(missing)).Message);
+        Assert.Equal($"VoxCeleb folder '{missing}' does not exist.", Assert.Throws<DirectoryNotFoundException>(() => SpeakerDataset.FromVoxCeleb(missing)).Message);
+    }
+
+    [Fact]
+    public void Open_VoxCelebFolderWithoutVideoLevel_ThrowsInvalidDataNamingTheLayout()
+    {
+        // wav/<speaker>/<n>.wav: one folder level short of the VoxCeleb layout, so no file is found where it is expected.
+        using var tree = new TempTree();
+        tree.Touch("wav/id001/00001.wav");
+        var ex = Assert.Throws<InvalidDataException>(() => SpeakerDataset.Open(tree.Root));
+        Assert.Contains($"VoxCeleb folder '{Path.Combine(tree.Root, "wav")}': expected <speaker>/<video>/<n>.wav files, found none.", ex.Message);
+    }
+
+    [Fact]
+    public void SpeakerSplitLoad_EveryRow_IsInSplitOfByTrimmedSpeakerId()
+    {
+        using var tree = new TempTree();
+        // Extra columns, spaces around cells and a blank line, as a hand-edited file has them.
+        var path = tree.Touch("speakers.csv", "engine, split ,speaker_id\nx, train , a\n\ny,test,b\nz,Train,c\n");
+        var split = SpeakerSplit.Load(path);
+        Assert.Equal(new Dictionary<string, string> { ["a"] = "train", ["b"] = "test", ["c"] = "Train" }, split.SplitOf);
+        // Split names compare without case, so "Train" is a training speaker.
+        Assert.Equal(["a", "c"], split.SpeakersIn("train"));
+    }
+
+    [Fact]
+    public void SpeakerSplitLoad_MissingFile_ThrowsFileNotFoundNamingIt()
+    {
+        using var tree = new TempTree();
+        string path = Path.Combine(tree.Root, "speakers.csv");
+        var ex = Assert.Throws<FileNotFoundException>(() => SpeakerSplit.Load(path));
+        Assert.Equal($"Split file '{path}' does not exist.", ex.Message);
+        Assert.Equal(path, ex.FileName);
+    }
+
+    [Fact]
+    public void SpeakerSplitLoad_EmptyFile_ThrowsExpectingTheHeader()
+    {
+        using var tree = new TempTree();
+        var path = tree.Touch("speakers.csv");
+        var ex = Assert.Throws<InvalidDataException>(() => SpeakerSplit.Load(path));
+        Assert.Equal($"Split file '{path}' is empty; expected a header with 'speaker_id' and 'split' columns.", ex.Message);
+    }
+
+    [Fact]
+    public void SpeakerSplitLoad_RowWithTooFewColumns_ThrowsNamingLineAndCounts()
+    {
+        using var tree = new TempTree();
+        var path = tree.Touch("speakers.csv", "engine,speaker_id,split\nx,a,train\ny,b\n");
+        var ex = Assert.Throws<InvalidDataException>(() => SpeakerSplit.Load(path));
+        Assert.Equal($"Split file '{path}' line 3: expected at least 3 columns, found 2.", ex.Message);
+    }
+
+    [Fact]
+    public void SpeakerSplitLoad_SpeakerListedTwice_ThrowsNamingLineAndSpeaker()
+    {
+        using var tree = new TempTree();
+        // " a" is "a" once trimmed: the second row would silently move speaker a to the test split.
+        var path = tree.Touch("speakers.csv", "speaker_id,split\na,train\nb,train\n a ,test\n");
+        var ex = Assert.Throws<InvalidDataException>(() => SpeakerSplit.Load(path));
+        Assert.Equal($"Split file '{path}' line 4: speaker 'a' is listed twice.", ex.Message);
+    }
+
+    [Fact]
+    public void TrialListRead_MissingFile_ThrowsFileNotFoundNamingIt()
+    {
+        using var tree = new TempTree();
+        string path = Path.Combine(tree.Root, "trials.txt");
+        var ex = Assert.Throws<FileNotFoundException>(() => TrialList.Read(path, tree.Root));
+        Assert.Equal($"Trial list '{path}' does not exist.", ex.Message);
+        Assert.Equal(path, ex.FileName);
+    }
+
+    [Theory]
+    [InlineData("1 a/x.wav\n", 1, 2)]
+    [InlineData("1 a/x.wav a/y.wav\n\n0 a/x.wav b/y.wav extra\n", 3, 4)]
+    public void TrialListRead_LineWithoutThreeFields_ThrowsNamingLineAndFieldCount(string content, int line, int fields)
+    {
+        using var tree = new TempTree();
+        var path = tree.Touch("trials.txt", content);
+        var ex = Assert.Throws<InvalidDataException>(() => TrialList.Read(path, tree.Root));
+        Assert.Equal($"Trial list '{path}' line {line}: expected 'label path1 path2', found {fields} fields.", ex.Message);
+    }
+
+    [Theory]
+    [InlineData("x.wav")]        // no folder at all
+    [InlineData("/a/x.wav")]     // an absolute path: no speaker folder before the first '/'
+    public void TrialListRead_PathWithoutSpeakerFolder_ThrowsNamingLineAndPath(string key)
+    {
+        using var tree = new TempTree();
+        var path = tree.Touch("trials.txt", $"1 a/1.wav a/2.wav\n0 a/1.wav {key}\n");
+        var ex = Assert.Throws<InvalidDataException>(() => TrialList.Read(path, tree.Root));
+        Assert.Equal($"Trial list '{path}' line 2: expected a path 'speaker/…/file.wav', found '{key}'.", ex.Message);
+    }
+
+    [Fact]
+    public void TrialListRead_OnlyBlankLines_ThrowsHoldsNoTrials()
+    {
+        using var tree = new TempTree();
+        var path = tree.Touch("trials.txt", "\n   \n\n");
+        var ex = Assert.Throws<InvalidDataException>(() => TrialList.Read(path, tree.Root));
+        Assert.Equal($"Trial list '{path}' holds no trials.", ex.Message);
+    }
 }

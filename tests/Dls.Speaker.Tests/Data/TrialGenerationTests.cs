@@ -73,4 +73,43 @@ public sealed class TrialGenerationTests
         });
         Assert.Equal(pairs, PairSampler.Sample(ds, 101, new Random(5)));
     }
+    [Fact]
+    public void GenerateAndGenerateAll_EverySpeakerHasOneUtterance_ThrowNoTargetTrials()
+    {
+        // Three speakers of one utterance: different-speaker pairs exist, same-speaker ones cannot.
+        var ds = Synthetic(3, 1);
+        const string Expected = "Trials need a speaker with at least 2 utterances; every speaker of the dataset has one.";
+        var all = Assert.Throws<ArgumentException>(() => TrialList.GenerateAll(ds));
+        Assert.Contains(Expected, all.Message);
+        Assert.Equal("dataset", all.ParamName);
+        var seeded = Assert.Throws<ArgumentException>(() => TrialList.Generate(ds, seed: 1));
+        Assert.Contains(Expected, seeded.Message);
+        Assert.Equal("dataset", seeded.ParamName);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-5)]
+    public void PairSamplerSample_CountBelowOne_ThrowsWithCount(int count)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => PairSampler.Sample(Synthetic(2, 2), count, new Random(1)));
+        Assert.Equal("count", ex.ParamName);
+        Assert.Contains($"Pair count must be at least 1, found {count}.", ex.Message);
+    }
+
+    [Fact]
+    public void PairSamplerSample_OneSpeaker_ThrowsWithSpeakerCount()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => PairSampler.Sample(Synthetic(1, 4), 10, new Random(1)));
+        Assert.Equal("dataset", ex.ParamName);
+        Assert.Contains("Pairs need at least 2 speakers; the dataset has 1.", ex.Message);
+    }
+
+    [Fact]
+    public void PairSamplerSample_NoSpeakerWithTwoUtterances_ThrowsNoSameSpeakerPairs()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => PairSampler.Sample(Synthetic(4, 1), 10, new Random(1)));
+        Assert.Equal("dataset", ex.ParamName);
+        Assert.Contains("Same-speaker pairs need a speaker with at least 2 utterances; every speaker has one.", ex.Message);
+    }
 }

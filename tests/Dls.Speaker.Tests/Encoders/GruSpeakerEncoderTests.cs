@@ -124,4 +124,27 @@ public sealed class GruSpeakerEncoderTests
         using var noGrad = no_grad();
         Assert.True(encoder.forward(randn(1, 3, 12), tensor(new long[] { 3 })).isfinite().all().item<bool>());
     }
+    [Theory]
+    [InlineData(new long[] { 11 }, new long[] { 12 }, "found (11) and (12)")]
+    [InlineData(new long[] { 12 }, new long[] { 1, 12 }, "found (12) and (1, 12)")]
+    public void SetInputNormalization_WrongShape_ThrowsWithBothShapes(long[] meanShape, long[] scaleShape, string found)
+    {
+        using var scope = NewDisposeScope();
+        using var encoder = new GruSpeakerEncoder(Small);
+        var ex = Assert.Throws<ArgumentException>(() => encoder.SetInputNormalization(zeros(meanShape), ones(scaleShape)));
+        Assert.Contains($"Expected mean and scale of shape (12), {found}.", ex.Message);
+    }
+
+    [Theory]
+    [InlineData(new long[] { 3 }, "found (3)")]          // one length too many for a batch of 2
+    [InlineData(new long[] { 2, 1 }, "found (2, 1)")]    // a column instead of a vector
+    public void Forward_LengthsOfAnotherShape_ThrowsWithShapes(long[] lengthsShape, string found)
+    {
+        using var scope = NewDisposeScope();
+        using var encoder = new GruSpeakerEncoder(Small);
+        var lengths = tensor(Enumerable.Repeat(4L, (int)lengthsShape.Aggregate(1L, (a, b) => a * b)).ToArray()).reshape(lengthsShape);
+        var ex = Assert.Throws<ArgumentException>(() => encoder.forward(zeros(2, 4, 12), lengths));
+        Assert.Equal("lengths", ex.ParamName);
+        Assert.Contains($"Expected lengths of shape (2), {found}.", ex.Message);
+    }
 }

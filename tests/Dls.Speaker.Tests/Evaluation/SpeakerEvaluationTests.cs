@@ -189,4 +189,17 @@ public sealed class SpeakerEvaluationTests
 
         Assert.StartsWith("Expected both same- and different-speaker trials of list 0, found 1 and 0.", ex.Message);
     }
+    [Fact]
+    public void Evaluate_NullTrialList_ThrowsNamingItsIndexBeforeReadingAnyFile()
+    {
+        // The files do not exist: the null list is found before anything is embedded.
+        var a1 = new SpeakerUtterance("a", "/no/such/a1.wav", "a/1.wav");
+        var b1 = new SpeakerUtterance("b", "/no/such/b1.wav", "b/1.wav");
+        using var embedder = new SpeakerEmbedder(TestModels.Random());
+
+        var ex = Assert.Throws<ArgumentNullException>(() => SpeakerEvaluation.Evaluate(embedder, [[new Trial(true, a1, a1), new Trial(false, a1, b1)], null!]));
+
+        Assert.Equal("trialLists", ex.ParamName);
+        Assert.Contains("Trial list 1 is null.", ex.Message);
+    }
 }

@@ -51,4 +51,18 @@ public sealed class SpeakerFeatureSetTests
         Assert.Equal("train", ex.ParamName);
         Assert.Contains("Training needs at least 2 speakers; the training feature set has 0 (0 utterances)", ex.Message);
     }
+    [Fact]
+    public void Load_FileShorterThanOneFrame_InvalidDataNamingFileAndLength()
+    {
+        using var tree = new TempTree();
+        TestModels.WriteDataset(tree.Root, speakers: 2, utterances: 2, seconds: 0.5);
+        // 400 samples at 16 kHz: the centred STFT (n_fft 1024) needs more than 512 for a frame that is not mostly padding.
+        string path = Path.Combine(tree.Root, "speakers", "spk1", "spk1_001.wav");
+        WavFile.Write(path, new WavData(TestAudio.Rate, [TestAudio.Voice(150, 1, 0.025, seed: 2)], WavSampleFormat.Float32));
+        using var extractor = new SpeakerFeatureExtractor();
+
+        var ex = Assert.Throws<InvalidDataException>(() => SpeakerFeatureSet.Load(SpeakerDataset.Open(tree.Root), extractor));
+
+        Assert.Equal($"'{path}': expected more than 512 samples for one STFT frame (n_fft 1024), found 400.", ex.Message);
+    }
 }

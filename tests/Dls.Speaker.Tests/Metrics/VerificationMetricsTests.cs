@@ -115,4 +115,29 @@ public sealed class VerificationMetricsTests
         Assert.Contains("targetScores[1]", Assert.Throws<ArgumentException>(() => VerificationMetrics.MinDcf(bad, good)).Message);
         Assert.Contains("targetScores[1]", Assert.Throws<ArgumentException>(() => VerificationMetrics.OperatingPointAtFalseAcceptRate(bad, good, 0.1)).Message);
     }
+    [Theory]
+    [InlineData(0.0, 1.0, 1.0, "pTarget", "pTarget must be in (0, 1), found 0.")]
+    [InlineData(1.0, 1.0, 1.0, "pTarget", "pTarget must be in (0, 1), found 1.")]
+    [InlineData(double.NaN, 1.0, 1.0, "pTarget", "pTarget must be in (0, 1), found NaN.")]
+    [InlineData(0.01, 0.0, 1.0, "costMiss", "costMiss must be > 0, found 0.")]
+    [InlineData(0.01, double.NaN, 1.0, "costMiss", "costMiss must be > 0, found NaN.")]
+    [InlineData(0.01, 1.0, -1.0, "costFalseAccept", "costFalseAccept must be > 0, found -1.")]
+    [InlineData(0.01, 1.0, double.NaN, "costFalseAccept", "costFalseAccept must be > 0, found NaN.")]
+    public void MinDcf_PriorOrCostOutOfRange_ThrowsNamingParameterAndValue(double pTarget, double costMiss, double costFalseAccept, string parameter, string expected)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => VerificationMetrics.MinDcf(Targets, NonTargets, pTarget, costMiss, costFalseAccept));
+        Assert.Equal(parameter, ex.ParamName);
+        Assert.Contains(expected, ex.Message);
+    }
+
+    [Theory]
+    [InlineData(-0.1)]
+    [InlineData(1.5)]
+    [InlineData(double.NaN)]
+    public void OperatingPointAtFalseAcceptRate_RateOutsideUnitInterval_ThrowsWithValue(double rate)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => VerificationMetrics.OperatingPointAtFalseAcceptRate(Targets, NonTargets, rate));
+        Assert.Equal("falseAcceptRate", ex.ParamName);
+        Assert.Contains($"falseAcceptRate must be in [0, 1], found {rate}.", ex.Message);
+    }
 }

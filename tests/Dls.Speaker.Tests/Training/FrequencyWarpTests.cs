@@ -77,4 +77,28 @@ public sealed class FrequencyWarpTests
         var ex = Assert.Throws<ArgumentException>(() => warp.Apply(tensor(1f)));
         Assert.Contains("found ()", ex.Message);
     }
+    [Theory]
+    [InlineData(1)]
+    [InlineData(0)]
+    public void Constructor_FewerThanTwoBins_ThrowsWithCount(int bins)
+    {
+        var e = Assert.Throws<ArgumentException>(() => new FrequencyWarp(bins, 1.0));
+        Assert.Equal("bins", e.ParamName);
+        Assert.Contains($"Expected at least 2 bins, found {bins}.", e.Message);
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(-1.5)]
+    [InlineData(double.NaN)]                 // fails "> 0" as well: NaN compares false
+    [InlineData(double.NegativeInfinity)]
+    public void Constructor_FactorNotPositiveOrNaN_ThrowsNamingWhichFactor(double bad)
+    {
+        var low = Assert.Throws<ArgumentException>(() => new FrequencyWarp(8, bad));
+        Assert.Equal("factor", low.ParamName);
+        Assert.Contains($"Expected a finite positive warp factor, found {bad}.", low.Message);
+        var high = Assert.Throws<ArgumentException>(() => new FrequencyWarp(8, 1.0, bad, 3));
+        Assert.Equal("highFactor", high.ParamName);
+        Assert.Contains($"Expected a finite positive high-band warp factor, found {bad}.", high.Message);
+    }
 }

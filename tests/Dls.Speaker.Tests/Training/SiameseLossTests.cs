@@ -87,4 +87,17 @@ public sealed class SiameseLossTests
         var twoDims = Assert.Throws<ArgumentException>(() => SiameseLoss.BinaryCrossEntropy(zeros(3, 1), zeros(3, 1)));
         Assert.Contains("found (3, 1) and (3, 1)", twoDims.Message);
     }
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(-0.5)]
+    [InlineData(double.NaN)]                 // a NaN margin would make every different-speaker term NaN
+    [InlineData(double.NegativeInfinity)]
+    [InlineData(double.PositiveInfinity)]
+    public void Contrastive_MarginOutsideZeroToTwo_ThrowsWithValue(double margin)
+    {
+        using var scope = NewDisposeScope();
+        var e = Assert.Throws<ArgumentException>(() => SiameseLoss.Contrastive(zeros(2), ones(2), margin));
+        Assert.Equal("margin", e.ParamName);
+        Assert.Contains($"Contrastive margin must be in (0, 2] (cosine distance), found {margin}.", e.Message);
+    }
 }

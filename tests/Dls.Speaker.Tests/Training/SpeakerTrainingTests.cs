@@ -384,6 +384,99 @@ public sealed class SpeakerTrainingTests
         Assert.Equal(before, TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount);
     }
 
+    [Fact]
+    public void Constructor_InvalidOptions_ThrowsListingEveryProblem()
+    {
+        using var data = new TwoAndTwoSpeakers();
+        var options = new SpeakerTrainingOptions { PairsPerEpoch = 1, PairsPerBatch = 1, ContrastiveMargin = double.NaN };
+        var ex = Assert.Throws<ArgumentException>(() => new SpeakerTrainingProblem(data.Train, data.Validation, options));
+        Assert.Equal("options", ex.ParamName);
+        Assert.StartsWith("Invalid SpeakerTrainingOptions: ", ex.Message);
+        Assert.Contains("PairsPerEpoch must be ≥ 2, found 1.", ex.Message);
+        Assert.Contains("PairsPerBatch must be ≥ 2, found 1.", ex.Message);
+        Assert.Contains("ContrastiveMargin must be in (0, 2], found NaN.", ex.Message);
+    }
+
+    [Fact]
+    public void Constructor_BandWarpKneeBeyondTheFeatureBins_ThrowsAndKeepsNoTensor()
+    {
+        using var data = new TwoAndTwoSpeakers();
+        var options = new SpeakerTrainingOptions { BandWarps = [new(1.1, 0.9)], BandWarpKneeBin = 600 };
+        long before = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+
+        var ex = Assert.Throws<ArgumentException>(() => new SpeakerTrainingProblem(data.Train, data.Validation, options));
+
+        Assert.Equal("options", ex.ParamName);
+        Assert.Contains("BandWarpKneeBin must be below the 513 feature bins, found 600.", ex.Message);
+        // Refused before the training statistics are computed: nothing is left behind that no one can dispose.
+        Assert.Equal(before, TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+
+    [Fact]
+    public void Constructor_ValidationSetOfOneSpeaker_ThrowsAndKeepsNoTensor()
+    {
+        using var data = new TwoAndTwoSpeakers();
+        using var extractor = new SpeakerFeatureExtractor();
+        using var oneSpeaker = SpeakerFeatureSet.Load(data.Validation.Dataset.WithSpeakers(["spk2"]), extractor);
+        long before = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+
+        var ex = Assert.Throws<ArgumentException>(() => new SpeakerTrainingProblem(data.Train, oneSpeaker));
+
+        Assert.Contains("Trials need at least 2 speakers; the dataset has 1.", ex.Message);
+        Assert.Equal(before, TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+
+    [Fact]
+    public void ValidationTrials_SeededTrialsAmongTheValidationSpeakersOnly()
+    {
+        using var data = new TwoAndTwoSpeakers();
+        using var problem = new SpeakerTrainingProblem(data.Train, data.Validation, new SpeakerTrainingOptions { ValidationSeed = 3 });
+
+        var trials = problem.ValidationTrials;
+
+        // spk2 and spk3 with 3 utterances each: every same-speaker pair once, 2 × C(3, 2) = 6, and as many different-speaker pairs.
+        var expectedTargets = new List<(string, string)>();
+        foreach (var speaker in new[] { "spk2", "spk3" })
+        {
+            var keys = Enumerable.Range(0, 3).Select(u => $"{speaker}/{speaker}_{u:000}.wav").ToArray();
+            for (int i = 0; i < keys.Length; i++)
+                for (int j = i + 1; j < keys.Length; j++)
+                    expectedTargets.Add((keys[i], keys[j]));
+        }
+        Assert.Equal(expectedTargets.Order(), trials.Where(t => t.IsTarget).Select(t => (t.First.Key, t.Second.Key)).Order());
+        Assert.Equal(6, trials.Count(t => !t.IsTarget));
+        Assert.All(trials, t =>
+        {
+            Assert.Contains(t.First.SpeakerId, new[] { "spk2", "spk3" });
+            Assert.Contains(t.Second.SpeakerId, new[] { "spk2", "spk3" });
+            Assert.Equal(t.IsTarget, t.First.SpeakerId == t.Second.SpeakerId);
+        });
+        // Fixed for the whole training by ValidationSeed: the list TrialList.Generate draws with that seed.
+        Assert.Equal(TrialList.Format(TrialList.Generate(data.Validation.Dataset, 3)), TrialList.Format(trials));
+        Assert.Same(trials, problem.ValidationTrials);
+    }
+
+    [Fact]
+    public void LossAndValidate_AnotherModel_ThrowNamingWhatWasFound()
+    {
+        using var data = new TwoAndTwoSpeakers();
+        using var problem = new SpeakerTrainingProblem(data.Train, data.Validation, new SpeakerTrainingOptions { PairsPerEpoch = 6, PairsPerBatch = 3, MinCropFrames = 5, MaxCropFrames = 8 });
+        using var scope = NewDisposeScope();
+        var batch = problem.TrainBatches(1, new Random(1)).First();
+        using var encoder = new GruSpeakerEncoder(new GruSpeakerEncoderOptions { HiddenSize = 4, EmbeddingSize = 4 });
+        using var linear = nn.Linear(3, 2);
+
+        var loss = Assert.Throws<ArgumentException>(() => problem.Loss(encoder, batch));
+        Assert.Equal("model", loss.ParamName);
+        Assert.Contains("Expected a SiameseSpeakerModel, found GruSpeakerEncoder.", loss.Message);
+        Assert.Contains("Expected a SiameseSpeakerModel, found null.", Assert.Throws<ArgumentException>(() => problem.Loss(null!, batch)).Message);
+
+        var validate = Assert.Throws<ArgumentException>(() => problem.Validate(linear, CancellationToken.None));
+        Assert.Equal("model", validate.ParamName);
+        Assert.Contains("Expected a SiameseSpeakerModel or GruSpeakerEncoder, found Linear.", validate.Message);
+        Assert.Contains("found null.", Assert.Throws<ArgumentException>(() => problem.Validate(null!, CancellationToken.None)).Message);
+    }
+
     /// <summary>Six tiny speakers of three utterances in <paramref name="tree"/>.</summary>
     private static SpeakerDataset TinyDataset(TempTree tree)
     {

@@ -285,4 +285,12 @@ public sealed class SpeakerEmbedderTests
         Assert.Equal("model", ex.ParamName);
         Assert.Contains("features give 64 values per frame (LogMel), its encoder expects InputSize = 513", ex.Message);
     }
+    [Fact]
+    public void EmbedMany_NullUtterance_ThrowsNamingItsIndex()
+    {
+        using var embedder = Create();
+        var ex = Assert.Throws<ArgumentNullException>(() => embedder.EmbedMany([TestAudio.Voice(120, 1, 0.7, 1), null!], TestAudio.Rate));
+        Assert.Equal("utterances", ex.ParamName);
+        Assert.Contains("Utterance 1 is null.", ex.Message);
+    }
 }

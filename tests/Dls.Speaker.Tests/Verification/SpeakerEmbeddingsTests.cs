@@ -120,4 +120,38 @@ public sealed class SpeakerEmbeddingsTests
         var none = Assert.Throws<ArgumentNullException>(() => SpeakerEmbeddings.Enroll([[1f, 0f], null!]));
         Assert.Contains("Enrollment embedding 1 is null", none.Message);
     }
+    [Theory]
+    [InlineData(float.NaN)]
+    [InlineData(float.PositiveInfinity)]
+    public void Mean_NonFiniteValue_ThrowsNamingEmbeddingAndIndex(float bad)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => SpeakerEmbeddings.Mean([[1f, 0f, 0f], [0f, 1f, bad]]));
+        Assert.Equal("embeddings", ex.ParamName);
+        Assert.Contains("Embedding 1 has a non-finite value at 2.", ex.Message);
+    }
+
+    [Theory]
+    [InlineData(2, 3)]
+    [InlineData(0, 0)]
+    public void Cosine_LengthsDifferOrZero_ThrowsWithBothLengths(int lengthA, int lengthB)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => SpeakerEmbeddings.Cosine(Enumerable.Repeat(1f, lengthA).ToArray(), Enumerable.Repeat(1f, lengthB).ToArray()));
+        Assert.Contains($"Expected two non-empty vectors of equal length, found lengths {lengthA} and {lengthB}.", ex.Message);
+    }
+
+    [Fact]
+    public void CosineAndVerify_ZeroVector_ThrowsUndefined()
+    {
+        Assert.Contains("Cosine similarity is undefined for a zero vector.", Assert.Throws<ArgumentException>(() => SpeakerEmbeddings.Cosine([0f, 0f], [0.6f, 0.8f])).Message);
+        Assert.Contains("Cosine similarity is undefined for a zero vector.", Assert.Throws<ArgumentException>(() => SpeakerEmbeddings.Verify([0.6f, 0.8f], [0f, 0f], 0.5)).Message);
+    }
+
+    [Fact]
+    public void Verify_NaNThreshold_Throws()
+    {
+        // Every comparison with NaN is false: a NaN threshold would reject every trial without a word.
+        var ex = Assert.Throws<ArgumentException>(() => SpeakerEmbeddings.Verify([1f, 0f], [0.6f, 0.8f], double.NaN));
+        Assert.Equal("threshold", ex.ParamName);
+        Assert.Contains("Threshold is NaN.", ex.Message);
+    }
 }

@@ -224,6 +224,78 @@ public sealed class SpeakerVerifierTests
         Assert.Contains("metadata 'threshold', found -3", ex.Message);
     }
 
+    [Fact]
+    public void SpeakerEnrollment_EmptyEmbeddingOrNoUtterance_ThrowsSayingWhich()
+    {
+        var empty = Assert.Throws<ArgumentException>(() => new SpeakerEnrollment([], 1));
+        Assert.Equal("embedding", empty.ParamName);
+        Assert.Contains("Expected a non-empty enrollment embedding, found none.", empty.Message);
+        var none = Assert.Throws<ArgumentException>(() => new SpeakerEnrollment([0.6f, 0.8f], 0));
+        Assert.Equal("utteranceCount", none.ParamName);
+        Assert.Contains("Expected at least 1 enrollment utterance, found 0.", none.Message);
+    }
+
+    [Fact]
+    public void Constructor_NullEmbedder_Throws()
+    {
+        Assert.Equal("embedder", Assert.Throws<ArgumentNullException>(() => new SpeakerVerifier(null!)).ParamName);
+    }
+
+    [Theory]
+    [InlineData(1.5)]
+    [InlineData(-1.01)]
+    [InlineData(double.NaN)]                  // "≥ −1" fails for NaN: every score would be rejected
+    [InlineData(double.NegativeInfinity)]
+    public void Constructor_ThresholdOutsideCosineRange_ThrowsWithValue(double threshold)
+    {
+        using var embedder = new SpeakerEmbedder(TestModels.Random());
+        var ex = Assert.Throws<ArgumentException>(() => new SpeakerVerifier(embedder, threshold));
+        Assert.Equal("threshold", ex.ParamName);
+        Assert.Contains($"Threshold must be in [−1, 1], found {threshold}.", ex.Message);
+    }
+
+    [Fact]
+    public void Constructor_ModelThresholdNaNAndNoneGiven_Throws()
+    {
+        // A SpeakerModel built in code (not loaded, so not checked by SpeakerModelFile) with a NaN threshold.
+        using var embedder = new SpeakerEmbedder(TestModels.Random(threshold: double.NaN));
+        var ex = Assert.Throws<ArgumentException>(() => new SpeakerVerifier(embedder));
+        Assert.Contains("Threshold must be in [−1, 1], found NaN.", ex.Message);
+    }
+
+    [Fact]
+    public void Load_ThresholdOrOptionsRefused_ThrowsTheRefusal()
+    {
+        using var tree = new TempTree();
+        string path = SaveRandomModel(tree);
+
+        // The file is fine; the arguments are not. Load releases what it built and passes the refusal on unchanged.
+        var threshold = Assert.Throws<ArgumentException>(() => SpeakerVerifier.Load(path, threshold: 2));
+        Assert.Equal("threshold", threshold.ParamName);
+        Assert.Contains("Threshold must be in [−1, 1], found 2.", threshold.Message);
+        var options = Assert.Throws<ArgumentException>(() => SpeakerVerifier.Load(path, options: new SpeakerEmbedderOptions { MaxWindowsPerBatch = 0 }));
+        Assert.Equal("options", options.ParamName);
+        Assert.Contains("Invalid SpeakerEmbedderOptions: MaxWindowsPerBatch must be ≥ 1, found 0.", options.Message);
+    }
+
+    [Theory]
+    [InlineData(16000)]
+    [InlineData(22050)]   // resampled to the model's 16 kHz, as Embed does with the same rate
+    public void EmbedFile_FloatWav_EqualsEmbeddingItsSamplesFromMemory(int rate)
+    {
+        using var tree = new TempTree();
+        using var verifier = new SpeakerVerifier(new SpeakerEmbedder(TestModels.Random(seed: 2)));
+        // 1.2 s, under one 3 s window. Float32 WAV stores the samples exactly, so both calls see the same numbers.
+        float[] samples = TestAudio.Voice(170, 1.1, 1.2 * rate / TestAudio.Rate, seed: 4);
+        string path = Path.Combine(tree.Root, "u.wav");
+        Dls.Audio.IO.WavFile.Write(path, new Dls.Audio.IO.WavData(rate, [samples], Dls.Audio.IO.WavSampleFormat.Float32));
+
+        float[] fromFile = verifier.EmbedFile(path);
+
+        Assert.Equal(verifier.Embed(samples, rate), fromFile);
+        Assert.Equal(6, fromFile.Length);
+    }
+
     private static async Task<OptionsValidationException> StartupFailure(Action<SpeakerVerifierOptions> configure)
     {
         await using var provider = new ServiceCollection().AddDlsSpeakerVerifier(configure).BuildServiceProvider();

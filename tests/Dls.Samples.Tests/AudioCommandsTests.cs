@@ -1,0 +1,225 @@
+using System.Globalization;
+using Dls.Audio.IO;
+using Dls.Samples.Abstractions;
+
+namespace Dls.Samples.Tests;
+
+/// <summary>The <c>audio</c> sub-commands run through the command line, their figures checked against hand computations.</summary>
+[Collection("TorchGlobalState")]
+public sealed class AudioCommandsTests
+{
+    private const int Rate = 16000;
+
+    [Fact]
+    public async Task Info_WithoutJson_PrintsFormatDurationAndLevelsAndWarnsOfNaN()
+    {
+        using var dir = ScratchFolder.Create("dls-audio-info-");
+        // Constant float samples: the levels follow from the values alone. Peak 0.5 → 20·log10(0.5) = −6.02 dBFS; RMS over
+        // both channels √((0.5² + 0.25²) / 2) → 10·log10(0.15625) = −8.06 dBFS.
+        string levels = Path.Combine(dir.Path, "levels.wav");
+        WavFile.Write(levels, new WavData(22050, [Filled(11025, 0.5f), Filled(11025, -0.25f)], WavSampleFormat.Float32));
+        // A NaN and an ∞ among the samples: counted, with the frame of the first, and left out of the levels.
+        float[] damaged = Filled(8000, 0.25f);
+        damaged[300] = float.PositiveInfinity;
+        damaged[7000] = float.NaN;
+        string nan = Path.Combine(dir.Path, "nan.wav");
+        WavFile.Write(nan, new WavData(Rate, [damaged], WavSampleFormat.Float32));
+
+        var (code, stdout, stderr) = await HostRunner.RunAsync("audio", "info", levels, nan);
+
+        Assert.True(code == 0, stderr);
+        string[] lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToArray();
+        Assert.Equal(
+        [
+            levels,
+            "  container    WAV",
+            "  encoding     32-bit floating point PCM",
+            "  sample rate  22050 Hz",
+            "  channels     2",
+            "  duration     0.500 s (11025 frames)",
+            "  peak         -6.02 dBFS",
+            "  RMS          -8.06 dBFS",
+            nan,
+            "  container    WAV",
+            "  encoding     32-bit floating point PCM",
+            "  sample rate  16000 Hz",
+            "  channels     1",
+            "  duration     0.500 s (8000 frames)",
+            "  peak         -12.04 dBFS",                         // 20·log10(0.25) of the finite samples
+            "  RMS          -12.04 dBFS",
+            "  warning      2 NaN/∞ sample(s), the first at frame 300; peak and RMS leave them out",
+        ], lines);
+    }
+
+    [Fact]
+    public async Task Convert_MonoRateAndFormat_WritesTheAveragedResampledSignal()
+    {
+        using var dir = ScratchFolder.Create("dls-audio-convert-");
+        // Two in-phase 440 Hz sines of amplitude 0.5 and 0.3: the mono average is a 0.4 sine, kept by resampling to 8 kHz
+        // (440 Hz is far below the new Nyquist frequency of 4 kHz).
+        string input = Path.Combine(dir.Path, "in.wav"), output = Path.Combine(dir.Path, "out.wav");
+        WavFile.Write(input, new WavData(Rate, [Sine(Rate, 0.5, 440, Rate), Sine(Rate, 0.3, 440, Rate)], WavSampleFormat.Float32));
+
+        var (code, stdout, stderr) = await HostRunner.RunAsync("audio", "convert", input, output, "--mono", "--rate", "8000", "--format", "pcm24");
+
+        Assert.True(code == 0, stderr);
+        Assert.Equal($"{input} (16000 Hz, 2 ch, 32-bit floating point PCM) → {output} (8000 Hz, 1 ch, 24-bit signed integer PCM, 1.000 s)", stdout.Trim());
+        WavData written = WavFile.Read(output);
+        Assert.Equal((8000, 1, WavSampleFormat.Pcm24, 8000), (written.SampleRate, written.ChannelCount, written.SampleFormat, written.FrameCount));
+        // RMS of a 0.4 sine is 0.4/√2. Measured away from the ends (the resampler's filter settles there); the band-limited
+        // filter's pass-band ripple and 24-bit rounding stay far below 0.1 %.
+        float[] middle = written.GetChannel(0)[1000..7000];
+        double rms = Math.Sqrt(middle.Sum(v => (double)v * v) / middle.Length);
+        Assert.Equal(0.4 / Math.Sqrt(2), rms, 0.4 / Math.Sqrt(2) * 1e-3);
+    }
+
+    [Fact]
+    public async Task Convert_LoudFloatToDefaultPcm16_KeepsRateAndWarnsOfClipping()
+    {
+        using var dir = ScratchFolder.Create("dls-audio-clip-");
+        // A float64 input (not writable here) converts to pcm16 unless --format says otherwise; its peak of 1.5 is
+        // 20·log10(1.5) = 3.52 dBFS, which a 16-bit file cannot hold.
+        string input = Path.Combine(dir.Path, "loud.wav"), output = Path.Combine(dir.Path, "out.wav");
+        WavFile.Write(input, new WavData(Rate, [Sine(1600, 1.5, 500, Rate)], WavSampleFormat.Float64));
+
+        var (code, stdout, stderr) = await HostRunner.RunAsync("audio", "convert", input, output);
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains($"→ {output} (16000 Hz, 1 ch, 16-bit signed integer PCM, 0.100 s)", stdout);
+        Assert.Contains("warning: peak 3.52 dBFS exceeds full scale; samples were clipped in the integer encoding.", stdout);
+        WavData written = WavFile.Read(output);
+        Assert.Equal(WavSampleFormat.Pcm16, written.SampleFormat);
+        Assert.True(written.GetChannel(0).Max() <= 1f, "a 16-bit file holds nothing above full scale");
+    }
+
+    [Fact]
+    public async Task Snr_EstimateWithKnownError_PrintsAndReportsTheHandComputedFigures()
+    {
+        using var dir = ScratchFolder.Create("dls-audio-snr-");
+        float[] clean = Sine(Rate, 0.5, 300, Rate);
+        float[] error = Sine(Rate, 0.05, 2300, Rate);
+        float[] estimate = clean.Zip(error, (s, e) => s + e).ToArray();
+        string cleanPath = Path.Combine(dir.Path, "clean.wav"), estimatePath = Path.Combine(dir.Path, "estimate.wav");
+        WavFile.Write(cleanPath, new WavData(Rate, [clean], WavSampleFormat.Float32));
+        WavFile.Write(estimatePath, new WavData(Rate, [estimate], WavSampleFormat.Float32));
+
+        var (code, stdout, stderr) = await HostRunner.RunAsync("audio", "snr", "--clean", cleanPath, "--estimate", estimatePath, "--json");
+
+        Assert.True(code == 0, stderr);
+        // SNR = 10·log10(Σs² / Σ(s − ŝ)²) from the float32 samples as written (exact in a float WAV), in double.
+        double signal = clean.Sum(v => (double)v * v);
+        double snr = 10 * Math.Log10(signal / clean.Zip(estimate, (s, e) => (double)s - e).Sum(d => d * d));
+        // SI-SDR: α = ⟨ŝ, s⟩ / ‖s‖², then 10·log10(‖αs‖² / ‖ŝ − αs‖²).
+        double alpha = clean.Zip(estimate, (s, e) => (double)s * e).Sum() / signal;
+        double siSdr = 10 * Math.Log10(alpha * alpha * signal / clean.Zip(estimate, (s, e) => e - alpha * s).Sum(d => d * d));
+        var json = HostRunner.LastJsonLine(stdout);
+        // The JSON rounds to 6 decimals.
+        Assert.Equal(snr, (double)json["snr_db"]!, 1e-5);
+        Assert.Equal(siSdr, (double)json["si_sdr_db"]!, 1e-5);
+        Assert.Contains($"SNR            {snr.ToString("F2", CultureInfo.InvariantCulture)} dB", stdout);
+        Assert.Contains($"SI-SDR         {siSdr.ToString("F2", CultureInfo.InvariantCulture)} dB", stdout);
+        Assert.Contains("segmental SNR  ", stdout);
+        Assert.NotNull(json["seg_snr_db"]);
+    }
+
+    [Theory]
+    [InlineData(8000, 8000, "error: --estimate: expected the clean file's rate 16000 Hz, found 8000 Hz (convert it first).")]
+    [InlineData(Rate, 15999, "error: --estimate: expected 16000 samples like the clean file, found 15999.")]
+    public async Task Snr_EstimateOfAnotherRateOrLength_FailsNamingBoth(int estimateRate, int estimateSamples, string expected)
+    {
+        using var dir = ScratchFolder.Create("dls-audio-snr-bad-");
+        string cleanPath = Path.Combine(dir.Path, "clean.wav"), estimatePath = Path.Combine(dir.Path, "estimate.wav");
+        WavFile.Write(cleanPath, new WavData(Rate, [Sine(Rate, 0.5, 300, Rate)], WavSampleFormat.Float32));
+        WavFile.Write(estimatePath, new WavData(estimateRate, [Sine(estimateSamples, 0.5, 300, estimateRate)], WavSampleFormat.Float32));
+
+        var (code, stdout, stderr) = await HostRunner.RunAsync("audio", "snr", "--clean", cleanPath, "--estimate", estimatePath, "--json");
+
+        Assert.Equal(1, code);
+        Assert.Equal(expected, stderr.Split('\n')[0].TrimEnd('\r'));
+        Assert.Equal("", stdout);
+    }
+
+    [Fact]
+    public async Task Mix_ShortNoise_RepeatedAndScaledToTheTargetSnr()
+    {
+        using var dir = ScratchFolder.Create("dls-audio-mix-");
+        float[] speech = Sine(Rate, 0.3, 220, Rate);
+        // A tenth of a second of deterministic noise: repeated to the speech's length.
+        var rng = new Random(5);
+        float[] noise = Enumerable.Range(0, 1600).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
+        string speechPath = Path.Combine(dir.Path, "speech.wav"), noisePath = Path.Combine(dir.Path, "noise.wav"), output = Path.Combine(dir.Path, "mix.wav");
+        WavFile.Write(speechPath, new WavData(Rate, [speech], WavSampleFormat.Float32));
+        WavFile.Write(noisePath, new WavData(Rate, [noise], WavSampleFormat.Float32));
+
+        var (code, stdout, stderr) = await HostRunner.RunAsync("audio", "mix", "--speech", speechPath, "--noise", noisePath, "--snr", "7.5", "--out", output, "--format", "float32");
+
+        Assert.True(code == 0, stderr);
+        Assert.StartsWith($"{output}: speech + noise at 7.50 dB SNR, noise gain ", stdout);
+        Assert.DoesNotContain("warning", stdout);
+        WavData mix = WavFile.Read(output);
+        Assert.Equal((Rate, WavSampleFormat.Float32), (mix.SampleRate, mix.SampleFormat));
+        float[] mixture = mix.GetChannel(0);
+        Assert.Equal(speech.Length, mixture.Length);
+        // What was added is the noise, repeated every 1,600 samples, times one gain: the SNR of speech to it is the target
+        // (float32 storage of the mixture: 1e-3 dB).
+        double[] added = mixture.Zip(speech, (m, s) => (double)m - s).ToArray();
+        double gain = added[123] / noise[123];
+        Assert.All(Enumerable.Range(0, added.Length).Where(i => i % 997 == 0), i => Assert.Equal(gain * noise[i % 1600], added[i], 1e-6));
+        Assert.Equal(7.5, 10 * Math.Log10(speech.Sum(v => (double)v * v) / added.Sum(d => d * d)), 1e-3);
+    }
+
+    [Fact]
+    public async Task Mix_LoudMixtureInPcm16_WarnsOfClipping()
+    {
+        using var dir = ScratchFolder.Create("dls-audio-mix-clip-");
+        string speechPath = Path.Combine(dir.Path, "speech.wav"), noisePath = Path.Combine(dir.Path, "noise.wav"), output = Path.Combine(dir.Path, "mix.wav");
+        WavFile.Write(speechPath, new WavData(Rate, [Sine(Rate, 0.9, 220, Rate)], WavSampleFormat.Float32));
+        WavFile.Write(noisePath, new WavData(Rate, [Sine(Rate, 0.5, 1000, Rate)], WavSampleFormat.Float32));
+
+        // At −10 dB SNR the noise is √10 times the speech's RMS: the sum far exceeds full scale.
+        var (code, stdout, stderr) = await HostRunner.RunAsync("audio", "mix", "--speech", speechPath, "--noise", noisePath, "--snr", "-10", "--out", output);
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains("warning: the mixture exceeds full scale and was clipped; use --format float32 or quieter inputs.", stdout);
+        Assert.Equal(WavSampleFormat.Pcm16, WavFile.Read(output).SampleFormat);
+    }
+
+    [Fact]
+    public async Task Spectrogram_WithWaveform_WritesBothPngs()
+    {
+        using var dir = ScratchFolder.Create("dls-audio-spec-");
+        string input = Path.Combine(dir.Path, "tone.wav"), spectrogram = Path.Combine(dir.Path, "spec.png"), waveform = Path.Combine(dir.Path, "wave.png");
+        WavFile.Write(input, new WavData(Rate, [Sine(8000, 0.5, 1000, Rate)], WavSampleFormat.Float32));
+
+        var (code, stdout, stderr) = await HostRunner.RunAsync("audio", "spectrogram", input, "--out", spectrogram, "--waveform", waveform, "--n-fft", "512", "--hop", "128");
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains($"{spectrogram}: spectrogram of {input}, n_fft 512, hop 128", stdout);
+        Assert.Contains($"{waveform}: waveform of {input}", stdout);
+        foreach (string png in new[] { spectrogram, waveform })
+            Assert.Equal(PngSignature, File.ReadAllBytes(png)[..8]);
+    }
+
+    [Fact]
+    public async Task Spectrogram_WaveformPathUnwritable_WritesNeitherPicture()
+    {
+        using var dir = ScratchFolder.Create("dls-audio-spec-bad-");
+        string input = Path.Combine(dir.Path, "tone.wav"), spectrogram = Path.Combine(dir.Path, "spec.png");
+        // An existing folder where the waveform picture should go: the write of the pair fails as one unit.
+        string waveform = Directory.CreateDirectory(Path.Combine(dir.Path, "wave.png")).FullName;
+        WavFile.Write(input, new WavData(Rate, [Sine(8000, 0.5, 1000, Rate)], WavSampleFormat.Float32));
+
+        var (code, _, stderr) = await HostRunner.RunAsync("audio", "spectrogram", input, "--out", spectrogram, "--waveform", waveform);
+
+        Assert.Equal(1, code);
+        Assert.StartsWith("error: ", stderr);
+        Assert.False(File.Exists(spectrogram), "a failed --waveform must not leave the spectrogram behind");
+    }
+
+    private static readonly byte[] PngSignature = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
+
+    private static float[] Filled(int length, float value) => Enumerable.Repeat(value, length).ToArray();
+
+    private static float[] Sine(int length, double amplitude, double frequency, int rate) =>
+        Enumerable.Range(0, length).Select(i => (float)(amplitude * Math.Sin(2 * Math.PI * frequency * i / rate))).ToArray();
+}
