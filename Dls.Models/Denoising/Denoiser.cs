@@ -371,6 +371,14 @@ public sealed class Denoiser : IDenoiser, IDisposable
             throw new NotSupportedException(
                 $"'{path}' is sampled at {inputRate} Hz; expected at most {limit} Hz ({Resampler.MaxDownsamplingRatio} × {which}, the resampler's limit).");
         }
+
+        // And back: the model's output is resampled down to the file's rate by at most the same ratio.
+        if ((long)SampleRate > (long)inputRate * Resampler.MaxDownsamplingRatio)
+        {
+            long least = ((long)SampleRate + Resampler.MaxDownsamplingRatio - 1) / Resampler.MaxDownsamplingRatio;
+            throw new NotSupportedException(
+                $"'{path}' is sampled at {inputRate} Hz; expected at least {least} Hz (the model's {SampleRate} Hz / {Resampler.MaxDownsamplingRatio}, the resampler's limit).");
+        }
     }
 
     private void CheckInput(ReadOnlySpan<float> samples, int sampleRate)

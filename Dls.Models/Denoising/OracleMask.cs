@@ -36,7 +36,7 @@ public static class OracleMask
         ArgumentNullException.ThrowIfNull(noise);
         if (clean.Length != noisy.Length || noise.Length != noisy.Length)
         {
-            throw new ArgumentException($"Expected equal lengths; found noisy {noisy.Length}, clean {clean.Length}, noise {noise.Length}.");
+            throw new ArgumentException($"Expected equal lengths; found noisy {noisy.Length}, clean {clean.Length}, noise {noise.Length}.", clean.Length != noisy.Length ? nameof(clean) : nameof(noise));
         }
 
         if (noisy.Length == 0)

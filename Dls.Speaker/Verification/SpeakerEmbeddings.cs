@@ -98,7 +98,7 @@ public static class SpeakerEmbeddings
     private static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b, string nameA, string nameB)
     {
         if (a.Length != b.Length || a.Length == 0)
-            throw new ArgumentException($"Expected two non-empty vectors of equal length, found lengths {a.Length} and {b.Length}.");
+            throw new ArgumentException($"Expected two non-empty vectors of equal length, found lengths {a.Length} and {b.Length}.", a.Length == 0 ? nameA : nameB);
         double dot = 0, na = 0, nb = 0;
         for (int i = 0; i < a.Length; i++)
         {
@@ -111,7 +111,7 @@ public static class SpeakerEmbeddings
         // NaN cosine through, and a NaN score is rejected by every threshold without a word.)
         if (!double.IsFinite(na)) ThrowIfNonFinite(a, $"vector '{nameA}'", nameA);
         if (!double.IsFinite(nb)) ThrowIfNonFinite(b, $"vector '{nameB}'", nameB);
-        if (na == 0 || nb == 0) throw new ArgumentException("Cosine similarity is undefined for a zero vector.");
+        if (na == 0 || nb == 0) throw new ArgumentException($"Cosine similarity is undefined for a zero vector; vector '{(na == 0 ? nameA : nameB)}' is all zeros.", na == 0 ? nameA : nameB);
         return Math.Clamp(dot / Math.Sqrt(na * nb), -1.0, 1.0);
     }
 

@@ -8,12 +8,15 @@ public sealed class SpeakerVerifier : ISpeakerVerifier, IDisposable
     /// <summary>Creates a verifier; it takes ownership of <paramref name="embedder"/>.</summary>
     /// <param name="embedder">The embedder.</param>
     /// <param name="threshold">Cosine threshold; null uses the model's calibrated one.</param>
-    /// <exception cref="ArgumentException">A threshold outside [−1, 1].</exception>
+    /// <exception cref="ArgumentException">A threshold, or with none the model's, outside [−1, 1].</exception>
     public SpeakerVerifier(SpeakerEmbedder embedder, double? threshold = null)
     {
         _embedder = embedder ?? throw new ArgumentNullException(nameof(embedder));
         Threshold = threshold ?? embedder.Model.Threshold;
-        if (!(Threshold >= -1 && Threshold <= 1)) throw new ArgumentException($"Threshold must be in [−1, 1], found {Threshold}.", nameof(threshold));
+        if (!(Threshold >= -1 && Threshold <= 1))
+            throw threshold is null
+                ? new ArgumentException($"The model's threshold must be in [−1, 1] (pass a threshold to override it), found {Threshold}.", nameof(embedder))
+                : new ArgumentException($"Threshold must be in [−1, 1], found {Threshold}.", nameof(threshold));
     }
 
     /// <summary>Loads a verifier from a model file, or the shipped default model when <paramref name="modelPath"/> is null.</summary>

@@ -183,7 +183,6 @@ internal static class AudioCommands
         var output = new Option<string>("--out") { Description = "The mixture WAV (written atomically).", Required = true };
         var format = new Option<string>("--format") { Description = "Output encoding.", DefaultValueFactory = _ => "pcm16" };
         format.AcceptOnlyFromAmong(FormatNames);
-        format.AcceptOnlyFromAmong(FormatNames);
         var command = new Command("mix", "Mix speech and noise at a target SNR.") { speech, noise, snr, output, format };
         command.SetAction(parse =>
         {

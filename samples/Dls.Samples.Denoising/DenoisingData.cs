@@ -76,7 +76,7 @@ internal sealed record DenoisingData(
         var validationPart = all.Skip(all.Count - validationCount).ToArray();
         OnTheFlyMixer remix = trainPart.Any(e => e.Noise is not null)
             ? Augment(OnTheFlyMixer.FromExamples(trainPart), sampleRate)
-            : throw new InvalidDataException($"'{root}' pairs have no separate noise files, so they cannot be re-mixed; use the homework layout or clean/ + noise/ folders.");
+            : throw new InvalidDataException($"'{root}' pairs have no separate noise files, so they cannot be re-mixed; expected a noise file beside each mixture (trn*.wav or ten*.wav in the homework layout; a VoiceBank folder has none), or clean/ + noise/ folders.");
         return new DenoisingData($"{trainPart.Length} training pairs and {validationPart.Length} validation pairs of '{root}' (no test set)", trainPart, remix, validationPart, []);
     }
 

@@ -41,7 +41,7 @@ public sealed class DenoisingDataTests
         var (code, stderr) = await TrainOn(data, dir);
 
         Assert.Equal(1, code);
-        Assert.Contains($"error: '{data}' pairs have no separate noise files, so they cannot be re-mixed; use the homework layout or clean/ + noise/ folders.", stderr);
+        Assert.Contains($"error: '{data}' pairs have no separate noise files, so they cannot be re-mixed; expected a noise file beside each mixture (trn*.wav or ten*.wav in the homework layout; a VoiceBank folder has none), or clean/ + noise/ folders.", stderr);
     }
 
     [Fact]

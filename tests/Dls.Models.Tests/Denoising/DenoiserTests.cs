@@ -962,6 +962,29 @@ public sealed class DenoiserTests
     }
 
     [Fact]
+    public void DenoiseFile_FileRateTooLowForTheWayBack_NotSupportedNamingTheFileAndWritingNothing()
+    {
+        // The file counterpart of the test above: the rate is found in the file, so the error names it.
+        string folder = Path.Combine(Path.GetTempPath(), "dls-low-rate-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        try
+        {
+            string input = Path.Combine(folder, "slow.wav"), output = Path.Combine(folder, "out.wav");
+            WavFile.Write(input, new float[100], 1999);
+            using var denoiser = new Denoiser(DenoisingFixtures.TinyGru(), sampleRate: 200_000_000);
+
+            var e = Assert.Throws<NotSupportedException>(() => denoiser.DenoiseFile(input, output));
+
+            Assert.Contains($"'{input}' is sampled at 1999 Hz; expected at least 2000 Hz (the model's 200000000 Hz / 100000, the resampler's limit)", e.Message);
+            Assert.False(File.Exists(output));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public void CreateStreamAtARate_OlderImplementationRateTooLowForTheWayBack_ThrowsBeforeMakingAStream()
     {
         int streams = 0;

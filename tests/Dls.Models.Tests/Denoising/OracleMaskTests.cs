@@ -66,6 +66,9 @@ public sealed class OracleMaskTests
         var e = Assert.Throws<ArgumentException>(() => OracleMask.Apply(DenoisingFixtures.Add(clean, noise), clean[..3999], noise, OracleMaskKind.PowerRatio));
 
         Assert.Contains("Expected equal lengths; found noisy 4000, clean 3999, noise 4000", e.Message);
+        Assert.Equal("clean", e.ParamName);
+        var noise2 = Assert.Throws<ArgumentException>(() => OracleMask.Apply(DenoisingFixtures.Add(clean, noise), clean, noise[..10], OracleMaskKind.PowerRatio));
+        Assert.Equal("noise", noise2.ParamName);
     }
 
     [Fact]

@@ -137,13 +137,19 @@ public sealed class SpeakerEmbeddingsTests
     {
         var ex = Assert.Throws<ArgumentException>(() => SpeakerEmbeddings.Cosine(Enumerable.Repeat(1f, lengthA).ToArray(), Enumerable.Repeat(1f, lengthB).ToArray()));
         Assert.Contains($"Expected two non-empty vectors of equal length, found lengths {lengthA} and {lengthB}.", ex.Message);
+        Assert.Equal(lengthA == 0 ? "a" : "b", ex.ParamName);
     }
 
     [Fact]
     public void CosineAndVerify_ZeroVector_ThrowsUndefined()
     {
-        Assert.Contains("Cosine similarity is undefined for a zero vector.", Assert.Throws<ArgumentException>(() => SpeakerEmbeddings.Cosine([0f, 0f], [0.6f, 0.8f])).Message);
-        Assert.Contains("Cosine similarity is undefined for a zero vector.", Assert.Throws<ArgumentException>(() => SpeakerEmbeddings.Verify([0.6f, 0.8f], [0f, 0f], 0.5)).Message);
+        var cosine = Assert.Throws<ArgumentException>(() => SpeakerEmbeddings.Cosine([0f, 0f], [0.6f, 0.8f]));
+        var verify = Assert.Throws<ArgumentException>(() => SpeakerEmbeddings.Verify([0.6f, 0.8f], [0f, 0f], 0.5));
+
+        Assert.Contains("Cosine similarity is undefined for a zero vector; vector 'a' is all zeros.", cosine.Message);
+        Assert.Equal("a", cosine.ParamName);
+        Assert.Contains("Cosine similarity is undefined for a zero vector; vector 'utterance' is all zeros.", verify.Message);
+        Assert.Equal("utterance", verify.ParamName);
     }
 
     [Fact]

@@ -260,7 +260,8 @@ public sealed class SpeakerVerifierTests
         // A SpeakerModel built in code (not loaded, so not checked by SpeakerModelFile) with a NaN threshold.
         using var embedder = new SpeakerEmbedder(TestModels.Random(threshold: double.NaN));
         var ex = Assert.Throws<ArgumentException>(() => new SpeakerVerifier(embedder));
-        Assert.Contains("Threshold must be in [−1, 1], found NaN.", ex.Message);
+        Assert.Equal("embedder", ex.ParamName);   // no threshold argument was given: the bad one came with the model
+        Assert.Contains("The model's threshold must be in [−1, 1] (pass a threshold to override it), found NaN.", ex.Message);
     }
 
     [Fact]
