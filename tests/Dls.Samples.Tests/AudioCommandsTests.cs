@@ -89,7 +89,18 @@ public sealed class AudioCommandsTests
         Assert.Contains("warning: peak 3.52 dBFS exceeds full scale; samples were clipped in the integer encoding.", stdout);
         WavData written = WavFile.Read(output);
         Assert.Equal(WavSampleFormat.Pcm16, written.SampleFormat);
-        Assert.True(written.GetChannel(0).Max() <= 1f, "a 16-bit file holds nothing above full scale");
+        // Clipped, not wrapped or rescaled: every input sample beyond ±1 became the 16-bit extreme of its sign
+        // (32767 / 32768 and −32768 / 32768 as read back).
+        float[] loud = Sine(1600, 1.5, 500, Rate), got = written.GetChannel(0);
+        Assert.Contains(loud, x => x > 1f);
+        Assert.Contains(loud, x => x < -1f);
+        for (int i = 0; i < loud.Length; i++)
+        {
+            if (Math.Abs(loud[i]) > 1f)
+            {
+                Assert.Equal(loud[i] > 0 ? 32767f / 32768f : -1f, got[i]);
+            }
+        }
     }
 
     [Fact]
@@ -212,7 +223,7 @@ public sealed class AudioCommandsTests
         var (code, _, stderr) = await HostRunner.RunAsync("audio", "spectrogram", input, "--out", spectrogram, "--waveform", waveform);
 
         Assert.Equal(1, code);
-        Assert.StartsWith("error: ", stderr);
+        Assert.StartsWith($"error: Cannot write '{waveform}': expected a file path, found a folder.", stderr);
         Assert.False(File.Exists(spectrogram), "a failed --waveform must not leave the spectrogram behind");
     }
 

@@ -119,6 +119,7 @@ public sealed class BenchSmokeTests
         // its 0.3 s budget (plus one clock check), so even a block that completed one round trip stays below 0.4 s.
         Assert.InRange(roundTrip.Value, 1, 0.4e9);
     }
+
     [Fact]
     public async Task Bench_WithoutJson_PrintsOneKeyValueLinePerFigure()
     {

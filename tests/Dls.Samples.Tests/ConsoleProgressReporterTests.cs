@@ -55,10 +55,13 @@ public sealed class ConsoleProgressReporterTests
     public void LiveTask_ReportIncrementDispose_DriveTheBarAndStopItWhereItGot()
     {
         // A terminal console (ANSI, interactive) writing into a string: what the live display last drew stays readable.
+        // Spectre's default enrichers would turn it non-interactive where a CI variable is set (GITHUB_ACTIONS, TF_BUILD …),
+        // and its fallback renderer draws something else: they are switched off.
         var screen = new StringWriter();
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Ansi = AnsiSupport.Yes, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.Yes, Out = new AnsiConsoleOutput(screen),
+            Enrichment = new ProfileEnrichment { UseDefaultEnrichers = false },
         });
         var plain = new StringWriter();
         var reporter = new ConsoleProgressReporter(plain, TimeSpan.Zero);

@@ -85,12 +85,11 @@ public sealed class AtomicFileTests : IDisposable
     }
 
     [Fact]
-    public void Write_NoPermissionToCreateInFolder_UnauthorizedAccessNamingTheTargetAndFolder()
+    public void Write_NoPermissionToCreateInFolder_RefusalNamingTheTargetAndFolder()
     {
         // A folder without write permission refuses new files to everyone but root, who bypasses permissions. A writable
         // sysfs refuses them to root too (EACCES), so a run as root targets /sys instead. Where /sys is mounted read-only
-        // (a container's default) the kernel answers EROFS instead, an IOException AtomicFile passes on unchanged: there
-        // only that, and that nothing was created, can be checked.
+        // (a container's default) the kernel answers EROFS instead: an IOException, which AtomicFile words the same way.
         Assert.True(OperatingSystem.IsLinux(), "This test needs Unix permissions and /sys (Linux), like the rest of the CI.");
         string folder = "/sys";
         if (!Environment.IsPrivilegedProcess && OperatingSystem.IsLinux())
@@ -107,7 +106,9 @@ public sealed class AtomicFileTests : IDisposable
         Assert.False(File.Exists(target));
         if (Environment.IsPrivilegedProcess && error is IOException readOnly)
         {
+            Assert.StartsWith($"Cannot write '{target}': creating a file in '{folder}' failed (", readOnly.Message);
             Assert.Contains("Read-only file system", readOnly.Message);
+            Assert.IsAssignableFrom<IOException>(readOnly.InnerException);
             return;
         }
 

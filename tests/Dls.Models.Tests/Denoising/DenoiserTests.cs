@@ -868,6 +868,7 @@ public sealed class DenoiserTests
         var huge = Assert.Throws<ArgumentOutOfRangeException>(() => Denoiser.Load(path, maxFramesPerBatch: 524_288));
 
         Assert.Equal("maxFramesPerBatch", zero.ParamName);
+        Assert.Equal(0, zero.ActualValue);   // the framework's positive-value check, whose message names the parameter and value
         Assert.Equal("maxFramesPerBatch", huge.ParamName);
         Assert.Contains("Expected at most 524287 frames per batch", huge.Message);
         using var loaded = Denoiser.Load(path, maxFramesPerBatch: 1);   // the file itself is fine
@@ -965,23 +966,15 @@ public sealed class DenoiserTests
     public void DenoiseFile_FileRateTooLowForTheWayBack_NotSupportedNamingTheFileAndWritingNothing()
     {
         // The file counterpart of the test above: the rate is found in the file, so the error names it.
-        string folder = Path.Combine(Path.GetTempPath(), "dls-low-rate-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(folder);
-        try
-        {
-            string input = Path.Combine(folder, "slow.wav"), output = Path.Combine(folder, "out.wav");
-            WavFile.Write(input, new float[100], 1999);
-            using var denoiser = new Denoiser(DenoisingFixtures.TinyGru(), sampleRate: 200_000_000);
+        using var folder = new TempFolder();
+        string input = folder.File("slow.wav"), output = folder.File("out.wav");
+        WavFile.Write(input, new float[100], 1999);
+        using var denoiser = new Denoiser(DenoisingFixtures.TinyGru(), sampleRate: 200_000_000);
 
-            var e = Assert.Throws<NotSupportedException>(() => denoiser.DenoiseFile(input, output));
+        var e = Assert.Throws<NotSupportedException>(() => denoiser.DenoiseFile(input, output));
 
-            Assert.Contains($"'{input}' is sampled at 1999 Hz; expected at least 2000 Hz (the model's 200000000 Hz / 100000, the resampler's limit)", e.Message);
-            Assert.False(File.Exists(output));
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        Assert.Contains($"'{input}' is sampled at 1999 Hz; expected at least 2000 Hz (the model's 200000000 Hz / 100000, the resampler's limit)", e.Message);
+        Assert.False(File.Exists(output));
     }
 
     [Fact]

@@ -155,24 +155,16 @@ public sealed class MisbehavingNetworkTests
     [Fact]
     public void DenoiseFile_NetworkFailsPartWay_LeavesNoFileBehind()
     {
-        string folder = Path.Combine(Path.GetTempPath(), "dls-misbehaving-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(folder);
-        try
-        {
-            string input = Path.Combine(folder, "noisy.wav");
-            string output = Path.Combine(folder, "out.wav");
-            WavFile.Write(input, Noisy(16000), DenoisingFixtures.Rate);
-            using var denoiser = new Denoiser(new OneBinMaskNetwork(DenoisingFixtures.TinyGru(), failAt: 2), maxFramesPerBatch: 3);
+        using var folder = new TempFolder();
+        string input = folder.File("noisy.wav");
+        string output = folder.File("out.wav");
+        WavFile.Write(input, Noisy(16000), DenoisingFixtures.Rate);
+        using var denoiser = new Denoiser(new OneBinMaskNetwork(DenoisingFixtures.TinyGru(), failAt: 2), maxFramesPerBatch: 3);
 
-            var e = Assert.Throws<InvalidOperationException>(() => denoiser.DenoiseFile(input, output));
+        var e = Assert.Throws<InvalidOperationException>(() => denoiser.DenoiseFile(input, output));
 
-            Assert.Contains("to return a mask of shape [1, 3, 513]", e.Message);
-            Assert.Equal(["noisy.wav"], Directory.GetFiles(folder).Select(Path.GetFileName));
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        Assert.Contains("to return a mask of shape [1, 3, 513]", e.Message);
+        Assert.Equal(["noisy.wav"], Directory.GetFiles(folder.Path).Select(Path.GetFileName));
     }
 
     /// <summary>A tiny GRU mask network whose masks come back in float64, of the right shape.</summary>

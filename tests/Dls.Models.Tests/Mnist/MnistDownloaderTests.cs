@@ -329,7 +329,7 @@ public sealed class MnistDownloaderTests : IDisposable
     }
 
     [Fact]
-    public void Constructor_EmptyListsBadEntries_ThrowsNamingEach()
+    public void Constructor_EmptyListsAndBadEntries_ThrowsNamingEach()
     {
         using var http = new HttpClient();
         var none = new MnistDownloadOptions { Mirrors = [], Sha256 = new Dictionary<string, string>() };

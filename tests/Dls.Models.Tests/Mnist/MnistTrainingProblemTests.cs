@@ -65,6 +65,7 @@ public sealed class MnistTrainingProblemTests
     {
         using var problem = new MnistTrainingProblem(Synthetic(10, 1), Synthetic(5, 2), batchSize: 4);
         using var bilinear = torch.nn.Bilinear(16, 16, 4);
+        using var scope = torch.NewDisposeScope();   // the batch's tensors, even when an assertion fails
         MnistBatch batch = problem.TrainBatches(1, new Random(1)).First();
 
         var loss = Assert.Throws<ArgumentException>(() => problem.Loss(bilinear, batch));
@@ -75,7 +76,5 @@ public sealed class MnistTrainingProblemTests
             Assert.Equal("model", e.ParamName);
             Assert.Contains("Expected a Module<Tensor, Tensor> classifier, found Bilinear", e.Message);
         });
-        batch.Images.Dispose();
-        batch.Labels.Dispose();
     }
 }

@@ -49,6 +49,7 @@ public sealed class SpeakerEncoderCompressionTests
         using var once = SpeakerEncoderCompression.Compress(dense, 4, 0);
         Assert.Contains("dense encoder", Assert.Throws<ArgumentException>(() => SpeakerEncoderCompression.Compress(once, 4, 0)).Message);
     }
+
     [Theory]
     [InlineData(-1, 0, "inputRank", "inputRank must be in [0, 20], found -1.")]
     [InlineData(21, 0, "inputRank", "inputRank must be in [0, 20], found 21.")]      // min(InputSize 20, 6·hidden 36)

@@ -100,6 +100,7 @@ public sealed class SpeakerDatasetTests
         Assert.Contains("line 2", ex.Message);
         Assert.Contains("'yes'", ex.Message);
     }
+
     [Fact]
     public void UtterancesOf_UnknownSpeaker_ThrowsNamingItAndTheSpeakerCount()
     {

@@ -73,6 +73,7 @@ public sealed class TrialGenerationTests
         });
         Assert.Equal(pairs, PairSampler.Sample(ds, 101, new Random(5)));
     }
+
     [Fact]
     public void GenerateAndGenerateAll_EverySpeakerHasOneUtterance_ThrowNoTargetTrials()
     {

@@ -31,6 +31,7 @@ public sealed class EncoderBatchingTests
         Assert.Equal(new long[] { 1, 3 }, lengths.data<long>().ToArray());
         Assert.Equal(0f, features[0, 1, 0].item<float>());
     }
+
     [Fact]
     public void Pad_NoSequence_Throws()
     {

@@ -9,6 +9,7 @@ namespace Dls.Speaker.Tests.Encoders;
 /// summation order and in how exp/tanh are evaluated (a few ulps per step over ≤ 31 steps of values ≤ 1 in
 /// magnitude); a wrong gate order, bias or direction shows up at 1e-2 or more.
 /// </summary>
+[Collection("TorchGlobalState")]
 public sealed class GruRecurrenceTests
 {
     [Theory]

@@ -124,6 +124,7 @@ public sealed class GruSpeakerEncoderTests
         using var noGrad = no_grad();
         Assert.True(encoder.forward(randn(1, 3, 12), tensor(new long[] { 3 })).isfinite().all().item<bool>());
     }
+
     [Theory]
     [InlineData(new long[] { 11 }, new long[] { 12 }, "found (11) and (12)")]
     [InlineData(new long[] { 12 }, new long[] { 1, 12 }, "found (12) and (1, 12)")]

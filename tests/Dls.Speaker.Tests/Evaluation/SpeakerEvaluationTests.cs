@@ -7,6 +7,7 @@ using Dls.Speaker.Verification;
 
 namespace Dls.Speaker.Tests.Evaluation;
 
+[Collection("TorchGlobalState")]
 public sealed class SpeakerEvaluationTests
 {
     [Fact]
@@ -106,6 +107,7 @@ public sealed class SpeakerEvaluationTests
         var lifted = SpeakerEvaluation.Baseline(trials, new SpeakerFeatureOptions { LogFloor = 0.1 });
         Assert.NotEqual(result.TargetScores[0], lifted.TargetScores[0], 1e-4);
     }
+
     [Fact]
     public void Evaluate_TooShortOrSilentFile_NamesTheFileAndSampleCounts()
     {
@@ -189,6 +191,7 @@ public sealed class SpeakerEvaluationTests
 
         Assert.StartsWith("Expected both same- and different-speaker trials of list 0, found 1 and 0.", ex.Message);
     }
+
     [Fact]
     public void Evaluate_NullTrialList_ThrowsNamingItsIndexBeforeReadingAnyFile()
     {

@@ -51,6 +51,7 @@ public sealed class SpeakerFeatureSetTests
         Assert.Equal("train", ex.ParamName);
         Assert.Contains("Training needs at least 2 speakers; the training feature set has 0 (0 utterances)", ex.Message);
     }
+
     [Fact]
     public void Load_FileShorterThanOneFrame_InvalidDataNamingFileAndLength()
     {

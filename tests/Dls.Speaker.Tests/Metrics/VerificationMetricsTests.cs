@@ -115,6 +115,7 @@ public sealed class VerificationMetricsTests
         Assert.Contains("targetScores[1]", Assert.Throws<ArgumentException>(() => VerificationMetrics.MinDcf(bad, good)).Message);
         Assert.Contains("targetScores[1]", Assert.Throws<ArgumentException>(() => VerificationMetrics.OperatingPointAtFalseAcceptRate(bad, good, 0.1)).Message);
     }
+
     [Theory]
     [InlineData(0.0, 1.0, 1.0, "pTarget", "pTarget must be in (0, 1), found 0.")]
     [InlineData(1.0, 1.0, 1.0, "pTarget", "pTarget must be in (0, 1), found 1.")]

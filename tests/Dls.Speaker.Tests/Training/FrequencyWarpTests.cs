@@ -77,6 +77,7 @@ public sealed class FrequencyWarpTests
         var ex = Assert.Throws<ArgumentException>(() => warp.Apply(tensor(1f)));
         Assert.Contains("found ()", ex.Message);
     }
+
     [Theory]
     [InlineData(1)]
     [InlineData(0)]

@@ -87,6 +87,7 @@ public sealed class SiameseLossTests
         var twoDims = Assert.Throws<ArgumentException>(() => SiameseLoss.BinaryCrossEntropy(zeros(3, 1), zeros(3, 1)));
         Assert.Contains("found (3, 1) and (3, 1)", twoDims.Message);
     }
+
     [Theory]
     [InlineData(0.0)]
     [InlineData(-0.5)]

@@ -40,6 +40,7 @@ public sealed class SiameseSpeakerModelTests
         using var e = zeros(2, 3);
         Assert.Throws<InvalidOperationException>(() => model.IdentityCosine(e));
     }
+
     [Fact]
     public void Constructor_NullEncoder_Throws()
     {

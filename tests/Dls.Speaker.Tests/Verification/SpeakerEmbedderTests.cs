@@ -276,6 +276,7 @@ public sealed class SpeakerEmbedderTests
         Assert.Contains("WindowOverlap", ex.Message);
         Assert.Contains("MaxWindowsPerBatch", ex.Message);
     }
+
     [Fact]
     public void Constructor_FeatureSizeNotEncoderInputSize_ThrowsWithBothSizes()
     {
@@ -285,6 +286,7 @@ public sealed class SpeakerEmbedderTests
         Assert.Equal("model", ex.ParamName);
         Assert.Contains("features give 64 values per frame (LogMel), its encoder expects InputSize = 513", ex.Message);
     }
+
     [Fact]
     public void EmbedMany_NullUtterance_ThrowsNamingItsIndex()
     {

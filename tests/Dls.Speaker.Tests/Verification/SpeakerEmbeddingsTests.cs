@@ -120,6 +120,7 @@ public sealed class SpeakerEmbeddingsTests
         var none = Assert.Throws<ArgumentNullException>(() => SpeakerEmbeddings.Enroll([[1f, 0f], null!]));
         Assert.Contains("Enrollment embedding 1 is null", none.Message);
     }
+
     [Theory]
     [InlineData(float.NaN)]
     [InlineData(float.PositiveInfinity)]

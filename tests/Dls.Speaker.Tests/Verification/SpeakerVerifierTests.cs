@@ -122,6 +122,7 @@ public sealed class SpeakerVerifierTests
         Assert.Equal(0.25, verifier.Threshold);
         Assert.Equal(16000, verifier.SampleRate);
     }
+
     [Fact]
     public void SpeakerEnrollment_NonFiniteValue_ThrowsWithIndex()
     {
