@@ -45,7 +45,7 @@ public sealed class WeightSvd : IDisposable
     /// <param name="weight">A 2-D weight.</param>
     /// <param name="layerName">The layer's dotted name for messages (e.g. <c>layers.3</c>), or null.</param>
     /// <returns>The decomposition.</returns>
-    /// <exception cref="ArgumentException">The weight is not 2-D, or has NaN or infinite entries (counted).</exception>
+    /// <exception cref="ArgumentException">The weight is not 2-D, has no row or no column, or has NaN or infinite entries (counted).</exception>
     /// <remarks>See <see cref="Of(Tensor)"/>.</remarks>
     public static WeightSvd Of(Tensor weight, string? layerName)
     {
@@ -53,6 +53,9 @@ public sealed class WeightSvd : IDisposable
         string what = layerName is null ? "weight" : $"weight of layer '{layerName}'";
         if (weight.dim() != 2)
             throw new ArgumentException($"Expected a 2-D {what} (out, in), found shape [{string.Join("×", weight.shape)}].", nameof(weight));
+        // An empty side has no singular value: every rank (1 … MaxRank) would be out of range.
+        if (weight.shape[0] == 0 || weight.shape[1] == 0)
+            throw new ArgumentException($"Expected a {what} with at least one row and one column, found shape [{string.Join("×", weight.shape)}].", nameof(weight));
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var w = weight.detach().to(ScalarType.Float64).cpu();

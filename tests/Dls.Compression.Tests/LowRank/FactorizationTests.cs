@@ -161,6 +161,19 @@ public sealed class FactorizationTests
     }
 
     [Theory]
+    [InlineData(0, 5, "Expected a weight with at least one row and one column, found shape [0×5]")]
+    [InlineData(5, 0, "Expected a weight with at least one row and one column, found shape [5×0]")]
+    public void Of_EmptyWeight_ThrowsWithShape(int rows, int columns, string expected)
+    {
+        using var weight = torch.zeros(rows, columns);
+
+        var e = Assert.Throws<ArgumentException>(() => WeightSvd.Of(weight));
+
+        Assert.Equal("weight", e.ParamName);
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Theory]
     [InlineData(0.0)]
     [InlineData(-0.5)]
     [InlineData(1.5)]
