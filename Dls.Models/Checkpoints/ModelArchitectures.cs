@@ -126,12 +126,14 @@ public static class ModelArchitectures
     /// <param name="options">The options.</param>
     /// <returns>The options as a JSON object.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
-    /// <exception cref="ArgumentException">The options serialize to JSON null (a custom converter).</exception>
+    /// <exception cref="ArgumentException">The options serialize to something other than a JSON object (a custom converter).</exception>
     public static JsonObject ToJson<TOptions>(TOptions options) where TOptions : class
     {
         ArgumentNullException.ThrowIfNull(options);
-        return JsonSerializer.SerializeToNode(options, JsonOptions)?.AsObject()
-           ?? throw new ArgumentException($"Expected {typeof(TOptions).Name} to serialize to a JSON object; found null.", nameof(options));
+        JsonNode? node = JsonSerializer.SerializeToNode(options, JsonOptions);
+        return node as JsonObject
+           ?? throw new ArgumentException(
+               $"Expected {typeof(TOptions).Name} to serialize to a JSON object; found {(node is null ? "null" : $"a JSON {node.GetValueKind().ToString().ToLowerInvariant()}")}.", nameof(options));
     }
 
     private sealed record Registration(Type OptionsType, Func<JsonObject, Module> Factory);

@@ -435,12 +435,12 @@ internal sealed class StreamingDenoiser : IStreamingDenoiser
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         using Denoiser.Lease lease = _owner.Enter();   // the network stays alive while this block runs
+        ThrowIfFaulted();   // first: after a failed Complete, the failure is the news, not that Complete was called
         if (_completed)
         {
             throw new InvalidOperationException("Complete() was already called; create a new stream for more audio.");
         }
 
-        ThrowIfFaulted();
         Denoiser.CheckFinite(block, _chain.SamplesIn);
         try
         {

@@ -447,6 +447,31 @@ public sealed class CheckpointTests : IDisposable
         public override void Write(System.Text.Json.Utf8JsonWriter writer, NullOptions value, System.Text.Json.JsonSerializerOptions options) => writer.WriteNullValue();
     }
 
+    /// <summary>Options that serialize to a JSON array (through their own converter).</summary>
+    [System.Text.Json.Serialization.JsonConverter(typeof(ArrayWriter))]
+    private sealed record ArrayOptions;
+
+    private sealed class ArrayWriter : System.Text.Json.Serialization.JsonConverter<ArrayOptions>
+    {
+        public override ArrayOptions Read(ref System.Text.Json.Utf8JsonReader reader, Type typeToConvert, System.Text.Json.JsonSerializerOptions options) => new();
+
+        public override void Write(System.Text.Json.Utf8JsonWriter writer, ArrayOptions value, System.Text.Json.JsonSerializerOptions options)
+        {
+            writer.WriteStartArray();
+            writer.WriteNumberValue(1);
+            writer.WriteEndArray();
+        }
+    }
+
+    [Fact]
+    public void ToJson_OptionsSerializingToAnArray_ThrowsNamingTheTypeAndTheKind()
+    {
+        var e = Assert.Throws<ArgumentException>(() => ModelArchitectures.ToJson(new ArrayOptions()));
+
+        Assert.Equal("options", e.ParamName);
+        Assert.Contains("Expected ArrayOptions to serialize to a JSON object; found a JSON array", e.Message);
+    }
+
     [Fact]
     public void ToJson_NullOptions_ThrowsArgumentNullNamingOptions()
     {
