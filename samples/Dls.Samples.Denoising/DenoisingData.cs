@@ -173,9 +173,11 @@ internal sealed record DenoisingData(
         string[] validationFiles = files.Where(f => heldOut.Contains(SpeakerOfFile(f))).ToArray();
         if (fitFiles.Length == 0 || validationFiles.Length == 0)
         {
-            // One speaker only (or unnamed files): every seventh utterance instead.
-            fitFiles = files.Where((_, i) => i % HoldOutEvery != HoldOutEvery - 1 || files.Length == 1).ToArray();
-            validationFiles = files.Where((_, i) => i % HoldOutEvery == HoldOutEvery - 1 || files.Length == 1).ToArray();
+            // One speaker only: every seventh utterance instead (the last one of fewer than seven, so that there is always
+            // one to validate on); a single utterance both trains and validates.
+            int heldOutIndex = Math.Min(HoldOutEvery - 1, files.Length - 1);
+            fitFiles = files.Where((_, i) => i % HoldOutEvery != heldOutIndex || files.Length == 1).ToArray();
+            validationFiles = files.Where((_, i) => i % HoldOutEvery == heldOutIndex || files.Length == 1).ToArray();
         }
 
         var mixer = Augment(new OnTheFlyMixer(fitFiles.Select(f => AudioFile.Load(f, sampleRate).Samples).ToArray(), noiseSources), sampleRate);
@@ -210,7 +212,9 @@ internal sealed record DenoisingData(
     private static HashSet<string> HeldOutSpeakers(IEnumerable<string> speakers)
     {
         string[] distinct = speakers.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-        return distinct.Length < 2 ? [] : distinct.Where((_, i) => i % HoldOutEvery == HoldOutEvery / 2).ToHashSet(StringComparer.Ordinal);
+        // Every seventh from the fourth; of two or three speakers (which that would leave without validation) the last.
+        int first = Math.Min(HoldOutEvery / 2, distinct.Length - 1);
+        return distinct.Length < 2 ? [] : distinct.Where((_, i) => i % HoldOutEvery == first).ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>The speaker of a file named <c>&lt;speaker&gt;_&lt;digits&gt;.wav</c> (the whole name otherwise).</summary>

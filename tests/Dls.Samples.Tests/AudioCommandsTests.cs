@@ -52,6 +52,63 @@ public sealed class AudioCommandsTests
     }
 
     [Fact]
+    public async Task Info_ExtensibleHeaderWithJson_NamesTheContainerAndGivesTheFigures()
+    {
+        using var dir = ScratchFolder.Create("dls-audio-info-ext-");
+        // Four 16-bit samples, 16384 and −8192 (0.5 and −0.25 of full scale) then two zeros: peak 20·log10(0.5) dBFS,
+        // RMS 10·log10((0.5² + 0.25²) / 4) dBFS.
+        string path = Path.Combine(dir.Path, "ext.wav");
+        File.WriteAllBytes(path, ExtensiblePcm16Mono(Rate, [16384, -8192, 0, 0]));
+
+        var (code, stdout, stderr) = await HostRunner.RunAsync("audio", "info", path, "--json");
+
+        Assert.True(code == 0, stderr);
+        Assert.Single(stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));   // --json: the JSON line only
+        var entry = Assert.Single(HostRunner.LastJsonLine(stdout)["files"]!.AsArray())!.AsObject();
+        Assert.Equal(path, (string)entry["file"]!);
+        Assert.Equal("WAV (WAVE_FORMAT_EXTENSIBLE)", (string)entry["container"]!);
+        Assert.Equal("16-bit signed integer PCM", (string)entry["encoding"]!);
+        Assert.Equal((16, Rate, 1, 4L), ((int)entry["bits_per_sample"]!, (int)entry["sample_rate_hz"]!, (int)entry["channels"]!, (long)entry["frames"]!));
+        Assert.Equal(4.0 / Rate, (double)entry["duration_s"]!, 1e-9);
+        // The JSON rounds to 6 decimals.
+        Assert.Equal(20 * Math.Log10(0.5), (double)entry["peak_dbfs"]!, 1e-6);
+        Assert.Equal(10 * Math.Log10((0.25 + 0.0625) / 4), (double)entry["rms_dbfs"]!, 1e-6);
+        Assert.Equal(0, (long)entry["non_finite_samples"]!);
+    }
+
+    [Fact]
+    public async Task Info_FileWithoutSamples_LevelsAreMinusInfinityInTextAndJson()
+    {
+        // No sample at all: the peak and the RMS are −∞ dBFS, printed "-inf" and written as the JSON string "-Infinity"
+        // (JSON has no infinities).
+        using var dir = ScratchFolder.Create("dls-audio-info-empty-");
+        string path = Path.Combine(dir.Path, "empty.wav");
+        WavFile.Write(path, new WavData(Rate, [[]], WavSampleFormat.Pcm16));
+
+        var (code, stdout, stderr) = await HostRunner.RunAsync("audio", "info", path);
+        var (jsonCode, jsonOut, jsonErr) = await HostRunner.RunAsync("audio", "info", path, "--json");
+
+        Assert.True(code == 0, stderr);
+        string[] lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToArray();
+        Assert.Equal(
+        [
+            path,
+            "  container    WAV",
+            "  encoding     16-bit signed integer PCM",
+            "  sample rate  16000 Hz",
+            "  channels     1",
+            "  duration     0.000 s (0 frames)",
+            "  peak         -inf dBFS",
+            "  RMS          -inf dBFS",
+        ], lines);
+        Assert.True(jsonCode == 0, jsonErr);
+        var entry = HostRunner.LastJsonLine(jsonOut)["files"]![0]!;
+        Assert.Equal("-Infinity", (string)entry["peak_dbfs"]!);
+        Assert.Equal("-Infinity", (string)entry["rms_dbfs"]!);
+        Assert.Equal(0, (long)entry["frames"]!);
+    }
+
+    [Fact]
     public async Task Convert_MonoRateAndFormat_WritesTheAveragedResampledSignal()
     {
         using var dir = ScratchFolder.Create("dls-audio-convert-");
@@ -101,6 +158,57 @@ public sealed class AudioCommandsTests
                 Assert.Equal(loud[i] > 0 ? 32767f / 32768f : -1f, got[i]);
             }
         }
+    }
+
+    [Theory]
+    [InlineData(WavSampleFormat.Pcm16, 0.5, "16-bit signed integer PCM")]
+    [InlineData(WavSampleFormat.Pcm24, 0.5, "24-bit signed integer PCM")]
+    [InlineData(WavSampleFormat.Float32, 1.5, "32-bit floating point PCM")]
+    public async Task Convert_WritableEncodingWithoutFormat_KeepsItAndFloatHoldsPeaksAboveFullScale(WavSampleFormat format, double amplitude, string described)
+    {
+        using var dir = ScratchFolder.Create("dls-audio-keep-");
+        // Downmixed only: the input's encoding is written again. A float file holds the 1.5 peak (+3.52 dBFS) as it is, so
+        // nothing is clipped and no warning is printed.
+        string input = Path.Combine(dir.Path, "in.wav"), output = Path.Combine(dir.Path, "out.wav");
+        float[] tone = Sine(1600, amplitude, 500, Rate);
+        WavFile.Write(input, new WavData(Rate, [tone, tone], format));
+        float[] stored = WavFile.Read(input).GetChannel(0);
+
+        var (code, stdout, stderr) = await HostRunner.RunAsync("audio", "convert", input, output, "--mono");
+
+        Assert.True(code == 0, stderr);
+        Assert.Equal($"{input} (16000 Hz, 2 ch, {described}) → {output} (16000 Hz, 1 ch, {described}, 0.100 s)", stdout.Trim());
+        WavData written = WavFile.Read(output);
+        Assert.Equal((format, 1), (written.SampleFormat, written.ChannelCount));
+        // The mean of two equal channels is that channel, and it is written in the encoding it was read from: the same codes.
+        Assert.Equal(stored, written.GetChannel(0));
+    }
+
+    [Fact]
+    public async Task Snr_EstimateEqualToClean_InfiniteFiguresPrintedAsInfAndWrittenAsInfinity()
+    {
+        using var dir = ScratchFolder.Create("dls-audio-snr-perfect-");
+        // A perfect estimate has no error energy: SNR and SI-SDR are +∞; every segment's SNR is clamped to the maximum.
+        string cleanPath = Path.Combine(dir.Path, "clean.wav"), estimatePath = Path.Combine(dir.Path, "estimate.wav");
+        WavFile.Write(cleanPath, new WavData(Rate, [Sine(Rate, 0.5, 300, Rate)], WavSampleFormat.Float32));
+        File.Copy(cleanPath, estimatePath);
+
+        var (code, stdout, stderr) = await HostRunner.RunAsync("audio", "snr", "--clean", cleanPath, "--estimate", estimatePath);
+        var (jsonCode, jsonOut, jsonErr) = await HostRunner.RunAsync("audio", "snr", "--clean", cleanPath, "--estimate", estimatePath, "--json");
+
+        Assert.True(code == 0, stderr);
+        string max = Dls.Audio.Metrics.SignalMetrics.DefaultSegmentMaxDb.ToString("F2", CultureInfo.InvariantCulture);
+        Assert.Equal(
+        [
+            "SNR            +inf dB",
+            "SI-SDR         +inf dB",
+            $"segmental SNR  {max} dB (frames of 512, clamped to [-10, 35] dB)",
+        ], stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToArray());
+        Assert.True(jsonCode == 0, jsonErr);
+        var json = HostRunner.LastJsonLine(jsonOut);
+        Assert.Equal("Infinity", (string)json["snr_db"]!);
+        Assert.Equal("Infinity", (string)json["si_sdr_db"]!);
+        Assert.Equal(Dls.Audio.Metrics.SignalMetrics.DefaultSegmentMaxDb, (double)json["seg_snr_db"]!);
     }
 
     [Fact]
@@ -196,6 +304,60 @@ public sealed class AudioCommandsTests
     }
 
     [Fact]
+    public async Task Mix_QuietMixtureInDefaultPcm16_WrittenWithoutWarning()
+    {
+        using var dir = ScratchFolder.Create("dls-audio-mix-quiet-");
+        string speechPath = Path.Combine(dir.Path, "speech.wav"), noisePath = Path.Combine(dir.Path, "noise.wav"), output = Path.Combine(dir.Path, "mix.wav");
+        WavFile.Write(speechPath, new WavData(Rate, [Sine(Rate, 0.3, 220, Rate)], WavSampleFormat.Float32));
+        WavFile.Write(noisePath, new WavData(Rate, [Sine(Rate, 0.5, 1000, Rate)], WavSampleFormat.Float32));
+
+        // At 20 dB SNR the noise adds a tenth of the speech's RMS: the sum stays below full scale.
+        var (code, stdout, stderr) = await HostRunner.RunAsync("audio", "mix", "--speech", speechPath, "--noise", noisePath, "--snr", "20", "--out", output);
+
+        Assert.True(code == 0, stderr);
+        Assert.Single(stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));   // the summary line, no warning
+        Assert.StartsWith($"{output}: speech + noise at 20.00 dB SNR, noise gain ", stdout);
+        WavData mix = WavFile.Read(output);
+        Assert.Equal(WavSampleFormat.Pcm16, mix.SampleFormat);
+        Assert.True(mix.GetChannel(0).Max(v => Math.Abs(v)) < 1f);
+    }
+
+    [Fact]
+    public async Task Mix_LoudMixtureInFloat32_KeptAboveFullScaleWithoutWarning()
+    {
+        using var dir = ScratchFolder.Create("dls-audio-mix-float-");
+        string speechPath = Path.Combine(dir.Path, "speech.wav"), noisePath = Path.Combine(dir.Path, "noise.wav"), output = Path.Combine(dir.Path, "mix.wav");
+        WavFile.Write(speechPath, new WavData(Rate, [Sine(Rate, 0.9, 220, Rate)], WavSampleFormat.Float32));
+        WavFile.Write(noisePath, new WavData(Rate, [Sine(Rate, 0.5, 1000, Rate)], WavSampleFormat.Float32));
+
+        // The mixture of the clipping test above, written as float: its peak beyond full scale is stored, not clipped.
+        var (code, stdout, stderr) = await HostRunner.RunAsync("audio", "mix", "--speech", speechPath, "--noise", noisePath, "--snr", "-10", "--out", output, "--format", "float32");
+
+        Assert.True(code == 0, stderr);
+        Assert.DoesNotContain("warning", stdout);
+        float[] mixture = WavFile.Read(output).GetChannel(0);
+        double peak = mixture.Max(v => Math.Abs((double)v));
+        Assert.True(peak > 1, $"peak {peak}");
+        Assert.EndsWith($", peak {(20 * Math.Log10(peak)).ToString("F2", CultureInfo.InvariantCulture)} dBFS", stdout.Trim());
+    }
+
+    [Fact]
+    public async Task Spectrogram_WithoutWaveform_WritesOnlyTheSpectrogram()
+    {
+        using var dir = ScratchFolder.Create("dls-audio-spec-only-");
+        string input = Path.Combine(dir.Path, "tone.wav"), spectrogram = Path.Combine(dir.Path, "spec.png");
+        WavFile.Write(input, new WavData(Rate, [Sine(8000, 0.5, 1000, Rate)], WavSampleFormat.Float32));
+
+        var (code, stdout, stderr) = await HostRunner.RunAsync("audio", "spectrogram", input, "--out", spectrogram);
+
+        Assert.True(code == 0, stderr);
+        // The defaults: n_fft 1024, hop 256.
+        Assert.Equal($"{spectrogram}: spectrogram of {input}, n_fft 1024, hop 256", stdout.Trim());
+        Assert.Equal(PngSignature, File.ReadAllBytes(spectrogram)[..8]);
+        Assert.Equal([spectrogram, input], Directory.GetFiles(dir.Path).Order(StringComparer.Ordinal));   // no waveform picture
+    }
+
+    [Fact]
     public async Task Spectrogram_WithWaveform_WritesBothPngs()
     {
         using var dir = ScratchFolder.Create("dls-audio-spec-");
@@ -228,6 +390,39 @@ public sealed class AudioCommandsTests
     }
 
     private static readonly byte[] PngSignature = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
+
+    /// <summary>A mono 16-bit PCM WAV whose header is WAVE_FORMAT_EXTENSIBLE (no writer here produces one), byte by byte.</summary>
+    private static byte[] ExtensiblePcm16Mono(int rate, short[] samples)
+    {
+        using var stream = new MemoryStream();
+        using var w = new BinaryWriter(stream);
+        int dataBytes = samples.Length * 2;
+        w.Write("RIFF"u8);
+        w.Write(4 + (8 + 40) + (8 + dataBytes));   // RIFF size: "WAVE", the fmt chunk and the data chunk
+        w.Write("WAVE"u8);
+        w.Write("fmt "u8);
+        w.Write(40);                                // fmt chunk size: 16 + cbSize field (2) + 22 extension bytes
+        w.Write((ushort)0xFFFE);                    // wFormatTag: WAVE_FORMAT_EXTENSIBLE
+        w.Write((ushort)1);                         // nChannels
+        w.Write(rate);                              // nSamplesPerSec
+        w.Write(rate * 2);                          // nAvgBytesPerSec
+        w.Write((ushort)2);                         // nBlockAlign
+        w.Write((ushort)16);                        // wBitsPerSample
+        w.Write((ushort)22);                        // cbSize
+        w.Write((ushort)16);                        // wValidBitsPerSample
+        w.Write(4);                                 // dwChannelMask: SPEAKER_FRONT_CENTER
+        // SubFormat KSDATAFORMAT_SUBTYPE_PCM, 00000001-0000-0010-8000-00AA00389B71, in its little-endian GUID layout.
+        w.Write(new byte[] { 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71 });
+        w.Write("data"u8);
+        w.Write(dataBytes);
+        foreach (short sample in samples)
+        {
+            w.Write(sample);
+        }
+
+        w.Flush();
+        return stream.ToArray();
+    }
 
     private static float[] Filled(int length, float value) => Enumerable.Repeat(value, length).ToArray();
 

@@ -52,6 +52,45 @@ public sealed class ConsoleProgressReporterTests
     }
 
     [Fact]
+    public void PlainTask_IntervalElapsed_PrintsPercentCountAndTheLastStatusGiven()
+    {
+        // A zero interval prints at every report. The elapsed time is printed in whole seconds and matched as any number
+        // (a busy machine may take a second); everything else is compared exactly.
+        var output = new StringWriter();
+        var reporter = new ConsoleProgressReporter(output, TimeSpan.Zero);
+
+        using (var task = reporter.Start("evaluate", 4))
+        {
+            task.Report(1);                 // no status yet: none printed
+            task.Report(2, "file b.wav");
+            task.Increment();               // the last status stays
+        }
+
+        string[] lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToArray();
+        Assert.Equal(4, lines.Length);
+        Assert.Matches(@"^\[evaluate\] 25% \(1/4, \d+ s\)$", lines[0]);
+        Assert.Matches(@"^\[evaluate\] 50% \(2/4, \d+ s\) file b\.wav$", lines[1]);
+        Assert.Matches(@"^\[evaluate\] 75% \(3/4, \d+ s\) file b\.wav$", lines[2]);
+        Assert.Matches(@"^\[evaluate\] ended at 3/4 after \d+\.\d s — file b\.wav$", lines[3]);
+    }
+
+    [Fact]
+    public void PlainTask_CompletedBeyondTotal_PercentStopsAtOneHundred()
+    {
+        var output = new StringWriter();
+        var reporter = new ConsoleProgressReporter(output, TimeSpan.Zero);
+
+        using (var task = reporter.Start("train", 2))
+        {
+            task.Report(5);
+        }
+
+        string[] lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("[train] 100% (5/2, ", lines[0]);
+        Assert.StartsWith("[train] done in ", lines[1]);
+    }
+
+    [Fact]
     public void LiveTask_ReportIncrementDispose_DriveTheBarAndStopItWhereItGot()
     {
         // A terminal console (ANSI, interactive) writing into a string: what the live display last drew stays readable.
@@ -86,5 +125,28 @@ public sealed class ConsoleProgressReporterTests
         Assert.Contains("train [x] loss 1.25  50%", drawn);
         Assert.DoesNotContain("100%", drawn);
         Assert.Equal("", plain.ToString());   // no plain lines while a live display runs
+    }
+
+    [Fact]
+    public void LiveTask_ReportWithoutStatus_KeepsTheDescriptionShown()
+    {
+        var screen = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.Yes, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.Yes, Out = new AnsiConsoleOutput(screen),
+            Enrichment = new ProfileEnrichment { UseDefaultEnrichers = false },
+        });
+        var reporter = new ConsoleProgressReporter(TextWriter.Null, TimeSpan.Zero);
+
+        console.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new PercentageColumn()).Start(live =>
+        {
+            reporter.Live = live;
+            using var task = reporter.Start("denoise", 4);
+            task.Report(1, "a.wav");
+            task.Report(3);   // a count only: the status of the earlier report stays on the bar
+        });
+
+        // The last drawing (when the display ends) shows the count of the second report beside the first one's status.
+        Assert.Contains("denoise a.wav  75%", screen.ToString());
     }
 }

@@ -88,6 +88,21 @@ public sealed class DenoisingDataTests
         Assert.Contains($"error: '{csv}' lacks column 'noise_type'; found [mixture, type].", stderr);
     }
 
+    [Fact]
+    public async Task Load_CorpusWithEmptyTrainCsv_FailsNamingTheMissingKeyColumn()
+    {
+        // An empty train.csv has no header at all: the first column looked for is the one named missing.
+        using var dir = ScratchFolder.Create("dls-denoise-data-");
+        string data = WriteCorpus(dir.Path);
+        string csv = Path.Combine(data, "train.csv");
+        File.WriteAllText(csv, "");
+
+        var (code, stderr) = await TrainOn(data, dir);
+
+        Assert.Equal(1, code);
+        Assert.Contains($"error: '{csv}' lacks column 'mixture'; found [].", stderr);
+    }
+
     /// <summary>Runs the quick denoise-train on <paramref name="data"/>, results under <paramref name="dir"/>.</summary>
     private static async Task<(int Code, string Stderr)> TrainOn(string data, ScratchFolder dir)
     {

@@ -37,4 +37,15 @@ public sealed class FalseAcceptCalibrationTests
         Assert.Null(point);
         Assert.Contains("no threshold: only rejecting everything meets it on these 4 different-speaker trials; score more of them (well over 100) or ask for a higher rate", line);
     }
+
+    [Fact]
+    public void CalibrateAtFalseAcceptRate_ZeroRateAboveEveryTarget_NoThresholdAndOnlyAHigherRateHelps()
+    {
+        // A 0 % budget accepts no different-speaker trial however many are scored: the line asks for a higher rate only
+        // (scoring more trials cannot help, unlike for a small positive rate).
+        var (point, line) = SpeakerCommands.CalibrateAtFalseAcceptRate(Scored([0.5, 0.6], [0.1, 0.9]), 0.0);
+
+        Assert.Null(point);
+        Assert.Equal("at FAR 0.00 %  no threshold: only rejecting everything meets it on these 2 different-speaker trials; ask for a higher rate", line);
+    }
 }

@@ -46,6 +46,46 @@ public sealed class HostCommandTests
     }
 
     [Fact]
+    public async Task Threads_WithoutAValue_IsAUsageErrorNamingTheOption()
+    {
+        int before = torch.get_num_threads();
+
+        var (code, stdout, stderr) = await HostRunner.RunAsync("env", "--threads");
+
+        Assert.Equal(2, code);
+        Assert.Equal(
+            ["error: Required argument missing for option: '--threads'.", "Run 'dls-samples --help' for usage."],
+            stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        Assert.Equal("", stdout);
+        Assert.Equal(before, torch.get_num_threads());
+    }
+
+    [Fact]
+    public async Task RunAsync_NoWriters_WritesToTheProcessConsole()
+    {
+        // What the program's entry point does: no writers given, so results go to Console.Out and errors to Console.Error.
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int listCode = -1, failureCode = -1;
+
+        await HostRunner.WithConsoleAsync(output, error, async () =>
+        {
+            listCode = await DlsSamplesApp.RunAsync(["list"]);
+            failureCode = await DlsSamplesApp.RunAsync(["run", "no-such-task"]);
+        });
+
+        Assert.Equal(0, listCode);
+        Assert.Equal(2, failureCode);
+        foreach (string plugin in new[] { "mnist", "audio", "denoise", "speaker" })
+        {
+            Assert.Contains($"{plugin} — ", output.ToString());
+        }
+
+        Assert.Contains("error: Unknown task 'no-such-task': expected one of ", error.ToString());
+        Assert.DoesNotContain("Unknown task", output.ToString());
+    }
+
+    [Fact]
     public async Task UnknownCommand_OneErrorLineNamingIt()
     {
         var (code, _, stderr) = await HostRunner.RunAsync("frobnicate");
@@ -231,6 +271,21 @@ public sealed class HostCommandTests
         Assert.Equal(1, code);
         Assert.Contains($"Input '{missing}' does not exist (expected a WAV file or a folder of them); nothing was written.", stderr);
         Assert.False(Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any(), "nothing may be written before the inputs are known");
+    });
+
+    [Fact]
+    public Task Denoise_MissingInputAfterAFolder_NamesTheMissingOneAndWritesNothing() => InTemporaryFolder("dls-denoise-missing-dir", async dir =>
+    {
+        // A folder of WAV files is a valid input: the error names the path that names nothing, not the folder before it.
+        string folder = Path.Combine(dir, "in"), outDir = Path.Combine(dir, "out"), missing = Path.Combine(dir, "gone");
+        Directory.CreateDirectory(folder);
+        SaveSine(Path.Combine(folder, "a.wav"));
+
+        var (code, _, stderr) = await HostRunner.RunAsync("denoise", folder, missing, "--out", outDir);
+
+        Assert.Equal(1, code);
+        Assert.Equal($"error: Input '{missing}' does not exist (expected a WAV file or a folder of them); nothing was written.", stderr.Split('\n')[0].TrimEnd('\r'));
+        Assert.False(Directory.Exists(outDir), "nothing may be written before the inputs are known");
     });
 
     [Fact]

@@ -32,6 +32,8 @@ public sealed class ResultsWriterTests : IDisposable
     [InlineData(null, null)]                        // no file yet: fine
     [InlineData("{\"a\": 1}", null)]                // an object: fine
     [InlineData("[1, 2]", "found Array")]
+    [InlineData("null", "found null")]             // valid JSON, but no object to merge into
+    [InlineData("\"text\"", "found String")]
     [InlineData("{\"a\": ", "found invalid JSON")]
     public void CheckMergeable_ExistingFile_PassesOnlyForAnObject(string? content, string? expected)
     {
@@ -47,6 +49,22 @@ public sealed class ResultsWriterTests : IDisposable
 
         var e = Assert.Throws<InvalidDataException>(() => writer.CheckMergeable("r"));
         Assert.Contains($"Cannot merge results into '{Path.Combine(_dir, "r.json")}': expected a JSON object, {expected}", e.Message);
+    }
+
+    [Fact]
+    public void MergeJson_NullValue_WritesJsonNullAndReplacesTheEarlierValue()
+    {
+        // A figure that does not apply to this run (an oracle without noise files, say) is written as null, not left out:
+        // the earlier run's value of that key must not survive beside this run's figures.
+        var writer = new ResultsWriter(_dir);
+        writer.MergeJson("r", new JsonObject { ["oracle"] = 3.5, ["kept"] = 1 });
+
+        writer.MergeJson("r", new JsonObject { ["oracle"] = null });
+
+        var merged = JsonNode.Parse(File.ReadAllText(Path.Combine(_dir, "r.json")))!.AsObject();
+        Assert.True(merged.ContainsKey("oracle"));
+        Assert.Null(merged["oracle"]);
+        Assert.Equal(1, (int)merged["kept"]!);
     }
 
     [Fact]
@@ -139,11 +157,33 @@ public sealed class ResultsWriterTests : IDisposable
         Assert.Null(JsonNode.Parse(File.ReadAllText(Path.Combine(_dir, "r.json")))!["second"]);
     }
 
-    [Fact]
-    public void PathFor_PathWithFolder_IsRejected()
+    [Theory]
+    [InlineData("../escape.png")]
+    [InlineData("sub/plot.png")]
+    [InlineData("sub\\plot.png")]
+    [InlineData(".")]
+    [InlineData("..")]
+    public void PathFor_NotAPlainFileName_IsRejectedNamingIt(string fileName)
     {
         var writer = new ResultsWriter(_dir);
-        Assert.Throws<ArgumentException>(() => writer.PathFor("../escape.png"));
+
+        var e = Assert.Throws<ArgumentException>(() => writer.PathFor(fileName));
+
+        Assert.Equal("fileName", e.ParamName);
+        Assert.Contains($"Expected a plain file name inside the results folder, found '{fileName}'.", e.Message);
+    }
+
+    [Fact]
+    public void WriteMarkdown_TextWithOrWithoutFinalNewline_EndsWithExactlyOne()
+    {
+        var writer = new ResultsWriter(_dir);
+
+        writer.WriteMarkdown("a", "## A\n\ntext\n");
+        writer.WriteMarkdown("b", "## B");
+
+        Assert.Equal("## A\n\ntext\n", File.ReadAllText(Path.Combine(_dir, "a.md")));
+        Assert.Equal("## B\n", File.ReadAllText(Path.Combine(_dir, "b.md")));
+        Assert.Equal([Path.Combine(_dir, "a.md"), Path.Combine(_dir, "b.md")], writer.WrittenSections);
     }
 
     [Fact]

@@ -14,6 +14,18 @@ public sealed class SampleDataTests
     }
 
     [Fact]
+    public void Resolve_DataOptionNamingNothing_ThrowsNamingTheOptionAndTheFullPath()
+    {
+        using var dir = ScratchFolder.Create("dls-sample-data-");
+        // A relative --data is resolved against the working folder: the message shows where it looked.
+        string relative = Path.GetRelativePath(Environment.CurrentDirectory, dir.PathFor("missing"));
+
+        var ex = Assert.Throws<DirectoryNotFoundException>(() => SampleData.Resolve(relative, "mnist"));
+
+        Assert.Equal($"--data: expected an existing folder, found nothing at '{dir.PathFor("missing")}'.", ex.Message);
+    }
+
+    [Fact]
     public void Resolve_NoDataOption_IsTheEmbeddedFolder()
     {
         Assert.Equal(Path.Combine(AppContext.BaseDirectory, "data", "speaker"), SampleData.Resolve(null, "speaker"));

@@ -27,6 +27,17 @@ public sealed class SampleHostTests
     }
 
     [Fact]
+    public void Services_NoOptionsValidatedOnStart_BuildTheContainerAroundTheHostsLoggerFactory()
+    {
+        // No ValidateOnStart anywhere: the container has no start-up validator to run, and still builds.
+        using var host = new SampleHost([new PluginWithoutOptions()], TextWriter.Null, TextWriter.Null, verbose: false);
+
+        Assert.Null(host.Services.GetService<IAsyncStartupValidator>());
+        Assert.Same(host.LoggerFactory, host.Services.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>());
+        Assert.Equal("registered by the plugin", host.Services.GetRequiredService<string>());
+    }
+
+    [Fact]
     public void UserMessage_ArgumentExceptions_LoseTheParameterNameDotNetAppends()
     {
         Assert.Equal("The dynamic range must be positive.",
@@ -38,6 +49,21 @@ public sealed class SampleHostTests
     public sealed class StrictOptions
     {
         public int Level { get; set; }
+    }
+
+    private sealed class PluginWithoutOptions : ISamplePlugin
+    {
+        public string Name => "plain";
+
+        public string Description => "registers one service and no options";
+
+        public IReadOnlyList<SampleTask> Tasks => [];
+
+        public IReadOnlyList<BenchmarkArea> Benchmarks => [];
+
+        public void ConfigureServices(IServiceCollection services) => services.AddSingleton("registered by the plugin");
+
+        public IEnumerable<Command> CreateCommands(ISampleHost host) => [];
     }
 
     private sealed class PluginWithBadOptions : ISamplePlugin

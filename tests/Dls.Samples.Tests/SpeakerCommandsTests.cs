@@ -100,6 +100,80 @@ public sealed class SpeakerCommandsTests
     }
 
     [Fact]
+    public async Task SpeakerEval_VoxCelebFolderWithTrialList_ReadsTheTrialPathsUnderWav()
+    {
+        // A VoxCeleb tree (DIR/wav/<speaker>/<video>/<n>.wav): the trial list's paths are relative to DIR/wav.
+        using var dir = ScratchFolder.Create("dls-speaker-vox-");
+        string data = dir.PathFor("vox");
+        foreach (string speaker in new[] { "fest_ked", "fest_slt" })
+            for (int k = 0; k < 2; k++)
+            {
+                string target = Path.Combine(data, "wav", speaker, "v1", $"{k:00000}.wav");
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.Copy(Utterance(speaker, k), target);
+            }
+
+        (bool Target, string First, string Second)[] trials =
+        [
+            (true, "fest_ked/v1/00000.wav", "fest_ked/v1/00001.wav"),
+            (true, "fest_slt/v1/00000.wav", "fest_slt/v1/00001.wav"),
+            (false, "fest_ked/v1/00000.wav", "fest_slt/v1/00001.wav"),
+            (false, "fest_ked/v1/00001.wav", "fest_slt/v1/00000.wav"),
+        ];
+        string list = dir.PathFor("trials.txt");
+        File.WriteAllLines(list, trials.Select(t => $"{(t.Target ? 1 : 0)} {t.First} {t.Second}"));
+        double eer;
+        using (var library = SpeakerVerifier.Load())
+        {
+            double Score((bool, string First, string Second) t) => SpeakerEmbeddings.Cosine(
+                library.EmbedFile(Path.Combine(data, "wav", t.First)), library.EmbedFile(Path.Combine(data, "wav", t.Second)));
+            eer = VerificationMetrics.EqualErrorRate(trials.Where(t => t.Target).Select(Score).ToArray(), trials.Where(t => !t.Target).Select(Score).ToArray()).Eer;
+        }
+
+        var (code, stdout, stderr) = await HostRunner.RunAsync("speaker-eval", "--data", data, "--trials", list, "--out", dir.PathFor("out"), "--json");
+
+        Assert.True(code == 0, stderr);
+        var json = HostRunner.LastJsonLine(stdout);
+        Assert.Equal((4, 2), ((int)json["trials"]!, (int)json["speakers"]!));
+        // Cosines of the same embeddings, batched differently: the EER, interpolated between them, agrees to 1e-5.
+        Assert.Equal(eer, (double)json["eer"]!, 1e-5);
+    }
+
+    [Fact]
+    public async Task SpeakerEval_SplitAllWithModelFile_EvaluatesEverySpeakerWithThatModel()
+    {
+        // speakers.csv puts one of the three speakers in 'test'; --split all takes all three whatever it says.
+        using var dir = ScratchFolder.Create("dls-speaker-all-");
+        string data = dir.PathFor("data");
+        string[] speakers = ["fest_ked", "fest_slt", "espk_us_f3"];
+        foreach (string speaker in speakers)
+        {
+            Directory.CreateDirectory(Path.Combine(data, speaker));
+            foreach (string file in Directory.GetFiles(Path.Combine(Speakers, speaker), "*.wav"))
+                File.Copy(file, Path.Combine(data, speaker, Path.GetFileName(file)));
+        }
+
+        File.WriteAllLines(Path.Combine(data, "speakers.csv"), ["speaker_id,split", "fest_ked,test", "fest_slt,train", "espk_us_f3,train"]);
+        int utterances = Directory.GetFiles(Path.Combine(Speakers, "fest_ked"), "*.wav").Length;
+        string model = DefaultSpeakerModel.ExtractedPath();
+        double threshold;
+        using (var library = SpeakerVerifier.Load(model))
+            threshold = library.Threshold;
+
+        var (code, stdout, stderr) = await HostRunner.RunAsync("speaker-eval", "--data", data, "--split", "all", "--model", model, "--out", dir.PathFor("out"), "--json");
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains("data       all 3 speakers", stdout);
+        Assert.Contains($"model      {model}", stdout);
+        var json = HostRunner.LastJsonLine(stdout);
+        Assert.Equal(3, (int)json["speakers"]!);
+        // Every same-speaker pair of each speaker's utterances, and as many different-speaker pairs; all pairs besides.
+        int samePairs = 3 * utterances * (utterances - 1) / 2, allPairs = 3 * utterances * ((3 * utterances) - 1) / 2;
+        Assert.Equal((2 * samePairs, allPairs), ((int)json["trials"]!, (int)json["trials_all_pairs"]!));
+        Assert.Equal(Math.Round(threshold, 6), (double)json["model_threshold"]!);
+    }
+
+    [Fact]
     public async Task SpeakerEval_MissingDataFolder_FailsNamingIt()
     {
         using var dir = ScratchFolder.Create("dls-speaker-nodata-");
