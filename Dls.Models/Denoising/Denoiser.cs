@@ -408,9 +408,8 @@ internal sealed class StreamingDenoiser : IStreamingDenoiser
     private readonly Denoiser _owner;
     private readonly DenoisingChain _chain;
     private readonly List<float> _pending = [];
-    private bool _completed;
+    private readonly StreamCallGuard _guard = new();
     private bool _disposed;
-    private Exception? _fault;   // what broke an earlier call: the output since has a gap, so nothing more is given
 
     public StreamingDenoiser(Denoiser owner, IMaskNetwork network, int modelRate, int sampleRate, int maxFramesPerBatch)
     {
@@ -435,21 +434,14 @@ internal sealed class StreamingDenoiser : IStreamingDenoiser
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         using Denoiser.Lease lease = _owner.Enter();   // the network stays alive while this block runs
-        ThrowIfFaulted();   // first: after a failed Complete, the failure is the news, not that Complete was called
-        if (_completed)
-        {
-            throw new InvalidOperationException("Complete() was already called; create a new stream for more audio.");
-        }
-
+        _guard.BeforeProcess();
         Denoiser.CheckFinite(block, _chain.SamplesIn);
         try
         {
             _chain.Push(block);
         }
-        catch (Exception e)
+        catch (Exception e) when (Fail(e))   // part of the block may have gone through: what follows would not join
         {
-            Fail(e);   // part of the block may have gone through: what follows would not join what came before
-            throw;
         }
 
         return Drain();
@@ -458,29 +450,19 @@ internal sealed class StreamingDenoiser : IStreamingDenoiser
     public float[] Complete()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        // Before the completed check: a Complete that failed has set _completed, and an empty array now would pass for the
-        // rest of an output that has a gap.
-        ThrowIfFaulted();
-        if (_completed)
+        if (!_guard.ShouldComplete())
         {
             return [];
         }
 
         using Denoiser.Lease lease = _owner.Enter();
-        if (_chain.SamplesIn == 0)
-        {
-            throw new InvalidOperationException("The stream received no samples (expected at least 1 before Complete()).");
-        }
-
-        _completed = true;
+        _guard.BeginComplete(_chain.SamplesIn);
         try
         {
             _chain.Complete();
         }
-        catch (Exception e)
+        catch (Exception e) when (Fail(e))
         {
-            Fail(e);
-            throw;
         }
 
         return Drain();
@@ -502,21 +484,10 @@ internal sealed class StreamingDenoiser : IStreamingDenoiser
         return result;
     }
 
-    private void Fail(Exception e)
+    /// <summary>Records a failed call (an exception filter: false, so the exception goes on) and drops its partial output.</summary>
+    private bool Fail(Exception e)
     {
-        _fault = e;
         _pending.Clear();   // output of a block that failed half-way is not handed out later
-    }
-
-    private void ThrowIfFaulted() => ThrowIfFaulted(_fault);
-
-    /// <summary>Refuses a call of a stream after <paramref name="fault"/> broke an earlier one (its output would have a gap).</summary>
-    internal static void ThrowIfFaulted(Exception? fault)
-    {
-        if (fault is not null)
-        {
-            throw new InvalidOperationException(
-                $"An earlier call of this stream failed ({fault.GetType().Name}: {fault.Message}); its output would have a gap. Create a new stream.", fault);
-        }
+        return _guard.Fail(e);
     }
 }

@@ -20,9 +20,8 @@ internal sealed class ResampledStreamingDenoiser : IStreamingDenoiser
     private long _innerIn;
     private long _innerOut;
     private long _kept;
-    private bool _completed;
+    private readonly StreamCallGuard _guard = new();
     private bool _disposed;
-    private Exception? _fault;   // what broke an earlier call: the output since has a gap, so nothing more is given
 
     private ResampledStreamingDenoiser(IStreamingDenoiser inner, int sampleRate)
     {
@@ -95,11 +94,7 @@ internal sealed class ResampledStreamingDenoiser : IStreamingDenoiser
     public float[] Process(ReadOnlySpan<float> block)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        ThrowIfFaulted();
-        if (_completed)
-        {
-            throw new InvalidOperationException("Complete() was already called; create a new stream for more audio.");
-        }
+        _guard.BeforeProcess();
 
         // Checked here, so that the index is at this stream's rate (the inner stream would count at the model's), and
         // before anything is pushed: a refused block leaves the stream as it was.
@@ -109,10 +104,8 @@ internal sealed class ResampledStreamingDenoiser : IStreamingDenoiser
         {
             _toModel.Push(block);
         }
-        catch (Exception e)
+        catch (Exception e) when (_guard.Fail(e))   // part of the block may have gone through: what follows would not join
         {
-            _fault = e;   // part of the block may have gone through: what follows would not join what came before
-            throw;
         }
 
         return Drain();
@@ -122,18 +115,12 @@ internal sealed class ResampledStreamingDenoiser : IStreamingDenoiser
     public float[] Complete()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        ThrowIfFaulted();
-        if (_completed)
+        if (!_guard.ShouldComplete())
         {
             return [];
         }
 
-        if (_samplesIn == 0)
-        {
-            throw new InvalidOperationException("The stream received no samples (expected at least 1 before Complete()).");
-        }
-
-        _completed = true;
+        _guard.BeginComplete(_samplesIn);
         try
         {
             _toModel.Complete();
@@ -146,10 +133,8 @@ internal sealed class ResampledStreamingDenoiser : IStreamingDenoiser
 
             _fromModel.Complete();
         }
-        catch (Exception e)
+        catch (Exception e) when (_guard.Fail(e))
         {
-            _fault = e;
-            throw;
         }
 
         // Resampling there and back can come out a sample or so short: zeros, as for Denoiser's own streams.
@@ -174,7 +159,6 @@ internal sealed class ResampledStreamingDenoiser : IStreamingDenoiser
         }
     }
 
-    private void ThrowIfFaulted() => StreamingDenoiser.ThrowIfFaulted(_fault);
 
     private float[] FromInner(float[] samples)
     {
@@ -192,7 +176,7 @@ internal sealed class ResampledStreamingDenoiser : IStreamingDenoiser
         // Past the input's end (known once complete) is what the two resamplings add; before Complete, more than has gone
         // in would mean the inner stream returned samples it was not given.
         int take = (int)Math.Min(samples.Length, _samplesIn - _kept);
-        if (!_completed && take < samples.Length)
+        if (!_guard.Completed && take < samples.Length)
         {
             throw new InvalidOperationException(
                 $"{_inner.GetType().Name} returned more samples than it was given: {_kept + samples.Length} came back at {SampleRate} Hz after {_samplesIn} went in.");
