@@ -330,7 +330,7 @@ public sealed class Denoiser : IDenoiser, IDisposable
         public void Dispose() => owner.Exit();
     }
 
-    /// <summary>A rate the denoiser can resample from and to: positive, and at most the resampler's ratio above the model's.</summary>
+    /// <summary>A rate the denoiser can resample from and to: positive, and within the resampler's ratio of the model's either way.</summary>
     private void CheckRate(int sampleRate, [CallerArgumentExpression(nameof(sampleRate))] string? name = null) =>
         CheckRate(sampleRate, SampleRate, name);
 
@@ -349,9 +349,9 @@ public sealed class Denoiser : IDenoiser, IDisposable
         }
 
         // And back: the model's output is resampled to this rate, a downsampling by at most the same ratio.
-        if ((long)modelRate > (long)sampleRate * Resampler.MaxDownsamplingRatio)
+        long lowest = LowestRateBack(modelRate);
+        if (sampleRate < lowest)
         {
-            long lowest = ((long)modelRate + Resampler.MaxDownsamplingRatio - 1) / Resampler.MaxDownsamplingRatio;
             throw new ArgumentOutOfRangeException(name, sampleRate,
                 $"Expected a sample rate of at least {lowest} Hz (the model's {modelRate} Hz / {Resampler.MaxDownsamplingRatio}, the resampler's limit); found {sampleRate}.");
         }
@@ -373,13 +373,17 @@ public sealed class Denoiser : IDenoiser, IDisposable
         }
 
         // And back: the model's output is resampled down to the file's rate by at most the same ratio.
-        if ((long)SampleRate > (long)inputRate * Resampler.MaxDownsamplingRatio)
+        long least = LowestRateBack(SampleRate);
+        if (inputRate < least)
         {
-            long least = ((long)SampleRate + Resampler.MaxDownsamplingRatio - 1) / Resampler.MaxDownsamplingRatio;
             throw new NotSupportedException(
                 $"'{path}' is sampled at {inputRate} Hz; expected at least {least} Hz (the model's {SampleRate} Hz / {Resampler.MaxDownsamplingRatio}, the resampler's limit).");
         }
     }
+
+    /// <summary>The lowest rate the model's output can be resampled down to: ⌈model rate / the resampler's largest ratio⌉.</summary>
+    private static long LowestRateBack(int modelRate) =>
+        ((long)modelRate + Resampler.MaxDownsamplingRatio - 1) / Resampler.MaxDownsamplingRatio;
 
     private void CheckInput(ReadOnlySpan<float> samples, int sampleRate)
     {
@@ -440,7 +444,7 @@ internal sealed class StreamingDenoiser : IStreamingDenoiser
         {
             _chain.Push(block);
         }
-        catch (Exception e) when (Fail(e))   // part of the block may have gone through: what follows would not join
+        catch (Exception e) when (_guard.Fail(e))   // part of the block may have gone through: what follows would not join
         {
         }
 
@@ -461,7 +465,7 @@ internal sealed class StreamingDenoiser : IStreamingDenoiser
         {
             _chain.Complete();
         }
-        catch (Exception e) when (Fail(e))
+        catch (Exception e) when (_guard.Fail(e))
         {
         }
 
@@ -482,12 +486,5 @@ internal sealed class StreamingDenoiser : IStreamingDenoiser
         float[] result = [.. _pending];
         _pending.Clear();
         return result;
-    }
-
-    /// <summary>Records a failed call (an exception filter: false, so the exception goes on) and drops its partial output.</summary>
-    private bool Fail(Exception e)
-    {
-        _pending.Clear();   // output of a block that failed half-way is not handed out later
-        return _guard.Fail(e);
     }
 }

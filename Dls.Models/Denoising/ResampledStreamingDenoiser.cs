@@ -159,7 +159,6 @@ internal sealed class ResampledStreamingDenoiser : IStreamingDenoiser
         }
     }
 
-
     private float[] FromInner(float[] samples)
     {
         if (samples is null)
