@@ -15,13 +15,15 @@ internal sealed class SampleHost : ISampleHost, IDisposable
     {
         Plugins = plugins;
         Out = output;
+        // Logs and plain progress reach the error writer from whichever thread reports them; a caller's StringWriter
+        // is not safe for that, so every writer of this host goes through one synchronized wrapper.
+        error = TextWriter.Synchronized(error);
         Error = error;
         LoggerFactory = Microsoft.Extensions.Logging.LoggerFactory.Create(builder =>
         {
             builder.SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information);
-            // Logs go to stderr so that stdout carries only results (and the JSON line last).
-            builder.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
-            builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+            // Logs go to the error writer so that the output writer carries only results (and the JSON line last).
+            builder.AddProvider(new TextWriterLoggerProvider(error));
             builder.AddFilter("Microsoft", LogLevel.Warning);
         });
         ProgressReporter = new ConsoleProgressReporter(error, TimeSpan.FromSeconds(5));

@@ -8,27 +8,13 @@ internal static class HostRunner
     /// <summary>Serializes the tests that swap the process's console writers (one swap at a time).</summary>
     private static readonly SemaphoreSlim ConsoleGate = new(1, 1);
 
+    /// <summary>Runs the command line with its own writers: results on <c>Out</c>; errors, logs and plain progress on <c>Err</c>.</summary>
     public static async Task<(int ExitCode, string Out, string Err)> RunAsync(params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
         int code = await DlsSamplesApp.RunAsync(args, output, error);
         return (code, output.ToString(), error.ToString());
-    }
-
-    /// <summary>
-    /// Runs like <see cref="RunAsync"/> and also returns the log lines. The host logs through the console logger, which
-    /// takes <see cref="Console.Error"/> when the host starts and has written everything by the time the host is
-    /// disposed (the end of the run): <see cref="Console.Error"/> is pointed at a buffer for the run. Hosts of other tests
-    /// started meanwhile may log into that buffer too, so look for lines, never for the whole text.
-    /// </summary>
-    public static async Task<(int ExitCode, string Out, string Err, string Logs)> RunWithLogsAsync(params string[] args)
-    {
-        var logs = new StringWriter();
-        int code = 0;
-        string output = "", error = "";
-        await WithConsoleAsync(Console.Out, logs, async () => (code, output, error) = await RunAsync(args));
-        return (code, output, error, logs.ToString());
     }
 
     /// <summary>Points <see cref="Console.Out"/> and <see cref="Console.Error"/> at the given writers while <paramref name="run"/> runs.</summary>

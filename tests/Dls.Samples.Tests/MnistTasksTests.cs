@@ -51,9 +51,9 @@ public sealed class MnistTasksTests
         string outDir = dir.PathFor("results"), baseline = Path.Combine(outDir, "mnist-baseline.bin");
 
         // 1. No baseline yet: mnist-lowrank trains and publishes one first, with the figures mnist-baseline would write.
-        var (code, stdout, stderr, logs) = await HostRunner.RunWithLogsAsync("run", "mnist-lowrank", "--quick", "--data", dataA, "--out", outDir);
+        var (code, stdout, stderr) = await HostRunner.RunAsync("run", "mnist-lowrank", "--quick", "--data", dataA, "--out", outDir);
         Assert.True(code == 0, stderr);
-        Assert.Contains($"No baseline for this mode/data at {baseline}; training it first (as mnist-baseline does).", logs);
+        Assert.Contains($"No baseline for this mode/data at {baseline}; training it first (as mnist-baseline does).", stderr);
         Assert.Contains("mnist-lowrank: 215,370 parameters; ", stdout);
         JsonObject results = ReadJson(outDir);
         Assert.Equal(dataA, (string)results["data"]!["source"]!);
@@ -65,17 +65,17 @@ public sealed class MnistTasksTests
         byte[] firstBaseline = File.ReadAllBytes(baseline);
 
         // 2. The same mode and data: the published baseline is used as it is (its training history read back from it).
-        (code, stdout, stderr, logs) = await HostRunner.RunWithLogsAsync("run", "mnist-lowrank", "--quick", "--data", dataA, "--out", outDir);
+        (code, stdout, stderr) = await HostRunner.RunAsync("run", "mnist-lowrank", "--quick", "--data", dataA, "--out", outDir);
         Assert.True(code == 0, stderr);
-        Assert.Contains($"Using the baseline saved at {baseline}.", logs);
-        Assert.DoesNotContain("No baseline for this mode/data", logs);
+        Assert.Contains($"Using the baseline saved at {baseline}.", stderr);
+        Assert.DoesNotContain("No baseline for this mode/data", stderr);
         Assert.Equal(firstBaseline, File.ReadAllBytes(baseline));
         Assert.Contains("| baseline (dense) | 1 | ", File.ReadAllText(Path.Combine(outDir, "mnist-lowrank.md")));
 
         // 3. Other data: the saved baseline does not fit mnist-svd, which trains and publishes one on that data.
-        (code, stdout, stderr, logs) = await HostRunner.RunWithLogsAsync("run", "mnist-svd", "--quick", "--data", dataB, "--out", outDir);
+        (code, stdout, stderr) = await HostRunner.RunAsync("run", "mnist-svd", "--quick", "--data", dataB, "--out", outDir);
         Assert.True(code == 0, stderr);
-        Assert.Contains($"No baseline for this mode/data at {baseline}; training it first (as mnist-baseline does).", logs);
+        Assert.Contains($"No baseline for this mode/data at {baseline}; training it first (as mnist-baseline does).", stderr);
         Assert.Equal(dataB, (string)Checkpoint.ReadInfo(baseline).Metadata["data"]!);
         results = ReadJson(outDir);
         Assert.Equal(dataB, (string)results["data"]!["source"]!);
