@@ -28,11 +28,15 @@ public sealed class PackagingTests(PackagedLibrariesFixture packages) : IClassFi
             Assert.Contains("TorchSharp", dependencies);
             Assert.DoesNotContain(dependencies, d => d.Equals("TorchSharp-cpu", StringComparison.OrdinalIgnoreCase)
                 || d.StartsWith("libtorch", StringComparison.OrdinalIgnoreCase));
+            // Build-time tools (the public API analyzer, SourceLink) are PrivateAssets: a consumer must not inherit them.
+            Assert.DoesNotContain(dependencies, d => d.StartsWith("Microsoft.CodeAnalysis", StringComparison.OrdinalIgnoreCase)
+                || d.StartsWith("Microsoft.SourceLink", StringComparison.OrdinalIgnoreCase));
 
             var entries = zip.Entries.Select(e => e.FullName).ToList();
             Assert.Contains("README.md", entries);
             Assert.Contains($"lib/net10.0/{library}.xml", entries);
             Assert.Contains($"buildTransitive/{library}.targets", entries);
+            Assert.DoesNotContain(entries, e => e.Contains("PublicAPI.", StringComparison.Ordinal));
         }
     }
 }
