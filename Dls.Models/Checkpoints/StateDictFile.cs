@@ -6,7 +6,7 @@ namespace Dls.Models.Checkpoints;
 /// <summary>
 /// The named tensors of one weights file written by another framework — a safetensors file (<c>SafeTensors</c>)
 /// or a PyTorch <c>torch.save</c> file (<c>PyTorchFile</c>) — read into CPU tensors that this object owns.
-/// Load them into a module with <c>StateDictImport.LoadInto</c>; dispose this object afterwards (the module
+/// Load them into a module with <see cref="StateDictImport.LoadInto"/>; dispose this object afterwards (the module
 /// keeps copies).
 /// </summary>
 public sealed class StateDictFile : IDisposable
