@@ -3,9 +3,19 @@ using static TorchSharp.torch;
 
 namespace Dls.Models.Checkpoints;
 
+/// <summary>The weights-file formats of other frameworks that <see cref="StateDictFile.Read"/> reads.</summary>
+public enum WeightsFileFormat
+{
+    /// <summary>A <c>torch.save</c> file of PyTorch 1.6 or later (a zip archive; usually <c>.pt</c> or <c>.pth</c>), read by <see cref="PyTorchFile"/>.</summary>
+    PyTorch,
+
+    /// <summary>A safetensors file (<c>.safetensors</c>), read by <see cref="SafeTensors"/>.</summary>
+    SafeTensors,
+}
+
 /// <summary>
-/// The named tensors of one weights file written by another framework — a safetensors file (<c>SafeTensors</c>)
-/// or a PyTorch <c>torch.save</c> file (<c>PyTorchFile</c>) — read into CPU tensors that this object owns.
+/// The named tensors of one weights file written by another framework — a safetensors file (<see cref="SafeTensors"/>)
+/// or a PyTorch <c>torch.save</c> file (<see cref="PyTorchFile"/>) — read into CPU tensors that this object owns.
 /// Load them into a module with <see cref="StateDictImport.LoadInto"/>; dispose this object afterwards (the module
 /// keeps copies).
 /// </summary>
@@ -49,6 +59,59 @@ public sealed class StateDictFile : IDisposable
             ? new Dictionary<string, string>(StringComparer.Ordinal)
             : new Dictionary<string, string>(metadata, StringComparer.Ordinal);
     }
+
+    /// <summary>
+    /// Tells the format of a weights file from its first bytes, whatever its name: a zip archive is a PyTorch file (and so
+    /// is a bare pickle, PyTorch's format before 1.6, which <see cref="PyTorchFile"/> refuses saying how to save it
+    /// again); eight bytes of header length followed by a JSON object is safetensors.
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <returns>The format.</returns>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is neither (the message says what its first bytes are).</exception>
+    public static WeightsFileFormat DetectFormat(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"Weights file '{path}' not found.", path);
+        }
+
+        Span<byte> head = stackalloc byte[9];
+        int read;
+        using (FileStream stream = File.OpenRead(path))
+        {
+            read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        }
+
+        // A zip archive, or a pickle (0x80, protocol): PyTorch's format before 1.6, which PyTorchFile refuses saying how to
+        // save it again. Both go to PyTorchFile, whose messages are the more specific.
+        if ((read >= 4 && head[0] == (byte)'P' && head[1] == (byte)'K' && head[2] == 3 && head[3] == 4) || (read >= 2 && head[0] == 0x80 && head[1] <= 5))
+        {
+            return WeightsFileFormat.PyTorch;
+        }
+
+        if (read == 9 && head[8] == (byte)'{')
+        {
+            return WeightsFileFormat.SafeTensors;
+        }
+
+        string found = read == 0 ? "an empty file" : $"first bytes {Convert.ToHexString(head[..read])}";
+        throw new InvalidDataException(
+            $"Weights file '{path}': expected a PyTorch file (a zip archive, starting 504B0304) or a safetensors file (an 8-byte header length, then '{{'), found {found}.");
+    }
+
+    /// <summary>Reads a weights file of either format (<see cref="DetectFormat"/>) with <see cref="PyTorchFile.Read(string)"/> or <see cref="SafeTensors.Read(string)"/>.</summary>
+    /// <param name="path">The file.</param>
+    /// <returns>Its tensors, owned by the result.</returns>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is of neither format, or malformed (the readers' messages).</exception>
+    /// <exception cref="NotSupportedException">A safetensors tensor has an element type TorchSharp cannot hold (U16, F8_*, …).</exception>
+    public static StateDictFile Read(string path) => DetectFormat(path) switch
+    {
+        WeightsFileFormat.PyTorch => PyTorchFile.Read(path),
+        _ => SafeTensors.Read(path),
+    };
 
     /// <summary>Where the tensors came from (a file path).</summary>
     public string Source { get; }

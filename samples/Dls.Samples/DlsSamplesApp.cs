@@ -39,6 +39,7 @@ public static class DlsSamplesApp
         root.Subcommands.Add(RunCommand(host));
         root.Subcommands.Add(ReproduceCommand(host));
         root.Subcommands.Add(BenchCommand(host));
+        root.Subcommands.Add(WeightsCommand.Create(host));
         foreach (ISamplePlugin plugin in host.Plugins)
         {
             foreach (Command command in plugin.CreateCommands(host))

@@ -340,3 +340,73 @@ public sealed class StateDictImportTests
         return output;
     }
 }
+
+/// <summary><see cref="StateDictFile.DetectFormat"/> and <see cref="StateDictFile.Read"/> on the golden files of the two readers.</summary>
+public sealed class StateDictFileFormatTests : IDisposable
+{
+    private static readonly string Data = Path.Combine(AppContext.BaseDirectory, "TestData");
+    private readonly string dir = Directory.CreateTempSubdirectory("dls-weights-format-").FullName;
+
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+
+    [Theory]
+    [InlineData("pytorch/state_dict.pth", WeightsFileFormat.PyTorch)]
+    [InlineData("pytorch/torchscript.pt", WeightsFileFormat.PyTorch)]     // a zip too: PyTorchFile says it is TorchScript
+    [InlineData("pytorch/legacy.pth", WeightsFileFormat.PyTorch)]         // a pickle: PyTorchFile says how to save it again
+    [InlineData("safetensors/golden.safetensors", WeightsFileFormat.SafeTensors)]
+    public void DetectFormat_GoldenFiles_ByContent(string file, WeightsFileFormat expected)
+    {
+        // Copied under a neutral name: the format comes from the bytes, not the extension.
+        string copy = Path.Combine(dir, "weights.bin");
+        File.Copy(Path.Combine(Data, file), copy);
+
+        Assert.Equal(expected, StateDictFile.DetectFormat(copy));
+    }
+
+    [Fact]
+    public void Read_EitherFormat_GivesWhatItsOwnReaderGives()
+    {
+        foreach (string file in new[] { "pytorch/state_dict.pth", "safetensors/golden.safetensors" })
+        {
+            using var scope = NewDisposeScope();
+            string path = Path.Combine(Data, file);
+            using StateDictFile viaEither = StateDictFile.Read(path);
+            using StateDictFile viaOwn = file.EndsWith(".pth", StringComparison.Ordinal) ? PyTorchFile.Read(path) : SafeTensors.Read(path);
+            Assert.Equal(viaOwn.Describe().Select(e => e.ToString()), viaEither.Describe().Select(e => e.ToString()));
+            Assert.All(viaOwn.Tensors, p => Assert.True(p.Value.eq(viaEither.Tensors[p.Key]).all().item<bool>(), p.Key));
+        }
+    }
+
+    [Fact]
+    public void Read_LegacyPickle_GetsThePyTorchReadersAdvice()
+    {
+        var e = Assert.Throws<InvalidDataException>(() => StateDictFile.Read(Path.Combine(Data, "pytorch", "legacy.pth")));
+
+        Assert.Contains("legacy serialization format", e.Message);
+    }
+
+    [Theory]
+    [InlineData(new byte[0], "found an empty file")]
+    [InlineData(new byte[] { 0x68, 0x69, 0x21 }, "found first bytes 686921")]
+    [InlineData(new byte[] { 8, 0, 0, 0, 0, 0, 0, 0, 0x5B }, "found first bytes 08000000000000005B")]   // a header that is not an object
+    public void DetectFormat_NeitherFormat_SaysWhatWasExpectedAndFound(byte[] content, string found)
+    {
+        string path = Path.Combine(dir, "weights.pth");
+        File.WriteAllBytes(path, content);
+
+        var e = Assert.Throws<InvalidDataException>(() => StateDictFile.DetectFormat(path));
+
+        Assert.Contains($"Weights file '{path}': expected a PyTorch file (a zip archive, starting 504B0304) or a safetensors file", e.Message);
+        Assert.Contains(found, e.Message);
+    }
+
+    [Fact]
+    public void DetectFormat_MissingFile_IsFileNotFound()
+    {
+        string path = Path.Combine(dir, "none.pth");
+
+        var e = Assert.Throws<FileNotFoundException>(() => StateDictFile.Read(path));
+
+        Assert.Equal(path, e.FileName);
+    }
+}

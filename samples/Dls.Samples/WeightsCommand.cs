@@ -1,0 +1,233 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Dls.Compression.Counting;
+using Dls.Models.Checkpoints;
+using TorchSharp;
+
+namespace Dls.Samples;
+
+/// <summary>
+/// <c>weights show FILE</c> lists what a PyTorch or safetensors weights file holds; <c>weights import FILE --architecture
+/// NAME --out MODEL</c> loads it into a Dls model of a registered architecture and saves a Dls checkpoint (weights and
+/// sidecar), which <c>Checkpoint.Load</c> and the commands taking <c>--model</c> for that architecture read.
+/// </summary>
+internal static class WeightsCommand
+{
+    public static Command Create(SampleHost host)
+    {
+        var command = new Command("weights", "Bring weights trained in PyTorch (torch.save .pt/.pth, or .safetensors) into a Dls checkpoint.");
+        command.Subcommands.Add(ShowCommand(host));
+        command.Subcommands.Add(ImportCommand(host));
+        return command;
+    }
+
+    private static Command ShowCommand(SampleHost host)
+    {
+        var file = new Argument<FileInfo>("FILE") { Description = "A torch.save file (.pt/.pth) or a .safetensors file." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON line: format, tensors (name, shape, dtype), metadata." };
+        var command = new Command("show", "List the tensors of a weights file: names, shapes, element types (what --map is written against).") { file, json };
+        command.SetAction(parse =>
+        {
+            string path = parse.GetValue(file)!.FullName;
+            WeightsFileFormat format = StateDictFile.DetectFormat(path);
+            using StateDictFile weights = StateDictFile.Read(path);
+            IReadOnlyList<StateEntry> entries = weights.Describe();
+            long values = weights.Tensors.Values.Sum(t => t.numel());
+            if (parse.GetValue(json))
+            {
+                host.WriteJsonResult(new JsonObject
+                {
+                    ["file"] = path,
+                    ["format"] = format.ToString(),
+                    ["values"] = values,
+                    ["tensors"] = new JsonArray(entries.Select(e => (JsonNode)new JsonObject
+                    {
+                        ["name"] = e.Name,
+                        ["shape"] = new JsonArray(e.Shape.Select(d => (JsonNode)d).ToArray()),
+                        ["dtype"] = e.DType,
+                    }).ToArray()),
+                    ["metadata"] = new JsonObject(weights.Metadata.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)p.Value))),
+                });
+                return;
+            }
+
+            host.Out.WriteLine($"{path}: {format} file, {entries.Count} tensors, {values.ToString("N0", CultureInfo.InvariantCulture)} values");
+            int width = entries.Count == 0 ? 0 : entries.Max(e => e.Name.Length);
+            foreach (StateEntry e in entries)
+            {
+                host.Out.WriteLine($"  {e.Name.PadRight(width)}  [{string.Join("×", e.Shape)}]  {e.DType}");
+            }
+
+            foreach ((string key, string value) in weights.Metadata.OrderBy(p => p.Key, StringComparer.Ordinal))
+            {
+                host.Out.WriteLine($"  {key} = {value}");
+            }
+        });
+        return command;
+    }
+
+    private static Command ImportCommand(SampleHost host)
+    {
+        var file = new Argument<FileInfo>("FILE") { Description = "A torch.save file (.pt/.pth) or a .safetensors file." };
+        var architecture = new Option<string>("--architecture")
+        {
+            Description = "The Dls architecture to fill (mnist-mlp, mnist-lowrank-mlp, fc-mask, gru-mask, gru-speaker-encoder, …).",
+            Required = true,
+        };
+        var options = new Option<string?>("--options")
+        {
+            Description = "The architecture's options as a JSON object (snake_case keys, e.g. {\"hidden_size\": 512}; omitted keys keep their defaults).",
+        };
+        // Not "@FILE": System.CommandLine reads an @-token as a response file of more arguments.
+        var optionsFile = new Option<FileInfo?>("--options-file") { Description = "The same JSON object read from a file." };
+        var prefix = new Option<string?>("--prefix") { Description = "Use only names starting with this, without it (e.g. model_state_dict. or module.)." };
+        var map = new Option<string[]>("--map")
+        {
+            Description = "FROM=TO: a name whose leading dotted part is FROM gets TO instead (rnn=gru, 0=layers.0); several allowed, the first that matches applies.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        map.Validators.Add(result =>
+        {
+            foreach (string rule in result.Tokens.Select(t => t.Value))
+            {
+                int at = rule.IndexOf('=', StringComparison.Ordinal);
+                if (at <= 0 || at == rule.Length - 1)
+                {
+                    result.AddError($"--map: expected FROM=TO with both parts non-empty, found '{rule}'.");
+                }
+            }
+        });
+        var keep = new Option<string[]>("--keep") { Description = "A module entry the file does not fill, which keeps its initial value (e.g. input_mean); several allowed." };
+        var notStrict = new Option<bool>("--not-strict") { Description = "Load what matches and report the rest, instead of refusing a file that does not fill the model exactly." };
+        var output = new Option<FileInfo>("--out") { Description = "The Dls checkpoint to write (its sidecar goes to OUT.json).", Required = true };
+        var json = new Option<bool>("--json") { Description = "Print one JSON line with what was loaded, left out and kept." };
+        var command = new Command("import", "Load a PyTorch or safetensors weights file into a Dls model and save it as a Dls checkpoint.")
+        {
+            file, architecture, options, optionsFile, prefix, map, keep, notStrict, output, json,
+        };
+        command.SetAction(parse =>
+        {
+            string path = parse.GetValue(file)!.FullName;
+            string outPath = parse.GetValue(output)!.FullName;
+            string name = parse.GetValue(architecture)!;
+            _ = host.Services;   // the plugins register their areas' architectures with their services
+            if (!ModelArchitectures.IsRegistered(name))
+            {
+                throw new ArgumentException($"--architecture: expected one of [{string.Join(", ", ModelArchitectures.Names)}], found '{name}'.");
+            }
+
+            JsonObject architectureOptions = ReadOptions(parse.GetValue(options), parse.GetValue(optionsFile));
+            var rules = (parse.GetValue(map) ?? []).Select(r => (From: r[..r.IndexOf('=', StringComparison.Ordinal)], To: r[(r.IndexOf('=', StringComparison.Ordinal) + 1)..])).ToArray();
+            WeightsFileFormat format = StateDictFile.DetectFormat(path);
+            using StateDictFile weights = StateDictFile.Read(path);
+            using torch.nn.Module model = ModelArchitectures.Create(new ModelDescription(name, architectureOptions));
+            StateDictImportResult result = StateDictImport.LoadInto(model, weights, new StateDictImportOptions
+            {
+                Prefix = parse.GetValue(prefix),
+                Rename = rules.Length == 0 ? null : n => Rename(n, rules),
+                KeepCurrent = parse.GetValue(keep) ?? [],
+                Strict = !parse.GetValue(notStrict),
+            });
+            long parameters = ModelCounter.CountParameters(model).Total;
+            var metadata = new JsonObject
+            {
+                ["imported_from"] = path,
+                ["imported_format"] = format.ToString(),
+                ["imported_names"] = new JsonObject(result.Loaded.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)p.Value))),
+                ["kept_initial"] = new JsonArray(result.Missing.Select(m => (JsonNode)m).ToArray()),
+            };
+            Checkpoint.Save(outPath, model, metadata);
+            if (parse.GetValue(json))
+            {
+                host.WriteJsonResult(new JsonObject
+                {
+                    ["architecture"] = name,
+                    ["parameters"] = parameters,
+                    ["loaded"] = result.Loaded.Count,
+                    ["unused"] = new JsonArray(result.Unused.Select(u => (JsonNode)u).ToArray()),
+                    ["kept"] = new JsonArray(result.Missing.Select(m => (JsonNode)m).ToArray()),
+                    ["out"] = outPath,
+                });
+                return;
+            }
+
+            int width = result.Loaded.Count == 0 ? 0 : result.Loaded.Max(p => p.Key.Length);
+            foreach ((string to, string from) in result.Loaded)
+            {
+                host.Out.WriteLine($"  {to.PadRight(width)}  ← {from}");
+            }
+
+            if (result.Unused.Count > 0)
+            {
+                host.Out.WriteLine($"  not used: {string.Join(", ", result.Unused)}");
+            }
+
+            if (result.Missing.Count > 0)
+            {
+                host.Out.WriteLine($"  kept at their initial values: {string.Join(", ", result.Missing)}");
+            }
+
+            host.Out.WriteLine($"weights import: {result.Loaded.Count} entries into {name} ({parameters.ToString("N0", CultureInfo.InvariantCulture)} parameters); checkpoint {outPath}");
+        });
+        return command;
+    }
+
+    /// <summary>The first rule whose FROM is the whole name or its leading dotted part replaces that part.</summary>
+    internal static string Rename(string name, IReadOnlyList<(string From, string To)> rules)
+    {
+        foreach ((string from, string to) in rules)
+        {
+            if (name == from)
+            {
+                return to;
+            }
+
+            if (name.StartsWith(from + ".", StringComparison.Ordinal))
+            {
+                return to + name[from.Length..];
+            }
+        }
+
+        return name;
+    }
+
+    private static JsonObject ReadOptions(string? value, FileInfo? file)
+    {
+        if (value is not null && file is not null)
+        {
+            throw new ArgumentException("--options and --options-file: expected one of them, found both.");
+        }
+
+        string where = "--options";
+        string? text = value;
+        if (file is not null)
+        {
+            if (!file.Exists)
+            {
+                throw new FileNotFoundException($"--options-file: expected a JSON file at '{file.FullName}', found nothing.", file.FullName);
+            }
+
+            text = File.ReadAllText(file.FullName);
+            where = $"--options-file '{file.FullName}'";
+        }
+
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return [];
+        }
+
+        try
+        {
+            return JsonNode.Parse(text) as JsonObject
+                ?? throw new ArgumentException($"{where}: expected a JSON object such as {{\"hidden_size\": 512}}, found {Shorten(text)}.");
+        }
+        catch (JsonException e)
+        {
+            throw new ArgumentException($"{where}: expected a JSON object, found text that is not JSON ({e.Message}).", e);
+        }
+    }
+
+    private static string Shorten(string text) => text.Length <= 40 ? $"'{text}'" : $"'{text[..40]}…'";
+}

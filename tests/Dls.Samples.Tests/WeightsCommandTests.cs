@@ -1,0 +1,208 @@
+using System.Text.Json.Nodes;
+using Dls.Models.Checkpoints;
+using Dls.Models.Mnist;
+using Dls.Samples.Abstractions;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Dls.Samples.Tests;
+
+/// <summary>
+/// <c>weights show</c> and <c>weights import</c> on the PyTorch parity file of the Dls.Models tests (an assignment-style
+/// MLP saved by PyTorch 1.13 in a checkpoint dictionary; see its <c>make_mnist_parity.py</c>).
+/// </summary>
+[Collection("TorchGlobalState")]
+public sealed class WeightsCommandTests
+{
+    private const string MnistOptions = """{"input_size": 12, "hidden_size": 8, "hidden_layers": 2, "classes": 3}""";
+    private static readonly string Parity = Path.Combine(RepoPaths.Root, "tests", "Dls.Models.Tests", "TestData", "parity");
+    private static readonly string PyTorchMlp = Path.Combine(Parity, "mnist_mlp.pth");
+
+    [Fact]
+    public async Task Show_PyTorchCheckpoint_ListsTensorsShapesTypesAndTheOtherEntries()
+    {
+        var (code, stdout, stderr) = await HostRunner.RunAsync("weights", "show", PyTorchMlp);
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains($"{PyTorchMlp}: PyTorch file, ", stdout);
+        Assert.Matches(@"model_state_dict\.0\.weight +\[8×12\]  Float32", stdout);
+        Assert.Matches(@"model_state_dict\.6\.bias +\[3\]  Float32", stdout);
+        Assert.Contains("epoch = 5", stdout);
+    }
+
+    [Fact]
+    public async Task Show_Json_LastLineListsEveryTensor()
+    {
+        var (code, stdout, stderr) = await HostRunner.RunAsync("weights", "show", PyTorchMlp, "--json");
+
+        Assert.True(code == 0, stderr);
+        JsonObject result = HostRunner.LastJsonLine(stdout);
+        Assert.Equal("PyTorch", (string)result["format"]!);
+        JsonObject bias = result["tensors"]!.AsArray().Select(t => t!.AsObject()).Single(t => (string)t["name"]! == "model_state_dict.6.bias");
+        Assert.Equal([3L], bias["shape"]!.AsArray().Select(d => (long)d!));
+        // 12·8 + 8 + 8·8 + 8 + 8·3 + 3 = 203 model values, plus Adam's two moments of each (406) and its step counts.
+        Assert.True((long)result["values"]! >= 203 * 3, result.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Import_SequentialCheckpoint_WritesADlsCheckpointThatGivesPyTorchsLogits()
+    {
+        using var dir = ScratchFolder.Create("dls-weights-import-");
+        string output = dir.PathFor("mlp.ckpt");
+
+        var (code, stdout, stderr) = await HostRunner.RunAsync(
+            "weights", "import", PyTorchMlp, "--architecture", "mnist-mlp", "--options", MnistOptions,
+            "--prefix", "model_state_dict.", "--map", "0=layers.0", "--map", "3=layers.1", "--map", "6=layers.2", "--out", output);
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains("layers.2.weight  ← model_state_dict.6.weight", stdout);
+        Assert.Contains("not used: optimizer_state_dict.", stdout);
+        Assert.Contains($"weights import: 6 entries into mnist-mlp (203 parameters); checkpoint {output}", stdout);
+        CheckpointInfo info = Checkpoint.ReadInfo(output);
+        Assert.Equal(PyTorchMlp, (string)info.Metadata["imported_from"]!);
+        Assert.Equal("model_state_dict.3.bias", (string)info.Metadata["imported_names"]!["layers.1.bias"]!);
+
+        // The checkpoint is a plain Dls one: loaded without the PyTorch file, it computes PyTorch's logits (to 1e-5, the
+        // tolerance of the library's parity test: float32 sums of 8-12 products in another order).
+        JsonObject golden = JsonNode.Parse(File.ReadAllText(Path.Combine(Parity, "mnist_mlp.json")))!.AsObject();
+        float[] input = golden["input"]!.AsArray().SelectMany(r => r!.AsArray().Select(v => (float)v!)).ToArray();
+        float[] expected = golden["logits"]!.AsArray().SelectMany(r => r!.AsArray().Select(v => (float)v!)).ToArray();
+        using MnistMlp model = Checkpoint.Load<MnistMlp>(output);
+        model.eval();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        float[] logits = model.forward(tensor(input).reshape(4, 12)).data<float>().ToArray();
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.Equal(expected[i], logits[i], 1e-5);
+        }
+    }
+
+    [Fact]
+    public async Task Import_SafeTensorsFile_IsReadByItsContent()
+    {
+        using var dir = ScratchFolder.Create("dls-weights-st-");
+        string weights = dir.PathFor("mlp.safetensors"), output = dir.PathFor("mlp.ckpt");
+        var options = new MnistMlpOptions { InputSize = 12, HiddenSize = 8, HiddenLayers = 2, Classes = 3 };
+        float[] first;
+        using (var source = new MnistMlp(options))
+        {
+            SafeTensors.Save(source, weights);
+            first = source.state_dict()["layers.0.weight"].data<float>().ToArray();
+        }
+
+        var (code, stdout, stderr) = await HostRunner.RunAsync("weights", "import", weights, "--architecture", "mnist-mlp", "--options", MnistOptions, "--out", output, "--json");
+
+        Assert.True(code == 0, stderr);
+        JsonObject result = HostRunner.LastJsonLine(stdout);
+        Assert.Equal(6, (int)result["loaded"]!);
+        Assert.Empty(result["unused"]!.AsArray());
+        Assert.Equal("SafeTensors", (string)Checkpoint.ReadInfo(output).Metadata["imported_format"]!);
+        using MnistMlp model = Checkpoint.Load<MnistMlp>(output);
+        Assert.Equal(first, model.state_dict()["layers.0.weight"].data<float>().ToArray());
+    }
+
+    [Fact]
+    public async Task Import_NamesThatDoNotMatch_FailsWithTheMismatchAndWritesNothing()
+    {
+        using var dir = ScratchFolder.Create("dls-weights-mismatch-");
+        string output = dir.PathFor("mlp.ckpt");
+
+        var (code, stdout, stderr) = await HostRunner.RunAsync(
+            "weights", "import", PyTorchMlp, "--architecture", "mnist-mlp", "--options", MnistOptions, "--prefix", "model_state_dict.", "--out", output);
+
+        Assert.Equal(1, code);
+        Assert.Contains("does not match the module: the MnistMlp entries the file does not fill: ['layers.0.bias'", stderr);
+        Assert.Contains("tensors of the file that name no module entry: ['model_state_dict.0.bias (as 0.bias)'", stderr);
+        Assert.Equal("", stdout);
+        Assert.False(File.Exists(output));
+    }
+
+    [Fact]
+    public async Task Import_UnknownArchitecture_ListsTheRegisteredOnes()
+    {
+        using var dir = ScratchFolder.Create("dls-weights-arch-");
+
+        var (code, _, stderr) = await HostRunner.RunAsync("weights", "import", PyTorchMlp, "--architecture", "resnet50", "--out", dir.PathFor("x.ckpt"));
+
+        Assert.Equal(1, code);
+        Assert.Contains("error: --architecture: expected one of [", stderr);
+        Assert.Contains("mnist-mlp", stderr);
+        Assert.Contains("gru-speaker-encoder", stderr);
+        Assert.Contains("found 'resnet50'.", stderr);
+    }
+
+    [Theory]
+    [InlineData("rnn")]
+    [InlineData("=gru")]
+    [InlineData("rnn=")]
+    public async Task Import_MapWithoutBothParts_IsAUsageError(string rule)
+    {
+        var (code, _, stderr) = await HostRunner.RunAsync("weights", "import", PyTorchMlp, "--architecture", "mnist-mlp", "--map", rule, "--out", "x.ckpt");
+
+        Assert.Equal(2, code);
+        Assert.Contains($"--map: expected FROM=TO with both parts non-empty, found '{rule}'.", stderr);
+    }
+
+    [Theory]
+    [InlineData("[1, 2]", "--options: expected a JSON object such as {\"hidden_size\": 512}, found '[1, 2]'.")]
+    [InlineData("{hidden", "--options: expected a JSON object, found text that is not JSON")]
+    public async Task Import_OptionsNotAJsonObject_FailsNamingTheOption(string options, string message)
+    {
+        using var dir = ScratchFolder.Create("dls-weights-options-");
+
+        var (code, _, stderr) = await HostRunner.RunAsync("weights", "import", PyTorchMlp, "--architecture", "mnist-mlp", "--options", options, "--out", dir.PathFor("x.ckpt"));
+
+        Assert.Equal(1, code);
+        Assert.Contains(message, stderr);
+    }
+
+    [Fact]
+    public async Task Import_OptionsFile_IsReadAndAMissingFileOrBothOptionsAreRefused()
+    {
+        using var dir = ScratchFolder.Create("dls-weights-optfile-");
+        string optionsFile = dir.PathFor("options.json"), output = dir.PathFor("mlp.ckpt");
+        File.WriteAllText(optionsFile, MnistOptions);
+
+        var (code, _, stderr) = await HostRunner.RunAsync(
+            "weights", "import", PyTorchMlp, "--architecture", "mnist-mlp", "--options-file", optionsFile, "--prefix", "model_state_dict.",
+            "--map", "0=layers.0", "--map", "3=layers.1", "--map", "6=layers.2", "--out", output);
+        Assert.True(code == 0, stderr);
+        using (MnistMlp loaded = Checkpoint.Load<MnistMlp>(output))
+        {
+            Assert.Equal(8, loaded.Options.HiddenSize);
+        }
+
+        string missing = dir.PathFor("none.json");
+        (code, _, stderr) = await HostRunner.RunAsync("weights", "import", PyTorchMlp, "--architecture", "mnist-mlp", "--options-file", missing, "--out", output);
+        Assert.Equal(1, code);
+        Assert.Contains($"--options-file: expected a JSON file at '{missing}', found nothing.", stderr);
+
+        (code, _, stderr) = await HostRunner.RunAsync("weights", "import", PyTorchMlp, "--architecture", "mnist-mlp", "--options", "{}", "--options-file", optionsFile, "--out", output);
+        Assert.Equal(1, code);
+        Assert.Contains("--options and --options-file: expected one of them, found both.", stderr);
+    }
+
+    [Fact]
+    public async Task Show_NotAWeightsFile_SaysWhatWasExpectedAndFound()
+    {
+        using var dir = ScratchFolder.Create("dls-weights-text-");
+        string text = dir.PathFor("notes.pth");
+        File.WriteAllText(text, "hello, world");
+
+        var (code, _, stderr) = await HostRunner.RunAsync("weights", "show", text);
+
+        Assert.Equal(1, code);
+        Assert.Contains("expected a PyTorch file (a zip archive, starting 504B0304) or a safetensors file", stderr);
+        Assert.Contains("found first bytes 68656C6C6F2C20776F", stderr);
+    }
+
+    [Theory]
+    [InlineData("rnn.weight_ih_l0", "gru.weight_ih_l0")]
+    [InlineData("rnnx.weight", "rnnx.weight")]      // a leading dotted part, not a text prefix
+    [InlineData("0", "layers.0")]
+    [InlineData("0.bias", "layers.0.bias")]
+    [InlineData("linear.bias", "fc.bias")]         // the first matching rule applies
+    public void Rename_LeadingDottedPart_IsReplacedByTheFirstMatchingRule(string name, string expected)
+        => Assert.Equal(expected, WeightsCommand.Rename(name, [("rnn", "gru"), ("0", "layers.0"), ("linear", "fc"), ("linear", "out")]));
+}
