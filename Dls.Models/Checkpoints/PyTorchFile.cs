@@ -46,6 +46,27 @@ public static class PyTorchFile
     /// <summary>Values visited while flattening, at most: memo references can make a small pickle name one list exponentially often.</summary>
     private const int MaxValues = 1 << 22;
 
+    /// <summary>
+    /// Characters of all the names (and metadata texts) flattening makes, at most: memo references let a small pickle reach
+    /// one long key under many names, each a string of its own.
+    /// </summary>
+    private const long MaxNameChars = 1 << 26;
+
+    /// <summary>How many times its compressed size a compressed pickle record may expand to (beyond its first MiB).</summary>
+    private const long MaxPickleExpansion = 64;
+
+    /// <summary>The longest text of a tuple dict key (memo references can nest one tuple in itself exponentially often).</summary>
+    private const int MaxKeyChars = 1 << 16;
+
+    /// <summary>
+    /// Each tensor gets a copy of its own, where PyTorch shares storages: tied weights double their bytes, and a view such as
+    /// expand() can make a huge tensor of a tiny storage. The copies together may take this many times the storages' bytes …
+    /// </summary>
+    private const long MaxCopyFactor = 8;
+
+    /// <summary>… plus this many bytes (small expanded buffers).</summary>
+    private const long CopyAllowanceBytes = 64L << 20;
+
     /// <summary>Reads a torch.save file.</summary>
     /// <param name="path">The file, e.g. <c>model.pth</c>.</param>
     /// <returns>Its tensors (owned by the result: dispose it) and the names and values of everything else.</returns>
@@ -56,7 +77,10 @@ public static class PyTorchFile
     /// strings and containers of them, holds a tensor of another type (complex, quantized, sparse…), stores
     /// big-endian data, or holds no tensor at all. The message names the file and what was expected and found.
     /// </exception>
-    /// <exception cref="NotSupportedException">A storage is 2 GiB or larger.</exception>
+    /// <exception cref="NotSupportedException">
+    /// A storage is 2 GiB or larger, or the tensors, each copied on its own, would take more than 8 times the bytes of the
+    /// storages they view plus 64 MiB (views that PyTorch shares, such as an expand() of one value).
+    /// </exception>
     /// <exception cref="PlatformNotSupportedException">The machine is big-endian.</exception>
     public static StateDictFile Read(string path)
     {
@@ -73,7 +97,7 @@ public static class PyTorchFile
     /// <returns>Its tensors (owned by the result: dispose it) and the names and values of everything else.</returns>
     /// <exception cref="ArgumentException">The stream cannot be read, or <paramref name="source"/> is empty.</exception>
     /// <exception cref="InvalidDataException">As <see cref="Read(string)"/>.</exception>
-    /// <exception cref="NotSupportedException">A storage is 2 GiB or larger.</exception>
+    /// <exception cref="NotSupportedException">As <see cref="Read(string)"/>.</exception>
     /// <exception cref="PlatformNotSupportedException">The machine is big-endian.</exception>
     public static StateDictFile Read(Stream stream, string source)
     {
@@ -122,8 +146,10 @@ public static class PyTorchFile
                 throw new InvalidDataException(
                     $"PyTorch file '{source}': expected one tensor per name, found {twice.Count()} named '{twice.Key}' (a key with a '.' "
                     + "collides with a nested dict's key); rename one in Python.");
+            long copyBytes = 0;
             foreach (var (name, tensor) in flat.Tensors)
-                archive.Check(name, tensor);
+                copyBytes += archive.Check(name, tensor);
+            CheckCopies(flat, copyBytes, source);
             return Materialize(archive, flat, source);
         }
     }
@@ -151,6 +177,19 @@ public static class PyTorchFile
         string found = count == 0 ? "an empty file" : $"bytes {Convert.ToHexString(head, 0, Math.Min(count, 8))}";
         throw new InvalidDataException(
             $"PyTorch file '{source}' is not a torch.save file: expected a zip archive starting with 'PK\\x03\\x04' (504B0304), found {found}.");
+    }
+
+    /// <summary>Refuses, before anything is allocated, tensors whose copies would take far more memory than the file's storages.</summary>
+    private static void CheckCopies(Flattener flat, long copyBytes, string source)
+    {
+        long storageBytes = flat.Tensors.Select(t => t.Tensor.Storage).DistinctBy(s => s.Key, StringComparer.Ordinal)
+            .Sum(s => s.Count * s.Type.ElementSize);   // each under 2 GiB (Archive.Check)
+        if (copyBytes > (MaxCopyFactor * storageBytes) + CopyAllowanceBytes)
+            throw new NotSupportedException(
+                $"PyTorch file '{source}': its {flat.Tensors.Count} tensors would take {copyBytes} bytes as the separate copies Dls makes, for "
+                + $"{storageBytes} bytes of storages; Dls reads at most {MaxCopyFactor} times the storages' bytes plus {CopyAllowanceBytes >> 20} MiB "
+                + "(views that PyTorch shares, such as expand() of a few values, or one tensor named many times). Save contiguous copies in Python: "
+                + "{k: v.contiguous().clone() for k, v in state_dict.items()}.");
     }
 
     private static StateDictFile Materialize(Archive archive, Flattener flat, string source)
@@ -242,7 +281,8 @@ public static class PyTorchFile
         /// Checks, before anything is allocated, that a tensor can be read: a dtype Dls reads, a view that stays inside
         /// its storage, and a storage record long enough for the storage.
         /// </summary>
-        public void Check(string name, TorchTensorRef tensor)
+        /// <returns>The bytes of the tensor's own copy.</returns>
+        public long Check(string name, TorchTensorRef tensor)
         {
             TorchStorageRef storage = tensor.Storage;
             TorchStorageType type = storage.Type;
@@ -263,6 +303,16 @@ public static class PyTorchFile
                 throw new InvalidDataException(
                     $"PyTorch file '{_source}': storage record '{record}' for tensor '{name}' is too short: expected {bytes} bytes "
                     + $"({storage.Count} × {type.DType}), found {entry.Length}.");
+            try
+            {
+                return checked(tensor.Size.Aggregate(1L, (product, size) => checked(product * size)) * type.ElementSize);
+            }
+            catch (OverflowException)
+            {
+                // Strides of 0 (expand) let such a view fit a one-element storage.
+                throw new InvalidDataException(
+                    $"PyTorch file '{_source}': tensor '{name}' has size ({string.Join(", ", tensor.Size)}), whose bytes do not fit in 64 bits.");
+            }
         }
 
         /// <summary>Reads a storage into a 1-D tensor of its elements (bool storages as uint8: any non-zero byte is true).</summary>
@@ -343,12 +393,26 @@ public static class PyTorchFile
         {
             if (entry.Length > Array.MaxLength)
                 throw new InvalidDataException($"PyTorch file '{_source}': record '{entry.FullName}' is {entry.Length} bytes, too large to be a pickle.");
+            // torch.save stores its records uncompressed. The unpickler's memory is a small multiple of the pickle's bytes,
+            // so a record deflated far beyond what pickles compress to (a zip bomb) would cost memory out of all proportion
+            // to the file.
+            if (entry.Length > (MaxPickleExpansion * entry.CompressedLength) + (1 << 20))
+                throw new InvalidDataException(
+                    $"PyTorch file '{_source}': record '{entry.FullName}' expands from {entry.CompressedLength} compressed bytes to {entry.Length}; "
+                    + $"expected at most {MaxPickleExpansion} times (torch.save does not compress its records).");
             try
             {
-                byte[] bytes = new byte[entry.Length];
+                // The length is the zip header's word, which a damaged file can inflate: the buffer grows with the bytes
+                // actually there (at most one more than declared), instead of being allocated at the declared size.
                 using Stream data = entry.Open();
-                data.ReadExactly(bytes);
-                return bytes;
+                using var bytes = new MemoryStream((int)Math.Min(entry.Length, 1 << 16));
+                byte[] chunk = new byte[1 << 16];
+                int got;
+                while (bytes.Length <= entry.Length && (got = data.Read(chunk, 0, (int)Math.Min(chunk.Length, entry.Length + 1 - bytes.Length))) > 0)
+                    bytes.Write(chunk, 0, got);
+                if (bytes.Length != entry.Length)
+                    throw new InvalidDataException($"the zip archive says it holds {entry.Length} bytes, found {(bytes.Length > entry.Length ? "more" : bytes.Length.ToString(CultureInfo.InvariantCulture))}");
+                return bytes.ToArray();
             }
             catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException)
             {
@@ -362,6 +426,7 @@ public static class PyTorchFile
     {
         private readonly HashSet<object> _onPath = new(ReferenceEqualityComparer.Instance);
         private int _visited;
+        private long _chars;
 
         public List<(string Name, TorchTensorRef Tensor)> Tensors { get; } = [];
 
@@ -373,6 +438,7 @@ public static class PyTorchFile
                 throw new InvalidDataException($"PyTorch file '{source}' names more than {MaxValues} values; expected a state dict or checkpoint.");
             if (depth > MaxDepth)
                 throw new InvalidDataException($"PyTorch file '{source}': expected containers nested at most {MaxDepth} deep, found deeper ones at '{path}'.");
+            Count(path.Length);
             switch (value)
             {
                 case TorchTensorRef tensor:
@@ -383,7 +449,7 @@ public static class PyTorchFile
                         $"PyTorch file '{source}': {(path.Length == 0 ? "the saved object" : $"'{path}'")} is {unsupported.What}, which Dls does not read; "
                         + $"expected dense tensors of {Supported}.");
                 case PickleDict dict:
-                    Children(dict, path, depth, dict.Items.Select(p => (Key(p.Key), p.Value)).ToList(), "{}");
+                    Children(dict, path, depth, dict.Items.Select(p => (Key(p.Key, path), p.Value)).ToList(), "{}");
                     return;
                 case PickleList list:
                     Children(list, path, depth, Indexed(list.Items), "[]");
@@ -395,7 +461,9 @@ public static class PyTorchFile
                     Children(set, path, depth, Indexed(set.Items), "set()");
                     return;
                 default:
-                    Metadata[path] = Text(value);
+                    string text = Text(value);
+                    Count(text.Length);
+                    Metadata[path] = text;
                     return;
             }
         }
@@ -424,12 +492,48 @@ public static class PyTorchFile
         private static List<(string, object?)> Indexed(IReadOnlyList<object?> items) =>
             items.Select((item, i) => (i.ToString(CultureInfo.InvariantCulture), item)).ToList();
 
-        private static string Key(object? key) => key switch
+        private void Count(long chars)
         {
-            PickleTuple { Items.Count: 1 } t => $"({Key(t.Items[0])},)",
-            PickleTuple t => $"({string.Join(", ", t.Items.Select(Key))})",
-            _ => Text(key),
-        };
+            _chars += chars;
+            if (_chars > MaxNameChars)
+                throw new InvalidDataException(
+                    $"PyTorch file '{source}': its names and values come to more than {MaxNameChars} characters; expected a state dict or checkpoint.");
+        }
+
+        /// <summary>A dict key as text; a tuple key as Python prints it, e.g. <c>(1, 'a')</c>.</summary>
+        private string Key(object? key, string path)
+        {
+            if (key is not PickleTuple)
+                return Text(key);
+            var text = new StringBuilder();
+            AppendKey(text, key, 0, path);
+            return text.ToString();
+        }
+
+        private void AppendKey(StringBuilder text, object? key, int depth, string path)
+        {
+            // Bounded depth (the recursion must not overflow the stack) and length (memo references can repeat a tuple
+            // inside itself, doubling the text at each level).
+            if (depth > MaxDepth || text.Length > MaxKeyChars)
+                throw new InvalidDataException(
+                    $"PyTorch file '{source}': expected dict keys of at most {MaxKeyChars} characters and tuples nested at most {MaxDepth} deep, "
+                    + $"found a tuple key beyond them in '{(path.Length == 0 ? "the saved object" : path)}'.");
+            if (key is not PickleTuple tuple)
+            {
+                text.Append(Text(key));
+                return;
+            }
+
+            text.Append('(');
+            for (int i = 0; i < tuple.Items.Count; i++)
+            {
+                if (i > 0)
+                    text.Append(", ");
+                AppendKey(text, tuple.Items[i], depth + 1, path);
+            }
+
+            text.Append(tuple.Items.Count == 1 ? ",)" : ")");
+        }
 
         /// <summary>A leaf as Python's repr shows it (strings without quotes).</summary>
         private static string Text(object? value) => value switch

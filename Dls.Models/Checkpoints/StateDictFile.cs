@@ -106,7 +106,8 @@ public sealed class StateDictFile : IDisposable
     /// <returns>Its tensors, owned by the result.</returns>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is of neither format, or malformed (the readers' messages).</exception>
-    /// <exception cref="NotSupportedException">A safetensors tensor has an element type TorchSharp cannot hold (U16, F8_*, …).</exception>
+    /// <exception cref="NotSupportedException">A safetensors tensor has an element type TorchSharp cannot hold (U16, F8_*, …), or a
+    /// PyTorch file exceeds <see cref="PyTorchFile.Read(string)"/>'s size limits.</exception>
     public static StateDictFile Read(string path) => DetectFormat(path) switch
     {
         WeightsFileFormat.PyTorch => PyTorchFile.Read(path),

@@ -72,8 +72,9 @@ public static class StateDictImport
     /// <exception cref="ArgumentException">Two names of the file map to one module entry, or
     /// <see cref="StateDictImportOptions.KeepCurrent"/> names an entry the module does not have.</exception>
     /// <exception cref="InvalidDataException">The file does not fit the module: an entry missing or a tensor unused (strict),
-    /// another shape, an element type that cannot be converted, or a NaN or ±∞ value (the message names the file, the
-    /// entry, and what was expected and found). Nothing was copied.</exception>
+    /// another shape, an element type that cannot be converted, a NaN or ±∞ value, or a value that becomes ±∞ in the module's
+    /// floating type (1e300 into float32) (the message names the file, the entry, and what was expected and found). Nothing
+    /// was copied.</exception>
     /// <exception cref="ObjectDisposedException"><paramref name="file"/> was disposed.</exception>
     public static StateDictImportResult LoadInto(Module module, StateDictFile file, StateDictImportOptions? options = null)
     {
@@ -206,6 +207,22 @@ public static class StateDictImport
             catch (ArgumentException e)
             {
                 throw new InvalidDataException($"Weights file {sourceFile}: {entry}: {e.Message.Replace($" (Parameter '{from}')", string.Empty, StringComparison.Ordinal)}", e);
+            }
+
+            // A finite value can still overflow the module's type (1e300 as float32, 1e5 as float16): checked as it will be copied.
+            if (value.dtype != destination.dtype)
+            {
+                using var scope = NewDisposeScope();
+                using var noGrad = no_grad();
+                Tensor converted = value.to(destination.dtype);
+                if (!converted.isfinite().all().item<bool>())
+                {
+                    long at = converted.isfinite().logical_not().flatten().to(ScalarType.Byte).argmax().item<long>();
+                    double original = value.flatten()[at].to(ScalarType.Float64).item<double>();
+                    throw new InvalidDataException(
+                        $"Weights file {sourceFile}: {entry} expected values that {destination.dtype} can hold, found "
+                        + $"{original.ToString(System.Globalization.CultureInfo.InvariantCulture)} ({value.dtype}) at flat index {at}, which becomes ∞.");
+                }
             }
         }
     }

@@ -149,6 +149,12 @@ internal sealed class TorchPickle
     /// <summary>The message tail of a refused global: what this reader reads instead.</summary>
     internal const string OnlyData = "only tensors, numbers, strings and dicts/lists of them are read";
 
+    /// <summary>
+    /// The longest LONG4 integer read, in bytes (about 2,466 decimal digits). Printing an integer costs time quadratic in
+    /// its length — a 2 MB one took minutes — and Python itself refuses to print one of more than 4,300 digits.
+    /// </summary>
+    internal const int MaxIntegerBytes = 1024;
+
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>What a refused tensor-rebuild function would have made, for the message naming its key.</summary>
@@ -325,7 +331,10 @@ internal sealed class TorchPickle
                     Push(DecodeLong(Take(ReadByte())));
                     break;
                 case 0x8b: // LONG4: the same, length in four (signed) bytes
-                    Push(DecodeLong(Take(ReadLength(4))));
+                    int longBytes = ReadLength(4);
+                    if (longBytes > MaxIntegerBytes)
+                        throw Fail($"expected an integer of at most {MaxIntegerBytes} bytes, found one of {longBytes} bytes");
+                    Push(DecodeLong(Take(longBytes)));
                     break;
                 case (byte)'G': // BINFLOAT: big-endian IEEE double
                     Push(BinaryPrimitives.ReadDoubleBigEndian(Take(8)));
@@ -458,7 +467,13 @@ internal sealed class TorchPickle
         };
         string full = $"{module}.{name}";
         if (!Allowed.TryGetValue(full, out TorchGlobal kind))
-            throw Fail($"global '{full}' is not allowed: {OnlyData}");
+        {
+            // torch.save(model) pickles the module object itself, by its class: the most common file of this kind.
+            string hint = module.StartsWith("torch.nn.modules.", StringComparison.Ordinal)
+                ? "; this is a whole nn.Module saved with torch.save(model): save model.state_dict() instead"
+                : "";
+            throw Fail($"global '{full}' is not allowed: {OnlyData}{hint}");
+        }
         return new PickleGlobal(module, name, kind);
     }
 

@@ -409,6 +409,161 @@ public sealed class PyTorchFileTests : IDisposable
     }
 
     [Fact]
+    public void Read_TupleKeyNestedAMillionDeep_ThrowsInsteadOfOverflowingTheStack()
+    {
+        // {((((…(),),…),): tensor}: one byte per level (TUPLE1). Formatting the key recursively killed the process.
+        byte[] key = [(byte)')', .. Enumerable.Repeat((byte)0x85, 1_000_000)];
+        string path = Crafted("deep_key.pth", [(byte)'}', .. key, .. TensorOps(), (byte)'s']);
+
+        var e = Assert.Throws<InvalidDataException>(() => PyTorchFile.Read(path));
+
+        Assert.Contains($"PyTorch file '{path}': expected dict keys of at most 65536 characters and tuples nested at most 200 deep", e.Message);
+    }
+
+    [Fact]
+    public void Read_TupleKeyRepeatingItselfThroughTheMemo_ThrowsBeforeItsTextGrows()
+    {
+        // t0 = (1, 1); t(i) = (t(i−1), t(i−1)) by memo references: 24 levels of 6 bytes name a key of 2^24 ones.
+        var body = new List<byte> { (byte)'}', (byte)'K', 1, (byte)'K', 1, 0x86, (byte)'q', 20, (byte)'0' };
+        for (byte i = 21; i < 45; i++)
+            body.AddRange([(byte)'h', (byte)(i - 1), (byte)'h', (byte)(i - 1), 0x86, (byte)'q', i, (byte)'0']);
+        body.AddRange([(byte)'h', 44, .. TensorOps(), (byte)'s']);
+        string path = Crafted("memo_key.pth", [.. body]);
+
+        var e = Assert.Throws<InvalidDataException>(() => PyTorchFile.Read(path));
+
+        Assert.Contains("expected dict keys of at most 65536 characters", e.Message);
+    }
+
+    [Fact]
+    public void Read_OneLongKeyReachedUnderManyNames_ThrowsBeforeTheNamesExhaustMemory()
+    {
+        // [tensor, d, d, …] with d = {"kkkk…": 1} (10,000 characters) named 10,000 times: 100 million characters of names
+        // from a 30 KB pickle (an earlier probe of this shape took 24 GB and was killed).
+        byte[] longKey = [(byte)'X', .. BitConverter.GetBytes(10_000), .. Enumerable.Repeat((byte)'k', 10_000)];
+        List<byte> body = [(byte)']', .. TensorOps(), (byte)'a', (byte)'(', (byte)'}', .. longKey, (byte)'K', 1, (byte)'s', (byte)'q', 20];
+        for (int i = 0; i < 10_000; i++)
+            body.AddRange([(byte)'h', 20]);
+        body.Add((byte)'e');
+        string path = Crafted("long_names.pth", [.. body]);
+
+        var e = Assert.Throws<InvalidDataException>(() => PyTorchFile.Read(path));
+
+        Assert.Contains($"PyTorch file '{path}': its names and values come to more than 67108864 characters", e.Message);
+    }
+
+    [Fact]
+    public void Read_HugeInteger_ThrowsInsteadOfPrintingItForMinutes()
+    {
+        // {"w": tensor, "n": LONG4 of 100,000 bytes}: its decimal text took seconds (minutes at 2 MB).
+        byte[] huge = [0x8b, .. BitConverter.GetBytes(100_000), .. Enumerable.Repeat((byte)1, 100_000)];
+        string path = Crafted("huge_int.pth", [(byte)'}', .. Str("w"), .. TensorOps(), (byte)'s', .. Str("n"), .. huge, (byte)'s']);
+
+        var e = Assert.Throws<InvalidDataException>(() => PyTorchFile.Read(path));
+
+        Assert.Contains("expected an integer of at most 1024 bytes, found one of 100000 bytes", e.Message);
+    }
+
+    [Fact]
+    public void Read_ExpandedViewOfOneValue_ThrowsBeforeCopyingIt()
+    {
+        // {"w": the 2-value storage of tensor.pth seen with size (9000, 9000) and strides (0, 0)}: 324 MB of copies.
+        byte[] tensor = TensorOps().ToArray();
+        string path = Crafted("expanded.pth", [(byte)'}', .. Str("w"), .. View(tensor, [9000, 9000], [0, 0]), (byte)'s']);
+
+        var e = Assert.Throws<NotSupportedException>(() => PyTorchFile.Read(path));
+
+        Assert.Contains($"PyTorch file '{path}': its 1 tensors would take 324000000 bytes as the separate copies Dls makes, for 8 bytes of storages", e.Message);
+    }
+
+    [Fact]
+    public void Read_ExpandedViewWithinTheAllowance_IsCopiedValueByValue()
+    {
+        // torch.tensor([1.5, 2.5])[1:].expand(3, 1000), as a buffer such as Hugging Face's position_ids is saved.
+        byte[] view = View(TensorOps(), [3, 1000], [0, 0]);
+        byte[] offset1 = [.. view];
+        int at = offset1.AsSpan().IndexOf("QK\0"u8);   // BINPERSID, then the storage offset: BININT1 0 → 1
+        offset1[at + 2] = 1;
+        string path = Crafted("expanded_small.pth", [(byte)'}', .. Str("position_ids"), .. offset1, (byte)'s']);
+
+        using var file = PyTorchFile.Read(path);
+
+        Tensor ids = file.Tensors["position_ids"];
+        Assert.Equal([3L, 1000L], ids.shape);
+        Assert.All(ids.data<float>().ToArray(), v => Assert.Equal(2.5f, v));
+    }
+
+    [Fact]
+    public void Read_ExpandedSizeBeyond64Bits_ThrowsInvalidData()
+    {
+        string path = Crafted("overflow.pth", [(byte)'}', .. Str("w"), .. View(TensorOps().ToArray(), [1L << 40, 1L << 40], [0, 0]), (byte)'s']);
+
+        var e = Assert.Throws<InvalidDataException>(() => PyTorchFile.Read(path));
+
+        Assert.Contains("tensor 'w' has size (1099511627776, 1099511627776), whose bytes do not fit in 64 bits", e.Message);
+    }
+
+    [Fact]
+    public void Read_OneTensorNamedManyTimes_ThrowsBeforeCopyingItEachTime()
+    {
+        // A list naming one tensor of a 1 MiB storage 200 times through the memo: 200 MiB of copies for 1 MiB of data
+        // (a 2-byte memo reference per copy: a million of them would ask for a terabyte).
+        List<byte> body = [(byte)']', .. View(TensorOps(), [1 << 18], [1]), (byte)'q', 20, (byte)'a', (byte)'('];
+        for (int i = 1; i < 200; i++)
+            body.AddRange([(byte)'h', 20]);
+        body.Add((byte)'e');
+        string path = Crafted("named_often.pth", [.. body], storage: new byte[1 << 20], count: 1 << 18);
+
+        var e = Assert.Throws<NotSupportedException>(() => PyTorchFile.Read(path));
+
+        Assert.Contains("its 200 tensors would take 209715200 bytes as the separate copies Dls makes, for 1048576 bytes of storages", e.Message);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Read_RecordLongerInItsZipHeaderThanInFact_ThrowsWithoutAllocatingTheDeclaredLength(bool compressed)
+    {
+        // The zip header's sizes of data.pkl say 2 GiB (both of them for a stored record); the record holds 4.6 KB.
+        string path = Rewrite("state_dict.pth", $"declared{compressed}.pth", compress: name => compressed && name == "state_dict/data.pkl");
+        byte[] zip = File.ReadAllBytes(path);
+        SetSize(zip, "state_dict/data.pkl", 0x7FFF_FF00, compressedToo: !compressed);
+        File.WriteAllBytes(path, zip);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+
+        var e = Assert.Throws<InvalidDataException>(() => PyTorchFile.Read(path));
+
+        Assert.Contains($"PyTorch file '{path}'", e.Message);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 64 << 20, "The declared 2 GiB were allocated.");
+    }
+
+    [Fact]
+    public void Read_PickleDeflatedLikeAZipBomb_ThrowsBeforeUnpicklingIt()
+    {
+        // 4 MB of NONE, POP after the state dict, deflated to a few KB: the unpickler's memory is a multiple of the
+        // pickle's bytes, which a small file could otherwise raise a thousandfold.
+        byte[] filler = [.. Enumerable.Range(0, 2_000_000).SelectMany(_ => "N0"u8.ToArray())];
+        string path = Crafted("bomb.pth", [(byte)'}', .. Str("w"), .. TensorOps(), (byte)'s', .. filler], compressPickle: true);
+
+        var e = Assert.Throws<InvalidDataException>(() => PyTorchFile.Read(path));
+
+        Assert.Contains("record 'tensor/data.pkl' expands from", e.Message);
+        Assert.Contains("expected at most 64 times (torch.save does not compress its records)", e.Message);
+    }
+
+    [Fact]
+    public void Read_WholeModuleSavedWithTorchSave_ThrowsNamingItsClassAndWhatToSaveInstead()
+    {
+        // torch.save(nn.Sequential(…)) begins with GLOBAL 'torch.nn.modules.container Sequential'.
+        string path = Crafted("module.pth", [(byte)'c', .. Encoding.ASCII.GetBytes("torch.nn.modules.container\nSequential\n"), (byte)')', 0x81]);
+
+        var e = Assert.Throws<InvalidDataException>(() => PyTorchFile.Read(path));
+
+        Assert.Contains("global 'torch.nn.modules.container.Sequential' is not allowed", e.Message);
+        Assert.Contains("this is a whole nn.Module saved with torch.save(model): save model.state_dict() instead", e.Message);
+    }
+
+    [Fact]
     public void Read_FailureAfterSomeTensorsWereMade_LeavesNoLiveTensor()
     {
         // The last storage record compressed and then corrupted: 14 tensors are copied before reading it fails.
@@ -489,6 +644,75 @@ public sealed class PyTorchFileTests : IDisposable
         using var equal = a.eq(b);
         using var all = equal.all();
         return all.item<bool>();
+    }
+
+    /// <summary>
+    /// The pickle opcodes of tensor.pth without PROTO and STOP: they push its tensor (storage '0', 2 floats) and use memo
+    /// entries 0–11.
+    /// </summary>
+    private static byte[] TensorOps()
+    {
+        using var zip = ZipFile.OpenRead(Path.Combine(Golden, "tensor.pth"));
+        return Read(zip.GetEntry("tensor/data.pkl")!)[2..^1];
+    }
+
+    /// <summary>The tensor of <see cref="TensorOps"/> with another size and stride (both written as 1-tuples in it).</summary>
+    private static byte[] View(byte[] tensor, long[] size, long[] stride)
+    {
+        // "K\x02\x85q\x06K\x01\x85q\x07": size (2,) and stride (1,), memoized as 6 and 7.
+        byte[] from = [(byte)'K', 2, 0x85, (byte)'q', 6, (byte)'K', 1, 0x85, (byte)'q', 7];
+        int at = tensor.AsSpan().IndexOf(from);
+        Assert.True(at >= 0);
+        return [.. tensor[..at], .. Tuple(size), .. Tuple(stride), .. tensor[(at + from.Length)..]];
+
+        static byte[] Tuple(long[] values) =>
+            [(byte)'(', .. values.SelectMany(v => (byte[])[0x8a, 8, .. BitConverter.GetBytes(v)]), (byte)'t'];
+    }
+
+    /// <summary>BINUNICODE.</summary>
+    private static byte[] Str(string text) => [(byte)'X', .. BitConverter.GetBytes(Encoding.UTF8.GetByteCount(text)), .. Encoding.UTF8.GetBytes(text)];
+
+    /// <summary>tensor.pth with another pickle (PROTO 2, <paramref name="body"/>, STOP) and optionally another storage '0'.</summary>
+    private string Crafted(string name, byte[] body, byte[]? storage = null, int count = 2, bool compressPickle = false)
+    {
+        byte[] pickle = [0x80, 2, .. body, (byte)'.'];
+        if (storage is not null)
+        {
+            // The storage's element count in the persistent id: BININT1 2 → BININT count.
+            byte[] from = [(byte)'K', 2, (byte)'t'];
+            int at = pickle.AsSpan().IndexOf(from);
+            pickle = [.. pickle[..at], (byte)'J', .. BitConverter.GetBytes(count), (byte)'t', .. pickle[(at + from.Length)..]];
+        }
+
+        return Rewrite("tensor.pth", name, edit: (record, bytes) => record switch
+        {
+            "tensor/data.pkl" => pickle,
+            "tensor/data/0" when storage is not null => storage,
+            _ => bytes,
+        }, compress: record => compressPickle && record == "tensor/data.pkl");
+    }
+
+    /// <summary>
+    /// Rewrites a record's uncompressed size (and its compressed size) in its local header (+22, +18) and its central
+    /// directory entry (+24, +20).
+    /// </summary>
+    private static void SetSize(byte[] zip, string record, uint size, bool compressedToo)
+    {
+        int local = LocalHeader(zip, record);
+        BitConverter.TryWriteBytes(zip.AsSpan(local + 22), size);
+        if (compressedToo)
+            BitConverter.TryWriteBytes(zip.AsSpan(local + 18), size);
+        byte[] name = Encoding.ASCII.GetBytes(record);
+        for (int at = 0; at + 46 + name.Length <= zip.Length; at++)
+        {
+            if (zip.AsSpan(at, 4).SequenceEqual("PK\x01\x02"u8) && BitConverter.ToUInt16(zip, at + 28) == name.Length
+                && zip.AsSpan(at + 46, name.Length).SequenceEqual(name))
+            {
+                BitConverter.TryWriteBytes(zip.AsSpan(at + 24), size);
+                if (compressedToo)
+                    BitConverter.TryWriteBytes(zip.AsSpan(at + 20), size);
+            }
+        }
     }
 
     /// <summary>Where a record's local header starts (signature PK\x03\x04, name length at +26, name at +30).</summary>

@@ -190,6 +190,22 @@ public sealed class StateDictImportTests
     }
 
     [Fact]
+    public void LoadInto_FiniteValueThatOverflowsTheModulesType_IsRefusedBeforeAnythingIsCopied()
+    {
+        // 1e300 is finite in float64 and ∞ in float32: it used to land in the model as ∞.
+        using var model = new MnistMlp(Tiny);
+        float[] before = Values(model.state_dict()["layers.0.weight"]);
+        Tensor big = Ramp(2, 4).to(ScalarType.Float64);
+        big[1, 0] = tensor(1e300);
+        using var file = File(("layers.0.weight", Ramp(4, 3)), ("layers.0.bias", Ramp(4)), ("layers.1.weight", big), ("layers.1.bias", Ramp(2)));
+
+        var e = Assert.Throws<InvalidDataException>(() => StateDictImport.LoadInto(model, file));
+
+        Assert.Contains("Weights file test.pth: 'layers.1.weight' expected values that Float32 can hold, found 1E+300 (Float64) at flat index 4, which becomes ∞.", e.Message);
+        Assert.Equal(before, Values(model.state_dict()["layers.0.weight"]));
+    }
+
+    [Fact]
     public void LoadInto_IntegerIntoFloatingEntry_IsRefusedNamingBothTypes()
     {
         using var model = new MnistMlp(Tiny);
