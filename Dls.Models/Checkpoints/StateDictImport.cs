@@ -24,8 +24,8 @@ public sealed record StateDictImportOptions
 
     /// <summary>
     /// Module entries the file is not expected to fill: they keep their current values (for instance an input
-    /// normalization the PyTorch model did not have, left at identity). Every other entry must be filled when
-    /// <see cref="Strict"/> is set.
+    /// normalization the PyTorch model did not have, left at identity) — unless a tensor of the file is mapped onto one,
+    /// which then fills it as any other. Every other entry must be filled when <see cref="Strict"/> is set.
     /// </summary>
     public IReadOnlyCollection<string> KeepCurrent { get; init; } = [];
 

@@ -107,16 +107,44 @@ internal static class WeightsCommand
         {
             file, architecture, options, optionsFile, prefix, map, keep, notStrict, output, json,
         };
+        // Usage errors (exit 2), found while parsing like the host's unknown tasks and bench areas: an unknown architecture,
+        // --options that is not a JSON object or comes with --options-file, an --out that would replace the file read.
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(architecture) is { } name)
+            {
+                _ = host.Services;   // the plugins register their areas' architectures with their services
+                if (!ModelArchitectures.IsRegistered(name))
+                {
+                    result.AddError($"--architecture: expected one of [{string.Join(", ", ModelArchitectures.Names)}], found '{name}'.");
+                }
+            }
+
+            if (result.GetValue(options) is { } text)
+            {
+                if (result.GetValue(optionsFile) is not null)
+                {
+                    result.AddError("--options and --options-file: expected one of them, found both.");
+                }
+                else if (ParseOptions(text, "--options").Problem is { } problem)
+                {
+                    result.AddError(problem);
+                }
+            }
+
+            if (result.GetValue(file) is { } input && result.GetValue(output) is { } target
+                && (string.Equals(input.FullName, target.FullName, StringComparison.Ordinal)
+                    || string.Equals(input.FullName, Checkpoint.SidecarPath(target.FullName), StringComparison.Ordinal)))
+            {
+                result.AddError($"--out: the checkpoint would replace the weights file read, '{input.FullName}'. Expected --out to name another file.");
+            }
+        });
         command.SetAction(parse =>
         {
             string path = parse.GetValue(file)!.FullName;
             string outPath = parse.GetValue(output)!.FullName;
             string name = parse.GetValue(architecture)!;
             _ = host.Services;   // the plugins register their areas' architectures with their services
-            if (!ModelArchitectures.IsRegistered(name))
-            {
-                throw new ArgumentException($"--architecture: expected one of [{string.Join(", ", ModelArchitectures.Names)}], found '{name}'.");
-            }
 
             JsonObject architectureOptions = ReadOptions(parse.GetValue(options), parse.GetValue(optionsFile));
             var rules = (parse.GetValue(map) ?? []).Select(r => (From: r[..r.IndexOf('=', StringComparison.Ordinal)], To: r[(r.IndexOf('=', StringComparison.Ordinal) + 1)..])).ToArray();
@@ -193,13 +221,9 @@ internal static class WeightsCommand
         return name;
     }
 
+    /// <summary>The architecture options: <c>--options</c> (checked while parsing) or the content of <c>--options-file</c>.</summary>
     private static JsonObject ReadOptions(string? value, FileInfo? file)
     {
-        if (value is not null && file is not null)
-        {
-            throw new ArgumentException("--options and --options-file: expected one of them, found both.");
-        }
-
         string where = "--options";
         string? text = value;
         if (file is not null)
@@ -213,19 +237,27 @@ internal static class WeightsCommand
             where = $"--options-file '{file.FullName}'";
         }
 
+        var (parsed, problem) = ParseOptions(text, where);
+        return parsed ?? throw new ArgumentException(problem);
+    }
+
+    /// <summary>A JSON object of options (empty text: none), or what is wrong with the text.</summary>
+    private static (JsonObject? Options, string? Problem) ParseOptions(string? text, string where)
+    {
         if (string.IsNullOrWhiteSpace(text))
         {
-            return [];
+            return ([], null);
         }
 
         try
         {
-            return JsonNode.Parse(text) as JsonObject
-                ?? throw new ArgumentException($"{where}: expected a JSON object such as {{\"hidden_size\": 512}}, found {Shorten(text)}.");
+            return JsonNode.Parse(text) is JsonObject parsed
+                ? (parsed, null)
+                : (null, $"{where}: expected a JSON object such as {{\"hidden_size\": 512}}, found {Shorten(text)}.");
         }
         catch (JsonException e)
         {
-            throw new ArgumentException($"{where}: expected a JSON object, found text that is not JSON ({e.Message}).", e);
+            return (null, $"{where}: expected a JSON object, found text that is not JSON ({e.Message}).");
         }
     }
 

@@ -119,13 +119,13 @@ public sealed class WeightsCommandTests
     }
 
     [Fact]
-    public async Task Import_UnknownArchitecture_ListsTheRegisteredOnes()
+    public async Task Import_UnknownArchitecture_IsAUsageErrorListingTheRegisteredOnes()
     {
         using var dir = ScratchFolder.Create("dls-weights-arch-");
 
         var (code, _, stderr) = await HostRunner.RunAsync("weights", "import", PyTorchMlp, "--architecture", "resnet50", "--out", dir.PathFor("x.ckpt"));
 
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);   // like an unknown task or bench area
         Assert.Contains("error: --architecture: expected one of [", stderr);
         Assert.Contains("mnist-mlp", stderr);
         Assert.Contains("gru-speaker-encoder", stderr);
@@ -147,13 +147,13 @@ public sealed class WeightsCommandTests
     [Theory]
     [InlineData("[1, 2]", "--options: expected a JSON object such as {\"hidden_size\": 512}, found '[1, 2]'.")]
     [InlineData("{hidden", "--options: expected a JSON object, found text that is not JSON")]
-    public async Task Import_OptionsNotAJsonObject_FailsNamingTheOption(string options, string message)
+    public async Task Import_OptionsNotAJsonObject_IsAUsageErrorNamingTheOption(string options, string message)
     {
         using var dir = ScratchFolder.Create("dls-weights-options-");
 
         var (code, _, stderr) = await HostRunner.RunAsync("weights", "import", PyTorchMlp, "--architecture", "mnist-mlp", "--options", options, "--out", dir.PathFor("x.ckpt"));
 
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Contains(message, stderr);
     }
 
@@ -179,8 +179,45 @@ public sealed class WeightsCommandTests
         Assert.Contains($"--options-file: expected a JSON file at '{missing}', found nothing.", stderr);
 
         (code, _, stderr) = await HostRunner.RunAsync("weights", "import", PyTorchMlp, "--architecture", "mnist-mlp", "--options", "{}", "--options-file", optionsFile, "--out", output);
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Contains("--options and --options-file: expected one of them, found both.", stderr);
+    }
+
+    [Fact]
+    public async Task Import_OutThatWouldReplaceTheFileRead_IsAUsageErrorAndTheFileStays()
+    {
+        using var dir = ScratchFolder.Create("dls-weights-same-");
+        string input = dir.PathFor("in.pth");
+        File.Copy(PyTorchMlp, input);
+        byte[] before = File.ReadAllBytes(input);
+        string outPath = input;
+
+        var (code, stdout, stderr) = await HostRunner.RunAsync(
+            "weights", "import", input, "--architecture", "mnist-mlp", "--options", MnistOptions, "--prefix", "model_state_dict.",
+            "--map", "0=layers.0", "--map", "3=layers.1", "--map", "6=layers.2", "--out", outPath);
+
+        Assert.Equal(2, code);
+        Assert.Contains($"--out: the checkpoint would replace the weights file read, '{input}'", stderr);
+        Assert.Equal("", stdout);
+        Assert.Equal(before, File.ReadAllBytes(input));
+    }
+
+    [Fact]
+    public async Task Import_FailingOverAnExistingCheckpoint_LeavesItWhole()
+    {
+        using var dir = ScratchFolder.Create("dls-weights-keep-");
+        string output = dir.PathFor("mlp.ckpt");
+        string[] good = ["weights", "import", PyTorchMlp, "--architecture", "mnist-mlp", "--options", MnistOptions, "--prefix", "model_state_dict.",
+            "--map", "0=layers.0", "--map", "3=layers.1", "--map", "6=layers.2", "--out", output];
+        var (code, _, stderr) = await HostRunner.RunAsync(good);
+        Assert.True(code == 0, stderr);
+        byte[] weights = File.ReadAllBytes(output), sidecar = File.ReadAllBytes(Checkpoint.SidecarPath(output));
+
+        (code, _, _) = await HostRunner.RunAsync(good[..^8].Concat(["--out", output]).ToArray());   // no --map: names do not match
+
+        Assert.Equal(1, code);
+        Assert.Equal(weights, File.ReadAllBytes(output));
+        Assert.Equal(sidecar, File.ReadAllBytes(Checkpoint.SidecarPath(output)));
     }
 
     [Fact]
