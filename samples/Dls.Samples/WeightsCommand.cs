@@ -11,15 +11,17 @@ namespace Dls.Samples;
 /// <summary>
 /// <c>weights show FILE</c> lists what a PyTorch or safetensors weights file holds; <c>weights import FILE --architecture
 /// NAME --out MODEL</c> loads it into a Dls model of a registered architecture and saves a Dls checkpoint (weights and
-/// sidecar), which <c>Checkpoint.Load</c> and the commands taking <c>--model</c> for that architecture read.
+/// sidecar), which <c>Checkpoint.Load</c> and the commands taking <c>--model</c> for that architecture read;
+/// <c>weights export MODEL --out FILE.safetensors</c> goes the other way, for <c>safetensors.torch.load_file</c> in Python.
 /// </summary>
 internal static class WeightsCommand
 {
     public static Command Create(SampleHost host)
     {
-        var command = new Command("weights", "Bring weights trained in PyTorch (torch.save .pt/.pth, or .safetensors) into a Dls checkpoint.");
+        var command = new Command("weights", "Bring weights trained in PyTorch (torch.save .pt/.pth, or .safetensors) into a Dls checkpoint, and Dls checkpoints out as .safetensors.");
         command.Subcommands.Add(ShowCommand(host));
         command.Subcommands.Add(ImportCommand(host));
+        command.Subcommands.Add(ExportCommand(host));
         return command;
     }
 
@@ -198,6 +200,59 @@ internal static class WeightsCommand
             }
 
             host.Out.WriteLine($"weights import: {result.Loaded.Count} entries into {name} ({parameters.ToString("N0", CultureInfo.InvariantCulture)} parameters); checkpoint {outPath}");
+        });
+        return command;
+    }
+
+    private static Command ExportCommand(SampleHost host)
+    {
+        var model = new Argument<FileInfo>("MODEL") { Description = "A Dls checkpoint (the weights file; its .json sidecar beside it), e.g. results/mnist-baseline.bin." };
+        var output = new Option<FileInfo>("--out") { Description = "The .safetensors file to write.", Required = true };
+        var json = new Option<bool>("--json") { Description = "Print one JSON line: architecture, tensors, values, out." };
+        var command = new Command("export", "Write a Dls checkpoint's weights as a .safetensors file under their Dls names (state-dict keys), with the architecture and its options as metadata.")
+        {
+            model, output, json,
+        };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(model) is { } input && result.GetValue(output) is { } target
+                && string.Equals(Path.GetFullPath(input.FullName), Path.GetFullPath(target.FullName), StringComparison.Ordinal))
+            {
+                result.AddError($"--out: the export would replace the checkpoint read, '{input.FullName}'. Expected --out to name another file.");
+            }
+        });
+        command.SetAction(parse =>
+        {
+            string path = parse.GetValue(model)!.FullName;
+            string outPath = parse.GetValue(output)!.FullName;
+            _ = host.Services;   // the plugins register their areas' architectures with their services
+            (torch.nn.Module loaded, CheckpointInfo info) = Checkpoint.Load(path);
+            using (loaded)
+            {
+                var metadata = new Dictionary<string, string>(StringComparer.Ordinal) { ["format"] = "pt", ["dls_checkpoint"] = Path.GetFileName(path) };
+                if (info.Architecture is { } architecture)
+                {
+                    metadata["dls_architecture"] = architecture;
+                    metadata["dls_options"] = info.Options?.ToJsonString() ?? "{}";
+                }
+
+                SafeTensors.Save(loaded, outPath, metadata);
+                int tensors = loaded.state_dict().Count;
+                long values = loaded.state_dict().Values.Sum(t => t.numel());
+                if (parse.GetValue(json))
+                {
+                    host.WriteJsonResult(new JsonObject
+                    {
+                        ["architecture"] = info.Architecture,
+                        ["tensors"] = tensors,
+                        ["values"] = values,
+                        ["out"] = outPath,
+                    });
+                    return;
+                }
+
+                host.Out.WriteLine($"weights export: {tensors} tensors ({values.ToString("N0", CultureInfo.InvariantCulture)} values) of {info.Architecture ?? "a model without architecture"} → {outPath}");
+            }
         });
         return command;
     }

@@ -234,6 +234,56 @@ public sealed class WeightsCommandTests
         Assert.Contains("found first bytes 68656C6C6F2C20776F", stderr);
     }
 
+    [Fact]
+    public async Task Export_DlsCheckpoint_WritesItsStateDictAsSafeTensorsThatImportsBackToTheSameWeights()
+    {
+        using var dir = ScratchFolder.Create("dls-weights-export-");
+        string checkpoint = dir.PathFor("mlp.ckpt"), exported = dir.PathFor("mlp.safetensors"), back = dir.PathFor("back.ckpt");
+        var options = new MnistMlpOptions { InputSize = 12, HiddenSize = 8, HiddenLayers = 2, Classes = 3 };
+        Dictionary<string, float[]> original;
+        using (var model = new MnistMlp(options))
+        {
+            Checkpoint.Save(checkpoint, model);
+            original = model.state_dict().ToDictionary(p => p.Key, p => p.Value.data<float>().ToArray());
+        }
+
+        var (code, stdout, stderr) = await HostRunner.RunAsync("weights", "export", checkpoint, "--out", exported);
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains($"weights export: 6 tensors (203 values) of mnist-mlp → {exported}", stdout);
+        string optionsJson;
+        using (StateDictFile file = SafeTensors.Read(exported))
+        {
+            Assert.Equal(original.Keys.Order(), file.Tensors.Keys.Order());
+            Assert.All(original, p => Assert.Equal(p.Value, file.Tensors[p.Key].data<float>().ToArray()));
+            Assert.Equal("mnist-mlp", file.Metadata["dls_architecture"]);
+            optionsJson = file.Metadata["dls_options"];
+        }
+
+        // The metadata is enough to import the file again as the same model.
+        (code, _, stderr) = await HostRunner.RunAsync("weights", "import", exported, "--architecture", "mnist-mlp", "--options", optionsJson, "--out", back);
+        Assert.True(code == 0, stderr);
+        using MnistMlp reloaded = Checkpoint.Load<MnistMlp>(back);
+        Assert.Equal(options, reloaded.Options);
+        Assert.All(original, p => Assert.Equal(p.Value, reloaded.state_dict()[p.Key].data<float>().ToArray()));
+    }
+
+    [Fact]
+    public async Task Export_OutOverTheCheckpoint_IsAUsageErrorAndAMissingCheckpointIsNamed()
+    {
+        using var dir = ScratchFolder.Create("dls-weights-export-bad-");
+        string checkpoint = dir.PathFor("mlp.ckpt");
+
+        var (code, _, stderr) = await HostRunner.RunAsync("weights", "export", checkpoint, "--out", checkpoint);
+        Assert.Equal(2, code);
+        Assert.Contains($"--out: the export would replace the checkpoint read, '{checkpoint}'.", stderr);
+
+        (code, _, stderr) = await HostRunner.RunAsync("weights", "export", checkpoint, "--out", dir.PathFor("x.safetensors"));
+        Assert.Equal(1, code);
+        Assert.Contains(checkpoint, stderr);
+        Assert.False(File.Exists(dir.PathFor("x.safetensors")));
+    }
+
     [Theory]
     [InlineData("rnn.weight_ih_l0", "gru.weight_ih_l0")]
     [InlineData("rnnx.weight", "rnnx.weight")]      // a leading dotted part, not a text prefix
