@@ -479,7 +479,20 @@ public static class SafeTensors
             long position = 0;
             foreach (Entry entry in entries)
             {
-                Tensor tensor = empty(entry.Shape, entry.DType.Type, CPU);
+                Tensor tensor;
+                try
+                {
+                    tensor = empty(entry.Shape, entry.DType.Type, CPU);
+                }
+                catch (System.Runtime.InteropServices.ExternalException e)
+                {
+                    // libtorch's allocation failure: from a stream that cannot seek the header's sizes cannot be checked
+                    // against the data before this point, so a damaged header asking for terabytes ends here.
+                    throw Malformed(source,
+                        $"tensor '{entry.Name}' ({entry.DType.Name} [{string.Join(", ", entry.Shape)}], {entry.End - entry.Begin} bytes) could not be allocated " +
+                        $"(a damaged header, or too little memory): {e.Message.Split('\n')[0]}");
+                }
+
                 // Owned by the StateDictFile from the start: a dispose scope the caller has open must not take it.
                 tensor.DetachFromDisposeScope();
                 made.Add(new(entry.Name, tensor));

@@ -617,6 +617,19 @@ public sealed class SafeTensorsTests : IDisposable
         Assert.Equal(5, file.Tensors["w"].item<byte>());
     }
 
+    [Fact]
+    public void Read_ForwardOnlyStreamWhoseHeaderAsksForTerabytes_IsRefusedAsMalformed()
+    {
+        // 2^40 float32 values (4 TiB) declared in a 100-byte stream that cannot seek: the sizes cannot be checked against
+        // the data before the tensor is allocated, and libtorch's allocation failure must not escape as an ExternalException.
+        long elements = 1L << 40;
+        string header = Entries(Entry("w", "F32", $"[{elements}]", 0, elements * 4));
+
+        var e = Assert.Throws<InvalidDataException>(() => Read(Build(header, [1, 2, 3, 4]), seekable: false));
+
+        Assert.Contains($"Safetensors file '{Source}': tensor 'w' (F32 [{elements}], {elements * 4} bytes) could not be allocated (a damaged header, or too little memory)", e.Message);
+    }
+
     // ---- helpers ----
 
     private static string Entry(string name, string dtype, string shape, long begin, long end) =>
