@@ -97,8 +97,11 @@ public sealed class StateDictFile : IDisposable
         }
 
         string found = read == 0 ? "an empty file" : $"first bytes {Convert.ToHexString(head[..read])}";
+        string hint = File.Exists(Checkpoint.SidecarPath(path))
+            ? $" It has a sidecar ({Path.GetFileName(Checkpoint.SidecarPath(path))}), so it is likely a Dls checkpoint: load it with Checkpoint.Load, or write it as safetensors with SafeTensors.Save."
+            : string.Empty;
         throw new InvalidDataException(
-            $"Weights file '{path}': expected a PyTorch file (a zip archive, starting 504B0304) or a safetensors file (an 8-byte header length, then '{{'), found {found}.");
+            $"Weights file '{path}': expected a PyTorch file (a zip archive, starting 504B0304) or a safetensors file (an 8-byte header length, then '{{'), found {found}.{hint}");
     }
 
     /// <summary>Reads a weights file of either format (<see cref="DetectFormat"/>) with <see cref="PyTorchFile.Read(string)"/> or <see cref="SafeTensors.Read(string)"/>.</summary>

@@ -417,6 +417,20 @@ public sealed class StateDictFileFormatTests : IDisposable
     }
 
     [Fact]
+    public void DetectFormat_DlsCheckpoint_SaysWhatItLikelyIs()
+    {
+        string path = Path.Combine(dir, "mlp.bin");
+        using (var model = new MnistMlp(new MnistMlpOptions { InputSize = 3, HiddenSize = 4, HiddenLayers = 1, Classes = 2 }))
+        {
+            Checkpoint.Save(path, model);
+        }
+
+        var e = Assert.Throws<InvalidDataException>(() => StateDictFile.DetectFormat(path));
+
+        Assert.Contains("It has a sidecar (mlp.bin.json), so it is likely a Dls checkpoint: load it with Checkpoint.Load", e.Message);
+    }
+
+    [Fact]
     public void DetectFormat_MissingFile_IsFileNotFound()
     {
         string path = Path.Combine(dir, "none.pth");
