@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dls.Compression.Counting;
 using Dls.Models.Checkpoints;
+using Dls.Models.Denoising;
 using TorchSharp;
 
 namespace Dls.Samples;
@@ -168,7 +169,16 @@ internal static class WeightsCommand
                 ["imported_names"] = new JsonObject(result.Loaded.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)p.Value))),
                 ["kept_initial"] = new JsonArray(result.Missing.Select(m => (JsonNode)m).ToArray()),
             };
-            Checkpoint.Save(outPath, model, metadata);
+            if (model is IMaskNetwork maskNetwork)
+            {
+                // A denoiser also needs the rate and STFT settings its network was trained with (DenoisingModels.Load
+                // refuses a checkpoint without them); the library's networks run at 16 kHz with n_fft 1024, hop 512.
+                DenoisingModels.Save(outPath, maskNetwork, Denoiser.DefaultSampleRate, metadata);
+            }
+            else
+            {
+                Checkpoint.Save(outPath, model, metadata);
+            }
             if (parse.GetValue(json))
             {
                 host.WriteJsonResult(new JsonObject

@@ -269,6 +269,33 @@ public sealed class WeightsCommandTests
     }
 
     [Fact]
+    public async Task ExportThenImport_MaskNetwork_GivesADenoiserCheckpointThatDenoisesToTheSameBytes()
+    {
+        // A mask network must come back with the denoiser's metadata (rate, STFT settings), or `denoise --model` refuses it.
+        using var dir = ScratchFolder.Create("dls-weights-denoiser-");
+        string original = dir.PathFor("fc.ckpt"), exported = dir.PathFor("fc.safetensors"), imported = dir.PathFor("fc-imported.ckpt");
+        using (var network = new Dls.Models.Denoising.FcMaskNetwork(new Dls.Models.Denoising.FcMaskNetworkOptions(HiddenSize: 16)))
+        {
+            Dls.Models.Denoising.DenoisingModels.Save(original, network);
+        }
+
+        var (code, _, stderr) = await HostRunner.RunAsync("weights", "export", original, "--out", exported);
+        Assert.True(code == 0, stderr);
+        (code, _, stderr) = await HostRunner.RunAsync("weights", "import", exported, "--architecture", "fc-mask", "--options", """{"hidden_size": 16}""", "--out", imported);
+        Assert.True(code == 0, stderr);
+
+        string noisy = Path.Combine(RepoPaths.Root, "samples", "data", "denoise", "test", "tex0000.wav");
+        foreach (var (model, folder) in new[] { (original, "a"), (imported, "b") })
+        {
+            (code, _, stderr) = await HostRunner.RunAsync("denoise", noisy, "--model", model, "--out", dir.PathFor(folder));
+            Assert.True(code == 0, stderr);
+        }
+
+        Assert.Equal(File.ReadAllBytes(dir.PathFor("a/tex0000.wav")), File.ReadAllBytes(dir.PathFor("b/tex0000.wav")));
+        Assert.Equal(16000, (int)Checkpoint.ReadInfo(imported).Metadata["sample_rate"]!);
+    }
+
+    [Fact]
     public async Task Export_OutOverTheCheckpoint_IsAUsageErrorAndAMissingCheckpointIsNamed()
     {
         using var dir = ScratchFolder.Create("dls-weights-export-bad-");
