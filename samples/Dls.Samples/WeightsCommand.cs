@@ -136,10 +136,9 @@ internal static class WeightsCommand
             }
 
             if (result.GetValue(file) is { } input && result.GetValue(output) is { } target
-                && (string.Equals(input.FullName, target.FullName, StringComparison.Ordinal)
-                    || string.Equals(input.FullName, Checkpoint.SidecarPath(target.FullName), StringComparison.Ordinal)))
+                && Overlap([target.FullName, Checkpoint.SidecarPath(target.FullName)], [input.FullName]) is { } replaced)
             {
-                result.AddError($"--out: the checkpoint would replace the weights file read, '{input.FullName}'. Expected --out to name another file.");
+                result.AddError($"--out: the checkpoint would replace the weights file read, '{replaced}'. Expected --out to name another file.");
             }
         });
         command.SetAction(parse =>
@@ -226,9 +225,9 @@ internal static class WeightsCommand
         command.Validators.Add(result =>
         {
             if (result.GetValue(model) is { } input && result.GetValue(output) is { } target
-                && string.Equals(Path.GetFullPath(input.FullName), Path.GetFullPath(target.FullName), StringComparison.Ordinal))
+                && Overlap([target.FullName], [input.FullName, Checkpoint.SidecarPath(input.FullName)]) is { } replaced)
             {
-                result.AddError($"--out: the export would replace the checkpoint read, '{input.FullName}'. Expected --out to name another file.");
+                result.AddError($"--out: the export would replace the checkpoint read, '{replaced}'. Expected --out to name another file.");
             }
         });
         command.SetAction(parse =>
@@ -266,6 +265,10 @@ internal static class WeightsCommand
         });
         return command;
     }
+
+    /// <summary>The first file read that a file written would replace (full paths compared as the file system's names), or null.</summary>
+    private static string? Overlap(IEnumerable<string> written, IReadOnlyCollection<string> read)
+        => written.SelectMany(w => read.Where(r => string.Equals(Path.GetFullPath(w), Path.GetFullPath(r), StringComparison.Ordinal))).FirstOrDefault();
 
     /// <summary>The first rule whose FROM is the whole name or its leading dotted part replaces that part.</summary>
     internal static string Rename(string name, IReadOnlyList<(string From, string To)> rules)

@@ -305,6 +305,10 @@ public sealed class WeightsCommandTests
         Assert.Equal(2, code);
         Assert.Contains($"--out: the export would replace the checkpoint read, '{checkpoint}'.", stderr);
 
+        (code, _, stderr) = await HostRunner.RunAsync("weights", "export", checkpoint, "--out", checkpoint + ".json");
+        Assert.Equal(2, code);
+        Assert.Contains($"--out: the export would replace the checkpoint read, '{checkpoint}.json'.", stderr);
+
         (code, _, stderr) = await HostRunner.RunAsync("weights", "export", checkpoint, "--out", dir.PathFor("x.safetensors"));
         Assert.Equal(1, code);
         Assert.Contains(checkpoint, stderr);
