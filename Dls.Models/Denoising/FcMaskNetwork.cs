@@ -14,14 +14,24 @@ namespace Dls.Models.Denoising;
 public sealed record FcMaskNetworkOptions(int Bins = 513, int HiddenSize = 512, double Dropout = 0.1)
 {
     /// <summary>
-    /// Standardise the <c>log1p</c> features per bin with a mean and deviation measured on training data
+    /// Standardise the input features per bin with a mean and deviation measured on training data
     /// (<see cref="FcMaskNetwork.SetInputStatistics"/>; stored in the checkpoint as <c>input_mean</c>/<c>input_std</c>).
     /// </summary>
     public bool NormalizeInput { get; init; }
 
     /// <summary>
+    /// What fc1 reads of the noisy magnitude: <c>log1p</c> (default, what the library trains) or the raw magnitude,
+    /// for a network trained elsewhere on |X| and imported (see <see cref="MaskInput"/>).
+    /// </summary>
+    public MaskInput Input { get; init; }
+
+    /// <summary>How fc3's output becomes the mask: sigmoid × <see cref="MaskScale"/> (default) or ReLU (<see cref="MaskActivation"/>).</summary>
+    public MaskActivation Activation { get; init; }
+
+    /// <summary>
     /// Upper bound of the mask: mask = MaskScale · sigmoid(·). 1 keeps the mask in (0, 1); a bound above 1 lets the
-    /// network boost bins where the noise cancelled part of the speech (the phase-sensitive mask can exceed 1).
+    /// network boost bins where the noise cancelled part of the speech (the phase-sensitive mask can exceed 1). Must be 1
+    /// with <see cref="MaskActivation.Relu"/>.
     /// </summary>
     public double MaskScale { get; init; } = 1.0;
 
@@ -38,7 +48,7 @@ public sealed record FcMaskNetworkOptions(int Bins = 513, int HiddenSize = 512, 
     public void Validate()
     {
         List<string> errors = MaskLayers.ShapeAndRankErrors(Bins, HiddenSize, Ranks, LayerNames);
-        MaskLayers.AddMaskScaleError(errors, MaskScale);
+        MaskLayers.AddInputOutputErrors(errors, MaskScale, Input, Activation);
         if (Dropout is < 0 or >= 1 || double.IsNaN(Dropout))
         {
             errors.Add($"Dropout must be in [0, 1) (found {Dropout})");
@@ -49,9 +59,10 @@ public sealed record FcMaskNetworkOptions(int Bins = 513, int HiddenSize = 512, 
 }
 
 /// <summary>
-/// The assignment's network: every frame on its own, <c>log1p</c> magnitude (see <see cref="MaskFeatures"/>;
-/// optionally standardised per bin) → fc1 (bins→hidden, ReLU) → fc2 (hidden→hidden, ReLU) → fc3 (hidden→bins,
-/// sigmoid × <see cref="FcMaskNetworkOptions.MaskScale"/>) = mask.
+/// The assignment's network: every frame on its own, <c>log1p</c> magnitude (see <see cref="MaskFeatures"/>; the raw
+/// magnitude with <see cref="FcMaskNetworkOptions.Input"/>; optionally standardised per bin) → fc1 (bins→hidden, ReLU) →
+/// fc2 (hidden→hidden, ReLU) → fc3 (hidden→bins, sigmoid × <see cref="FcMaskNetworkOptions.MaskScale"/>, or ReLU with
+/// <see cref="FcMaskNetworkOptions.Activation"/>) = mask.
 /// </summary>
 public sealed class FcMaskNetwork : nn.Module<Tensor, Tensor>, IMaskNetwork, IDescribedModel
 {
@@ -78,7 +89,7 @@ public sealed class FcMaskNetwork : nn.Module<Tensor, Tensor>, IMaskNetwork, IDe
         fc2 = MaskLayers.Linear(_options.Ranks, "fc2", _options.HiddenSize, _options.HiddenSize);
         fc3 = MaskLayers.Linear(_options.Ranks, "fc3", _options.HiddenSize, _options.Bins);
         dropout = nn.Dropout(_options.Dropout);
-        _io = new MaskInputOutput(_options.NormalizeInput, _options.Bins, _options.MaskScale);
+        _io = new MaskInputOutput(_options.NormalizeInput, _options.Bins, _options.MaskScale, _options.Input, _options.Activation);
         input_mean = _io.Mean;
         input_std = _io.Std;
         RegisterComponents();
@@ -223,12 +234,27 @@ internal static class MaskLayers
         }
     }
 
-    public static void AddMaskScaleError(List<string> errors, double maskScale)
+    public static void AddInputOutputErrors(List<string> errors, double maskScale, MaskInput input, MaskActivation activation)
     {
         // Above 4 a mask mostly amplifies estimation errors; the phase-sensitive oracle is clipped well below that.
         if (!(maskScale >= 1 && maskScale <= 4))
         {
             errors.Add($"MaskScale must be in [1, 4] (found {maskScale})");
+        }
+        else if (activation == MaskActivation.Relu && maskScale != 1)
+        {
+            // The ReLU mask is unbounded: a scale would only multiply what the network learned, not bound it.
+            errors.Add($"MaskScale must be 1 with Activation = Relu, which has no bound to scale (found {maskScale})");
+        }
+
+        if (!Enum.IsDefined(input))
+        {
+            errors.Add($"Input must be one of {string.Join(", ", Enum.GetNames<MaskInput>())} (found {(int)input})");
+        }
+
+        if (!Enum.IsDefined(activation))
+        {
+            errors.Add($"Activation must be one of {string.Join(", ", Enum.GetNames<MaskActivation>())} (found {(int)activation})");
         }
     }
 

@@ -15,10 +15,16 @@ public sealed record GruMaskNetworkOptions(int Bins = 513, int HiddenSize = 160)
     public int Layers { get; init; } = 1;
 
     /// <summary>
-    /// Standardise the <c>log1p</c> features per bin with a mean and deviation measured on training data
+    /// Standardise the input features per bin with a mean and deviation measured on training data
     /// (<see cref="GruMaskNetwork.SetInputStatistics"/>; stored in the checkpoint as <c>input_mean</c>/<c>input_std</c>).
     /// </summary>
     public bool NormalizeInput { get; init; }
+
+    /// <summary>What the first layer reads of the noisy magnitude: <c>log1p</c> (default) or the raw magnitude (see <see cref="FcMaskNetworkOptions.Input"/>).</summary>
+    public MaskInput Input { get; init; }
+
+    /// <summary>How fc_out's output (after the refiner, if any) becomes the mask: sigmoid × <see cref="MaskScale"/> (default) or ReLU.</summary>
+    public MaskActivation Activation { get; init; }
 
     /// <summary>
     /// Frames of lookahead L (0 = causal): the mask of frame t is computed after the GRU has read frames up to t + L,
@@ -49,7 +55,7 @@ public sealed record GruMaskNetworkOptions(int Bins = 513, int HiddenSize = 160)
     /// <summary>Bins around a bin each refiner layer reads (odd, 1–31).</summary>
     public int RefinerBins { get; init; } = 5;
 
-    /// <summary>Upper bound of the mask: mask = MaskScale · sigmoid(·) (see <see cref="FcMaskNetworkOptions.MaskScale"/>).</summary>
+    /// <summary>Upper bound of the mask: mask = MaskScale · sigmoid(·) (see <see cref="FcMaskNetworkOptions.MaskScale"/>); 1 with ReLU.</summary>
     public double MaskScale { get; init; } = 1.0;
 
     /// <summary>
@@ -65,7 +71,7 @@ public sealed record GruMaskNetworkOptions(int Bins = 513, int HiddenSize = 160)
     public void Validate()
     {
         List<string> errors = MaskLayers.ShapeAndRankErrors(Bins, HiddenSize, Ranks, LayerNames);
-        MaskLayers.AddMaskScaleError(errors, MaskScale);
+        MaskLayers.AddInputOutputErrors(errors, MaskScale, Input, Activation);
         if (FrontEndSize < 0)
         {
             errors.Add($"FrontEndSize must be ≥ 0 (found {FrontEndSize})");
@@ -117,13 +123,13 @@ public sealed record GruMaskNetworkOptions(int Bins = 513, int HiddenSize = 160)
 }
 
 /// <summary>
-/// A recurrent mask network, causal by default: <c>log1p</c> magnitude (see <see cref="MaskFeatures"/>; optionally
-/// standardised per bin) → optional fc_front (bins→FrontEndSize, ReLU) → fc_in (→hidden, ReLU) = the frame's
+/// A recurrent mask network, causal by default: <c>log1p</c> magnitude (see <see cref="MaskFeatures"/>; the raw
+/// magnitude with <see cref="GruMaskNetworkOptions.Input"/>; optionally standardised per bin) → optional fc_front (bins→FrontEndSize, ReLU) → fc_in (→hidden, ReLU) = the frame's
 /// projection u → one or two unidirectional GRU layers over frames → fc_out (hidden, or hidden + u of the masked
 /// frame with <see cref="GruMaskNetworkOptions.InputSkip"/> → bins) = logits → optional refiner (with
 /// <see cref="GruMaskNetworkOptions.RefinerChannels"/> &gt; 0: a causal convolution over frames × bins that corrects each
 /// logit from the standardised features and logits around it) → sigmoid × <see cref="GruMaskNetworkOptions.MaskScale"/>
-/// = mask. With <see cref="GruMaskNetworkOptions.LookaheadFrames"/> L the mask of frame t is read from the GRU state
+/// (or ReLU with <see cref="GruMaskNetworkOptions.Activation"/>) = mask. With <see cref="GruMaskNetworkOptions.LookaheadFrames"/> L the mask of frame t is read from the GRU state
 /// after frame t + L.
 /// Each GRU is written out with two linear maps (<c>gru_ih</c> for the input, <c>gru_hh</c> for the state; gates in
 /// the order r, z, n as in PyTorch's <c>nn.GRU</c>) so that low-rank compression can factor them like any other
@@ -175,7 +181,7 @@ public sealed class GruMaskNetwork : nn.Module<Tensor, Tensor>, IMaskNetwork, ID
             refiner = new MaskRefiner(_options.RefinerChannels, _options.RefinerFrames, _options.RefinerBins, _options.Bins);
         }
 
-        _io = new MaskInputOutput(_options.NormalizeInput, _options.Bins, _options.MaskScale);
+        _io = new MaskInputOutput(_options.NormalizeInput, _options.Bins, _options.MaskScale, _options.Input, _options.Activation);
         input_mean = _io.Mean;
         input_std = _io.Std;
         RegisterComponents();

@@ -3,8 +3,8 @@ using static TorchSharp.torch;
 namespace Dls.Models.Denoising;
 
 /// <summary>
-/// A network that maps a noisy STFT magnitude to a bounded non-negative mask of the same shape (in (0, 1) unless the
-/// network's options allow a larger bound); the enhanced magnitude is
+/// A network that maps a noisy STFT magnitude to a non-negative mask of the same shape (in (0, 1) unless the
+/// network's options allow a larger bound or an unbounded ReLU output, <see cref="MaskActivation"/>); the enhanced magnitude is
 /// mask × noisy magnitude, recombined with the noisy phase. Every mask network is causal or has a bounded lookahead
 /// (frame <c>t</c> of the mask depends only on frames ≤ <c>t + LookaheadFrames</c>), which is what lets the denoiser
 /// process audio in chunks and streams with results identical to whole-file processing.
@@ -46,7 +46,7 @@ public interface IMaskNetwork
 
     /// <summary>Computes the mask for whole sequences.</summary>
     /// <param name="magnitude">Noisy magnitude, shape (batch, frames, bins), linear scale.</param>
-    /// <returns>The mask, shape (batch, frames, bins), values in (0, MaskScale) — (0, 1) by default.</returns>
+    /// <returns>The mask, shape (batch, frames, bins), values in (0, MaskScale) — (0, 1) by default; ≥ 0 with a ReLU output.</returns>
     /// <exception cref="ArgumentException">The magnitude is not real float32 of shape (batch, frames, <see cref="Bins"/>).</exception>
     Tensor forward(Tensor magnitude);
 

@@ -4,6 +4,29 @@ using static TorchSharp.torch;
 
 namespace Dls.Models.Denoising;
 
+/// <summary>What a mask network's first layer reads of the noisy STFT magnitude |X|.</summary>
+public enum MaskInput
+{
+    /// <summary><c>log(1 + |X|)</c> (<see cref="MaskFeatures.Scale(TorchSharp.torch.Tensor)"/>): the library's networks.</summary>
+    Log1pMagnitude,
+
+    /// <summary>|X| as it is: for networks trained elsewhere on the raw magnitude (the assignment's literal input).</summary>
+    Magnitude,
+}
+
+/// <summary>How a mask network turns the output of its last layer into the mask.</summary>
+public enum MaskActivation
+{
+    /// <summary>mask = MaskScale · sigmoid(output), in (0, MaskScale): the library's networks.</summary>
+    Sigmoid,
+
+    /// <summary>
+    /// mask = max(output, 0), non-negative and unbounded: for networks trained elsewhere with a ReLU output (MaskScale
+    /// must then be 1).
+    /// </summary>
+    Relu,
+}
+
 /// <summary>The input scaling every mask network applies to the noisy magnitude before its first layer.</summary>
 public static class MaskFeatures
 {
@@ -21,16 +44,39 @@ public static class MaskFeatures
         return magnitude.log1p();
     }
 
+    /// <summary>The features a network with the given <see cref="MaskInput"/> reads: <see cref="Scale(Tensor)"/>, or the magnitude itself.</summary>
+    /// <param name="magnitude">Linear magnitude, any shape.</param>
+    /// <param name="input">The network's input kind.</param>
+    /// <returns>A new tensor, same shape (a copy for <see cref="MaskInput.Magnitude"/>, so the caller may dispose both).</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="input"/> is not a defined value.</exception>
+    public static Tensor Scale(Tensor magnitude, MaskInput input)
+    {
+        ArgumentNullException.ThrowIfNull(magnitude);
+        return input switch
+        {
+            MaskInput.Log1pMagnitude => magnitude.log1p(),
+            MaskInput.Magnitude => magnitude.clone(),
+            _ => throw new ArgumentOutOfRangeException(nameof(input), input, $"Expected a defined {nameof(MaskInput)} ({string.Join(", ", Enum.GetNames<MaskInput>())}); found {(int)input}."),
+        };
+    }
+
     /// <summary>
-    /// Per-bin mean and standard deviation of <see cref="Scale"/>d features over every frame of the given signals,
-    /// the statistics a network with <c>NormalizeInput</c> standardises its input with.
+    /// Per-bin mean and standard deviation of the features a network reads (<see cref="Scale(Tensor, MaskInput)"/>) over
+    /// every frame of the given signals, the statistics a network with <c>NormalizeInput</c> standardises its input with.
     /// </summary>
     /// <param name="signals">Noisy training signals (at least one frame in all; each at least one sample).</param>
+    /// <param name="input">The input kind of the network the statistics are for (recorded in the result).</param>
     /// <returns>The statistics over 513 bins.</returns>
     /// <exception cref="ArgumentException">No signal, a null or empty one, or one with a non-finite sample (index and sample named).</exception>
-    public static FeatureStatistics Measure(IEnumerable<float[]> signals)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="input"/> is not a defined value.</exception>
+    public static FeatureStatistics Measure(IEnumerable<float[]> signals, MaskInput input = MaskInput.Log1pMagnitude)
     {
         ArgumentNullException.ThrowIfNull(signals);
+        if (!Enum.IsDefined(input))
+        {
+            throw new ArgumentOutOfRangeException(nameof(input), input, $"Expected a defined {nameof(MaskInput)}; found {(int)input}.");
+        }
+
         var sum = new double[DenoisingStft.Bins];
         var sumSquares = new double[DenoisingStft.Bins];
         long frames = 0;
@@ -55,7 +101,7 @@ public static class MaskFeatures
             using var scope = NewDisposeScope();
             float[] padded = signal.Length > DenoisingStft.HopLength ? signal : [.. signal, .. new float[DenoisingStft.HopLength + 1 - signal.Length]];
             // (frames, bins) in float64, so sums over many frames do not lose precision.
-            Tensor f = Scale(DenoisingStft.Forward(tensor(padded).unsqueeze(0)).abs()).squeeze(0).to(ScalarType.Float64);
+            Tensor f = Scale(DenoisingStft.Forward(tensor(padded).unsqueeze(0)).abs(), input).squeeze(0).to(ScalarType.Float64);
             double[] s = f.sum([0]).data<double>().ToArray();
             double[] q = f.square().sum([0]).data<double>().ToArray();
             for (int b = 0; b < s.Length; b++)
@@ -82,7 +128,7 @@ public static class MaskFeatures
             std[b] = (float)Math.Max(1e-3, Math.Sqrt(Math.Max(0, (sumSquares[b] / frames) - (m * m))));
         }
 
-        return new FeatureStatistics(mean, std);
+        return new FeatureStatistics(mean, std) { Input = input };
     }
 }
 
@@ -91,6 +137,12 @@ public static class MaskFeatures
 /// <param name="Std">Standard deviation per bin (&gt; 0).</param>
 public sealed record FeatureStatistics(float[] Mean, float[] Std)
 {
+    /// <summary>
+    /// The input kind the statistics describe (<see cref="MaskFeatures.Measure"/> records it); a network refuses
+    /// statistics of another kind, whose scale would be wrong by orders of magnitude.
+    /// </summary>
+    public MaskInput Input { get; init; } = MaskInput.Log1pMagnitude;
+
     /// <summary>Throws unless both arrays have <paramref name="bins"/> finite entries and every deviation is &gt; 0.</summary>
     /// <param name="bins">The expected number of bins.</param>
     public void Validate(int bins)
@@ -113,9 +165,10 @@ public sealed record FeatureStatistics(float[] Mean, float[] Std)
 }
 
 /// <summary>
-/// The input standardisation and bounded mask output shared by the mask networks. With <c>NormalizeInput</c> the
-/// network owns two buffers (state-dict keys <c>input_mean</c>, <c>input_std</c>: identity until
-/// <see cref="Set"/> fills them from training data) and feeds <c>(log1p|X| − mean) / std</c> to its first layer.
+/// The input scaling and standardisation and the mask output shared by the mask networks. With <c>NormalizeInput</c>
+/// the network owns two buffers (state-dict keys <c>input_mean</c>, <c>input_std</c>: identity until
+/// <see cref="Set"/> fills them from training data) and feeds <c>(features − mean) / std</c> to its first layer, the
+/// features being <c>log1p|X|</c> or |X| (<see cref="MaskInput"/>).
 /// </summary>
 internal sealed class MaskInputOutput : IDisposable
 {
@@ -123,9 +176,13 @@ internal sealed class MaskInputOutput : IDisposable
     private readonly Tensor? _std;
     private readonly Scalar _maskScale;
     private readonly bool _scaled;
+    private readonly MaskInput _input;
+    private readonly MaskActivation _activation;
 
-    public MaskInputOutput(bool normalize, int bins, double maskScale)
+    public MaskInputOutput(bool normalize, int bins, double maskScale, MaskInput input, MaskActivation activation)
     {
+        _input = input;
+        _activation = activation;
         if (normalize)
         {
             _mean = zeros(bins);
@@ -144,13 +201,18 @@ internal sealed class MaskInputOutput : IDisposable
 
     public Tensor Features(Tensor magnitude)
     {
-        Tensor f = MaskFeatures.Scale(magnitude);
+        Tensor f = MaskFeatures.Scale(magnitude, _input);
         return _mean is null ? f : f.sub(_mean).div(_std!);
     }
 
-    /// <summary>Mask = scale · sigmoid(logits), in (0, scale).</summary>
+    /// <summary>Mask = scale · sigmoid(logits), in (0, scale); or max(logits, 0) for <see cref="MaskActivation.Relu"/>.</summary>
     public Tensor Mask(Tensor logits)
     {
+        if (_activation == MaskActivation.Relu)
+        {
+            return nn.functional.relu(logits);
+        }
+
         Tensor m = nn.functional.sigmoid(logits);
         return _scaled ? m.mul(_maskScale) : m;
     }
@@ -164,6 +226,11 @@ internal sealed class MaskInputOutput : IDisposable
         }
 
         statistics.Validate(bins);
+        if (statistics.Input != _input)
+        {
+            throw new ArgumentException($"Expected statistics of the network's input ({_input}); found statistics of {statistics.Input} (measure them with MaskFeatures.Measure(signals, MaskInput.{_input})).", nameof(statistics));
+        }
+
         using var guard = no_grad();
         using Tensor m = tensor(statistics.Mean);
         using Tensor s = tensor(statistics.Std);
