@@ -543,7 +543,7 @@ internal sealed class TorchPickle
             case TorchGlobal.ByteArray when args.Count == 1 && args[0] is byte[] bytes:
                 return bytes;
             case TorchGlobal.Complex when args.Count == 2 && args[0] is double re && args[1] is double im:
-                return new PickleText($"({PickleFormat.Float(re, pythonStyle: false)}{(double.IsNegative(im) ? "" : "+")}{PickleFormat.Float(im, pythonStyle: false)}j)");
+                return new PickleText(PickleFormat.Complex(re, im));
             default:
                 throw Fail($"expected a call of {function.FullName} as torch.save writes it, found {args.Count} arguments ({string.Join(", ", args.Select(Describe))})");
         }
@@ -741,15 +741,59 @@ internal sealed class TorchPickle
 /// <summary>How the reader writes a pickled scalar as text: as Python's <c>repr</c> would, for the usual values.</summary>
 internal static class PickleFormat
 {
-    /// <summary>A float: the shortest round-trip digits, <c>1e-08</c> for 1E-08; with <paramref name="pythonStyle"/> also <c>3.0</c> for 3.</summary>
+    /// <summary>
+    /// A float as Python's <c>repr</c> writes it: the shortest digits that read back to the same value, in positional
+    /// notation when the decimal exponent is in [−4, 16) and as <c>1.5e+16</c> / <c>1e-05</c> otherwise (.NET's "R"
+    /// switches to exponents from 1E+15 on, Python only from 1e+16); with <paramref name="pythonStyle"/> an integral
+    /// positional value also gets <c>.0</c> (<c>3.0</c>), as a float's repr does and a complex part's does not.
+    /// </summary>
     public static string Float(double value, bool pythonStyle)
     {
         if (double.IsNaN(value))
             return "nan";
         if (double.IsInfinity(value))
             return value > 0 ? "inf" : "-inf";
-        string text = value.ToString("R", CultureInfo.InvariantCulture).Replace('E', 'e');
-        return pythonStyle && !text.Contains('.') && !text.Contains('e') ? text + ".0" : text;
+        // "E16" would print 17 digits; "R" gives the shortest round-trip digits, which are Python's too.
+        string r = value.ToString("R", CultureInfo.InvariantCulture);
+        string sign = r.StartsWith('-') ? "-" : "";
+        string body = sign.Length == 0 ? r : r[1..];
+        int e = body.IndexOf('E');
+        string mantissa = e < 0 ? body : body[..e];
+        int exponent = e < 0 ? 0 : int.Parse(body[(e + 1)..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+        int dot = mantissa.IndexOf('.');
+        string allDigits = dot < 0 ? mantissa : mantissa[..dot] + mantissa[(dot + 1)..];
+        int pointAt = (dot < 0 ? mantissa.Length : dot) + exponent;   // the decimal point sits after this many of allDigits
+        string digits = allDigits.TrimStart('0');
+        pointAt -= allDigits.Length - digits.Length;
+        digits = digits.TrimEnd('0');
+        if (digits.Length == 0)
+        {
+            return sign + (pythonStyle ? "0.0" : "0");
+        }
+
+        int decimalExponent = pointAt - 1;   // of the first significant digit: 1.5e+16 → 16
+        if (decimalExponent is < -4 or >= 16)
+        {
+            string fraction = digits.Length > 1 ? "." + digits[1..] : "";
+            string exponentText = (decimalExponent < 0 ? "-" : "+") + Math.Abs(decimalExponent).ToString("00", CultureInfo.InvariantCulture);
+            return $"{sign}{digits[0]}{fraction}e{exponentText}";
+        }
+
+        string text = pointAt <= 0
+            ? "0." + new string('0', -pointAt) + digits
+            : pointAt >= digits.Length
+                ? digits + new string('0', pointAt - digits.Length) + (pythonStyle ? ".0" : "")
+                : digits[..pointAt] + "." + digits[pointAt..];
+        return sign + text;
+    }
+
+    /// <summary>A complex number as Python's <c>repr</c>: <c>(1.5-2j)</c>, and <c>2j</c> when the real part is +0.</summary>
+    public static string Complex(double re, double im)
+    {
+        string imaginary = Float(im, pythonStyle: false) + "j";
+        if (re == 0 && !double.IsNegative(re))
+            return imaginary;
+        return $"({Float(re, pythonStyle: false)}{(imaginary.StartsWith('-') ? "" : "+")}{imaginary})";
     }
 
     /// <summary>A byte string as Python's <c>repr</c>: <c>b'ab\x00'</c>.</summary>

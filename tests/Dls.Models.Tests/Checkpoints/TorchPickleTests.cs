@@ -10,6 +10,56 @@ public sealed class TorchPickleTests
 {
     private const string Source = "test.pkl";
 
+    /// <summary>Every expected text is what CPython 3.11's <c>repr(float)</c> prints for the value (<c>python3 -c "print(repr(1e15))"</c>).</summary>
+    [Theory]
+    [InlineData(1e15, "1000000000000000.0")]
+    [InlineData(1.5e15, "1500000000000000.0")]
+    [InlineData(9999999999999998.0, "9999999999999998.0")]
+    [InlineData(1e16, "1e+16")]
+    [InlineData(1.2345678901234567e16, "1.2345678901234568e+16")]
+    [InlineData(1e22, "1e+22")]
+    [InlineData(1.7976931348623157e308, "1.7976931348623157e+308")]
+    [InlineData(1e-5, "1e-05")]
+    [InlineData(-2.5e-7, "-2.5e-07")]
+    [InlineData(5e-324, "5e-324")]
+    [InlineData(0.0001, "0.0001")]
+    [InlineData(0.00012345, "0.00012345")]
+    [InlineData(0.1, "0.1")]
+    [InlineData(12345678.9, "12345678.9")]
+    [InlineData(123.0, "123.0")]
+    [InlineData(3.0, "3.0")]
+    [InlineData(0.0, "0.0")]
+    [InlineData(-0.0, "-0.0")]
+    public void FloatText_AsPythonRepr(double value, string python)
+    {
+        Assert.Equal(python, PickleFormat.Float(value, pythonStyle: true));
+    }
+
+    [Theory]
+    [InlineData(1e15, "1000000000000000")]
+    [InlineData(123.0, "123")]
+    [InlineData(1e16, "1e+16")]
+    [InlineData(-0.0, "-0")]
+    public void FloatText_ComplexPart_HasNoPointZero(double value, string python)
+    {
+        // What repr(complex(value, 1)) prints for the real part: the same digits without a float's ".0".
+        Assert.Equal(python, PickleFormat.Float(value, pythonStyle: false));
+    }
+
+    [Theory]
+    [InlineData(1.5, -2.0, "(1.5-2j)")]
+    [InlineData(1e16, 1.0, "(1e+16+1j)")]
+    [InlineData(0.0, 2.5, "2.5j")]
+    [InlineData(-0.0, 1.0, "(-0+1j)")]
+    [InlineData(1.0, -0.0, "(1-0j)")]
+    [InlineData(1.0, double.NaN, "(1+nanj)")]
+    [InlineData(1.0, double.NegativeInfinity, "(1-infj)")]
+    public void ComplexText_AsPythonRepr(double re, double im, string python)
+    {
+        // Each expected text is CPython 3.11's repr(complex(re, im)).
+        Assert.Equal(python, PickleFormat.Complex(re, im));
+    }
+
     [Fact]
     public void Load_Protocol2Scalars_ReadsEachIntegerFloatAndConstantOpcode()
     {
