@@ -14,6 +14,7 @@ using Dls.Models.Denoising;
 using Dls.Models.Training;
 using Dls.Samples.Abstractions;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -42,7 +43,13 @@ public sealed class DenoisingPlugin : ISamplePlugin
     ];
 
     /// <inheritdoc />
-    public void ConfigureServices(IServiceCollection services) => services.AddDlsDenoiser();
+    public void ConfigureServices(IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddDlsDenoiser();
+        // weights import of fc-mask / gru-mask saves a denoiser checkpoint (rate, STFT settings), not a bare one.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IImportedModelWriter, MaskNetworkImportWriter>());
+    }
 
     /// <inheritdoc />
     public IEnumerable<Command> CreateCommands(ISampleHost host)

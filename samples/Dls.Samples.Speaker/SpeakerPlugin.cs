@@ -2,6 +2,7 @@ using System.CommandLine;
 using Dls.Samples.Abstractions;
 using Dls.Speaker;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Dls.Samples.Speaker;
 
@@ -38,6 +39,8 @@ public sealed class SpeakerPlugin : ISamplePlugin
         ArgumentNullException.ThrowIfNull(services);
         // The shipped model, its calibrated threshold; created on first use only.
         services.AddDlsSpeakerVerifier();
+        // weights import --architecture gru-speaker-encoder saves a speaker model (features, threshold), not a bare checkpoint.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IImportedModelWriter, SpeakerModelImportWriter>());
     }
 
     /// <inheritdoc />

@@ -4,7 +4,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dls.Compression.Counting;
 using Dls.Models.Checkpoints;
-using Dls.Models.Denoising;
+using Dls.Samples.Abstractions;
+using Microsoft.Extensions.DependencyInjection;
 using TorchSharp;
 
 namespace Dls.Samples;
@@ -12,7 +13,8 @@ namespace Dls.Samples;
 /// <summary>
 /// <c>weights show FILE</c> lists what a PyTorch or safetensors weights file holds; <c>weights import FILE --architecture
 /// NAME --out MODEL</c> loads it into a Dls model of a registered architecture and saves a Dls checkpoint (weights and
-/// sidecar), which <c>Checkpoint.Load</c> and the commands taking <c>--model</c> for that architecture read;
+/// sidecar), which <c>Checkpoint.Load</c> and the commands taking <c>--model</c> for that architecture read (an architecture
+/// whose plugin registers an <see cref="IImportedModelWriter"/> is saved by it, with the metadata those commands need);
 /// <c>weights export MODEL --out FILE.safetensors</c> goes the other way, for <c>safetensors.torch.load_file</c> in Python.
 /// </summary>
 internal static class WeightsCommand
@@ -104,14 +106,30 @@ internal static class WeightsCommand
         });
         var keep = new Option<string[]>("--keep") { Description = "A module entry the file does not fill, which keeps its initial value (e.g. input_mean); several allowed." };
         var notStrict = new Option<bool>("--not-strict") { Description = "Load what matches and report the rest, instead of refusing a file that does not fill the model exactly." };
+        // Settings for the plugin that saves the architecture (IImportedModelWriter); each option's name without dashes is
+        // the setting's name. Read as text and checked in the validator below, like --options.
+        var features = new Option<string?>("--features")
+        {
+            HelpName = "JSON",
+            Description = "For architectures whose writer takes it (gru-speaker-encoder, where it is required): the input features the model was " +
+                "trained on, as a JSON object with snake_case keys, e.g. {\"kind\": \"magnitude\"} for |STFT| at n_fft 1024, hop 512.",
+        };
+        var threshold = new Option<string?>("--threshold")
+        {
+            HelpName = "T",
+            Description = "For architectures whose writer takes it (gru-speaker-encoder): the decision threshold stored with the model, a cosine " +
+                "in [-1, 1]; default 0.5, recorded as not calibrated.",
+        };
         var output = new Option<FileInfo>("--out") { Description = "The Dls checkpoint to write (its sidecar goes to OUT.json).", Required = true };
         var json = new Option<bool>("--json") { Description = "Print one JSON line with what was loaded, left out and kept." };
         var command = new Command("import", "Load a PyTorch or safetensors weights file into a Dls model and save it as a Dls checkpoint.")
         {
-            file, architecture, options, optionsFile, prefix, map, keep, notStrict, output, json,
+            file, architecture, options, optionsFile, prefix, map, keep, notStrict, features, threshold, output, json,
         };
         // Usage errors (exit 2), found while parsing like the host's unknown tasks and bench areas: an unknown architecture,
-        // --options that is not a JSON object or comes with --options-file, an --out that would replace the file read.
+        // --options that is not a JSON object or comes with --options-file, --features or --threshold that the architecture's
+        // writer does not take or that it finds wrong (a speaker encoder without --features), an --out that would replace
+        // the file read.
         command.Validators.Add(result =>
         {
             if (result.GetValue(architecture) is { } name)
@@ -120,6 +138,13 @@ internal static class WeightsCommand
                 if (!ModelArchitectures.IsRegistered(name))
                 {
                     result.AddError($"--architecture: expected one of [{string.Join(", ", ModelArchitectures.Names)}], found '{name}'.");
+                }
+                else
+                {
+                    foreach (string problem in CheckSettings(host, name, result.GetValue(features), result.GetValue(threshold)))
+                    {
+                        result.AddError(problem);
+                    }
                 }
             }
 
@@ -149,6 +174,8 @@ internal static class WeightsCommand
             _ = host.Services;   // the plugins register their areas' architectures with their services
 
             JsonObject architectureOptions = ReadOptions(parse.GetValue(options), parse.GetValue(optionsFile));
+            JsonObject settings = ReadSettings(parse.GetValue(features), parse.GetValue(threshold)).Settings;   // checked while parsing
+            IImportedModelWriter? writer = FindWriter(host, name);
             var rules = (parse.GetValue(map) ?? []).Select(r => (From: r[..r.IndexOf('=', StringComparison.Ordinal)], To: r[(r.IndexOf('=', StringComparison.Ordinal) + 1)..])).ToArray();
             WeightsFileFormat format = StateDictFile.DetectFormat(path);
             using StateDictFile weights = StateDictFile.Read(path);
@@ -168,16 +195,17 @@ internal static class WeightsCommand
                 ["imported_names"] = new JsonObject(result.Loaded.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)p.Value))),
                 ["kept_initial"] = new JsonArray(result.Missing.Select(m => (JsonNode)m).ToArray()),
             };
-            if (model is IMaskNetwork maskNetwork)
+            // A writer checks its settings against the model before it writes anything; both paths write atomically.
+            IReadOnlyList<string> notes = [];
+            if (writer is not null)
             {
-                // A denoiser also needs the rate and STFT settings its network was trained with (DenoisingModels.Load
-                // refuses a checkpoint without them); the library's networks run at 16 kHz with n_fft 1024, hop 512.
-                DenoisingModels.Save(outPath, maskNetwork, Denoiser.DefaultSampleRate, metadata);
+                notes = writer.Save(outPath, model, metadata, settings);
             }
             else
             {
                 Checkpoint.Save(outPath, model, metadata);
             }
+
             if (parse.GetValue(json))
             {
                 host.WriteJsonResult(new JsonObject
@@ -188,6 +216,7 @@ internal static class WeightsCommand
                     ["unused"] = new JsonArray(result.Unused.Select(u => (JsonNode)u).ToArray()),
                     ["kept"] = new JsonArray(result.Missing.Select(m => (JsonNode)m).ToArray()),
                     ["out"] = outPath,
+                    ["notes"] = new JsonArray(notes.Select(n => (JsonNode)n).ToArray()),
                 });
                 return;
             }
@@ -209,6 +238,10 @@ internal static class WeightsCommand
             }
 
             host.Out.WriteLine($"weights import: {result.Loaded.Count} entries into {name} ({parameters.ToString("N0", CultureInfo.InvariantCulture)} parameters); checkpoint {outPath}");
+            foreach (string note in notes)
+            {
+                host.Out.WriteLine($"  {note}");
+            }
         });
         return command;
     }
@@ -287,6 +320,80 @@ internal static class WeightsCommand
         }
 
         return name;
+    }
+
+    /// <summary>The one writer that claims <paramref name="architecture"/>, or null (a plain checkpoint).</summary>
+    private static IImportedModelWriter? FindWriter(SampleHost host, string architecture)
+    {
+        var claiming = host.Services.GetServices<IImportedModelWriter>().Where(w => w.Architectures.Contains(architecture, StringComparer.Ordinal)).ToList();
+        return claiming.Count switch
+        {
+            0 => null,
+            1 => claiming[0],
+            _ => throw new InvalidOperationException(
+                $"Architecture '{architecture}': expected one import writer, found {claiming.Count} ({string.Join(", ", claiming.Select(w => w.GetType().FullName))})."),
+        };
+    }
+
+    /// <summary>
+    /// The usage errors of <c>--features</c> and <c>--threshold</c> for <paramref name="architecture"/>: text that is not JSON
+    /// or not a number, a setting its writer does not take (or any, with no writer), and what the writer finds wrong.
+    /// </summary>
+    private static List<string> CheckSettings(SampleHost host, string architecture, string? features, string? threshold)
+    {
+        var (settings, problems) = ReadSettings(features, threshold);
+        if (problems.Count > 0)
+        {
+            return problems;
+        }
+
+        IImportedModelWriter? writer = FindWriter(host, architecture);
+        foreach (string setting in settings.Select(p => p.Key).Where(k => writer is null || !writer.Settings.Contains(k, StringComparer.Ordinal)))
+        {
+            string[] takers = host.Services.GetServices<IImportedModelWriter>().Where(w => w.Settings.Contains(setting, StringComparer.Ordinal))
+                .SelectMany(w => w.Architectures).Order(StringComparer.Ordinal).ToArray();
+            string who = takers.Length == 0 ? "no architecture takes it" : $"it is for {string.Join(", ", takers)}";
+            problems.Add($"--{setting}: architecture '{architecture}' takes no --{setting} ({who}), found {Shorten(settings[setting]?.ToJsonString() ?? "null")}.");
+        }
+
+        if (problems.Count == 0 && writer is not null)
+        {
+            problems.AddRange(writer.Check(architecture, settings));
+        }
+
+        return problems;
+    }
+
+    /// <summary>The settings given, by name (<c>--features</c> as parsed JSON, <c>--threshold</c> as a number), and what is wrong with their text.</summary>
+    private static (JsonObject Settings, List<string> Problems) ReadSettings(string? features, string? threshold)
+    {
+        var settings = new JsonObject();
+        var problems = new List<string>();
+        if (features is not null)
+        {
+            try
+            {
+                settings["features"] = JsonNode.Parse(features);
+            }
+            catch (JsonException e)
+            {
+                problems.Add($"--features: expected JSON, such as {{\"kind\": \"magnitude\"}}, found text that is not JSON ({e.Message}).");
+            }
+        }
+
+        if (threshold is not null)
+        {
+            if (double.TryParse(threshold, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && double.IsFinite(value))
+            {
+                settings["threshold"] = value;
+            }
+            else
+            {
+                problems.Add($"--threshold: expected a number, found {Shorten(threshold)}.");
+            }
+        }
+
+        return (settings, problems);
     }
 
     /// <summary>The architecture options: <c>--options</c> (checked while parsing) or the content of <c>--options-file</c>.</summary>
