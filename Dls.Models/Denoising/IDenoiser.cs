@@ -22,6 +22,8 @@ public interface IDenoiser
     /// <param name="cancellationToken">Checked between blocks of 65,536 samples (about 4 s at 16 kHz).</param>
     /// <returns>The denoised samples, as many as the input, at <paramref name="sampleRate"/>.</returns>
     /// <exception cref="ArgumentException">Empty input, a non-finite sample, or a rate ≤ 0.</exception>
+    /// <exception cref="InvalidOperationException">The network's mask gives non-finite samples (an unbounded ReLU mask
+    /// beyond float32's range, <see cref="MaskActivation.Relu"/>).</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     float[] Denoise(ReadOnlySpan<float> samples, int sampleRate, CancellationToken cancellationToken = default);
 
@@ -39,6 +41,8 @@ public interface IDenoiser
     /// non-finite sample (the message names the file and the frame).</exception>
     /// <exception cref="NotSupportedException">The output would exceed the 4 GiB a WAV file can hold, or the input's rate is
     /// above what the resampler takes to the model's or the output's rate (100,000 times either).</exception>
+    /// <exception cref="InvalidOperationException">The network's mask gives non-finite samples (see <see cref="Denoise"/>);
+    /// no file is written. Finite samples beyond [-1, 1] are clipped, as 16-bit PCM holds no more.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     void DenoiseFile(string inputPath, string outputPath, CancellationToken cancellationToken = default);
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.InteropServices;
 using Dls.Audio;
 using TorchSharp;
@@ -214,7 +215,7 @@ internal sealed class MaskingStream : IDisposable
                 _pending = all.narrow(0, count, lookahead).clone().DetachFromDisposeScope();
             }
 
-            output = Invert(target, mask.squeeze(0));
+            output = Invert(target, mask.squeeze(0), first - lookahead);
         }
 
         OverlapAdd(first - lookahead, count, output);
@@ -244,7 +245,7 @@ internal sealed class MaskingStream : IDisposable
         using (NewDisposeScope())
         {
             Tensor mask = CheckMask(_model.Flush(_state, 1), lookahead, nameof(IMaskNetwork.Flush));
-            output = Invert(_pending!, mask.squeeze(0));
+            output = Invert(_pending!, mask.squeeze(0), totalFrames - lookahead);
         }
 
         OverlapAdd(totalFrames - lookahead, lookahead, output);
@@ -277,12 +278,25 @@ internal sealed class MaskingStream : IDisposable
         return mask;
     }
 
-    /// <summary>The windowed inverse FFT of the masked frames, in <see cref="_output"/> (valid until the next batch).</summary>
-    private ReadOnlySpan<float> Invert(Tensor spec, Tensor mask)
+    /// <summary>
+    /// The windowed inverse FFT of the masked frames (the first being frame <paramref name="firstFrame"/>), in
+    /// <see cref="_output"/> (valid until the next batch).
+    /// </summary>
+    private ReadOnlySpan<float> Invert(Tensor spec, Tensor mask, long firstFrame)
     {
         Tensor y = (fft.irfft(spec * mask, N, dim: 1) * _window).contiguous();
         // Read as float32 bytes below: the spectra, the window and (checked by CheckMask) the mask are all float32.
         ReadOnlySpan<float> values = MemoryMarshal.Cast<byte, float>(y.bytes);
+        int bad = SampleChecks.IndexOfNonFinite(values);
+        if (bad >= 0)
+        {
+            // A ReLU mask has no bound: mask × magnitude can overflow float32, and the inverse FFT then gives NaN (∞ − ∞),
+            // which a 16-bit WAV would store as silence without a word.
+            throw new InvalidOperationException(
+                $"Expected finite samples from {_model.GetType().Name} ('{_model.Architecture}'): the masked spectrum of frame {firstFrame + (bad / N)} " +
+                $"inverts to {values[bad]} (the mask reaches {mask.max().item<float>().ToString(CultureInfo.InvariantCulture)}; float32 holds at most {float.MaxValue.ToString(CultureInfo.InvariantCulture)}).");
+        }
+
         Span<float> output = Buffer(ref _output, values.Length);
         values.CopyTo(output);
         return output;

@@ -158,6 +158,66 @@ public sealed class MaskInputActivationTests
         Assert.True(loaded.forward(x).sub(network.forward(x)).abs().max().item<float>() == 0);
     }
 
+    /// <summary>An FC network with a ReLU mask that is <paramref name="gain"/> in every bin: fc3's bias, every other weight 0.</summary>
+    private static FcMaskNetwork ConstantReluMask(float gain)
+    {
+        var network = new FcMaskNetwork(new FcMaskNetworkOptions(HiddenSize: 4, Dropout: 0) { Activation = MaskActivation.Relu });
+        using var guard = no_grad();
+        foreach (var (name, parameter) in network.named_parameters())
+        {
+            parameter.fill_(name == "fc3.bias" ? gain : 0f);
+        }
+
+        return network;
+    }
+
+    [Fact]
+    public void Denoise_ReluMaskThatOverflowsFloat32_ThrowsInsteadOfReturningNaN()
+    {
+        // 3e38 is a finite float32, but times the noisy magnitude it is not: the inverse FFT then gives NaN (∞ − ∞), which
+        // Denoise would return and a 16-bit WAV would store as silence. A sigmoid mask is bounded; a ReLU mask is not.
+        float[] noisy = DenoisingFixtures.Add(DenoisingFixtures.Tone(8000), DenoisingFixtures.Noise(8000));
+        using var denoiser = new Denoiser(ConstantReluMask(3e38f));
+        using IStreamingDenoiser stream = denoiser.CreateStream();
+
+        var whole = Assert.Throws<InvalidOperationException>(() => denoiser.Denoise(noisy, DenoisingFixtures.Rate));
+        var streamed = Assert.Throws<InvalidOperationException>(() => stream.Process(noisy));
+
+        Assert.All(new[] { whole, streamed }, e =>
+        {
+            Assert.Contains("Expected finite samples from FcMaskNetwork ('fc-mask'): the masked spectrum of frame 0 inverts to", e.Message);
+            Assert.Contains("the mask reaches 3E+38", e.Message);
+        });
+    }
+
+    [Fact]
+    public void DenoiseFile_ReluMaskThatOverflowsFloat32_ThrowsAndWritesNothing()
+    {
+        using var folder = new TempFolder();
+        string input = folder.File("noisy.wav");
+        Dls.Audio.IO.WavFile.Write(input, DenoisingFixtures.Add(DenoisingFixtures.Tone(8000), DenoisingFixtures.Noise(8000)), DenoisingFixtures.Rate);
+        using var denoiser = new Denoiser(ConstantReluMask(3e38f));
+
+        var e = Assert.Throws<InvalidOperationException>(() => denoiser.DenoiseFile(input, folder.File("out.wav")));
+
+        Assert.Contains("Expected finite samples from FcMaskNetwork ('fc-mask')", e.Message);
+        Assert.Equal(["noisy.wav"], Directory.GetFiles(folder.Path).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void Denoise_LargeFiniteReluMask_ScalesTheInputAndIsNotRefused()
+    {
+        // A mask of 100 in every bin is the input × 100 (the STFT is linear and inverts exactly): a gain far above 1 is
+        // what the network says, not an error; a 16-bit WAV then clips it (AudioFile.Save).
+        float[] noisy = DenoisingFixtures.Add(DenoisingFixtures.Tone(8000), DenoisingFixtures.Noise(8000));
+        using var denoiser = new Denoiser(ConstantReluMask(100f));
+
+        float[] output = denoiser.Denoise(noisy, DenoisingFixtures.Rate);
+
+        // float32 STFT and inverse of samples ~1, times 100: 1e-3 absolute is ~1e-5 relative.
+        Assert.True(DenoisingFixtures.MaxAbsDifference(output, noisy.Select(x => 100 * x).ToArray()) < 1e-3f);
+    }
+
     [Fact]
     public void Create_OptionsWithoutTheNewKeys_DefaultToLog1pAndSigmoid()
     {
