@@ -296,6 +296,27 @@ public sealed class WeightsCommandTests
     }
 
     [Fact]
+    public async Task Import_MaskNetworkOverOtherBinsThanTheDenoisers_FailsAndWritesNothing()
+    {
+        // A network of 257 bins (n_fft 512) loads, but no denoiser can run it (DenoisingModels.Load refuses it): the
+        // writer must not save it as a denoiser checkpoint that "denoise --model takes".
+        using var dir = ScratchFolder.Create("dls-weights-bins-");
+        string weights = dir.PathFor("fc257.safetensors"), output = dir.PathFor("fc257.ckpt");
+        using (var network = new Dls.Models.Denoising.FcMaskNetwork(new Dls.Models.Denoising.FcMaskNetworkOptions(Bins: 257, HiddenSize: 4)))
+        {
+            SafeTensors.Save(network, weights);
+        }
+
+        var (code, stdout, stderr) = await HostRunner.RunAsync("weights", "import", weights, "--architecture", "fc-mask", "--options", """{"bins": 257, "hidden_size": 4}""", "--out", output);
+
+        Assert.Equal(1, code);
+        Assert.Contains("error: A denoiser's mask network reads 513 bins (n_fft 1024, hop 512); found a fc-mask over 257 bins", stderr);
+        Assert.Contains("nothing was written", stderr);
+        Assert.Equal("", stdout);
+        Assert.Equal(["fc257.safetensors"], Directory.GetFiles(dir.Path).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public async Task Export_OutOverTheCheckpoint_IsAUsageErrorAndAMissingCheckpointIsNamed()
     {
         using var dir = ScratchFolder.Create("dls-weights-export-bad-");
