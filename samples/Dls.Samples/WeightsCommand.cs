@@ -129,7 +129,7 @@ internal static class WeightsCommand
         // Usage errors (exit 2), found while parsing like the host's unknown tasks and bench areas: an unknown architecture,
         // --options that is not a JSON object or comes with --options-file, --features or --threshold that the architecture's
         // writer does not take or that it finds wrong (a speaker encoder without --features), an --out that would replace
-        // the file read.
+        // the weights or options file read.
         command.Validators.Add(result =>
         {
             if (result.GetValue(architecture) is { } name)
@@ -164,6 +164,13 @@ internal static class WeightsCommand
                 && Overlap([target.FullName, Checkpoint.SidecarPath(target.FullName)], [input.FullName]) is { } replaced)
             {
                 result.AddError($"--out: the checkpoint would replace the weights file read, '{replaced}'. Expected --out to name another file.");
+            }
+
+            // The sidecar OUT.json is the usual name of an options file too.
+            if (result.GetValue(optionsFile) is { } read && result.GetValue(output) is { } written
+                && Overlap([written.FullName, Checkpoint.SidecarPath(written.FullName)], [read.FullName]) is { } replacedOptions)
+            {
+                result.AddError($"--out: the checkpoint would replace the options file read, '{replacedOptions}'. Expected --out to name another file.");
             }
         });
         command.SetAction(parse =>

@@ -317,6 +317,25 @@ public sealed class WeightsCommandTests
     }
 
     [Fact]
+    public async Task Import_OutWhoseSidecarWouldReplaceTheOptionsFile_IsAUsageErrorAndTheFileStays()
+    {
+        // --out mlp writes mlp.json beside it: the options file read, which would be lost without a word.
+        using var dir = ScratchFolder.Create("dls-weights-optfile-same-");
+        string optionsFile = dir.PathFor("mlp.json");
+        File.WriteAllText(optionsFile, MnistOptions);
+
+        var (code, stdout, stderr) = await HostRunner.RunAsync(
+            "weights", "import", PyTorchMlp, "--architecture", "mnist-mlp", "--options-file", optionsFile, "--prefix", "model_state_dict.",
+            "--map", "0=layers.0", "--map", "3=layers.1", "--map", "6=layers.2", "--out", dir.PathFor("mlp"));
+
+        Assert.Equal(2, code);
+        Assert.Contains($"--out: the checkpoint would replace the options file read, '{optionsFile}'. Expected --out to name another file.", stderr);
+        Assert.Equal("", stdout);
+        Assert.Equal(MnistOptions, File.ReadAllText(optionsFile));
+        Assert.Equal(["mlp.json"], Directory.GetFiles(dir.Path).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public async Task Export_OutOverTheCheckpoint_IsAUsageErrorAndAMissingCheckpointIsNamed()
     {
         using var dir = ScratchFolder.Create("dls-weights-export-bad-");
