@@ -27,10 +27,14 @@ public static class ModelArchitectures
         Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
     };
 
-    /// <summary>As <see cref="JsonOptions"/>, but a key that maps to no property (at any depth) is an error.</summary>
+    /// <summary>
+    /// As <see cref="JsonOptions"/>, but a key that maps to no property (at any depth) is an error, and so is a property
+    /// given twice (keys match case-insensitively: "hidden_size" and "Hidden_Size" would otherwise leave the last one).
+    /// </summary>
     private static readonly JsonSerializerOptions StrictJsonOptions = new(JsonOptions)
     {
         UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+        AllowDuplicateProperties = false,
         // Set explicitly: GetTypeInfo (used to list the expected keys) needs a resolver before any serialization has run.
         TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(),
     };

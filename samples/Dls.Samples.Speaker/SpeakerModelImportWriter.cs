@@ -29,10 +29,14 @@ internal sealed class SpeakerModelImportWriter : IImportedModelWriter
     private const string ThresholdSetting = "threshold";
     private const string Example = """--features '{"kind": "magnitude"}' (|STFT| at 16 kHz, n_fft 1024, hop 512, the assignment's)""";
 
-    /// <summary>The library's snake_case JSON settings, with a key that maps to no property an error.</summary>
+    /// <summary>
+    /// The library's snake_case JSON settings, with a key that maps to no property an error, and a property given twice
+    /// ("kind" and "Kind": the kind checked below would not be the one kept).
+    /// </summary>
     private static readonly JsonSerializerOptions StrictJson = new(ModelArchitectures.JsonOptions)
     {
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        AllowDuplicateProperties = false,
         TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
     };
 

@@ -19,6 +19,12 @@ namespace Dls.Samples;
 /// </summary>
 internal static class WeightsCommand
 {
+    /// <summary>
+    /// JSON as the user typed it, a key given twice refused: which value would win is not what was said, and JsonObject
+    /// would throw a bare "same key" error only when first enumerated, after parsing.
+    /// </summary>
+    private static readonly JsonDocumentOptions StrictDocument = new() { AllowDuplicateProperties = false };
+
     public static Command Create(SampleHost host)
     {
         var command = new Command("weights", "Bring weights trained in PyTorch (torch.save .pt/.pth, or .safetensors) into a Dls checkpoint, and Dls checkpoints out as .safetensors.");
@@ -380,7 +386,7 @@ internal static class WeightsCommand
         {
             try
             {
-                settings["features"] = JsonNode.Parse(features);
+                settings["features"] = JsonNode.Parse(features, documentOptions: StrictDocument);
             }
             catch (JsonException e)
             {
@@ -433,7 +439,7 @@ internal static class WeightsCommand
 
         try
         {
-            return JsonNode.Parse(text) is JsonObject parsed
+            return JsonNode.Parse(text, documentOptions: StrictDocument) is JsonObject parsed
                 ? (parsed, null)
                 : (null, $"{where}: expected a JSON object such as {{\"hidden_size\": 512}}, found {Shorten(text)}.");
         }

@@ -316,6 +316,26 @@ public sealed class WeightsCommandTests
         Assert.Equal(["fc257.safetensors"], Directory.GetFiles(dir.Path).Select(Path.GetFileName));
     }
 
+    [Theory]
+    [InlineData("--options", """{"input_size": 12, "hidden_size": 8, "hidden_size": 9}""", "hidden_size")]
+    [InlineData("--features", """{"kind": "log_mel", "mel_bins": 10, "kind": "magnitude"}""", "kind")]
+    [InlineData("--features", """{"kind": "log_mel", "mel_bins": 10, "Kind": "log_magnitude", "n_fft": 18, "hop_length": 9}""", "kind")]
+    public async Task Import_JsonWithADuplicateKey_IsAUsageErrorNamingTheKey(string option, string json, string key)
+    {
+        // Which of two values would win is not what the user said: refused while parsing, like any other bad JSON.
+        using var dir = ScratchFolder.Create("dls-weights-duplicate-");
+        string output = dir.PathFor("x.ckpt");
+        string architecture = option == "--features" ? "gru-speaker-encoder" : "mnist-mlp";
+
+        var (code, stdout, stderr) = await HostRunner.RunAsync("weights", "import", PyTorchMlp, "--architecture", architecture, option, json, "--out", output);
+
+        Assert.Equal(2, code);
+        Assert.Contains($"error: {option}: expected", stderr);
+        Assert.Contains($"'{key}'", stderr);
+        Assert.Equal("", stdout);
+        Assert.False(File.Exists(output));
+    }
+
     [Fact]
     public async Task Import_OutWhoseSidecarWouldReplaceTheOptionsFile_IsAUsageErrorAndTheFileStays()
     {

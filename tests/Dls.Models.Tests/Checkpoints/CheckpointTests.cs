@@ -260,6 +260,19 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void Create_OptionKeyGivenTwiceInAnotherCase_ThrowsInvalidDataNamingIt()
+    {
+        // Keys are matched case-insensitively, so "hidden_size" and "Hidden_Size" both set HiddenSize: which value won was
+        // the serializer's choice (the last), not the caller's.
+        var options = new JsonObject { ["input_size"] = 12, ["hidden_size"] = 8, ["Hidden_Size"] = 9, ["hidden_layers"] = 2, ["classes"] = 3 };
+
+        var e = Assert.Throws<InvalidDataException>(() => ModelArchitectures.Create(new ModelDescription(MnistMlp.ArchitectureName, options)));
+
+        Assert.Contains("do not deserialize as MnistMlpOptions", e.Message);
+        Assert.Contains("Duplicate property 'hidden_size'", e.Message);
+    }
+
+    [Fact]
     public void Load_MisspelledOptionKey_ThrowsNamingSidecarKeyAndExpectedKeys()
     {
         string path = Path.Combine(dir, "mlp.bin");
