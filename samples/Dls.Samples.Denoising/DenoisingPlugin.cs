@@ -125,17 +125,59 @@ public sealed class DenoisingPlugin : ISamplePlugin
                 }
             }
 
+            ILogger logger = host.LoggerFactory.CreateLogger("denoise");
             using IProgressTask task = host.Progress.Start("denoise", files.Count);
             foreach ((string file, string target) in files.Zip(targets))
             {
                 lease.Denoiser.DenoiseFile(file, target, ct);
                 host.Out.WriteLine($"{file} -> {target}");
+                (long atLimit, long total) = CountAtFullScale(target);
+                if (atLimit > 0)
+                {
+                    // The WAV writer clips what leaves [−1, 1] (documented); a mask above 1 — an imported network with a
+                    // ReLU output, say — can push many samples there, which the user should hear about, not discover.
+                    logger.LogWarning(
+                        "{Target}: {Count} of {Total} samples ({Share:P2}) are at full scale: the denoised signal left [-1, 1] there and the file holds it clipped (the mask amplified the input).",
+                        target, atLimit, total, (double)atLimit / total);
+                }
+
                 task.Increment();
             }
 
             return Task.CompletedTask;
         });
         return command;
+    }
+
+    /// <summary>
+    /// Samples of a written WAV file at the limits of its format (for the 16-bit PCM that <c>DenoiseFile</c> writes: where
+    /// the writer clipped, or the signal touched full scale exactly; ±1 and beyond in a float format), and all its samples.
+    /// Read block by block.
+    /// </summary>
+    private static (long AtLimit, long Total) CountAtFullScale(string path)
+    {
+        using var reader = new WavReader(path);
+        // An integer format decodes its largest code to (2^(b−1) − 1) / 2^(b−1) and its smallest to −1 (16-bit: 32767/32768).
+        long half = 1L << (reader.Format.BitsPerSample - 1);
+        float high = reader.Format.SampleFormat.IsFloatingPoint() ? 1f : (float)((double)(half - 1) / half);
+        var buffer = new float[reader.Format.ChannelCount * 4096];
+        long atLimit = 0, total = 0;
+        int frames;
+        while ((frames = reader.ReadFrames(buffer)) > 0)
+        {
+            ReadOnlySpan<float> samples = buffer.AsSpan(0, frames * reader.Format.ChannelCount);
+            foreach (float v in samples)
+            {
+                if (v >= high || v <= -1f)
+                {
+                    atLimit++;
+                }
+            }
+
+            total += samples.Length;
+        }
+
+        return (atLimit, total);
     }
 
     /// <summary>The WAV files named by <paramref name="paths"/> (files as given, folders listed); false if a path names nothing.</summary>

@@ -46,6 +46,65 @@ public sealed class DenoisingPluginTests
         Assert.All(written.GetChannel(0), v => Assert.True(float.IsFinite(v)));
     }
 
+    /// <summary>A mask network whose mask is the same everywhere: every weight 0, the last bias <paramref name="bias"/>.</summary>
+    private static string ConstantMaskModel(string path, MaskActivation activation, float bias)
+    {
+        using var network = new FcMaskNetwork(new FcMaskNetworkOptions(HiddenSize: 4, Dropout: 0) { Activation = activation });
+        using (TorchSharp.torch.no_grad())
+        {
+            foreach (var (_, parameter) in network.named_parameters())
+            {
+                parameter.zero_();
+            }
+
+            network.state_dict()["fc3.bias"].fill_(bias);
+        }
+
+        DenoisingModels.Save(path, network);
+        return path;
+    }
+
+    [Theory]
+    [InlineData(WavSampleFormat.Pcm16)]
+    [InlineData(WavSampleFormat.Float32)]
+    public async Task Denoise_MaskAboveOne_WarnsOfSamplesAtFullScale(WavSampleFormat inputFormat)
+    {
+        using var dir = ScratchFolder.Create("dls-denoise-clip-");
+        // A ReLU mask of 20 everywhere makes a 0.3-amplitude tone about 6 times louder than full scale.
+        string model = ConstantMaskModel(dir.PathFor("loud.ckpt"), MaskActivation.Relu, 20);
+        string input = dir.PathFor("in.wav"), output = dir.PathFor("out.wav");
+        WavFile.Write(input, new WavData(Rate, [Enumerable.Range(0, Rate).Select(i => (float)(0.3 * Math.Sin(2 * Math.PI * 440 * i / Rate))).ToArray()], inputFormat));
+
+        var (code, _, stderr) = await HostRunner.RunAsync("denoise", input, "--model", model, "--out", output);
+
+        Assert.True(code == 0, stderr);
+        WavData data = WavFile.Read(output);
+        float[] written = data.GetChannel(0);
+        // DenoiseFile writes 16-bit PCM whatever the input's format; counted independently here: its limits decode to
+        // 32767/32768 and −1.
+        Assert.Equal(WavSampleFormat.Pcm16, data.SampleFormat);
+        long expected = written.Count(v => v >= 32767f / 32768f || v <= -1f);
+        Assert.True(expected > written.Length / 2, $"the test needs most samples clipped; {expected} of {written.Length} are");
+        Assert.Contains($"{expected} of {written.Length} samples", stderr);
+        Assert.Contains("are at full scale", stderr);
+    }
+
+    [Fact]
+    public async Task Denoise_MaskBelowOne_DoesNotWarn()
+    {
+        using var dir = ScratchFolder.Create("dls-denoise-noclip-");
+        // The control: a sigmoid mask of 0.5 everywhere halves the tone, which stays far from full scale.
+        string model = ConstantMaskModel(dir.PathFor("half.ckpt"), MaskActivation.Sigmoid, 0);
+        string input = dir.PathFor("in.wav"), output = dir.PathFor("out.wav");
+        WavFile.Write(input, new WavData(Rate, [Enumerable.Range(0, Rate).Select(i => (float)(0.3 * Math.Sin(2 * Math.PI * 440 * i / Rate))).ToArray()], WavSampleFormat.Pcm16));
+
+        var (code, _, stderr) = await HostRunner.RunAsync("denoise", input, "--model", model, "--out", output);
+
+        Assert.True(code == 0, stderr);
+        Assert.DoesNotContain("full scale", stderr);
+        Assert.InRange(WavFile.Read(output).GetChannel(0).Max(Math.Abs), 0.1f, 0.2f);
+    }
+
     [Fact]
     public async Task DenoiseEval_VoiceBankFolder_LeavesTheOracleColumnsEmptyAndOmitsTheirMeans()
     {
