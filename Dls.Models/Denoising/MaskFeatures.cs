@@ -54,7 +54,7 @@ public static class MaskFeatures
         ArgumentNullException.ThrowIfNull(magnitude);
         return input switch
         {
-            MaskInput.Log1pMagnitude => magnitude.log1p(),
+            MaskInput.Log1pMagnitude => Scale(magnitude),
             MaskInput.Magnitude => magnitude.clone(),
             _ => throw new ArgumentOutOfRangeException(nameof(input), input, $"Expected a defined {nameof(MaskInput)} ({string.Join(", ", Enum.GetNames<MaskInput>())}); found {(int)input}."),
         };
