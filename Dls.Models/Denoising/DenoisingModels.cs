@@ -41,11 +41,21 @@ public static class DenoisingModels
     /// <param name="sampleRate">The rate it was trained at, in Hz.</param>
     /// <param name="metadata">Extra metadata to store (e.g. validation figures).</param>
     /// <returns>What was written.</returns>
+    /// <exception cref="ArgumentException">The network is not a TorchSharp module, or reads another number of bins than
+    /// the denoiser's STFT gives (<see cref="DenoisingStft.Bins"/>); nothing is written.</exception>
     public static CheckpointInfo Save(string path, IMaskNetwork network, int sampleRate = Denoiser.DefaultSampleRate, JsonObject? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sampleRate);
         var module = network as nn.Module ?? throw new ArgumentException($"Expected a TorchSharp module; found {network.GetType().Name}.", nameof(network));
+        if (network.Bins != DenoisingStft.Bins)
+        {
+            // The checkpoint states n_fft 1024 below, and Load refuses any other number of bins: such a file would be no denoiser.
+            throw new ArgumentException(
+                $"A denoiser's mask network reads {DenoisingStft.Bins} bins (n_fft {DenoisingStft.FftLength}, hop {DenoisingStft.HopLength}); found a {network.Architecture} over {network.Bins} bins; nothing was written.",
+                nameof(network));
+        }
+
         JsonObject meta = metadata?.DeepClone().AsObject() ?? [];
         meta[SampleRateKey] = sampleRate;
         meta["n_fft"] = DenoisingStft.FftLength;

@@ -17,6 +17,20 @@ public sealed class DenoisingModelsTests
     }
 
     [Fact]
+    public void Save_NetworkOverOtherBins_ThrowsNamingBothAndWritesNothing()
+    {
+        // Load refuses any network over other than 513 bins, so Save does not write one as a denoiser checkpoint.
+        using var temp = new TempFolder();
+        using var network = new FcMaskNetwork(new FcMaskNetworkOptions(Bins: 257, HiddenSize: 4));
+
+        var e = Assert.Throws<ArgumentException>(() => DenoisingModels.Save(temp.File("fc257.ckpt"), network));
+
+        Assert.Equal("network", e.ParamName);
+        Assert.Contains("reads 513 bins (n_fft 1024, hop 512); found a fc-mask over 257 bins; nothing was written", e.Message);
+        Assert.Empty(Directory.GetFiles(temp.Path));
+    }
+
+    [Fact]
     public void Load_MissingFile_ThrowsNamingFullPath()
     {
         using var temp = new TempFolder();
